@@ -1,0 +1,69 @@
+// `npm test`: everything, in order, on a fresh machine or a developer's.
+//   build → typecheck → lint → l10n completeness → node:test suites (core, CLI, python host scripts over
+//   local and a real loopback sshd, language server over JSON-RPC) → the suite inside a real VS Code
+//   (code-server + headless Chromium, installed on first run into .vscode-test/) → UI smoke test.
+// `npm test unit` runs only the node:test suites. Prints "N passed, N failed" at the end.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const only = process.argv[2];
+const totals = { passed: 0, failed: 0, skipped: 0 };
+let failedPhases = [];
+
+function step(name, cmd, args, opts = {}) {
+  const t0 = Date.now();
+  process.stdout.write(`\n=== ${name}\n`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...opts.env } });
+  const ok = r.status === 0;
+  process.stdout.write(`=== ${name}: ${ok ? 'ok' : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  if (!ok) failedPhases.push(name);
+  return ok;
+}
+
+function testFiles(dir) {
+  const out = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (e.name === 'vscode' || e.name === 'fixtures' || e.name === 'ui') continue;
+      out.push(...testFiles(p));
+    } else if (e.name.endsWith('.test.ts')) out.push(p);
+  }
+  return out.sort();
+}
+
+function addCounts(file) {
+  if (!fs.existsSync(file)) return;
+  const c = JSON.parse(fs.readFileSync(file, 'utf8'));
+  totals.passed += c.passed;
+  totals.failed += c.failed;
+  totals.skipped += c.skipped ?? 0;
+}
+
+const countsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ascend-test-'));
+step('build', process.execPath, ['scripts/build.mjs']);
+if (only !== 'unit') {
+  step('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']);
+  step('lint', process.execPath, ['node_modules/eslint/bin/eslint.js', 'src', 'test', 'scripts', 'bench']);
+}
+const nodeCounts = path.join(countsDir, 'node.json');
+step('node:test suites', process.execPath, ['--import', 'tsx', 'scripts/run-node-tests.mjs', ...testFiles(path.join(root, 'test'))], {
+  env: { COUNTS_FILE: nodeCounts },
+});
+addCounts(nodeCounts);
+if (only !== 'unit') {
+  for (const suite of ['test/vscode/run-code-server.mjs', 'test/ui/run-ui-smoke.mjs']) {
+    if (!fs.existsSync(path.join(root, suite))) continue;
+    const f = path.join(countsDir, `${path.basename(suite)}.json`);
+    step(suite, process.execPath, [suite], { env: { COUNTS_FILE: f } });
+    addCounts(f);
+  }
+}
+fs.rmSync(countsDir, { recursive: true, force: true });
+process.stdout.write(`\n${failedPhases.length ? `failed phases: ${failedPhases.join(', ')}\n` : ''}`);
+process.stdout.write(`${totals.passed} passed, ${totals.failed + (failedPhases.length && !totals.failed ? 1 : 0)} failed, ${totals.skipped} skipped\n`);
+process.exitCode = failedPhases.length ? 1 : 0;
