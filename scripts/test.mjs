@@ -55,6 +55,10 @@ step('node:test suites', process.execPath, ['--import', 'tsx', 'scripts/run-node
   env: { COUNTS_FILE: nodeCounts },
 });
 addCounts(nodeCounts);
+if (fs.existsSync(path.join(root, 'test/python'))) {
+  // Host-side scripts are stdlib Python: their own unit tests run under unittest.
+  step('python unittest (host scripts)', 'python3', ['-m', 'unittest', 'discover', '-s', 'test/python', '-t', '.', '-p', 'test_*.py']);
+}
 if (only !== 'unit') {
   for (const suite of ['test/vscode/run-code-server.mjs', 'test/ui/run-ui-smoke.mjs']) {
     if (!fs.existsSync(path.join(root, suite))) continue;
