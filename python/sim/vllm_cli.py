@@ -1,0 +1,452 @@
+#!/usr/bin/env python3
+"""The SIMULATED `vllm` command of a simulated Atlas host (stdlib only, Python >= 3.8).
+
+No model runs here. `vllm serve MODEL [vLLM flags]` parses vLLM's serve flags (unknown flags are an error,
+as with vLLM), prints vLLM-like start-up logs (each marked SIMULATED), checks what vLLM would trip over
+(model folder, port, devices, HBM), waits the configured load time, records the NPU memory it "holds" in
+DIR/state/npu_procs/<pid>.json (so the simulated npu-smi shows it), then serves the OpenAI API through
+openai_server.serve() until SIGTERM/SIGINT, and removes its state file on the way out.
+
+Also: `vllm --version`, `vllm serve --help`.
+
+Configuration (all optional), later ones win:
+    DIR/sim.json, key "vllm": {"version", "loadTimeSec", "fault", "server": {openai_server config keys}}
+    environment:
+        ASCEND_ADAPT_SIM_VLLM_LOAD_SEC      load time in seconds (default 3)
+        ASCEND_ADAPT_SIM_VLLM_FAULT         "oom" = fail loading with the real torch_npu OOM message
+        ASCEND_ADAPT_SIM_SERVER_CONFIG      JSON object of openai_server config keys (latency model ...)
+DIR is $ASCEND_ADAPT_SIM_ROOT (set by DIR/env.sh); without it the command still serves but records no state.
+"""
+from __future__ import annotations
+
+import argparse
+import atexit
+import json
+import os
+import signal
+import socket
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+DEFAULT_VERSION = "0.18.0"
+DEFAULT_HBM_MB = 65536
+IDLE_HBM_MB = 3400  # driver reservation an idle A2 chip shows in npu-smi
+
+DTYPE_BYTES = {"float16": 2, "half": 2, "bfloat16": 2, "float": 4, "float32": 4}
+
+
+# ---- logging, vLLM style ------------------------------------------------------------------------------
+def log(level: str, where: str, msg: str) -> None:
+    ts = time.strftime("%m-%d %H:%M:%S")
+    sys.stdout.write("%s %s [%s] %s\n" % (level, ts, where, msg))
+    sys.stdout.flush()
+
+
+def info(where: str, msg: str) -> None:
+    log("INFO", where, msg)
+
+
+def warn(where: str, msg: str) -> None:
+    log("WARNING", where, msg)
+
+
+def error(where: str, msg: str) -> None:
+    log("ERROR", where, msg)
+
+
+# ---- configuration ------------------------------------------------------------------------------------
+def sim_root():
+    r = os.environ.get("ASCEND_ADAPT_SIM_ROOT")
+    return r if r and os.path.isdir(r) else None
+
+
+def load_sim_json(root) -> dict:
+    if not root:
+        return {}
+    try:
+        with open(os.path.join(root, "sim.json"), encoding="utf-8") as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _first_number(d: dict, keys, default):
+    for k in keys:
+        v = d.get(k)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return v
+    return default
+
+
+def sim_settings(simcfg: dict) -> dict:
+    v = simcfg.get("vllm") if isinstance(simcfg.get("vllm"), dict) else {}
+    versions = simcfg.get("versions") if isinstance(simcfg.get("versions"), dict) else {}
+    s = {
+        "version": str(v.get("version") or versions.get("vllm") or DEFAULT_VERSION),
+        "load_sec": float(_first_number(v, ["loadTimeSec", "load_time_sec"], 3.0)),
+        "fault": str(v.get("fault") or ""),
+        "server": dict(v.get("server") or {}) if isinstance(v.get("server"), dict) else {},
+        "devices": int(_first_number(simcfg, ["devices", "deviceCount", "device_count"], 8)),
+        "hbm_mb": int(_first_number(simcfg, ["hbmMB", "hbmTotalMB", "hbm_mb", "hbmPerDeviceMB"], DEFAULT_HBM_MB)),
+    }
+    env = os.environ
+    if env.get("ASCEND_ADAPT_SIM_VLLM_LOAD_SEC"):
+        s["load_sec"] = float(env["ASCEND_ADAPT_SIM_VLLM_LOAD_SEC"])
+    if env.get("ASCEND_ADAPT_SIM_VLLM_FAULT") is not None:
+        s["fault"] = env["ASCEND_ADAPT_SIM_VLLM_FAULT"]
+    if env.get("ASCEND_ADAPT_SIM_SERVER_CONFIG"):
+        try:
+            extra = json.loads(env["ASCEND_ADAPT_SIM_SERVER_CONFIG"])
+            if isinstance(extra, dict):
+                s["server"].update(extra)
+        except ValueError:
+            pass
+    return s
+
+
+# ---- argument parsing (vLLM's serve flags) ------------------------------------------------------------
+class VllmArgumentParser(argparse.ArgumentParser):
+    def error(self, message):  # same shape and exit code as vLLM's FlexibleArgumentParser
+        self.print_usage(sys.stderr)
+        sys.stderr.write("%s: error: %s\n" % (self.prog, message))
+        sys.exit(2)
+
+
+def _bool_flag(p, name, **kw):
+    p.add_argument(name, action="store_true", **kw)
+
+
+def serve_parser() -> argparse.ArgumentParser:
+    p = VllmArgumentParser(prog="vllm serve", description="Start the vLLM OpenAI-compatible API server (SIMULATED).",
+                           allow_abbrev=False)
+    p.add_argument("model_tag", nargs="?", help="model name or path")
+    p.add_argument("--model", dest="model_opt")
+    p.add_argument("--served-model-name", nargs="+")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--api-key")
+    p.add_argument("--tensor-parallel-size", "-tp", type=int, default=1)
+    p.add_argument("--pipeline-parallel-size", "-pp", type=int, default=1)
+    p.add_argument("--data-parallel-size", "-dp", type=int, default=1)
+    p.add_argument("--data-parallel-size-local", "-dpl", type=int)
+    p.add_argument("--data-parallel-address", "-dpa")
+    p.add_argument("--data-parallel-rpc-port", "-dpp", type=int)
+    p.add_argument("--data-parallel-start-rank", "-dpr", type=int)
+    _bool_flag(p, "--headless")
+    _bool_flag(p, "--enable-expert-parallel")
+    p.add_argument("--distributed-executor-backend", choices=["ray", "mp", "uni", "external_launcher"])
+    p.add_argument("--max-model-len", type=int)
+    p.add_argument("--dtype", default="auto", choices=["auto", "half", "float16", "bfloat16", "float", "float32"])
+    p.add_argument("--quantization", "-q")
+    p.add_argument("--kv-cache-dtype", default="auto")
+    p.add_argument("--load-format", default="auto")
+    p.add_argument("--tokenizer")
+    p.add_argument("--revision")
+    p.add_argument("--seed", type=int)
+    _bool_flag(p, "--enforce-eager")
+    _bool_flag(p, "--trust-remote-code")
+    p.add_argument("--gpu-memory-utilization", type=float, default=0.9)
+    p.add_argument("--max-num-seqs", type=int)
+    p.add_argument("--max-num-batched-tokens", type=int)
+    p.add_argument("--block-size", type=int)
+    p.add_argument("--swap-space", type=float)
+    p.add_argument("--enable-prefix-caching", action="store_true", default=None)
+    p.add_argument("--no-enable-prefix-caching", dest="enable_prefix_caching", action="store_false")
+    p.add_argument("--enable-chunked-prefill", action="store_true", default=None)
+    p.add_argument("--no-enable-chunked-prefill", dest="enable_chunked_prefill", action="store_false")
+    p.add_argument("--additional-config")
+    p.add_argument("--compilation-config", "-O")
+    p.add_argument("--speculative-config")
+    p.add_argument("--hf-overrides")
+    p.add_argument("--generation-config")
+    p.add_argument("--chat-template")
+    _bool_flag(p, "--enable-auto-tool-choice")
+    p.add_argument("--tool-call-parser")
+    p.add_argument("--reasoning-parser")
+    p.add_argument("--limit-mm-per-prompt")
+    p.add_argument("--max-logprobs", type=int)
+    p.add_argument("--uvicorn-log-level", default="info")
+    _bool_flag(p, "--disable-log-requests")
+    _bool_flag(p, "--disable-log-stats")
+    _bool_flag(p, "--enable-log-requests")
+    return p
+
+
+# ---- model folder -------------------------------------------------------------------------------------
+def read_model_config(path: str):
+    cfg_file = os.path.join(path, "config.json")
+    if not os.path.isdir(path) or not os.path.isfile(cfg_file):
+        return None
+    try:
+        with open(cfg_file, encoding="utf-8") as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _int(cfg: dict, *keys, default=0):
+    for k in keys:
+        v = cfg.get(k)
+        if isinstance(v, int) and not isinstance(v, bool):
+            return v
+        if isinstance(v, list) and v and all(isinstance(x, int) for x in v):
+            return max(v)
+    return default
+
+
+def estimate_params(cfg: dict) -> int:
+    """Rough parameter count from config.json (dense or MoE), for the simulated weight size."""
+    h = _int(cfg, "hidden_size", "d_model")
+    layers = _int(cfg, "num_hidden_layers", "n_layer", "num_layers")
+    vocab = _int(cfg, "vocab_size")
+    heads = _int(cfg, "num_attention_heads", default=1) or 1
+    kv = _int(cfg, "num_key_value_heads", default=heads) or heads
+    head_dim = _int(cfg, "head_dim", default=h // heads if heads else 0)
+    inter = _int(cfg, "intermediate_size", "ffn_hidden_size")
+    experts = _int(cfg, "num_experts", "n_routed_experts", "num_local_experts", default=0)
+    moe_inter = _int(cfg, "moe_intermediate_size", default=inter)
+    attn = h * head_dim * (heads + 2 * kv) + heads * head_dim * h
+    if experts > 1:
+        shared = _int(cfg, "num_shared_expert", "n_shared_experts", default=0)
+        mlp = 3 * h * moe_inter * (experts + shared) + h * experts
+    else:
+        mlp = 3 * h * inter
+    emb = vocab * h * (1 if cfg.get("tie_word_embeddings") else 2)
+    return max(0, layers * (attn + mlp) + emb)
+
+
+def weight_bytes(cfg: dict, dtype: str, path: str = "") -> int:
+    """Weight size: the safetensors index's metadata.total_size when present, else estimated from config.json."""
+    try:
+        with open(os.path.join(path, "model.safetensors.index.json"), encoding="utf-8") as f:
+            total = json.load(f).get("metadata", {}).get("total_size")
+        if isinstance(total, int) and total > 0:
+            return total
+    except (OSError, ValueError, AttributeError):
+        pass
+    d = dtype if dtype != "auto" else str(cfg.get("torch_dtype") or cfg.get("dtype") or "bfloat16")
+    return estimate_params(cfg) * DTYPE_BYTES.get(d, 2)
+
+
+# ---- NPU state (what the simulated npu-smi reads) -----------------------------------------------------
+class NpuState:
+    def __init__(self, root):
+        self.path = os.path.join(root, "state", "npu_procs", "%d.json" % os.getpid()) if root else None
+
+    def hold(self, devices, memory_mb) -> None:
+        if not self.path:
+            return
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        tmp = self.path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"pid": os.getpid(), "name": "VLLM::EngineCore", "devices": list(devices),
+                       "memoryMB": int(memory_mb), "simulated": True}, f)
+        os.replace(tmp, self.path)
+
+    def release(self) -> None:
+        if self.path:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+
+
+def other_holders_mb(root, devices) -> dict:
+    """HBM other live simulated processes hold on each device (MB)."""
+    used = {d: 0 for d in devices}
+    if not root:
+        return used
+    d = os.path.join(root, "state", "npu_procs")
+    try:
+        names = os.listdir(d)
+    except OSError:
+        return used
+    for n in names:
+        if not n.endswith(".json"):
+            continue
+        try:
+            with open(os.path.join(d, n), encoding="utf-8") as f:
+                rec = json.load(f)
+            pid = int(rec["pid"])
+            if pid == os.getpid():
+                continue
+            os.kill(pid, 0)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        for dev in rec.get("devices", []):
+            if dev in used:
+                used[dev] += int(rec.get("memoryMB", 0))
+    return used
+
+
+def port_free(host: str, port: int) -> bool:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def oom_message(npu: int, total_mb: int, want_mb: int) -> str:
+    total = total_mb / 1024.0
+    allocated = max(0.0, total - 0.6)
+    return ("RuntimeError: NPU out of memory. Tried to allocate %.2f MiB (NPU %d; %.2f GiB total capacity; "
+            "%.2f GiB already allocated; %.2f GiB current active; 15.87 MiB free; %.2f GiB reserved in total by "
+            "PyTorch) If reserved memory is >> allocated memory try setting max_split_size_mb to avoid "
+            "fragmentation." % (min(want_mb, 1024) or 30.0, npu, total, allocated, allocated, allocated + 0.26))
+
+
+# ---- vllm serve ---------------------------------------------------------------------------------------
+def cmd_serve(argv) -> int:
+    args = serve_parser().parse_args(argv)
+    model = args.model_opt or args.model_tag
+    if not model:
+        serve_parser().error("the following arguments are required: model_tag")
+    root = sim_root()
+    s = sim_settings(load_sim_json(root))
+    names = args.served_model_name or [model]
+    host = args.host or "0.0.0.0"
+    world = args.tensor_parallel_size * args.pipeline_parallel_size * args.data_parallel_size
+
+    info("__init__.py:217", "Automatically detected platform npu. (SIMULATED host: no NPU, no model is run)")
+    info("api_server.py:1880", "vLLM API server version %s (simulated)" % s["version"])
+    info("utils.py:326", "non-default args: %s" % json.dumps({k: v for k, v in vars(args).items()
+                                                               if v not in (None, False)}, ensure_ascii=False))
+
+    # vLLM binds its listening socket before building the engine: a taken port fails at once.
+    if not port_free(host, args.port):
+        error("api_server.py:1925", "Failed to bind %s:%d" % (host, args.port))
+        sys.stdout.write("OSError: [Errno 98] Address already in use\n")
+        sys.stdout.flush()
+        return 1
+
+    cfg = read_model_config(model)
+    if cfg is None:
+        sys.stdout.write(
+            "ValueError: Invalid repository ID or local directory specified: '%s'.\n"
+            "Please verify the following requirements:\n"
+            "1. Provide a valid Hugging Face repository ID.\n"
+            "2. Specify a local directory that contains a recognized configuration file.\n"
+            "   - For Hugging Face models: ensure the presence of a 'config.json'.\n" % model)
+        sys.stdout.flush()
+        return 1
+    arch = (cfg.get("architectures") or ["?"])[0] if isinstance(cfg.get("architectures"), list) else "?"
+    info("model.py:547", "Resolved architecture: %s (simulated)" % arch)
+    max_len = args.max_model_len or _int(cfg, "max_position_embeddings", default=4096) or 4096
+    derived = _int(cfg, "max_position_embeddings", default=0)
+    if args.max_model_len and derived and args.max_model_len > derived:
+        sys.stdout.write("ValueError: User-specified max_model_len (%d) is greater than the derived max_model_len "
+                         "(max_position_embeddings=%d in model's config.json).\n" % (args.max_model_len, derived))
+        sys.stdout.flush()
+        return 1
+    info("model.py:1520", "Using max model len %d" % max_len)
+    quant = cfg.get("quantization_config") or {}
+    qm = str(quant.get("quant_method", "")).lower() if isinstance(quant, dict) else ""
+    if args.quantization and args.quantization not in ("ascend", "compressed-tensors", "fp8"):
+        sys.stdout.write("ValueError: %s quantization is currently not supported in npu.\n" % args.quantization)
+        sys.stdout.flush()
+        return 1
+    if qm in ("gptq", "awq", "marlin", "gptq_marlin", "awq_marlin", "bitsandbytes") and args.quantization != "ascend":
+        sys.stdout.write("ValueError: %s quantization is currently not supported in npu.\n" % qm)
+        sys.stdout.flush()
+        return 1
+
+    vis = os.environ.get("ASCEND_RT_VISIBLE_DEVICES", "")
+    devices = [int(x) for x in vis.split(",") if x.strip().isdigit()] if vis.strip() else list(range(world))
+    devices = devices[:world] if len(devices) >= world else devices
+    if len(devices) < world or any(d >= s["devices"] for d in devices):
+        bad = [d for d in devices if d >= s["devices"]]
+        sys.stdout.write(
+            "RuntimeError: SetDevice:build/CMakeFiles/torch_npu.dir/compiler_depend.ts:113 NPU function error: "
+            "c10_npu::SetDevice(device_id), error code is 507033\n"
+            "E39007: Inner_Error_Device_Subprocess_Startup_Timeout: open device %s failed (simulated host has %d "
+            "devices; world size %d)\n" % (",".join(map(str, bad or devices)), s["devices"], world))
+        sys.stdout.flush()
+        return 1
+    if world > 1:
+        info("parallel_state.py:1201", "world_size=%d rank=0 local_rank=0 distributed_init_method=tcp://127.0.0.1 "
+                                       "backend=hccl (simulated)" % world)
+        if os.environ.get("HCCL_OP_EXPANSION_MODE") != "AIV":
+            warn("utils.py:110", "HCCL_OP_EXPANSION_MODE is not AIV; ACL graph capture may fail (simulated)")
+
+    # Memory: weights split over TP x PP, then vLLM takes gpu_memory_utilization of each device.
+    tpp = args.tensor_parallel_size * args.pipeline_parallel_size
+    per_dev_weights_mb = weight_bytes(cfg, args.dtype, model) / float(tpp) / (1024 * 1024)
+    others = other_holders_mb(root, devices)
+    info("worker.py:180", "Loading model weights (simulated, %.2f GiB per device) ..." % (per_dev_weights_mb / 1024))
+    load_sec = max(0.0, s["load_sec"])
+    time.sleep(load_sec / 2)
+    free_mb = {d: s["hbm_mb"] - IDLE_HBM_MB - others[d] for d in devices}
+    worst = min(devices, key=lambda d: free_mb[d])
+    if s["fault"] == "oom" or per_dev_weights_mb > free_mb[worst]:
+        sys.stdout.write("(simulated) ERROR %s [worker_base.py:581] %s\n" % (
+            time.strftime("%m-%d %H:%M:%S"), oom_message(worst, s["hbm_mb"], int(per_dev_weights_mb))))
+        error("core.py:700", "EngineCore failed to start.")
+        sys.stdout.write("RuntimeError: Engine core initialization failed. See root cause above. "
+                         "Failed core proc(s): {'EngineCore_DP0': 1}\n")
+        sys.stdout.flush()
+        return 1
+    hold_mb = max(int(per_dev_weights_mb), int(args.gpu_memory_utilization * s["hbm_mb"]) - IDLE_HBM_MB - others[worst])
+    state = NpuState(root)
+    atexit.register(state.release)
+    state.hold(devices, hold_mb)
+    info("model_runner.py:2310", "Loading weights took %.2f GiB and %.2f seconds (simulated)"
+         % (per_dev_weights_mb / 1024, load_sec / 2))
+    time.sleep(load_sec / 2)
+    info("kv_cache_utils.py:833", "GPU KV cache size: %d tokens (simulated)" % (max_len * 16))
+    info("core.py:210", "init engine (profile, create kv cache, warmup model) took %.2f seconds (simulated)"
+         % (load_sec / 2))
+    info("api_server.py:1971", "Starting vLLM API server 0 on http://%s:%d (SIMULATED)" % (host, args.port))
+    info("launcher.py:37", "Available routes are: /health, /v1/models, /v1/chat/completions, /v1/completions")
+
+    import openai_server  # the simulated OpenAI-compatible server beside this file
+
+    server_cfg = dict(s["server"])
+    server_cfg.update({"host": host, "port": args.port, "model": names, "max_model_len": max_len,
+                       "version": "%s+simulated" % s["version"], "log": sys.stdout})
+    if args.api_key:
+        server_cfg["api_key"] = args.api_key
+    server_cfg = {k: v for k, v in server_cfg.items() if k in openai_server.DEFAULTS}
+    try:
+        openai_server.serve(server_cfg)
+    except OSError as e:
+        state.release()
+        sys.stdout.write("OSError: [Errno %s] %s\n" % (getattr(e, "errno", "?"), e.strerror or e))
+        sys.stdout.flush()
+        return 1
+    finally:
+        state.release()
+    info("launcher.py:80", "Shutting down FastAPI HTTP server (simulated).")
+    return 0
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # SIGTERM before the server's own handler is installed (while "loading"): exit cleanly, state removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if not argv or argv[0] in ("-h", "--help"):
+        sys.stdout.write("usage: vllm [-h] [-v] {serve} ...\n\nvLLM CLI (SIMULATED by ascend-adapt)\n")
+        return 0 if argv else 2
+    if argv[0] in ("-v", "--version"):
+        s = sim_settings(load_sim_json(sim_root()))
+        sys.stdout.write(s["version"] + "\n")
+        return 0
+    if argv[0] == "serve":
+        return cmd_serve(argv[1:])
+    sys.stderr.write("vllm: error: argument subparser: invalid choice: %r (the simulated vllm supports: serve)\n"
+                     % argv[0])
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+
+/**
+ * The workspace file `ascend-adapt.json`: named launch profiles for `vllm serve` on an Atlas host, and the
+ * smoke prompts run against them. One zod schema is the truth; `schemas/ascend-adapt.schema.json` (used by
+ * VS Code's jsonValidation for completion and checking) is generated from it and kept in sync by a test.
+ */
+
+/** The seed report's four standard prompts (推理测试), in the order it lists them. */
+export const DEFAULT_SMOKE_PROMPTS: readonly string[] = Object.freeze([
+  '你好,请介绍一下你自己',
+  '什么是大语言模型?',
+  '用Python写一个快速排序算法',
+  '解释一下什么是transformer架构',
+]);
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const DTYPES = ['auto', 'half', 'float16', 'bfloat16', 'float', 'float32'] as const;
+
+export const profileSchema = z
+  .strictObject({
+    description: z.string().optional().describe('Free text shown next to the profile name.'),
+    host: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Where to serve: an ssh_config Host alias, or "local" for this machine. The CLI\'s --host/--local override it.'),
+    simRoot: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Path ON THE HOST of a simulated Atlas host (made by `ascend-adapt sim create DIR`); its env.sh is sourced before launching. Results are marked simulated.'),
+    modelPath: z.string().min(1).describe('Model folder on the host (holding config.json and the weights).'),
+    servedModelName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Name the OpenAI API serves the model under (--served-model-name). Default: the model path as given.'),
+    tensorParallelSize: z.int().min(1).max(64).default(1).describe('--tensor-parallel-size (TP).'),
+    pipelineParallelSize: z.int().min(1).max(64).default(1).describe('--pipeline-parallel-size (PP).'),
+    dataParallelSize: z.int().min(1).max(64).default(1).describe('--data-parallel-size (DP).'),
+    maxModelLen: z.int().min(1).optional().describe('--max-model-len: context length the server accepts.'),
+    dtype: z.enum(DTYPES).optional().describe('--dtype. bfloat16 is what most Ascend tutorials use.'),
+    quantization: z
+      .string()
+      .min(1)
+      .nullable()
+      .optional()
+      .describe('--quantization, e.g. "ascend" for msModelSlim output. null or absent: let vLLM decide from config.json.'),
+    enforceEager: z.boolean().default(false).describe('--enforce-eager (no ACL graph capture).'),
+    trustRemoteCode: z.boolean().default(false).describe('--trust-remote-code.'),
+    gpuMemoryUtilization: z.number().gt(0).max(1).optional().describe('--gpu-memory-utilization (share of each NPU\'s HBM vLLM may use).'),
+    port: z.int().min(1).max(65535).default(8000).describe('--port on the host. The endpoint is reached through a forwarded local port.'),
+    bindAddress: z.string().min(1).optional().describe('--host given to vllm serve (the address it listens on). Default: vLLM\'s own.'),
+    visibleDevices: z
+      .array(z.int().min(0))
+      .optional()
+      .describe('NPUs to use, as ASCEND_RT_VISIBLE_DEVICES (logical device ids). Default: the first TP×PP×DP devices.'),
+    env: z
+      .record(z.string().regex(ENV_NAME, 'not a valid environment variable name'), z.string())
+      .default({})
+      .describe('Extra environment variables for the server (override the defaults Ascend Adapt sets).'),
+    extraArgs: z.array(z.string()).default([]).describe('More vllm serve arguments, passed verbatim after the generated ones.'),
+    vllmCommand: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['vllm'])
+      .describe('How to run vLLM on the host, as argv, e.g. ["vllm"] or ["python3", "-m", "vllm.entrypoints.cli.main"].'),
+    smokePrompts: z
+      .array(z.string().min(1))
+      .min(1)
+      .default([...DEFAULT_SMOKE_PROMPTS])
+      .describe('Prompts for the smoke test (default: the four standard Chinese prompts).'),
+    smokeMaxTokens: z.int().min(1).default(256).describe('max_tokens for each smoke prompt.'),
+    smokeTemperature: z.number().min(0).max(2).default(0).describe('temperature for the smoke prompts (0 = greedy).'),
+    readyTimeoutSec: z.int().min(1).default(1800).describe('How long to wait for the server to become ready before calling the launch failed.'),
+  })
+  .describe('A launch profile for vllm serve.');
+
+export const configSchema = z
+  .looseObject({
+    $schema: z.string().optional(),
+    profiles: z
+      .record(z.string().min(1).regex(/^[^\s]+$/, 'profile names cannot contain spaces'), profileSchema)
+      .default({})
+      .describe('Named launch profiles.'),
+  })
+  .describe('Ascend Adapt workspace configuration (ascend-adapt.json).');
+
+/** A profile as written in the file (defaults not yet applied). */
+export type ProfileInput = z.input<typeof profileSchema>;
+/** A profile with every default applied. */
+export type Profile = z.output<typeof profileSchema>;
+export type AscendAdaptConfig = z.output<typeof configSchema>;
+
+/** A profile plus its name (what the faces pass around). */
+export interface NamedProfile extends Profile {
+  name: string;
+}
+
+/** The JSON Schema for `ascend-adapt.json` (JSON Schema draft-07), as contributed through jsonValidation. */
+export function configJsonSchema(): Record<string, unknown> {
+  // draft-07: the dialect VS Code's JSON language service understands fully.
+  const schema = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-7' }) as Record<string, unknown>;
+  return {
+    $schema: schema.$schema,
+    title: 'ascend-adapt.json',
+    ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$schema')),
+  };
+}
