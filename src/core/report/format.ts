@@ -1,0 +1,146 @@
+import type { Translator } from './i18n';
+import type { Evidence, Figure, PartialReport, Status } from './schema';
+
+/** Shared by the Markdown and HTML renderers: numbers, statuses, evidence numbering. */
+
+export function fmtNum(v: number | null | undefined, digits = 2): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  if (Number.isInteger(v)) return String(v);
+  return String(Number(v.toFixed(digits)));
+}
+
+export function fmtPct(v: number | null | undefined, digits = 2): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  return `${v.toFixed(digits)}%`;
+}
+
+export function fmtRatio(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  return `${v.toFixed(2)}x`;
+}
+
+export function fmtFigure(f: Figure | null | undefined, digits = 2): string {
+  if (!f) return '—';
+  if (f.value === null) return '—';
+  if (f.unit === '%') return fmtPct(f.value, digits);
+  if (f.unit === 's') return `${fmtNum(f.value, 1)} s`;
+  if (f.unit === 'MB') return `${fmtNum(f.value, 0)} MB`;
+  return fmtNum(f.value, digits);
+}
+
+export const STATUS_ICON: Record<Status, string> = {
+  pass: '✅',
+  warn: '⚠️',
+  fail: '❌',
+  skip: '⏭️',
+  'not-run': '⏸️',
+};
+
+export function statusText(t: Translator, s: Status): string {
+  switch (s) {
+    case 'pass':
+      return t.tr('Passed');
+    case 'warn':
+      return t.tr('Warning');
+    case 'fail':
+      return t.tr('Failed');
+    case 'skip':
+      return t.tr('Skipped');
+    default:
+      return t.tr('Not run');
+  }
+}
+
+export function statusCell(t: Translator, s: Status): string {
+  return `${STATUS_ICON[s]} ${statusText(t, s)}`;
+}
+
+export function verdictIcon(v: 'pass' | 'fail' | null | undefined): string {
+  return v === 'pass' ? '✅' : v === 'fail' ? '❌' : '—';
+}
+
+/** Evidence entries in the order a reader meets them, each with its footnote label. */
+export function evidenceLabels(report: PartialReport): Map<string, Evidence> {
+  const m = new Map<string, Evidence>();
+  for (const e of report.evidence ?? []) m.set(e.id, e);
+  return m;
+}
+
+export function dimensionName(t: Translator, name: string): string {
+  switch (name) {
+    case 'adaptation':
+      return t.tr('Model adaptation');
+    case 'accuracy':
+      return t.tr('Accuracy validation');
+    case 'performance':
+      return t.tr('Performance benchmark');
+    case 'environment':
+      return t.tr('Environment check');
+    case 'serving':
+      return t.tr('Serving');
+    case 'smoke':
+      return t.tr('Inference test');
+    default:
+      return name;
+  }
+}
+
+export function stepName(t: Translator, name: string): string {
+  switch (name) {
+    case 'env':
+      return t.tr('Environment check');
+    case 'analysis':
+      return t.tr('Operator compatibility');
+    case 'serve':
+      return t.tr('Serving');
+    case 'smoke':
+      return t.tr('Inference test');
+    case 'accuracy':
+      return t.tr('Accuracy validation');
+    case 'perf':
+      return t.tr('Performance benchmark');
+    case 'stop':
+      return t.tr('Stop serving');
+    default:
+      return name;
+  }
+}
+
+export function perfLabel(t: Translator, key: string, label: string): string {
+  switch (key) {
+    case 'request_throughput':
+      return 'QPS';
+    case 'output_throughput':
+      return 'Tokens/sec';
+    case 'mean_ttft_ms':
+      return 'TTFT (ms)';
+    case 'mean_tpot_ms':
+      return 'TPOT (ms)';
+    default:
+      return t.data(label);
+  }
+}
+
+export function reportDate(report: PartialReport): string {
+  return (report.generatedAt ?? '').slice(0, 10);
+}
+
+/** "validation_report_YYYYMMDD.json" for a report generated at `iso`. */
+export function reportFileName(iso: string, ext = 'json'): string {
+  return `validation_report_${iso.slice(0, 10).replace(/-/g, '')}.${ext}`;
+}
+
+export function mdEscape(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+export function isThroughput(key: string): boolean {
+  return key === 'output_throughput' || key === 'total_token_throughput';
+}
+
+export function thresholdText(t: Translator, th: { absPoints: number | null; relPercent: number | null }): string {
+  const parts: string[] = [];
+  if (th.absPoints !== null) parts.push(`${th.absPoints.toFixed(1)}%`);
+  if (th.relPercent !== null) parts.push(t.tr('{0}% rel.', th.relPercent.toFixed(1)));
+  return parts.length ? parts.join(' / ') : '—';
+}
