@@ -124,7 +124,7 @@ vscode.postMessage({ type: 'ready' });
 function csp(opts: { mode: 'webview' | 'standalone'; nonce: string; cspSource?: string }): string {
   const src = opts.mode === 'webview' && opts.cspSource ? ` ${opts.cspSource}` : '';
   const script = opts.mode === 'webview' ? `'nonce-${opts.nonce}'` : `'none'`;
-  return `default-src 'none'; img-src${src} data:; style-src${src} 'nonce-${opts.nonce}'; font-src${src}; script-src ${script}; base-uri 'none'; form-action 'none'`;
+  return `default-src 'none'; img-src${src} data:; style-src${src} 'nonce-${opts.nonce}'; font-src${src || " 'none'"}; script-src ${script}; base-uri 'none'; form-action 'none'`;
 }
 
 function inline(s: string, mode: 'webview' | 'standalone'): string {
@@ -300,7 +300,7 @@ function page(title: string, lang: ReportLang, body: string, opts: { mode: 'webv
     `<html lang="${lang === 'zh-CN' ? 'zh-CN' : 'en'}">`,
     '<head>',
     '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${esc(csp(opts))}">`,
+    `<meta http-equiv="Content-Security-Policy" content="${csp(opts).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')}">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${esc(title)}</title>`,
     `<style nonce="${opts.nonce}">${CSS}</style>`,

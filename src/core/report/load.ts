@@ -63,7 +63,7 @@ function parseSection(
   problems: ReportProblem[],
 ): { ok: boolean; value?: unknown } {
   const schema = SHAPE[key] as z.ZodType;
-  let current: unknown = structuredClone(raw);
+  const current: unknown = structuredClone(raw);
   for (let round = 0; round < 5; round++) {
     const r = schema.safeParse(current);
     if (r.success) return { ok: true, value: r.data };
