@@ -1,0 +1,361 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { COMPAT_MATRIX, DEFAULT_SIM_RELEASE, compareCann, findCompatRow, type CompatRow } from '../knowledge/compat';
+import { chipFamily } from '../npu/family';
+import { pythonDir } from '../paths';
+import { SimConfigSchema, type SimConfig } from './config';
+import { quoteArg as shq } from '../transport/quote';
+import { stepToShell, type EnvStep, type SimEnvFile } from './env';
+
+/**
+ * `ascend-adapt sim create DIR`: lays out a SIMULATED Atlas host in DIR — a stand-in Ascend toolchain
+ * that the real probes and jobs run against unchanged. Nothing in it is real; every file says so.
+ *
+ *   DIR/sim.json, DIR/env.sh, DIR/env.json, DIR/README-SIMULATED.txt
+ *   DIR/bin/{npu-smi,vllm}                      wrappers → DIR/sim/{npu_smi,vllm_cli}.py
+ *   DIR/sim/*.py                                copy of python/sim/
+ *   DIR/Ascend/driver/version.info, firmware/version.info, driver/tools/hccn_tool
+ *   DIR/Ascend/ascend-toolkit/<v>/<arch>-linux/ascend_toolkit_install.info + latest + set_env.sh  (CANN ≤ 8.3)
+ *   DIR/Ascend/cann-<v>/<arch>-linux/ascend_toolkit_install.info + cann → cann-<v> + set_env.sh   (CANN ≥ 8.5)
+ *   DIR/Ascend/nnal/atb/set_env.sh, nnal/atb/<v>/atb/cxx_abi_1/lib/libatb.so (a text stub)
+ *   DIR/etc/ascend_install.info
+ *   DIR/site-packages/<dist>-<version>.dist-info   torch, torch_npu, vllm, vllm_ascend, transformers, …
+ *   DIR/state/npu_procs/                        live simulated NPU processes (see python/sim/simhost.py)
+ */
+
+export interface SimCreateOptions {
+  /** npu-smi Name, e.g. 910B3 (default), 910B4, Ascend910 (A3), 310P3, 910B (classic 910). */
+  chip?: string;
+  /** NPU cards (default 8). */
+  devices?: number;
+  /** vllm-ascend release whose compatibility-matrix row gives the versions (default 0.18.0). */
+  release?: string;
+  /** Replace an existing simulated host in DIR. */
+  force?: boolean;
+  faults?: SimConfig['faults'];
+  /** Interpreter for the simulated tools (default: the python3 on PATH, resolved to its real path). */
+  python?: string;
+}
+
+export interface SimCreated {
+  root: string;
+  config: SimConfig;
+  envFile: string;
+  envJsonFile: string;
+  env: SimEnvFile;
+}
+
+export class SimCreateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SimCreateError';
+  }
+}
+
+const SIM_MARK = 'SIMULATED by ascend-adapt — not a real Ascend installation';
+
+/** transformers is not in the matrix; the version seen next to vllm-ascend 0.13 in a real collect_env report. */
+const TRANSFORMERS_VERSION = '4.57.3';
+/** Driver (npu-smi) and firmware versions seen together on a real 910B host (npu-smi 25.5.1 board output). */
+const DRIVER_VERSION = '25.5.1';
+const FIRMWARE_VERSION = '7.8.0.6.201';
+
+/** `python3` resolved once (a pyenv shim costs ~0.3 s per call; the interpreter itself does not). */
+export function resolvePython(): string {
+  try {
+    const out = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 20_000 }).trim();
+    if (out && path.isAbsolute(out)) return out;
+  } catch {
+    /* no python3: the wrappers will say so when run */
+  }
+  return 'python3';
+}
+
+export function hostArch(): string {
+  const a = os.arch();
+  return a === 'x64' ? 'x86_64' : a === 'arm64' ? 'aarch64' : a;
+}
+
+interface ChipSpec { family: SimConfig['family']; hbm: number; ddr: number; perNpu: number; socName?: string }
+
+function chipSpec(chip: string): ChipSpec {
+  const fam = chipFamily(chip);
+  switch (fam) {
+    case 'A2':
+      return { family: 'A2', hbm: /^910B4$/i.test(chip) ? 32768 : 65536, ddr: 0, perNpu: 1 };
+    case 'A3':
+      return { family: 'A3', hbm: 65536, ddr: 0, perNpu: 2, socName: '9391' };
+    case '910':
+      return { family: '910', hbm: 32768, ddr: 13553, perNpu: 1 };
+    case '310P':
+      return { family: '310P', hbm: 0, ddr: 44278, perNpu: 2 };
+    default:
+      throw new SimCreateError(`chip ${JSON.stringify(chip)} is not simulated (use 910B1-4, 910B2C, 910B4-1, Ascend910, 910B, 910A, 910ProB or 310P3)`);
+  }
+}
+
+function write(file: string, content: string, mode?: number): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, content, mode !== undefined ? { mode } : undefined);
+}
+
+function symlink(target: string, link: string): void {
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.symlinkSync(target, link);
+}
+
+function distInfo(site: string, name: string, version: string): void {
+  const dir = path.join(site, `${name}-${version}.dist-info`);
+  write(path.join(dir, 'METADATA'), [
+    'Metadata-Version: 2.1',
+    `Name: ${name}`,
+    `Version: ${version}`,
+    `Summary: ${SIM_MARK} (metadata only; the package cannot be imported)`,
+    '',
+  ].join('\n'));
+  write(path.join(dir, 'INSTALLER'), 'ascend-adapt-sim\n');
+  write(path.join(dir, 'RECORD'), '');
+}
+
+function releaseRow(release: string | undefined): CompatRow {
+  const want = release ?? DEFAULT_SIM_RELEASE;
+  const row = findCompatRow(want);
+  if (!row) {
+    throw new SimCreateError(`vllm-ascend ${want} is not in the compatibility matrix (known: ${COMPAT_MATRIX.map((r) => r.vllmAscend).join(', ')})`);
+  }
+  return row;
+}
+
+export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreated {
+  const root = path.resolve(dirArg);
+  const chip = opts.chip ?? '910B3';
+  const devices = opts.devices ?? 8;
+  if (!Number.isInteger(devices) || devices < 1 || devices > 64) throw new SimCreateError(`--devices must be 1..64, got ${devices}`);
+  const spec = chipSpec(chip);
+  const row = releaseRow(opts.release);
+
+  if (fs.existsSync(root)) {
+    const entries = fs.readdirSync(root);
+    if (entries.length > 0) {
+      if (!fs.existsSync(path.join(root, 'sim.json'))) throw new SimCreateError(`${root} is not empty and is not a simulated host; refusing to write into it`);
+      if (!opts.force) throw new SimCreateError(`${root} already holds a simulated host (use --force to replace it)`);
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }
+  fs.mkdirSync(root, { recursive: true });
+
+  const arch = hostArch();
+  const A = path.join(root, 'Ascend');
+  const cann = row.cann;
+  const newLayout = compareCann(cann, '8.5.0') >= 0;
+  let toolkitHome: string;
+  let cannSetEnv: string;
+  if (newLayout) {
+    const install = path.join(A, `cann-${cann}`);
+    toolkitHome = install;
+    cannSetEnv = path.join(A, 'cann', 'set_env.sh');
+    fs.mkdirSync(install, { recursive: true });
+    symlink(`cann-${cann}`, path.join(A, 'cann'));
+    symlink(`../cann-${cann}`, path.join(A, 'ascend-toolkit', 'latest'));
+  } else {
+    const install = path.join(A, 'ascend-toolkit', cann);
+    fs.mkdirSync(install, { recursive: true });
+    symlink(cann, path.join(A, 'ascend-toolkit', 'latest'));
+    toolkitHome = path.join(A, 'ascend-toolkit', 'latest');
+    cannSetEnv = path.join(A, 'ascend-toolkit', 'set_env.sh');
+  }
+  const installDir = newLayout ? path.join(A, `cann-${cann}`) : path.join(A, 'ascend-toolkit', cann);
+  const infoFile = path.join(installDir, `${arch}-linux`, 'ascend_toolkit_install.info');
+  write(infoFile, [
+    'package_name=Ascend-cann-toolkit',
+    `version=${cann}`,
+    `arch=${arch}`,
+    'os=linux',
+    `path=${path.join(installDir, `${arch}-linux`)}`,
+    `# ${SIM_MARK}`,
+    '',
+  ].join('\n'));
+  for (const d of ['lib64', 'opp', 'bin', 'python/site-packages', 'tools/aml/lib64']) fs.mkdirSync(path.join(installDir, d), { recursive: true });
+
+  // Driver, firmware, install record.
+  write(path.join(A, 'driver', 'version.info'), [
+    `Version=${DRIVER_VERSION}`, 'aicpu_version=1.0', 'tdt_version=1.0', 'log_version=1.0', 'prof_version=2.0',
+    'dvppkernels_version=1.1', 'tsfw_version=1.0', `# ${SIM_MARK}`, '',
+  ].join('\n'));
+  fs.mkdirSync(path.join(A, 'driver', 'lib64', 'common'), { recursive: true });
+  fs.mkdirSync(path.join(A, 'driver', 'lib64', 'driver'), { recursive: true });
+  write(path.join(A, 'firmware', 'version.info'), [
+    `Version=${FIRMWARE_VERSION}`, 'firmware_version=1.0', `package_version=${DRIVER_VERSION}`, `# ${SIM_MARK}`, '',
+  ].join('\n'));
+  write(path.join(root, 'etc', 'ascend_install.info'), [
+    'UserName=HwHiAiUser', 'UserGroup=HwHiAiUser', 'Driver_Install_Type=full', `Driver_Install_Path_Param=${A}`,
+    'Driver_Install_For_All=yes', 'Driver_Install_Mode=normal', 'Firmware_Install_Type=full',
+    `Firmware_Install_Path_Param=${A}`, `# ${SIM_MARK}`, '',
+  ].join('\n'));
+
+  // NNAL / ATB.
+  const atbHome = path.join(A, 'nnal', 'atb', 'latest', 'atb', 'cxx_abi_1');
+  write(path.join(A, 'nnal', 'atb', cann, 'atb', 'cxx_abi_1', 'lib', 'libatb.so'), `${SIM_MARK}: stand-in for libatb.so\n`);
+  symlink(cann, path.join(A, 'nnal', 'atb', 'latest'));
+
+  // Python packages (metadata only) at versions from one row of the compatibility matrix.
+  const site = path.join(root, 'site-packages');
+  const pkgs: Array<[string, string]> = [
+    ['torch', row.torch],
+    ['torch_npu', row.torchNpu],
+    // vLLM is installed from source with VLLM_TARGET_DEVICE=empty on Ascend → "+empty" local label.
+    ['vllm', `${row.vllm[0]}+empty`],
+    ['vllm_ascend', row.vllmAscend],
+    ['transformers', TRANSFORMERS_VERSION],
+  ];
+  if (row.tritonAscend) pkgs.push(['triton_ascend', row.tritonAscend]);
+  for (const [n, v] of pkgs) distInfo(site, n, v);
+
+  // The simulators.
+  const simDir = path.join(root, 'sim');
+  fs.mkdirSync(simDir, { recursive: true });
+  const srcSim = path.join(pythonDir(), 'sim');
+  for (const f of fs.readdirSync(srcSim)) {
+    if (f.endsWith('.py')) fs.copyFileSync(path.join(srcSim, f), path.join(simDir, f));
+  }
+  const bin = path.join(root, 'bin');
+  const python = opts.python ?? resolvePython();
+  // npu-smi and hccn_tool are stdlib-only and run often: -S skips site-packages for a faster start.
+  const wrapper = (tool: string, script: string, fast: boolean) => [
+    '#!/bin/sh',
+    `# ${tool}: ${SIM_MARK}`,
+    `if [ ! -f ${shq(script)} ]; then echo ${shq(`${tool} (simulated): ${script} is missing`)} >&2; exit 127; fi`,
+    `exec ${shq(python)}${fast ? ' -S' : ''} ${shq(script)} "$@"`,
+    '',
+  ].join('\n');
+  write(path.join(bin, 'npu-smi'), wrapper('npu-smi', path.join(simDir, 'npu_smi.py'), true), 0o755);
+  write(path.join(bin, 'vllm'), wrapper('vllm', path.join(simDir, 'vllm_cli.py'), false), 0o755);
+  write(path.join(A, 'driver', 'tools', 'hccn_tool'), wrapper('hccn_tool', path.join(simDir, 'hccn_tool.py'), true), 0o755);
+  fs.mkdirSync(path.join(root, 'state', 'npu_procs'), { recursive: true });
+
+  // Environment: CANN set_env.sh, ATB set_env.sh, and env.sh's own lines — one model, two renderings.
+  const steps: EnvStep[] = [
+    {
+      name: 'simulated host',
+      file: null,
+      set: { ASCEND_ADAPT_SIM_ROOT: root, ASCEND_ADAPT_SIMULATED: '1' },
+      prepend: {
+        LD_LIBRARY_PATH: [path.join(A, 'driver', 'lib64', 'common'), path.join(A, 'driver', 'lib64', 'driver')],
+        PYTHONPATH: [site],
+      },
+    },
+    {
+      name: 'CANN set_env.sh',
+      file: cannSetEnv,
+      set: {
+        ASCEND_TOOLKIT_HOME: toolkitHome,
+        ASCEND_HOME_PATH: toolkitHome,
+        ASCEND_AICPU_PATH: toolkitHome,
+        ASCEND_OPP_PATH: path.join(toolkitHome, 'opp'),
+        TOOLCHAIN_HOME: path.join(toolkitHome, 'toolkit'),
+      },
+      prepend: {
+        LD_LIBRARY_PATH: [
+          path.join(toolkitHome, 'tools', 'aml', 'lib64'),
+          path.join(toolkitHome, 'tools', 'aml', 'lib64', 'plugin'),
+          path.join(toolkitHome, 'lib64'),
+          path.join(toolkitHome, 'lib64', 'plugin', 'opskernel'),
+          path.join(toolkitHome, 'lib64', 'plugin', 'nnengine'),
+          path.join(toolkitHome, 'opp', 'built-in', 'op_impl', 'ai_core', 'tbe', 'op_tiling', 'lib', 'linux', arch),
+        ],
+        PYTHONPATH: [path.join(toolkitHome, 'python', 'site-packages'), path.join(toolkitHome, 'opp', 'built-in', 'op_impl', 'ai_core', 'tbe')],
+        PATH: [path.join(toolkitHome, 'bin'), path.join(toolkitHome, 'compiler', 'ccec_compiler', 'bin'), path.join(toolkitHome, 'tools', 'ccec_compiler', 'bin')],
+      },
+    },
+    {
+      name: 'NNAL/ATB set_env.sh',
+      file: path.join(A, 'nnal', 'atb', 'set_env.sh'),
+      set: {
+        ATB_HOME_PATH: atbHome,
+        ATB_STREAM_SYNC_EVERY_KERNEL_ENABLE: '0',
+        ATB_STREAM_SYNC_EVERY_RUNNER_ENABLE: '0',
+        ATB_STREAM_SYNC_EVERY_OPERATION_ENABLE: '0',
+        ATB_OPSRUNNER_SETUP_CACHE_ENABLE: '1',
+        ATB_OPSRUNNER_KERNEL_CACHE_LOCAL_COUNT: '1',
+        ATB_OPSRUNNER_KERNEL_CACHE_GLOABL_COUNT: '5',
+        ATB_WORKSPACE_MEM_ALLOC_GLOBAL: '1',
+        ATB_WORKSPACE_MEM_ALLOC_ALG_TYPE: '1',
+        ATB_DEVICE_TILING_BUFFER_BLOCK_NUM: '32',
+        ATB_HOST_TILING_BUFFER_BLOCK_NUM: '128',
+        ATB_COMPARE_TILING_EVERY_KERNEL: '0',
+        ATB_MATMUL_SHUFFLE_K_ENABLE: '1',
+        ATB_SHARE_MEMORY_NAME_SUFFIX: '',
+      },
+      prepend: {
+        LD_LIBRARY_PATH: [path.join(atbHome, 'lib'), path.join(atbHome, 'examples'), path.join(atbHome, 'tests', 'atbopstest')],
+      },
+    },
+    { name: 'simulated tools first on PATH', file: null, set: {}, prepend: { PATH: [bin] } },
+  ];
+  for (const s of steps) {
+    if (s.file) {
+      write(s.file, `# ${s.name}: ${SIM_MARK}.\n# Exports what the real one exports (resolved paths); safe to source repeatedly.\n${stepToShell(s)}`);
+    }
+  }
+  if (newLayout) {
+    // Older instructions still say `source …/ascend-toolkit/set_env.sh`: keep that working too.
+    write(path.join(A, 'ascend-toolkit', 'set_env.sh'), `# ${SIM_MARK}\n. ${shq(cannSetEnv)}\n`);
+  }
+  const envSh = [
+    '# Environment of a SIMULATED Atlas host (ascend-adapt sim create). Source it: . DIR/env.sh',
+    '# POSIX sh; idempotent (sourcing twice changes nothing). Sets ASCEND_ADAPT_SIMULATED=1.',
+    stepToShell(steps[0]).trimEnd(),
+    `. ${shq(steps[1].file as string)}`,
+    `. ${shq(steps[2].file as string)}`,
+    stepToShell(steps[3]).trimEnd(),
+    '',
+  ].join('\n');
+  const envFile = path.join(root, 'env.sh');
+  write(envFile, envSh);
+  const env: SimEnvFile = { simulated: true, root, steps };
+  const envJsonFile = path.join(root, 'env.json');
+  write(envJsonFile, JSON.stringify(env, null, 2) + '\n');
+
+  const config = SimConfigSchema.parse({
+    simulated: true,
+    schema: 1,
+    createdBy: 'ascend-adapt sim create',
+    createdAt: new Date().toISOString(),
+    root,
+    chip,
+    family: spec.family,
+    devices,
+    chipsPerNpu: spec.perNpu,
+    hbmTotalMB: spec.hbm,
+    ddrTotalMB: spec.ddr,
+    ...(spec.socName ? { socName: spec.socName } : {}),
+    arch,
+    driver: DRIVER_VERSION,
+    firmware: FIRMWARE_VERSION,
+    release: {
+      vllmAscend: row.vllmAscend,
+      vllm: row.vllm[0],
+      cann,
+      torch: row.torch,
+      torchNpu: row.torchNpu,
+      tritonAscend: row.tritonAscend,
+      transformers: TRANSFORMERS_VERSION,
+      pythonRange: row.python,
+      source: row.source,
+    },
+    paths: { ascendRoot: A, toolkitHome, cannInstallInfo: infoFile, sitePackages: site, bin },
+    faults: opts.faults ?? {},
+  });
+  write(path.join(root, 'sim.json'), JSON.stringify(config, null, 2) + '\n');
+  write(path.join(root, 'README-SIMULATED.txt'), [
+    SIM_MARK,
+    '',
+    `A stand-in for an Atlas host with ${devices} x ${chip} (${spec.family}), vllm-ascend ${row.vllmAscend}, CANN ${cann}.`,
+    'Source env.sh to use it:  . ' + envFile,
+    'Every result obtained from it is SIMULATED and says so.',
+    '',
+  ].join('\n'));
+  return { root, config, envFile, envJsonFile, env };
+}
