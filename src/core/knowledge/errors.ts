@@ -112,7 +112,7 @@ const rows: KnownError[] = [
   {
     id: 'acl-500001',
     codes: ['500001'],
-    pattern: 'error code is 500001|\\bERR00100\\b',
+    pattern: 'error code is 500001',
     severity: 'fatal',
     title: { en: 'ACL call failed (500001)', zh: 'ACL 接口调用失败（500001）' },
     explanation: {
@@ -174,22 +174,6 @@ const rows: KnownError[] = [
     source: `${VA}/issues/5461`,
   },
   {
-    id: 'hccl-watchdog',
-    codes: ['ERR02005'],
-    pattern: 'HCCL watchdog thread terminated|\\bERR02005\\b',
-    severity: 'error',
-    title: { en: 'HCCL watchdog stopped the process', zh: 'HCCL watchdog 终止了进程' },
-    explanation: {
-      en: 'A collective operation failed or hung, and the HCCL watchdog ended the rank. The first device error above it is the cause.',
-      zh: '集合通信失败或卡住，HCCL watchdog 结束了该 rank。其上方第一条设备错误才是根因。',
-    },
-    fix: {
-      en: 'Look above for the first AI Core / device error (507011, EL0003, EZ9999) and fix that.',
-      zh: '向上查找第一条 AI Core / 设备错误（507011、EL0003、EZ9999）并处理。',
-    },
-    source: `${VA}/issues/8360`,
-  },
-  {
     id: 'aicore-exception',
     codes: ['EL0003'],
     pattern: 'fftsplus aicore error|\\bEL0003\\b',
@@ -218,6 +202,22 @@ const rows: KnownError[] = [
     fix: {
       en: 'Look for the first EL0003 / aicore error in the log; set ASCEND_LAUNCH_BLOCKING=1 to make the failing operator report itself.',
       zh: '在日志中查找第一条 EL0003 / aicore 错误；设置 ASCEND_LAUNCH_BLOCKING=1 使出错算子直接报错。',
+    },
+    source: `${VA}/issues/8360`,
+  },
+  {
+    id: 'hccl-watchdog',
+    codes: ['ERR02005'],
+    pattern: 'HCCL watchdog thread terminated|\\bERR02005\\b',
+    severity: 'error',
+    title: { en: 'HCCL watchdog stopped the process', zh: 'HCCL watchdog 终止了进程' },
+    explanation: {
+      en: 'A collective operation failed or hung, and the HCCL watchdog ended the rank. The first device error above it is the cause.',
+      zh: '集合通信失败或卡住，HCCL watchdog 结束了该 rank。其上方第一条设备错误才是根因。',
+    },
+    fix: {
+      en: 'Look above for the first AI Core / device error (507011, EL0003, EZ9999) and fix that.',
+      zh: '向上查找第一条 AI Core / 设备错误（507011、EL0003、EZ9999）并处理。',
     },
     source: `${VA}/issues/8360`,
   },
@@ -418,6 +418,7 @@ const rows: KnownError[] = [
 export const KNOWN_ERRORS: readonly KnownError[] = Object.freeze(z.array(knownErrorSchema).parse(rows));
 
 const compiled = KNOWN_ERRORS.map((row) => ({ row, re: new RegExp(row.pattern) }));
+const rank = (row: KnownError) => KNOWN_ERRORS.indexOf(row);
 
 /** The first known failure a log line shows, or undefined. */
 export function recogniseLine(line: string): KnownError | undefined {
@@ -500,9 +501,16 @@ export class LogWatcher {
     return f ? [f] : [];
   }
 
-  /** The most serious finding: the first fatal one, else the first of any kind. */
+  /**
+   * The likeliest root cause: among fatal findings (else all), the one whose row comes first in the table
+   * (rows are ordered most specific first, so "engine failed to start" never hides the OOM above it).
+   */
   primary(): LogFinding | undefined {
-    return this.findings.find((f) => f.error.severity === 'fatal') ?? this.findings[0];
+    const fatal = this.findings.filter((f) => f.error.severity === 'fatal');
+    const pool = fatal.length ? fatal : this.findings;
+    let best: LogFinding | undefined;
+    for (const f of pool) if (!best || rank(f.error) < rank(best.error)) best = f;
+    return best;
   }
 
   private line(bytes: Buffer): LogFinding | undefined {

@@ -76,7 +76,24 @@ export const profileSchema = z
     smokeTemperature: z.number().min(0).max(2).default(0).describe('temperature for the smoke prompts (0 = greedy).'),
     readyTimeoutSec: z.int().min(1).default(1800).describe('How long to wait for the server to become ready before calling the launch failed.'),
   })
-  .describe('A launch profile for vllm serve.');
+  .describe('A launch profile for vllm serve.')
+  .meta({
+    // VS Code's JSON completion offers this skeleton for a new profile.
+    defaultSnippets: [
+      {
+        label: 'New serving profile',
+        body: {
+          host: '${1:atlas}',
+          modelPath: '${2:/data/models/Qwen3-8B}',
+          servedModelName: '${3:qwen3-8b}',
+          tensorParallelSize: 1,
+          maxModelLen: 8192,
+          dtype: 'bfloat16',
+          port: 8000,
+        },
+      },
+    ],
+  });
 
 export const configSchema = z
   .looseObject({
