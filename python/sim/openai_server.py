@@ -13,8 +13,9 @@ per-request timings), POST /sim/reset (clear them).
 Latency model (per request, in ms):
     TTFT = ttft_base_ms + ttft_per_prompt_token_ms * prompt_tokens
     gap between two output tokens = tpot_base_ms + tpot_per_inflight_ms * requests in flight (at that step)
-The TRUE timings are what the server actually did (monotonic clock, measured from the moment the whole
-request was read to the moment each token's chunk was handed to the socket), kept per request in memory
+The TRUE timings are what the server actually did (wall clock, measured from the moment the request's first
+bytes reached this host — the kernel's receive timestamp on Linux, so a busy server loop does not hide its own
+delay — to the moment each token's chunk was handed to the socket), kept per request in memory
 (`/sim/stats`) and appended to `stats_file` (JSONL) when set. The nominal model values are recorded too.
 
 Tokenizer: a deterministic splitter: each token is optional leading whitespace + a word (\\w+) or one
@@ -70,6 +71,8 @@ import json
 import os
 import re
 import signal
+import socket
+import struct
 import sys
 import threading
 import time
@@ -194,6 +197,195 @@ class AnswerKey:
         return best
 
 
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform.startswith("linux") else None)
+_TS = struct.Struct("@ll")
+
+
+class _Conn(object):
+    """A non-blocking server-side connection read through loop.add_reader. On Linux, each read carries the
+    kernel's arrival timestamp (SO_TIMESTAMPNS), so a request's arrival time is when it reached this host even
+    when this process was busy: the true TTFT is measured from there (time.time() clock)."""
+
+    def __init__(self, loop, sock):
+        self.loop = loop
+        self.sock = sock
+        self.buf = bytearray()
+        self.buf_ts = 0.0
+        self.msg_ts = 0.0
+        self.eof = False
+        self.err = None
+        self.closed = False
+        self._waiter = None
+        self._out = bytearray()
+        self._drain = None
+        self.kernel_ts = False
+        if _SO_TIMESTAMPNS is not None and hasattr(sock, "recvmsg"):
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+                self.kernel_ts = True
+            except OSError:
+                pass
+        try:
+            self.peer = sock.getpeername()
+        except OSError:
+            self.peer = ("?", 0)
+        loop.add_reader(sock.fileno(), self._readable)
+
+    @property
+    def transport(self):
+        return self
+
+    def _readable(self):
+        for _ in range(16):
+            try:
+                if self.kernel_ts:
+                    data, anc, _, _ = self.sock.recvmsg(262144, socket.CMSG_SPACE(_TS.size))
+                    ts = None
+                    for level, typ, d in anc:
+                        if level == socket.SOL_SOCKET and typ == _SO_TIMESTAMPNS and len(d) >= _TS.size:
+                            sec, nsec = _TS.unpack_from(d)
+                            ts = sec + nsec * 1e-9
+                    if ts is None:
+                        ts = time.time()
+                else:
+                    data, ts = self.sock.recv(262144), time.time()
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as e:
+                self.err = e
+                self.eof = True
+                self._stop_reading()
+                break
+            if not data:
+                self.eof = True
+                self._stop_reading()
+                break
+            if not self.buf:
+                self.buf_ts = ts
+            self.buf += data
+        self._wake()
+
+    def _stop_reading(self):
+        try:
+            self.loop.remove_reader(self.sock.fileno())
+        except (ValueError, OSError):
+            pass
+
+    def _wake(self):
+        w = self._waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    async def _wait(self):
+        if self.eof:
+            raise asyncio.IncompleteReadError(bytes(self.buf), None)
+        self._waiter = self.loop.create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    async def readuntil(self, sep, limit=1 << 20):
+        start = 0
+        while True:
+            i = self.buf.find(sep, start)
+            if i >= 0:
+                self.msg_ts = self.buf_ts
+                out = bytes(self.buf[: i + len(sep)])
+                del self.buf[: i + len(sep)]
+                return out
+            if len(self.buf) > limit:
+                raise asyncio.LimitOverrunError("separator not found", len(self.buf))
+            start = max(0, len(self.buf) - len(sep) + 1)
+            await self._wait()
+
+    async def readexactly(self, n):
+        while len(self.buf) < n:
+            await self._wait()
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def write(self, data):
+        if self.closed:
+            raise ConnectionResetError("connection closed")
+        if self._out:
+            self._out += data
+            return
+        try:
+            k = self.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            k = 0
+        except OSError as e:
+            self.abort()
+            raise ConnectionResetError(str(e))
+        if k < len(data):
+            self._out += data[k:]
+            self.loop.add_writer(self.sock.fileno(), self._writable)
+
+    def _writable(self):
+        try:
+            k = self.sock.send(self._out)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as e:
+            self.err = e
+            self._out = bytearray()
+            self._stop_writing()
+            self._release_drain()
+            self.abort()
+            return
+        del self._out[:k]
+        if not self._out:
+            self._stop_writing()
+            self._release_drain()
+
+    def _stop_writing(self):
+        try:
+            self.loop.remove_writer(self.sock.fileno())
+        except (ValueError, OSError):
+            pass
+
+    def _release_drain(self):
+        d = self._drain
+        if d is not None and not d.done():
+            d.set_result(None)
+
+    async def drain(self):
+        if self.closed:
+            raise ConnectionResetError("connection closed")
+        if self._out:
+            self._drain = self.loop.create_future()
+            await self._drain
+            if self.closed:
+                raise ConnectionResetError("connection closed")
+
+    def abort(self):
+        """Cut the connection at once (RST): the client sees the stream end without [DONE]."""
+        if self.closed:
+            return
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.close()
+
+    def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        self._stop_reading()
+        self._stop_writing()
+        self._release_drain()
+        self.eof = True
+        self._wake()
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+
 class HttpError(Exception):
     def __init__(self, status: int, message: str, etype: str = "BadRequestError"):
         Exception.__init__(self, message)
@@ -229,6 +421,8 @@ class SimServer:
         self._tok_window = [0, 0]  # prompt, generation tokens since the last metrics line
         self.port = None
         self._server = None
+        self._accept_task = None
+        self._conn_tasks = set()
 
     # ---- logging -------------------------------------------------------------------------------------
     def _log(self, line: str) -> None:
@@ -258,8 +452,9 @@ class SimServer:
             self._stats_fh.flush()
 
     # ---- HTTP plumbing -------------------------------------------------------------------------------
-    async def handle_conn(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername") or ("?", 0)
+    async def handle_conn(self, conn: "_Conn") -> None:
+        reader = writer = conn
+        peer = conn.peer
         try:
             while True:
                 try:
@@ -269,7 +464,7 @@ class SimServer:
                 except asyncio.LimitOverrunError:
                     await self._send_json(writer, 413, {"error": "headers too large"}, close=True)
                     return
-                t_arrival = time.monotonic()
+                t_arrival = conn.msg_ts  # when the request's first bytes reached this host
                 lines = head.decode("latin-1").split("\r\n")
                 parts = lines[0].split(" ")
                 if len(parts) != 3:
@@ -294,7 +489,6 @@ class SimServer:
                     body = await reader.readexactly(n)
                 elif headers.get("transfer-encoding", "").lower() == "chunked":
                     body = await _read_chunked(reader)
-                t_arrival = time.monotonic() if body else t_arrival
                 keep = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
                 status = await self.dispatch(method, target, headers, body, writer, keep, t_arrival)
                 if self.cfg["access_log"]:
@@ -305,10 +499,7 @@ class SimServer:
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
-            try:
-                writer.close()
-            except Exception:
-                pass
+            conn.close()
 
     async def _send(self, writer, status, body: bytes, ctype: str, close: bool) -> None:
         hdr = ("HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\nx-ascend-adapt-simulated: 1\r\n"
@@ -524,7 +715,7 @@ class SimServer:
                 await self._send_json(writer, 200, {"id": rid, "object": obj, "created": created, "model": p["model"],
                                                     "choices": choices, "usage": usage, "simulated": True,
                                                     "system_fingerprint": SIMULATED_OWNER}, not keep)
-                e2el = (time.monotonic() - t_arrival) * 1000.0
+                e2el = (time.time() - t_arrival) * 1000.0
                 rec.update({"e2el_ms": e2el, "nominal_e2el_ms": (t_next - t_arrival) * 1000.0})
                 return 200
 
@@ -566,7 +757,7 @@ class SimServer:
                     buf.append(_chunk(b"data: [DONE]\n\n"))
                     buf.append(b"0\r\n\r\n")
                 writer.write(b"".join(buf))
-                now = time.monotonic()
+                now = time.time()
                 if first_t is None:
                     first_t = now
                 last_t = now
@@ -597,9 +788,18 @@ class SimServer:
                       % (time.strftime("%m-%d %H:%M:%S"), pt / interval, gt / interval, self.inflight))
 
     async def start(self):
-        self._server = await asyncio.start_server(self.handle_conn, self.cfg["host"], int(self.cfg["port"]),
-                                                  backlog=1024, limit=1 << 20)
-        self.port = self._server.sockets[0].getsockname()[1]
+        loop = asyncio.get_event_loop()
+        infos = socket.getaddrinfo(self.cfg["host"], int(self.cfg["port"]), type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+        family, type_, proto, _, addr = infos[0]
+        ls = socket.socket(family, type_, proto)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(addr)
+        ls.listen(1024)
+        ls.setblocking(False)
+        self._server = ls
+        self.port = ls.getsockname()[1]
+        self._accept_task = asyncio.ensure_future(self._accept_loop(loop, ls))
         if self.cfg["port_file"]:
             tmp = self.cfg["port_file"] + ".tmp"
             with open(tmp, "w") as f:
@@ -607,7 +807,30 @@ class SimServer:
             os.replace(tmp, self.cfg["port_file"])
         return self._server
 
+    async def _accept_loop(self, loop, ls):
+        while True:
+            try:
+                sock, _ = await loop.sock_accept(ls)
+            except asyncio.CancelledError:
+                raise
+            except OSError as e:
+                self._log("WARNING: accept failed: %s" % e)
+                await asyncio.sleep(0.05)
+                continue
+            sock.setblocking(False)
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+            t = asyncio.ensure_future(self.handle_conn(_Conn(loop, sock)))
+            self._conn_tasks.add(t)
+            t.add_done_callback(self._conn_tasks.discard)
+
     def close(self) -> None:
+        if self._accept_task:
+            self._accept_task.cancel()
+        for t in list(self._conn_tasks):
+            t.cancel()
         if self._server:
             self._server.close()
         if self._stats_fh:
@@ -632,7 +855,7 @@ def _sse(obj: dict) -> bytes:
 
 
 async def _sleep_until(t: float) -> None:
-    d = t - time.monotonic()
+    d = t - time.time()
     if d > 0:
         await asyncio.sleep(d)
 
