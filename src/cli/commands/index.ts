@@ -1,7 +1,14 @@
 import type { CliCommand } from '../command';
+import { hostsCommand } from './hosts';
+import { runCommand } from './run';
+import { jobsCommand } from './jobs';
 
 /**
  * Every subcommand, in --help order. Only commands whose feature works are listed (no dead commands).
  * Each lives in its own module next to this file.
  */
-export const commands: CliCommand[] = [];
+export const commands: CliCommand[] = [
+  hostsCommand,
+  runCommand,
+  jobsCommand,
+];

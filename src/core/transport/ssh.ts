@@ -69,6 +69,8 @@ export interface SshCallbacks {
   askPassphrase?(req: { keyPath: string; host: string; attempt: number }): Promise<string | undefined>;
   askPassword?(req: { user: string; host: string; attempt: number; prompt?: string }): Promise<string | undefined>;
   askKeyboardInteractive?(req: { host: string; name: string; instructions: string; prompts: Array<{ prompt: string; echo: boolean }> }): Promise<string[] | undefined>;
+  /** A host key was trusted and appended (e.g. to print OpenSSH's "Permanently added …"). */
+  onHostKeyAdded?(info: UnknownHostKeyInfo & { line: number }): void;
   /** Tells the face whether the secret it just gave worked (to store it in SecretStorage only then). */
   onSecretResult?(res: { kind: 'passphrase' | 'password'; host: string; user: string; keyPath?: string; accepted: boolean }): void;
 }
@@ -361,7 +363,8 @@ export class SshTransport extends EventEmitter implements Transport {
     };
     if (await accept()) {
       try {
-        appendHostKey(kh.write, host, port, key, kh.hash);
+        const at = appendHostKey(kh.write, host, port, key, kh.hash);
+        this.opts.callbacks?.onHostKeyAdded?.({ ...info, host, port, alias: hop.alias, knownHostsFile: at.file, line: at.line });
       } catch (e) {
         throw new SshError(l10n.t('cannot add the host key to {0}: {1}', kh.write, (e as Error).message), 'config', withHost);
       }
