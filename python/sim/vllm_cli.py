@@ -10,12 +10,14 @@ openai_server.serve() until SIGTERM/SIGINT, and removes its state file on the wa
 Also: `vllm --version`, `vllm serve --help`.
 
 Configuration (all optional), later ones win:
-    DIR/sim.json, key "vllm": {"version", "loadTimeSec", "fault", "server": {openai_server config keys}}
+    DIR/sim.json: devices x chipsPerNpu logical devices, hbmTotalMB each, release.vllm as the version;
+                  key "serve": {"version", "loadTimeSec", "fault", "server": {openai_server config keys}}
     environment:
         ASCEND_ADAPT_SIM_VLLM_LOAD_SEC      load time in seconds (default 3)
         ASCEND_ADAPT_SIM_VLLM_FAULT         "oom" = fail loading with the real torch_npu OOM message
         ASCEND_ADAPT_SIM_SERVER_CONFIG      JSON object of openai_server config keys (latency model ...)
-DIR is $ASCEND_ADAPT_SIM_ROOT (set by DIR/env.sh); without it the command still serves but records no state.
+DIR is found by simhost.sim_root() (the folder above this file's, or $ASCEND_ADAPT_SIM_ROOT); without one the
+command still serves but records no NPU state.
 """
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
+
+import simhost  # noqa: E402  (helpers of the simulated host, beside this file)
 
 DEFAULT_VERSION = "0.18.0"
 DEFAULT_HBM_MB = 65536
@@ -59,20 +63,15 @@ def error(where: str, msg: str) -> None:
 
 
 # ---- configuration ------------------------------------------------------------------------------------
-def sim_root():
-    r = os.environ.get("ASCEND_ADAPT_SIM_ROOT")
-    return r if r and os.path.isdir(r) else None
-
-
-def load_sim_json(root) -> dict:
+def load_sim():
+    """(root, sim.json) of the simulated host this command belongs to, or (None, {})."""
+    root = simhost.sim_root()
     if not root:
-        return {}
+        return None, {}
     try:
-        with open(os.path.join(root, "sim.json"), encoding="utf-8") as f:
-            data = json.load(f)
-        return data if isinstance(data, dict) else {}
+        return root, simhost.load_config(root)
     except (OSError, ValueError):
-        return {}
+        return root, {}
 
 
 def _first_number(d: dict, keys, default):
@@ -84,15 +83,17 @@ def _first_number(d: dict, keys, default):
 
 
 def sim_settings(simcfg: dict) -> dict:
-    v = simcfg.get("vllm") if isinstance(simcfg.get("vllm"), dict) else {}
-    versions = simcfg.get("versions") if isinstance(simcfg.get("versions"), dict) else {}
+    v = simcfg.get("serve") if isinstance(simcfg.get("serve"), dict) else {}
+    release = simcfg.get("release") if isinstance(simcfg.get("release"), dict) else {}
+    cards = int(_first_number(simcfg, ["devices"], 8))
     s = {
-        "version": str(v.get("version") or versions.get("vllm") or DEFAULT_VERSION),
-        "load_sec": float(_first_number(v, ["loadTimeSec", "load_time_sec"], 3.0)),
+        "version": str(v.get("version") or release.get("vllm") or DEFAULT_VERSION),
+        "load_sec": float(_first_number(v, ["loadTimeSec"], 3.0)),
         "fault": str(v.get("fault") or ""),
-        "server": dict(v.get("server") or {}) if isinstance(v.get("server"), dict) else {},
-        "devices": int(_first_number(simcfg, ["devices", "deviceCount", "device_count"], 8)),
-        "hbm_mb": int(_first_number(simcfg, ["hbmMB", "hbmTotalMB", "hbm_mb", "hbmPerDeviceMB"], DEFAULT_HBM_MB)),
+        "server": dict(v.get("server")) if isinstance(v.get("server"), dict) else {},
+        # logical devices (what ASCEND_RT_VISIBLE_DEVICES counts): every chip of every card
+        "devices": cards * int(_first_number(simcfg, ["chipsPerNpu"], 1)),
+        "hbm_mb": int(_first_number(simcfg, ["hbmTotalMB"], DEFAULT_HBM_MB)) or int(_first_number(simcfg, ["ddrTotalMB"], DEFAULT_HBM_MB)),
     }
     env = os.environ
     if env.get("ASCEND_ADAPT_SIM_VLLM_LOAD_SEC"):
@@ -237,24 +238,18 @@ def weight_bytes(cfg: dict, dtype: str, path: str = "") -> int:
 # ---- NPU state (what the simulated npu-smi reads) -----------------------------------------------------
 class NpuState:
     def __init__(self, root):
-        self.path = os.path.join(root, "state", "npu_procs", "%d.json" % os.getpid()) if root else None
+        self.root = root
+        self.held = False
 
     def hold(self, devices, memory_mb) -> None:
-        if not self.path:
-            return
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        tmp = self.path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"pid": os.getpid(), "name": "VLLM::EngineCore", "devices": list(devices),
-                       "memoryMB": int(memory_mb), "simulated": True}, f)
-        os.replace(tmp, self.path)
+        if self.root:
+            simhost.register_npu_proc(self.root, os.getpid(), "VLLM::EngineCore", devices, memory_mb)
+            self.held = True
 
     def release(self) -> None:
-        if self.path:
-            try:
-                os.unlink(self.path)
-            except OSError:
-                pass
+        if self.root and self.held:
+            simhost.unregister_npu_proc(self.root, os.getpid())
+            self.held = False
 
 
 def other_holders_mb(root, devices) -> dict:
@@ -262,26 +257,12 @@ def other_holders_mb(root, devices) -> dict:
     used = {d: 0 for d in devices}
     if not root:
         return used
-    d = os.path.join(root, "state", "npu_procs")
-    try:
-        names = os.listdir(d)
-    except OSError:
-        return used
-    for n in names:
-        if not n.endswith(".json"):
+    for rec in simhost.live_procs(root):
+        if rec["pid"] == os.getpid():
             continue
-        try:
-            with open(os.path.join(d, n), encoding="utf-8") as f:
-                rec = json.load(f)
-            pid = int(rec["pid"])
-            if pid == os.getpid():
-                continue
-            os.kill(pid, 0)
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        for dev in rec.get("devices", []):
+        for dev in rec["devices"]:
             if dev in used:
-                used[dev] += int(rec.get("memoryMB", 0))
+                used[dev] += rec["memoryMB"]
     return used
 
 
@@ -312,8 +293,8 @@ def cmd_serve(argv) -> int:
     model = args.model_opt or args.model_tag
     if not model:
         serve_parser().error("the following arguments are required: model_tag")
-    root = sim_root()
-    s = sim_settings(load_sim_json(root))
+    root, simcfg = load_sim()
+    s = sim_settings(simcfg)
     names = args.served_model_name or [model]
     host = args.host or "0.0.0.0"
     world = args.tensor_parallel_size * args.pipeline_parallel_size * args.data_parallel_size
@@ -438,7 +419,7 @@ def main(argv=None) -> int:
         sys.stdout.write("usage: vllm [-h] [-v] {serve} ...\n\nvLLM CLI (SIMULATED by ascend-adapt)\n")
         return 0 if argv else 2
     if argv[0] in ("-v", "--version"):
-        s = sim_settings(load_sim_json(sim_root()))
+        s = sim_settings(load_sim()[1])
         sys.stdout.write(s["version"] + "\n")
         return 0
     if argv[0] == "serve":
