@@ -1,10 +1,30 @@
 import * as vscode from 'vscode';
+import { registerCoreCommands } from './commands';
+import { Ctx } from './ctx';
+import { registerViews } from './views';
 
-// Placeholder activation while the foundation is laid; replaced by the extension wiring (issue 2).
-export function activate(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(vscode.window.createOutputChannel('Ascend Adapt', { log: true }));
+/**
+ * Activation only wires: it builds the context, registers commands and views, and returns. Nothing here
+ * reads files synchronously, connects to a host or starts a process; those happen on first use.
+ */
+let ctx: Ctx | undefined;
+
+export interface AscendApi {
+  /** For the extension's own tests inside a real VS Code. */
+  readonly ctx: Ctx;
+}
+
+export function activate(context: vscode.ExtensionContext): AscendApi {
+  const started = Date.now();
+  ctx = new Ctx(context);
+  context.subscriptions.push(ctx);
+  registerCoreCommands(ctx);
+  ctx.views = registerViews(ctx);
+  ctx.log.info(`activated in ${Date.now() - started} ms (${vscode.env.appName} ${vscode.version}, remote: ${vscode.env.remoteName ?? 'none'})`);
+  return { ctx };
 }
 
 export function deactivate(): void {
-  /* nothing */
+  ctx?.dispose();
+  ctx = undefined;
 }

@@ -1,0 +1,60 @@
+import * as vscode from 'vscode';
+import * as l10n from '@vscode/l10n';
+import { Config } from './config';
+import type { Views } from './views';
+
+/**
+ * The extension's one context object: it owns everything that must be disposed (as rust-analyzer's ctx.ts
+ * does). `activate` only builds it and wires commands and views; services that cost something (host
+ * connections, the language client) are created lazily, on first use, and registered here.
+ */
+export class Ctx implements vscode.Disposable {
+  readonly log: vscode.LogOutputChannel;
+  readonly config: Config;
+  /** Set once by activate. */
+  views!: Views;
+  private readonly disposables: vscode.Disposable[] = [];
+  private disposed = false;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    // Core / CLI strings (@vscode/l10n) use the bundle VS Code picked for this display language —
+    // already loaded by VS Code, so no file is read here.
+    if (vscode.l10n.bundle) l10n.config({ contents: vscode.l10n.bundle });
+    this.log = this.own(vscode.window.createOutputChannel('Ascend Adapt', { log: true }));
+    this.config = this.own(
+      new Config((problems) => {
+        for (const p of problems) {
+          this.log.warn(`setting ${p.key}: ${p.message}`);
+          void vscode.window.showWarningMessage(vscode.l10n.t('Setting {0} is invalid ({1}); its default is used.', p.key, p.message));
+        }
+      }),
+    );
+  }
+
+  /** Registers a disposable with the context; returns it for convenience. */
+  own<T extends vscode.Disposable>(d: T): T {
+    if (this.disposed) {
+      d.dispose();
+      return d;
+    }
+    this.disposables.push(d);
+    return d;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    // Last in, first out: later services may depend on earlier ones.
+    for (const d of this.disposables.splice(0).reverse()) {
+      try {
+        d.dispose();
+      } catch (e) {
+        console.error('ascend-adapt: dispose failed', e);
+      }
+    }
+  }
+}

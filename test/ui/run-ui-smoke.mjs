@@ -1,0 +1,140 @@
+// UI smoke test: the packaged VSIX installed into a real VS Code (code-server 4.100.3), driven like a person
+// would in headless Chromium (playwright-core): open the Ascend container, run a command from the palette
+// (F1, ">Ascend: …"), see the result, and keep screenshots under test-results/ui/. A good sidebar shot is
+// copied to media/screenshot-sidebar.png for the README.
+// Writes {passed,failed,skipped} to $COUNTS_FILE. Exit code 0 = every check passed.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { installExtension, launchBrowser, root, startCodeServer } from '../vscode/code-server.mjs';
+
+const outDir = path.join(root, 'test-results', 'ui');
+const vsix = path.join(root, 'dist', 'ascend-adapt.vsix');
+const MAX_VSIX_BYTES = 5 * 1024 * 1024;
+const counts = { passed: 0, failed: 0, skipped: 0 };
+let currentPage;
+
+async function check(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    counts.passed++;
+    process.stdout.write(`  ✔ ${name} (${Date.now() - t0} ms)\n`);
+    return true;
+  } catch (e) {
+    counts.failed++;
+    if (currentPage) {
+      const shot = path.join(outDir, `failed-${counts.failed}.png`);
+      await currentPage.screenshot({ path: shot }).catch(() => undefined);
+      process.stdout.write(`    screenshot: ${path.relative(root, shot)}\n`);
+    }
+    process.stdout.write(`  ✘ ${name}\n    ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n    ')}\n`);
+    return false;
+  }
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+/** Lists the files inside the VSIX (a zip) with `unzip -Z1` when present, else Python's zipfile. */
+function vsixFiles(file) {
+  const r = spawnSync('python3', ['-c', 'import sys,zipfile;print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+async function runPalette(page, text) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(`>${text}`);
+  // The first row must be the command we typed, not a fuzzy neighbour.
+  const row = page.locator('.quick-input-list .monaco-list-row').first();
+  await row.waitFor({ state: 'visible', timeout: 15_000 });
+  const label = (await row.getAttribute('aria-label')) ?? (await row.innerText());
+  assert(label.includes(text), `palette's first entry is "${label}", expected "${text}"`);
+  await page.keyboard.press('Enter');
+}
+
+async function main() {
+  const t0 = Date.now();
+  fs.mkdirSync(outDir, { recursive: true });
+  let server;
+  let browser;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ascend-ui-'));
+  try {
+    const packaged = await check('npm run package makes dist/ascend-adapt.vsix under 5 MB, without sources or tests', async () => {
+      fs.rmSync(vsix, { force: true });
+      const r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: root, encoding: 'utf8' });
+      assert(r.status === 0, `npm run package failed:\n${r.stdout}\n${r.stderr}`);
+      const size = fs.statSync(vsix).size;
+      process.stdout.write(`    vsix: ${(size / 1024).toFixed(0)} KiB\n`);
+      assert(size < MAX_VSIX_BYTES, `VSIX is ${size} bytes`);
+      const files = vsixFiles(vsix);
+      const bad = files.filter((f) => /^extension\/(src|test|node_modules|scripts|bench|out|\.vscode-test)\//.test(f) || f.endsWith('.map'));
+      assert(bad.length === 0, `VSIX contains ${bad.slice(0, 5).join(', ')}`);
+      for (const need of ['extension/dist/extension.js', 'extension/dist/server.js', 'extension/package.nls.zh-cn.json', 'extension/media/ascend.svg']) {
+        assert(files.includes(need), `VSIX lacks ${need}`);
+      }
+    });
+    if (!packaged) return;
+
+    const extensionsDir = path.join(work, 'extensions');
+    fs.mkdirSync(extensionsDir, { recursive: true });
+    await check('code-server --install-extension installs the VSIX', async () => {
+      const out = installExtension(vsix, extensionsDir);
+      assert(/successfully installed/i.test(out), out);
+      assert(fs.readdirSync(extensionsDir).some((d) => d.startsWith('ascend-adapt.ascend-adapt-')), 'extension folder missing');
+    });
+
+    const folder = path.join(work, 'workspace');
+    fs.cpSync(path.join(root, 'test', 'fixtures', 'vscode', 'workspace'), folder, { recursive: true });
+    server = await startCodeServer({ folder, extensionsDir, logFile: path.join(outDir, 'code-server.log') });
+    browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    currentPage = page;
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}`);
+
+    const container = page.locator('.activitybar .action-item a.action-label[aria-label^="Ascend"]');
+    await check('the Ascend container appears in the activity bar', async () => {
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await container.waitFor({ state: 'visible', timeout: 60_000 });
+    });
+
+    await check('opening it shows the Hosts, Environment, Jobs and Reports views with welcome texts', async () => {
+      await container.click();
+      await page.mouse.move(700, 400); // no tooltip over the sidebar in the screenshot
+      const sidebar = page.locator('#workbench\\.parts\\.sidebar');
+      await sidebar.locator('.title-label', { hasText: /ASCEND/i }).waitFor({ timeout: 30_000 });
+      for (const name of ['Hosts', 'Environment', 'Jobs', 'Reports']) {
+        await sidebar.locator('.pane-header', { hasText: new RegExp(name, 'i') }).first().waitFor({ timeout: 30_000 });
+      }
+      await sidebar.locator('.welcome-view-content').first().waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: path.join(outDir, '01-container.png') });
+    });
+
+    await check('F1 > Ascend: Show Log opens the extension log', async () => {
+      await runPalette(page, 'Ascend: Show Log');
+      const panel = page.locator('#workbench\\.parts\\.panel');
+      await panel.waitFor({ state: 'visible', timeout: 30_000 });
+      await panel.locator('.view-lines', { hasText: /activated\sin\s\d+\sms/ }).first().waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: path.join(outDir, '02-show-log.png') });
+    });
+  } finally {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+    if (process.env.COUNTS_FILE) fs.writeFileSync(process.env.COUNTS_FILE, JSON.stringify(counts));
+    process.stdout.write(`UI smoke: ${counts.passed} passed, ${counts.failed} failed (${((Date.now() - t0) / 1000).toFixed(1)} s); screenshots in ${path.relative(root, outDir)}/\n`);
+    process.exitCode = counts.failed ? 1 : 0;
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e.stack ?? e}\n`);
+  counts.failed++;
+  if (process.env.COUNTS_FILE) fs.writeFileSync(process.env.COUNTS_FILE, JSON.stringify(counts));
+  process.exitCode = 1;
+});

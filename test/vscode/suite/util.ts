@@ -1,0 +1,31 @@
+import * as vscode from 'vscode';
+import type { AscendApi } from '../../../src/extension/extension';
+
+export const EXTENSION_ID = 'ascend-adapt.ascend-adapt';
+
+export async function api(): Promise<AscendApi> {
+  const ext = vscode.extensions.getExtension<AscendApi>(EXTENSION_ID);
+  if (!ext) throw new Error(`extension ${EXTENSION_ID} is not installed in this VS Code`);
+  return ext.isActive ? ext.exports : await ext.activate();
+}
+
+/** Waits for a condition the extension reaches asynchronously (view refresh, job state …). */
+export async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function labelOf(item: vscode.TreeItem): string {
+  const l = item.label;
+  return typeof l === 'string' ? l : (l?.label ?? '');
+}
