@@ -1,6 +1,374 @@
-import { createConnection, ProposedFeatures, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as l10n from '@vscode/l10n';
+import {
+  CodeAction,
+  CodeActionKind,
+  CompletionItemKind,
+  createConnection,
+  type Diagnostic,
+  DiagnosticSeverity,
+  DidChangeConfigurationNotification,
+  DocumentDiagnosticReportKind,
+  MarkupKind,
+  ProposedFeatures,
+  TextDocumentSyncKind,
+  type InitializeParams,
+  type InitializeResult,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import {
+  analyzeText,
+  contains,
+  decodeText,
+  DEFAULT_LINT_SETTINGS,
+  fileKind,
+  type FileKind,
+  type Finding,
+  INDEX_FILES,
+  type LintSettings,
+  parseIndexNames,
+  parseLintSettings,
+  PythonDocument,
+  type Range,
+  selection,
+} from '../core/analysis/index';
+import { pythonParser } from '../core/analysis/treesitter';
+import { normalizeLang, useLanguage } from '../core/l10n';
+import { CHECK_FILE_COMMAND, SETTINGS_SECTION } from './protocol';
 
-// Placeholder server while the foundation is laid; replaced by the language server (issue 5).
+/**
+ * Ascend Adapt language server (`node dist/server.js --stdio`): NPU operator-support diagnostics (pull
+ * model), hovers, quick fixes and torch_npu keyword completion for Python patches / mappings, quant
+ * descriptions and `vllm serve` scripts. All analysis lives in src/core/analysis; this file is wiring.
+ */
+
 const connection = createConnection(ProposedFeatures.all);
-connection.onInitialize(() => ({ capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental } }));
+
+interface DocState {
+  uri: string;
+  file: string;
+  languageId: string;
+  version: number;
+  kind: FileKind | undefined;
+  /** Plain text for non-Python documents. */
+  doc: TextDocument;
+  py?: PythonDocument;
+  binary: boolean;
+  forced: boolean;
+  cache?: { version: number; settingsKey: string; findings: Finding[] };
+}
+
+const docs = new Map<string, DocState>();
+let settings: LintSettings = DEFAULT_LINT_SETTINGS;
+let settingsKey = JSON.stringify(settings);
+let canPullConfiguration = false;
+let canRegisterConfiguration = false;
+const parserReady = pythonParser();
+parserReady.catch((e) => connection.console.error(`tree-sitter failed to load: ${(e as Error).message}`));
+
+/** Every document operation runs in order on one queue, so a diagnostic request sees the latest edit. */
+let queue: Promise<unknown> = Promise.resolve();
+function serial<T>(fn: () => Promise<T> | T, fallback: T): Promise<T> {
+  const run = queue.then(fn).catch((e) => {
+    connection.console.error(`ascend-adapt: ${(e as Error).stack ?? String(e)}`);
+    return fallback;
+  });
+  queue = run;
+  return run;
+}
+
+function uriToFile(uri: string): string {
+  try {
+    if (uri.startsWith('file:')) return fileURLToPath(uri);
+    return decodeURIComponent(new URL(uri).pathname);
+  } catch {
+    return uri;
+  }
+}
+
+function kindOf(file: string, languageId: string): FileKind | undefined {
+  const k = fileKind(file);
+  if (k) return k;
+  if (languageId === 'python') return 'python';
+  if (languageId === 'shellscript') return 'shell';
+  if (languageId === 'markdown') return 'markdown';
+  return undefined;
+}
+
+function looksBinary(text: string): boolean {
+  return text.slice(0, 8192).includes('\u0000');
+}
+
+async function openDoc(uri: string, languageId: string, version: number, text: string): Promise<void> {
+  docs.get(uri)?.py?.dispose();
+  const file = uriToFile(uri);
+  const st: DocState = { uri, file, languageId, version, kind: kindOf(file, languageId), doc: TextDocument.create(uri, languageId, version, text), binary: looksBinary(text), forced: false };
+  if (st.kind === 'python' && !st.binary && text.length <= settings.maxFileSizeKB * 1024) {
+    st.py = PythonDocument.create(await parserReady, text, true);
+  }
+  docs.set(uri, st);
+}
+
+/** Reads a file beside the document: an open editor's text first, else the disk. */
+function siblingOf(st: DocState): (name: string) => string | undefined {
+  return (name) => {
+    const p = path.join(path.dirname(st.file), name);
+    for (const d of docs.values()) if (d.file === p) return d.py ? d.py.text : d.doc.getText();
+    try {
+      const s = fs.statSync(p);
+      return s.isFile() && s.size < 64 * 1024 * 1024 ? fs.readFileSync(p, 'utf8') : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+async function findingsOf(st: DocState): Promise<Finding[]> {
+  if (st.cache && st.cache.version === st.version && st.cache.settingsKey === settingsKey) return st.cache.findings;
+  let findings: Finding[] = [];
+  const enabled = settings.enable || st.forced;
+  const sel = st.forced ? 'included' : selection(st.file, settings);
+  if (enabled && sel !== 'excluded' && !st.binary) {
+    if (st.kind === 'python' && st.py) {
+      const ctx = st.py.context();
+      if (ctx.relevant || sel === 'included' || st.py.hasMappings()) {
+        let index: { names: string[]; file: string } | undefined;
+        if (st.py.hasMappings()) {
+          const read = siblingOf(st);
+          for (const f of INDEX_FILES) {
+            const names = parseIndexNames(read(f));
+            if (names) {
+              index = { names, file: f };
+              break;
+            }
+          }
+        }
+        findings = st.py.findings(ctx, index);
+      }
+    } else if (st.kind !== 'python') {
+      const text = st.doc.getText();
+      if (text.length <= settings.maxFileSizeKB * 1024) {
+        findings = await analyzeText(st.file, text, { settings, readSibling: siblingOf(st), force: st.forced });
+      }
+    }
+  }
+  st.cache = { version: st.version, settingsKey, findings };
+  return findings;
+}
+
+const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  information: DiagnosticSeverity.Information,
+  hint: DiagnosticSeverity.Hint,
+};
+
+function toDiagnostic(f: Finding): Diagnostic {
+  return { range: f.range, severity: SEVERITY[f.severity], code: f.code, codeDescription: { href: f.href }, source: 'ascend-adapt', message: f.message };
+}
+
+function overlaps(a: Range, b: Range): boolean {
+  const before = (p: Range['start'], q: Range['start']) => p.line < q.line || (p.line === q.line && p.character <= q.character);
+  return before(a.start, b.end) && before(b.start, a.end);
+}
+
+async function refreshSettings(): Promise<void> {
+  if (!canPullConfiguration) return;
+  try {
+    const raw = (await connection.workspace.getConfiguration(SETTINGS_SECTION)) as unknown;
+    const { settings: s, problems } = parseLintSettings(raw);
+    for (const p of problems) connection.console.warn(l10n.t('Ignoring setting {0}', p));
+    settings = s;
+    settingsKey = JSON.stringify(s);
+  } catch (e) {
+    connection.console.warn(`ascend-adapt: could not read settings: ${(e as Error).message}`);
+  }
+}
+
+connection.onInitialize((params: InitializeParams): InitializeResult => {
+  useLanguage(normalizeLang(params.locale ?? 'en'));
+  canPullConfiguration = !!params.capabilities.workspace?.configuration;
+  canRegisterConfiguration = !!params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration;
+  const init = params.initializationOptions as { settings?: unknown } | undefined;
+  if (init?.settings) {
+    settings = parseLintSettings(init.settings).settings;
+    settingsKey = JSON.stringify(settings);
+  }
+  return {
+    capabilities: {
+      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+      diagnosticProvider: { identifier: 'ascend-adapt', interFileDependencies: true, workspaceDiagnostics: false },
+      hoverProvider: true,
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      completionProvider: { triggerCharacters: ['(', ',', ' '] },
+      executeCommandProvider: { commands: [CHECK_FILE_COMMAND] },
+    },
+    serverInfo: { name: 'ascend-adapt', version: typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : '0' },
+  };
+});
+
+declare const PACKAGE_VERSION: string | undefined;
+
+connection.onInitialized(() => {
+  if (canRegisterConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION });
+  void serial(refreshSettings, undefined);
+});
+
+connection.onDidChangeConfiguration((change) => {
+  void serial(async () => {
+    if (canPullConfiguration) await refreshSettings();
+    else {
+      const s = (change.settings as { ascendAdapt?: { lint?: unknown } } | undefined)?.ascendAdapt?.lint;
+      settings = parseLintSettings(s).settings;
+      settingsKey = JSON.stringify(settings);
+    }
+    connection.languages.diagnostics.refresh();
+  }, undefined);
+});
+
+connection.onDidOpenTextDocument((p) => {
+  void serial(() => openDoc(p.textDocument.uri, p.textDocument.languageId, p.textDocument.version, p.textDocument.text), undefined);
+});
+
+connection.onDidChangeTextDocument((p) => {
+  void serial(async () => {
+    const st = docs.get(p.textDocument.uri);
+    if (!st) return;
+    st.doc = TextDocument.update(st.doc, p.contentChanges, p.textDocument.version);
+    st.version = p.textDocument.version;
+    st.binary = looksBinary(st.doc.getText());
+    if (st.kind !== 'python') return;
+    const tooBig = st.doc.getText().length > settings.maxFileSizeKB * 1024;
+    if (st.binary || tooBig) {
+      st.py?.dispose();
+      st.py = undefined;
+      return;
+    }
+    if (!st.py) {
+      st.py = PythonDocument.create(await parserReady, st.doc.getText(), true);
+      return;
+    }
+    try {
+      for (const c of p.contentChanges) st.py.applyChange('range' in c ? { range: c.range, text: c.text } : { text: c.text });
+      if (st.py.text.length !== st.doc.getText().length) throw new Error('document out of sync');
+    } catch (e) {
+      connection.console.warn(`ascend-adapt: re-parsing ${st.uri} (${(e as Error).message})`);
+      st.py.dispose();
+      st.py = PythonDocument.create(await parserReady, st.doc.getText(), true);
+    }
+  }, undefined);
+});
+
+connection.onDidCloseTextDocument((p) => {
+  void serial(() => {
+    docs.get(p.textDocument.uri)?.py?.dispose();
+    docs.delete(p.textDocument.uri);
+  }, undefined);
+});
+
+connection.languages.diagnostics.on((p) =>
+  serial(
+    async () => {
+      const st = docs.get(p.textDocument.uri);
+      const items = st ? (await findingsOf(st)).map(toDiagnostic) : [];
+      return { kind: DocumentDiagnosticReportKind.Full, items };
+    },
+    { kind: DocumentDiagnosticReportKind.Full, items: [] as Diagnostic[] },
+  ),
+);
+
+connection.onHover((p) =>
+  serial(async () => {
+    const st = docs.get(p.textDocument.uri);
+    if (!st) return null;
+    const parts: string[] = [];
+    let r: Range | undefined;
+    for (const f of await findingsOf(st)) {
+      if (contains(f.range, p.position)) {
+        parts.push(f.hover ?? f.message);
+        r ??= f.range;
+      }
+    }
+    if (st.py) {
+      const h = st.py.hover(p.position, st.py.context());
+      if (h) {
+        parts.push(h.markdown);
+        r ??= h.range;
+      }
+    }
+    if (!parts.length) return null;
+    return { contents: { kind: MarkupKind.Markdown, value: parts.join('\n\n---\n\n') }, range: r };
+  }, null),
+);
+
+connection.onCodeAction((p) =>
+  serial(async () => {
+    const st = docs.get(p.textDocument.uri);
+    if (!st) return [];
+    const actions: CodeAction[] = [];
+    const seen = new Set<string>();
+    for (const f of await findingsOf(st)) {
+      if (!overlaps(f.range, p.range)) continue;
+      const diag = p.context.diagnostics.find((d) => d.code === f.code && d.range.start.line === f.range.start.line && d.range.start.character === f.range.start.character) ?? toDiagnostic(f);
+      for (const fix of f.fixes) {
+        const key = `${fix.title}|${JSON.stringify(fix.edits)}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const a = CodeAction.create(fix.title, { changes: { [st.uri]: fix.edits } }, CodeActionKind.QuickFix);
+        a.diagnostics = [diag];
+        if (fix.preferred) a.isPreferred = true;
+        actions.push(a);
+      }
+    }
+    return actions;
+  }, [] as CodeAction[]),
+);
+
+connection.onCompletion((p) =>
+  serial(async () => {
+    const st = docs.get(p.textDocument.uri);
+    if (!st?.py) return [];
+    return st.py.completions(p.position, st.py.context()).map((c) => ({
+      label: c.label,
+      insertText: c.insertText,
+      kind: CompletionItemKind.Property,
+      detail: c.detail,
+      documentation: { kind: MarkupKind.Markdown, value: c.documentation },
+    }));
+  }, []),
+);
+
+connection.onExecuteCommand((p) =>
+  serial(async () => {
+    if (p.command !== CHECK_FILE_COMMAND) return null;
+    const uri = typeof p.arguments?.[0] === 'string' ? (p.arguments[0] as string) : undefined;
+    if (!uri) return { uri: null, error: l10n.t('No file given: pass the document URI as the first argument.') };
+    let st = docs.get(uri);
+    let diagnostics: Diagnostic[];
+    if (st) {
+      st.forced = true;
+      st.cache = undefined;
+      diagnostics = (await findingsOf(st)).map(toDiagnostic);
+      connection.languages.diagnostics.refresh();
+    } else {
+      const file = uriToFile(uri);
+      let text: string | undefined;
+      try {
+        text = decodeText(fs.readFileSync(file));
+      } catch (e) {
+        return { uri, error: l10n.t('Cannot read {0}: {1}', file, (e as Error).message) };
+      }
+      st = undefined;
+      diagnostics = text === undefined ? [] : (await analyzeText(file, text, { settings, force: true, readSibling: (n) => { try { return fs.readFileSync(path.join(path.dirname(file), n), 'utf8'); } catch { return undefined; } } })).map(toDiagnostic);
+    }
+    const count = (s: DiagnosticSeverity) => diagnostics.filter((d) => d.severity === s).length;
+    return { uri, errors: count(DiagnosticSeverity.Error), warnings: count(DiagnosticSeverity.Warning), information: count(DiagnosticSeverity.Information), diagnostics };
+  }, null),
+);
+
+process.on('uncaughtException', (e) => connection.console.error(`ascend-adapt: uncaught ${(e as Error).stack ?? String(e)}`));
+process.on('unhandledRejection', (e) => connection.console.error(`ascend-adapt: unhandled ${(e as Error)?.stack ?? String(e)}`));
+
 connection.listen();

@@ -2,6 +2,7 @@ import type { CliCommand } from '../command';
 import { hostsCommand } from './hosts';
 import { runCommand } from './run';
 import { jobsCommand } from './jobs';
+import { lintCommand } from './lint';
 
 /**
  * Every subcommand, in --help order. Only commands whose feature works are listed (no dead commands).
@@ -11,4 +12,5 @@ export const commands: CliCommand[] = [
   hostsCommand,
   runCommand,
   jobsCommand,
+  lintCommand,
 ];

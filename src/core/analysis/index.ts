@@ -1,0 +1,223 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { minimatch } from 'minimatch';
+import { z } from 'zod';
+import { parseIndexNames } from './mapping';
+import { PythonDocument } from './pydoc';
+import { analyzeQuantDescription, QUANT_DESCRIPTION_RE } from './quantdesc';
+import { analyzeMarkdown, analyzeShell, SERVE_RE } from './serve';
+import { pythonParser } from './treesitter';
+import type { FileFinding, Finding } from './types';
+
+export * from './types';
+export { PythonDocument } from './pydoc';
+export { parseIndexNames } from './mapping';
+
+/**
+ * The analysis face-independent entry points: settings, which files are analysed, and
+ * `analyzeText` / `analyzeWorkspaceFiles` for the CLI (`ascend-adapt lint`) and the report (issue 8).
+ * The language server uses the same pieces with incremental documents.
+ */
+
+/** Settings section `ascendAdapt.lint` (the server pulls it from the client via workspace/configuration). */
+export const LintSettings = z.object({
+  enable: z.boolean().default(true),
+  /** Globs of files analysed even if the default selection would skip them (widens). */
+  include: z.array(z.string()).default([]),
+  /** Globs of files never analysed (narrows). */
+  exclude: z.array(z.string()).default(['**/node_modules/**', '**/.git/**', '**/dist/**', '**/.venv/**', '**/site-packages/**']),
+  /** Target chip (npu-smi Name such as 910B3 or 310P3) for chip-specific checks; '' = unknown. */
+  chip: z.string().default(''),
+  /** --max-model-len at or above which serve-args advises --enforce-eager. */
+  longContextThreshold: z.number().int().positive().default(8192),
+  /** Files larger than this are skipped. */
+  maxFileSizeKB: z.number().int().positive().default(4096),
+});
+export type LintSettings = z.infer<typeof LintSettings>;
+export const DEFAULT_LINT_SETTINGS: LintSettings = LintSettings.parse({});
+
+/** Parses whatever the client sent; bad fields fall back to defaults (with the problems listed). */
+export function parseLintSettings(raw: unknown): { settings: LintSettings; problems: string[] } {
+  const r = LintSettings.safeParse(raw ?? {});
+  if (r.success) return { settings: r.data, problems: [] };
+  const problems = r.error.issues.map((i) => `ascendAdapt.lint.${i.path.join('.')}: ${i.message}`);
+  const fixed: Record<string, unknown> = { ...((raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>) };
+  for (const i of r.error.issues) if (i.path.length) delete fixed[String(i.path[0])];
+  const again = LintSettings.safeParse(fixed);
+  return { settings: again.success ? again.data : DEFAULT_LINT_SETTINGS, problems };
+}
+
+export type FileKind = 'python' | 'quant-description' | 'shell' | 'markdown';
+
+export function fileKind(file: string): FileKind | undefined {
+  const base = path.basename(file);
+  if (QUANT_DESCRIPTION_RE.test(base)) return 'quant-description';
+  const ext = path.extname(base).toLowerCase();
+  if (ext === '.py' || ext === '.pyi') return 'python';
+  if (ext === '.sh' || ext === '.bash' || ext === '.zsh') return 'shell';
+  if (ext === '.md' || ext === '.markdown') return 'markdown';
+  return undefined;
+}
+
+function matchAny(file: string, globs: string[]): boolean {
+  const p = file.split(path.sep).join('/');
+  return globs.some((g) => minimatch(p, g, { dot: true, matchBase: !g.includes('/') }));
+}
+
+/** Is `file` excluded / force-included by the settings? (`file` absolute or workspace-relative.) */
+export function selection(file: string, settings: LintSettings): 'excluded' | 'included' | 'default' {
+  if (matchAny(file, settings.exclude)) return 'excluded';
+  if (settings.include.length && matchAny(file, settings.include)) return 'included';
+  return 'default';
+}
+
+/** What the analysers need besides the text. */
+export interface AnalyzeOptions {
+  settings?: LintSettings;
+  /** Reads a file in the same folder (for model.safetensors.index.json); undefined when absent. */
+  readSibling?: (name: string) => string | undefined;
+  /** Analyse even if the default selection would skip the file (the "check current file" command). */
+  force?: boolean;
+}
+
+export function siblingReader(file: string): (name: string) => string | undefined {
+  return (name) => {
+    const p = path.join(path.dirname(file), name);
+    try {
+      const st = fs.statSync(p);
+      if (!st.isFile() || st.size > 64 * 1024 * 1024) return undefined;
+      return fs.readFileSync(p, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+export const INDEX_FILES = ['model.safetensors.index.json', 'quant_model_weights.safetensors.index.json', 'pytorch_model.bin.index.json'];
+
+export function readIndex(readSibling: ((name: string) => string | undefined) | undefined): { names: string[]; file: string; text: string } | undefined {
+  if (!readSibling) return undefined;
+  for (const f of INDEX_FILES) {
+    const text = readSibling(f);
+    const names = parseIndexNames(text);
+    if (text && names) return { names, file: f, text };
+  }
+  return undefined;
+}
+
+/** Analyses one file's text. Never throws for bad input: broken files give findings or nothing. */
+export async function analyzeText(file: string, text: string, opts: AnalyzeOptions = {}): Promise<Finding[]> {
+  const settings = opts.settings ?? DEFAULT_LINT_SETTINGS;
+  if (!settings.enable && !opts.force) return [];
+  const sel = opts.force ? 'included' : selection(file, settings);
+  if (sel === 'excluded') return [];
+  const kind = fileKind(file) ?? (sel === 'included' ? guessKind(text) : undefined);
+  switch (kind) {
+    case 'quant-description': {
+      const idx = readIndex(opts.readSibling);
+      return analyzeQuantDescription(text, idx ? { file: idx.file, text: idx.text } : undefined);
+    }
+    case 'shell':
+      return sel === 'included' || SERVE_RE.test(text) || /CUDA_VISIBLE_DEVICES/.test(text) ? analyzeShell(text, { chip: settings.chip, longContextThreshold: settings.longContextThreshold }) : [];
+    case 'markdown':
+      return SERVE_RE.test(text) ? analyzeMarkdown(text, { chip: settings.chip, longContextThreshold: settings.longContextThreshold }) : [];
+    case 'python': {
+      const parser = await sharedParser();
+      const doc = PythonDocument.create(parser, text, false);
+      try {
+        const ctx = doc.context();
+        if (!ctx.relevant && sel !== 'included' && !doc.hasMappings()) return [];
+        const idx = doc.hasMappings() ? readIndex(opts.readSibling) : undefined;
+        return doc.findings(ctx, idx);
+      } finally {
+        doc.dispose();
+      }
+    }
+    default:
+      return [];
+  }
+}
+
+function guessKind(text: string): FileKind | undefined {
+  const t = text.trimStart();
+  if (t.startsWith('#!') && /\b(ba|z)?sh\b/.test(t.split('\n')[0])) return 'shell';
+  if (t.startsWith('{')) return 'quant-description';
+  return 'python';
+}
+
+let parserPromise: ReturnType<typeof pythonParser> | undefined;
+function sharedParser() {
+  parserPromise ??= pythonParser();
+  return parserPromise;
+}
+
+/** Decodes file bytes; undefined for binary content (NUL bytes). Invalid UTF-8 is decoded lossily. */
+export function decodeText(buf: Buffer): string | undefined {
+  const head = buf.subarray(0, 8192);
+  if (head.includes(0)) return undefined;
+  return new TextDecoder('utf-8', { fatal: false }).decode(buf);
+}
+
+const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', '.venv', 'venv', '__pycache__', '.vscode-test', 'site-packages']);
+
+/** Expands directories into the files the analysers handle. */
+export function expandPaths(paths: string[], settings: LintSettings = DEFAULT_LINT_SETTINGS): { files: string[]; missing: string[] } {
+  const files: string[] = [];
+  const missing: string[] = [];
+  const walk = (dir: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name)) walk(p);
+      } else if (e.isFile() && (fileKind(p) || selection(p, settings) === 'included')) files.push(p);
+    }
+  };
+  for (const p of paths) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      missing.push(p);
+      continue;
+    }
+    if (st.isDirectory()) walk(p);
+    else files.push(p);
+  }
+  return { files, missing };
+}
+
+/**
+ * Analyses files and folders on disk (no server needed): the report (issue 8) lists these findings as
+ * adaptation items; `ascend-adapt lint` prints them. Explicitly named files are analysed even when the
+ * default selection would skip them.
+ */
+export async function analyzeWorkspaceFiles(paths: string[], opts: { settings?: LintSettings } = {}): Promise<FileFinding[]> {
+  const settings = opts.settings ?? DEFAULT_LINT_SETTINGS;
+  const { files } = expandPaths(paths, settings);
+  const named = new Set(paths.map((p) => path.resolve(p)));
+  const out: FileFinding[] = [];
+  for (const file of files) {
+    let buf: Buffer;
+    try {
+      const st = fs.statSync(file);
+      if (st.size > settings.maxFileSizeKB * 1024) continue;
+      buf = fs.readFileSync(file);
+    } catch {
+      continue;
+    }
+    const text = decodeText(buf);
+    if (text === undefined) continue;
+    const force = named.has(path.resolve(file)) && fileKind(file) !== undefined;
+    const found = await analyzeText(file, text, { settings, readSibling: siblingReader(file), force });
+    found.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+    for (const f of found) out.push({ file, ...f });
+  }
+  return out;
+}

@@ -1,0 +1,238 @@
+import type { Parser, Tree } from 'web-tree-sitter';
+import { checkMappings, collectMappingFacts, mergeFacts, shiftFacts, type MappingFacts } from './mapping';
+import { analyzePython, buildContext, collectImports, hoverAt, keywordCompletions, type ImportInfo, type KeywordCompletion, type PyContext } from './python';
+import { input } from './treesitter';
+import { type Finding, type Position, type Range, shiftFinding } from './types';
+
+/**
+ * A Python document kept as independent top-level chunks, each with its own tree-sitter tree.
+ *
+ * Why chunks: tree-sitter-python re-lexes a long way after an edit inside nested blocks or strings, so an
+ * incremental re-parse of a 5,000-line file still costs tens of milliseconds. A top-level statement that
+ * starts at column 0 parses the same on its own as inside the file, so an edit re-parses only the chunk(s)
+ * it touches (tree.edit + parse with the old tree), and findings of untouched chunks are reused. When the
+ * touched region no longer parses cleanly (an unclosed bracket or string could swallow what follows), the
+ * whole document is re-parsed.
+ */
+
+interface Chunk {
+  start: number; // first line
+  lines: number; // line count
+  tree: Tree;
+  text: string;
+  imports: ImportInfo[]; // chunk-relative
+  facts?: MappingFacts; // chunk-relative
+  cache?: { key: string; findings: Finding[] };
+}
+
+function lineStarts(text: string): number[] {
+  const s = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) s.push(i + 1);
+  return s;
+}
+
+export class PythonDocument {
+  private chunks: Chunk[] = [];
+  private starts: number[] = [0];
+  /** Counts for tests and the bench: how edits were handled. */
+  readonly stats = { full: 0, incremental: 0, chunksParsed: 0 };
+
+  private constructor(
+    private readonly parser: Parser,
+    public text: string,
+    private readonly split: boolean,
+  ) {}
+
+  /** `split` = keep chunks (the server); false = one tree for the whole file (CLI, one-shot). */
+  static create(parser: Parser, text: string, split = true): PythonDocument {
+    const d = new PythonDocument(parser, text, split);
+    d.reparseAll();
+    return d;
+  }
+
+  dispose(): void {
+    for (const c of this.chunks) c.tree.delete();
+    this.chunks = [];
+  }
+
+  get lineCount(): number {
+    return this.starts.length;
+  }
+
+  private offsetAt(p: Position): number {
+    if (p.line >= this.starts.length) return this.text.length;
+    const ls = this.starts[p.line];
+    const next = p.line + 1 < this.starts.length ? this.starts[p.line + 1] : this.text.length;
+    return Math.min(ls + p.character, next);
+  }
+
+  private makeChunk(start: number, lines: number, text: string, tree: Tree): Chunk {
+    this.stats.chunksParsed++;
+    return { start, lines, text, tree, imports: collectImports(tree.rootNode, text) };
+  }
+
+  private reparseAll(): void {
+    this.stats.full++;
+    this.dispose();
+    this.starts = lineStarts(this.text);
+    const tree = this.parser.parse(input(this.text));
+    if (!tree) throw new Error('tree-sitter returned no tree');
+    const root = tree.rootNode;
+    if (!this.split || root.hasError || root.namedChildCount <= 1) {
+      this.chunks = [this.makeChunk(0, this.starts.length, this.text, tree)];
+      return;
+    }
+    // chunk boundaries: rows where a top-level statement starts after the previous one has ended
+    const bounds: number[] = [0];
+    let prevEnd = -1;
+    for (const c of root.namedChildren) {
+      if (!c) continue;
+      const row = c.startPosition.row;
+      if (row > bounds[bounds.length - 1] && row > prevEnd && c.startPosition.column === 0) bounds.push(row);
+      prevEnd = Math.max(prevEnd, c.endPosition.column === 0 ? c.endPosition.row - 1 : c.endPosition.row);
+    }
+    tree.delete();
+    const chunks: Chunk[] = [];
+    for (let i = 0; i < bounds.length; i++) {
+      const startLine = bounds[i];
+      const endLine = i + 1 < bounds.length ? bounds[i + 1] : this.starts.length;
+      const text = this.text.slice(this.starts[startLine], endLine < this.starts.length ? this.starts[endLine] : this.text.length);
+      const t = this.parser.parse(input(text));
+      if (!t || t.rootNode.hasError) {
+        t?.delete();
+        for (const c of chunks) c.tree.delete();
+        const whole = this.parser.parse(input(this.text))!;
+        this.chunks = [this.makeChunk(0, this.starts.length, this.text, whole)];
+        return;
+      }
+      chunks.push(this.makeChunk(startLine, endLine - startLine, text, t));
+    }
+    this.chunks = chunks;
+  }
+
+  private chunkIndexAt(line: number): number {
+    let lo = 0;
+    let hi = this.chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.chunks[mid].start <= line) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Applies one LSP content change (range in the current text, or a full replacement). */
+  applyChange(change: { range?: Range; text: string }): void {
+    if (!change.range) {
+      this.text = change.text;
+      this.reparseAll();
+      return;
+    }
+    const r = change.range;
+    const so = this.offsetAt(r.start);
+    const eo = this.offsetAt(r.end);
+    const newText = this.text.slice(0, so) + change.text + this.text.slice(eo);
+    const a = this.chunkIndexAt(Math.min(r.start.line, this.starts.length - 1));
+    const b = this.chunkIndexAt(Math.min(r.end.line, this.starts.length - 1));
+    const addedLines = (change.text.match(/\n/g) ?? []).length;
+    const removedLines = (this.text.slice(so, eo).match(/\n/g) ?? []).length;
+    const delta = addedLines - removedLines;
+    const ca = this.chunks[a];
+    const cb = this.chunks[b];
+    const regionStartOff = this.starts[ca.start];
+    const oldRegionEndOff = cb.start + cb.lines < this.starts.length ? this.starts[cb.start + cb.lines] : this.text.length;
+    const newRegionEndOff = oldRegionEndOff + (newText.length - this.text.length);
+    const regionText = newText.slice(regionStartOff, newRegionEndOff);
+    const regionLines = cb.start + cb.lines - ca.start + delta;
+
+    let tree: Tree | null;
+    if (a === b && this.split) {
+      // incremental: edit the chunk's tree in chunk-relative coordinates, re-parse with it
+      const rs = so - regionStartOff;
+      const re = eo - regionStartOff;
+      const lastNl = change.text.lastIndexOf('\n');
+      const newEndPos =
+        lastNl < 0
+          ? { row: r.start.line - ca.start, column: r.start.character + change.text.length }
+          : { row: r.start.line - ca.start + addedLines, column: change.text.length - lastNl - 1 };
+      ca.tree.edit({
+        startIndex: rs,
+        oldEndIndex: re,
+        newEndIndex: rs + change.text.length,
+        startPosition: { row: r.start.line - ca.start, column: r.start.character },
+        oldEndPosition: { row: r.end.line - ca.start, column: r.end.character },
+        newEndPosition: newEndPos,
+      });
+      tree = this.parser.parse(input(regionText), ca.tree);
+    } else {
+      tree = this.parser.parse(input(regionText));
+    }
+    this.text = newText;
+    const wholeDoc = a === 0 && b === this.chunks.length - 1;
+    if (!tree || (tree.rootNode.hasError && !wholeDoc) || (this.split && wholeDoc && this.chunks.length === 1 && tree && !tree.rootNode.hasError && tree.rootNode.namedChildCount > 1 && this.lineCount > 200)) {
+      // unclean region (or a whole-document chunk that could now be split): start over
+      tree?.delete();
+      this.reparseAll();
+      return;
+    }
+    this.stats.incremental++;
+    for (let i = a; i <= b; i++) this.chunks[i].tree.delete();
+    const chunk = this.makeChunk(ca.start, regionLines, regionText, tree);
+    this.chunks.splice(a, b - a + 1, chunk);
+    if (delta !== 0) for (let i = a + 1; i < this.chunks.length; i++) this.chunks[i].start += delta;
+    // line starts: recompute (cheap next to parsing)
+    this.starts = lineStarts(this.text);
+  }
+
+  /** Import context of the whole document. */
+  context(): PyContext {
+    const all: ImportInfo[] = [];
+    for (const c of this.chunks) {
+      for (const i of c.imports) {
+        all.push(
+          c.start === 0
+            ? i
+            : { ...i, endLine: i.endLine + c.start, range: { start: { line: i.range.start.line + c.start, character: i.range.start.character }, end: { line: i.range.end.line + c.start, character: i.range.end.character } } },
+        );
+      }
+    }
+    return buildContext(all);
+  }
+
+  /** True when the text mentions a weight mapping (such files are analysed even without imports). */
+  hasMappings(): boolean {
+    return /\b(stacked_params_mapping|packed_modules_mapping|expert_params_mapping|make_expert_params_mapping)\b/.test(this.text);
+  }
+
+  /** Python rule findings; mapping findings use `index` (checkpoint tensor names) when given. */
+  findings(ctx: PyContext, index?: { names: string[]; file: string }): Finding[] {
+    const out: Finding[] = [];
+    const facts: MappingFacts[] = [];
+    for (const c of this.chunks) {
+      if (!c.cache || c.cache.key !== ctx.key) c.cache = { key: ctx.key, findings: analyzePython(c.tree.rootNode, c.text, ctx, c.imports) };
+      for (const f of c.cache.findings) out.push(shiftFinding(f, c.start));
+      if (!c.facts) c.facts = collectMappingFacts(c.tree.rootNode, c.text);
+      if (c.facts.stacked.length || c.facts.packed.length || c.facts.experts.length) facts.push(shiftFacts(c.facts, c.start));
+    }
+    if (facts.length) out.push(...checkMappings(mergeFacts(facts), index));
+    return out;
+  }
+
+  hover(pos: Position, ctx: PyContext): { markdown: string; range: Range } | undefined {
+    const c = this.chunks[this.chunkIndexAt(pos.line)];
+    const rel = this.offsetAt(pos) - this.starts[c.start];
+    const h = hoverAt(c.tree.rootNode, rel, ctx);
+    if (!h) return undefined;
+    const sh = (p: Position) => ({ line: p.line + c.start, character: p.character });
+    return { markdown: h.markdown, range: { start: sh(h.range.start), end: sh(h.range.end) } };
+  }
+
+  completions(pos: Position, ctx: PyContext): KeywordCompletion[] {
+    return keywordCompletions(this.text, this.offsetAt(pos), ctx);
+  }
+
+  /** Number of chunks (tests). */
+  get chunkCount(): number {
+    return this.chunks.length;
+  }
+}
