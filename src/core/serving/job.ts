@@ -286,6 +286,11 @@ export class ServingJob extends EventEmitter<ServingEvents> {
     });
   }
 
+  /** The server's URL on this machine (forwarding its port from the host on first use). */
+  endpointUrl(): Promise<string> {
+    return this.ensureEndpoint();
+  }
+
   /** Use another transport (after a reconnect); the forwarded port is made again on it. */
   async useTransport(t: Transport): Promise<void> {
     this.transport = t;
