@@ -3,6 +3,8 @@ import { hostsCommand } from './hosts';
 import { runCommand } from './run';
 import { jobsCommand } from './jobs';
 import { lintCommand } from './lint';
+import { envCheckCommand } from './envcheck';
+import { simCommand } from './sim';
 
 /**
  * Every subcommand, in --help order. Only commands whose feature works are listed (no dead commands).
@@ -13,4 +15,6 @@ export const commands: CliCommand[] = [
   runCommand,
   jobsCommand,
   lintCommand,
+  envCheckCommand,
+  simCommand,
 ];

@@ -1,0 +1,112 @@
+import { ensureScripts } from '../hostscripts/upload';
+import type { Transport } from '../transport/transport';
+import { TransportError } from '../transport/transport';
+import { ProbeDataSchema, type ProbeFailure, type ProbeFailureKind, type ProbeOutcome } from './schema';
+
+export interface ProbeOptions {
+  /** Interpreter on the host (default python3). */
+  python?: string;
+  /** Paths whose free disk space matters (the model folder). */
+  paths?: string[];
+  /** Whole probe, including the round trip (default 90 s). */
+  timeoutMs?: number;
+  /** Per external command on the host (npu-smi, hccn_tool, nvidia-smi), seconds (default 15). */
+  commandTimeoutS?: number;
+  /** Query NPU network links with hccn_tool (multi-node). */
+  hccn?: boolean;
+  /** Extra environment for the probe. */
+  env?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+const HEAD = 400;
+
+function fail(kind: ProbeFailureKind, message: string, extra: Partial<ProbeFailure> = {}): ProbeFailure {
+  return { ok: false, kind, message, exitCode: null, signal: null, stderr: '', stdoutHead: '', ms: 0, ...extra };
+}
+
+/**
+ * Turns the bytes a probe run produced into an outcome. Pure (exported for tests and for reading
+ * outputs captured elsewhere). The JSON object is the last line that starts with `{`; anything
+ * around it (a login banner, a motd) is kept as `noise`.
+ */
+export function interpretProbeOutput(stdout: Buffer, stderr: Buffer, exitCode: number | null, signal: string | null, timedOut: boolean, ms: number): ProbeOutcome {
+  const errText = stderr.toString('utf8').slice(-4000);
+  const lenient = stdout.toString('utf8');
+  const base = { exitCode, signal, stderr: errText, stdoutHead: lenient.slice(0, HEAD), ms };
+  if (timedOut) return fail('timeout', `the probe did not finish within ${Math.round(ms / 1000)} s`, base);
+  if (exitCode === 127 && /not found|No such file/i.test(errText) && stdout.length === 0) {
+    return fail('no-python', `python3 is not available: ${errText.trim().split('\n').pop() ?? ''}`, base);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(stdout);
+  } catch {
+    if (signal) return fail('killed', `the probe was killed by ${signal} and left undecodable output`, base);
+    return fail('non-utf8', 'the output is not UTF-8 (expected the ASCII JSON of env_probe.py)', base);
+  }
+  const lines = text.split('\n');
+  let idx = -1;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (lines[i].trimStart().startsWith('{')) {
+      idx = i;
+      break;
+    }
+  }
+  if (idx < 0) {
+    if (signal) return fail('killed', `the probe was killed by ${signal} before it printed its result`, base);
+    if (text.trim() === '') {
+      if (exitCode !== 0) return fail('exit', `the probe exited with code ${exitCode} without a result${errText ? `: ${lastLine(errText)}` : ''}`, base);
+      return fail('empty', 'the probe printed nothing', base);
+    }
+    return fail('garbage', 'the output is not the probe\'s JSON', base);
+  }
+  const jsonText = lines.slice(idx).join('\n').trim();
+  let raw: unknown;
+  try {
+    raw = JSON.parse(jsonText);
+  } catch (e) {
+    if (signal) return fail('killed', `the probe was killed by ${signal} halfway through its output`, base);
+    const truncated = !jsonText.endsWith('}');
+    return fail(truncated ? 'truncated' : 'garbage', truncated ? `the probe's JSON stops after ${jsonText.length} characters` : `invalid JSON: ${(e as Error).message}`, base);
+  }
+  const parsed = ProbeDataSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    return fail('schema', `the probe's JSON is not what this version understands: ${issues}`, base);
+  }
+  const noise = [...lines.slice(0, idx)].join('\n').trim();
+  return { ok: true, data: parsed.data, noise, stderr: errText, ms };
+}
+
+function lastLine(s: string): string {
+  return s.trim().split('\n').pop() ?? '';
+}
+
+/** Runs python/env_probe.py once on the host behind `transport`. Never throws. */
+export async function runProbe(transport: Transport, opts: ProbeOptions = {}): Promise<ProbeOutcome> {
+  const python = opts.python ?? 'python3';
+  const t0 = Date.now();
+  let dir: string;
+  try {
+    dir = await ensureScripts(transport, python);
+  } catch (e) {
+    const err = e as TransportError;
+    const kind: ProbeFailureKind = err.causeCode === 'NO_PYTHON' || err.causeCode === 'ENOENT' ? 'no-python' : 'transport';
+    return fail(kind, err.message, { ms: Date.now() - t0 });
+  }
+  const argv = [python, `${dir}/env_probe.py`, '--timeout', String(opts.commandTimeoutS ?? 15)];
+  for (const p of opts.paths ?? []) argv.push('--path', p);
+  if (opts.hccn) argv.push('--hccn');
+  const timeoutMs = opts.timeoutMs ?? 90_000;
+  // The probe's own budget ends before ours, so a slow host still returns what it has.
+  argv.push('--budget', String(Math.max(1, Math.floor(timeoutMs / 1000) - 5)));
+  try {
+    const r = await transport.exec(argv, { timeoutMs, env: opts.env, signal: opts.signal });
+    return interpretProbeOutput(r.stdout, r.stderr, r.code, r.signal, r.timedOut, Date.now() - t0);
+  } catch (e) {
+    const err = e as TransportError;
+    if (err.causeCode === 'ENOENT') return fail('no-python', `${python} is not available on ${transport.label}: ${err.message}`, { ms: Date.now() - t0 });
+    return fail('transport', err.message ?? String(e), { ms: Date.now() - t0 });
+  }
+}
