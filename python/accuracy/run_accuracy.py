@@ -28,7 +28,6 @@ import hashlib
 import http.client
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -409,6 +408,30 @@ def run_lm_eval(a, tasks, fewshot, limit, chat_template, multiturn):
 
 
 # ---------------------------------------------------------------------------------------------------------
+def preflight(base_url, api_key=None, timeout=30.0):
+    """GET /v1/models once: fail fast with a clear message when nothing answers. Returns the model ids."""
+    u = urlsplit(base_url)
+    prefix = u.path.rstrip("/")
+    if prefix.endswith("/v1"):
+        prefix = prefix[:-3]
+    cls = http.client.HTTPSConnection if u.scheme == "https" else http.client.HTTPConnection
+    try:
+        c = cls(u.hostname or "127.0.0.1", u.port or (443 if u.scheme == "https" else 80), timeout=timeout)
+        c.request("GET", prefix + "/v1/models", headers={"Authorization": "Bearer " + api_key} if api_key else {})
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+    except (OSError, http.client.HTTPException) as e:
+        raise RuntimeError("no server answers at %s (%s)" % (base_url, e))
+    if r.status != 200:
+        raise RuntimeError("%s/v1/models answered HTTP %d" % (base_url, r.status))
+    try:
+        d = json.loads(body.decode("utf-8"))
+        return [m.get("id") for m in d.get("data", []) if isinstance(m, dict) and isinstance(m.get("id"), str)]
+    except (ValueError, AttributeError):
+        return []
+
+
 def config_job(path):
     """A vllm-ascend lm_eval config → (tasks, fewshot, limit, chat, multiturn, references)."""
     doc = yaml_lite.load_file(path)
@@ -440,7 +463,7 @@ def config_job(path):
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Accuracy job (bundled runner or lm-eval) against an OpenAI endpoint.")
     ap.add_argument("--base-url", required=True, help="http://HOST:PORT (the /v1 suffix is optional)")
-    ap.add_argument("--model", required=True)
+    ap.add_argument("--model", help="default: the first model the endpoint lists")
     ap.add_argument("--tasks", help="comma list: gsm8k,mmlu,math (bundled) or any lm-eval task names")
     ap.add_argument("--lm-eval-config", help="a vllm-ascend accuracy config YAML")
     ap.add_argument("--data", help="folder (or file) with the dataset files for the bundled runner")
@@ -491,6 +514,19 @@ def main(argv=None):
     except (ValueError, OSError) as e:
         log("error: %s" % e)
         return 2
+    try:
+        models = preflight(a.base_url, a.api_key)
+    except RuntimeError as e:
+        log("error: %s" % e)
+        return 1
+    if not a.model:
+        if not models:
+            log("error: %s lists no model; give --model" % a.base_url)
+            return 2
+        a.model = models[0]
+        log("model: %s (the first one %s lists)" % (a.model, a.base_url))
+    elif models and a.model not in models:
+        log("warning: %s lists %s, not %s" % (a.base_url, ", ".join(models), a.model))
     engine = a.engine
     if engine == "auto":
         engine = "lm-eval" if shutil.which(a.lm_eval) else "bundled"

@@ -502,6 +502,8 @@ class Client(object):
         self.host = u.hostname or "127.0.0.1"
         self.port = u.port or 80
         self.prefix = u.path.rstrip("/")
+        if self.prefix.endswith("/v1"):
+            self.prefix = self.prefix[:-3]
         self.api_key = api_key
         self.timeout = timeout
         self.idle = []
@@ -712,6 +714,8 @@ class HbmSampler(object):
         self.interval = interval
         self.samples_file = samples_file
         self.peak = {}
+        self.samples = []
+        self.t0 = time.time()
         self.n = 0
         self.error = None
         self._stop = threading.Event()
@@ -743,7 +747,10 @@ class HbmSampler(object):
             self.error = str(e)
             return
         self.n += 1
+        t = time.time()
         for k, v in mem.items():
+            if len(self.samples) < 100000:
+                self.samples.append({"t": round(t - self.t0, 3), "device": k, "used_mb": v["used_mb"]})
             if k not in self.peak or v["used_mb"] > self.peak[k]["used_mb"]:
                 self.peak[k] = dict(v)
         if fh:
@@ -756,7 +763,8 @@ class HbmSampler(object):
             self._t.join(35)
         if self.exe and self.interval > 0 and self.n == 0:
             self.sample()
-        return {"available": bool(self.exe), "samples": self.n, "peak": self.peak, "error": self.error}
+        return {"available": bool(self.exe), "n_samples": self.n, "interval_s": self.interval, "peak": self.peak,
+                "samples": self.samples, "error": self.error}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -828,6 +836,32 @@ def run_vllm_bench(a, concurrency, run_dir, log):
 # ---------------------------------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------------------------------
+def preflight(base_url, api_key=None, timeout=30.0):
+    """GET /v1/models once: fail fast with a clear message when nothing answers. Returns the model ids."""
+    import http.client
+    u = urlsplit(base_url)
+    if u.scheme != "http":
+        raise RuntimeError("only http:// endpoints are supported (got %r); forward the port" % base_url)
+    prefix = u.path.rstrip("/")
+    if prefix.endswith("/v1"):
+        prefix = prefix[:-3]
+    try:
+        c = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port or 80, timeout=timeout)
+        c.request("GET", prefix + "/v1/models", headers={"Authorization": "Bearer " + api_key} if api_key else {})
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+    except (OSError, http.client.HTTPException) as e:
+        raise RuntimeError("no server answers at %s (%s)" % (base_url, e))
+    if r.status != 200:
+        raise RuntimeError("%s/v1/models answered HTTP %d" % (base_url, r.status))
+    try:
+        d = json.loads(body.decode("utf-8"))
+        return [m.get("id") for m in d.get("data", []) if isinstance(m, dict) and isinstance(m.get("id"), str)]
+    except (ValueError, AttributeError):
+        return []
+
+
 def parse_concurrency(s):
     if s is None or s == "":
         return [None]
@@ -865,7 +899,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:8000")
     ap.add_argument("--endpoint", default="/v1/completions")
-    ap.add_argument("--model", required=True)
+    ap.add_argument("--model", help="default: the first model the endpoint lists")
     ap.add_argument("--tokenizer", help="passed to vllm bench serve")
     ap.add_argument("--num-prompts", type=int, default=200)
     ap.add_argument("--input-len", type=int, default=256)
@@ -887,10 +921,29 @@ def main(argv=None):
     ap.add_argument("--requests-file", help="per-request timings JSONL (default: <out>.requests.jsonl)")
     ap.add_argument("--hbm-interval", type=float, default=1.0, help="npu-smi sampling period in s (0 = off)")
     a = ap.parse_args(argv)
+    a.out = os.path.expanduser(a.out)
+    if a.requests_file:
+        a.requests_file = os.path.expanduser(a.requests_file)
+    if a.dataset_path:
+        a.dataset_path = os.path.expanduser(a.dataset_path)
 
     def log(msg):
         sys.stderr.write(msg + "\n")
         sys.stderr.flush()
+
+    try:
+        models = preflight(a.base_url, a.api_key)
+    except RuntimeError as e:
+        log("error: %s" % e)
+        return 1
+    if not a.model:
+        if not models:
+            log("error: %s lists no model; give --model" % a.base_url)
+            return 2
+        a.model = models[0]
+        log("model: %s (the first one %s lists)" % (a.model, a.base_url))
+    elif models and a.model not in models:
+        log("warning: %s lists %s, not %s" % (a.base_url, ", ".join(models), a.model))
 
     try:
         rate = float(a.request_rate)
