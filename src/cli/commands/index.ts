@@ -5,6 +5,8 @@ import { jobsCommand } from './jobs';
 import { lintCommand } from './lint';
 import { envCheckCommand } from './envcheck';
 import { simCommand } from './sim';
+import { serveCommand } from './serve';
+import { smokeCommand } from './smoke';
 
 /**
  * Every subcommand, in --help order. Only commands whose feature works are listed (no dead commands).
@@ -17,4 +19,6 @@ export const commands: CliCommand[] = [
   lintCommand,
   envCheckCommand,
   simCommand,
+  serveCommand,
+  smokeCommand,
 ];

@@ -1,0 +1,201 @@
+import * as path from 'node:path';
+import * as l10n from '@vscode/l10n';
+import { ConfigError, configPath, getProfile, loadConfigFile, type NamedProfile } from '../../core/profiles';
+import { detachedJobs } from '../../core/serving/jobs-adapter';
+import { PreflightFailedError, startServing, type ServingJob, type ServingJobRecord, type StopReport } from '../../core/serving/job';
+import type { PreflightCheck, PreflightResult } from '../../core/serving/preflight';
+import { LocalTransport } from '../../core/transport/local';
+import type { Transport } from '../../core/transport/transport';
+import { parse } from '../args';
+import { hostOptions, UsageError, type CliCommand, type CliIO } from '../command';
+import { targetsFrom, type TargetValues } from '../target';
+
+/** Options shared by `serve` and `smoke --profile`. */
+export const profileOptions = {
+  ...hostOptions,
+  profile: { type: 'string' },
+  config: { type: 'string' },
+  sim: { type: 'string' },
+} as const;
+
+export interface ProfileValues extends TargetValues {
+  profile?: string;
+  config?: string;
+  sim?: string;
+}
+
+/** --config FILE (default ./ascend-adapt.json) → the named profile; --sim DIR sets its simulated root. */
+export function loadProfile(values: ProfileValues, io: CliIO): NamedProfile {
+  if (!values.profile) throw new UsageError(l10n.t('say which profile: --profile NAME'));
+  const file = configPath(io.cwd, values.config);
+  try {
+    const p = getProfile(loadConfigFile(file), values.profile, file);
+    return values.sim ? { ...p, simRoot: path.resolve(io.cwd, values.sim) } : p;
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** Where the profile runs: --sim DIR / --local / --host ALIAS, else the profile's own "host". */
+export async function openProfileTarget(values: ProfileValues, profile: NamedProfile): Promise<Transport> {
+  const given = [values.sim !== undefined, values.local === true, (values.host ?? []).length > 0].filter(Boolean).length;
+  if (given > 1) throw new UsageError(l10n.t('use only one of --sim, --local and --host'));
+  if (values.sim !== undefined) return new LocalTransport();
+  if (given === 0) {
+    if (!profile.host) throw new UsageError(l10n.t('profile "{0}" names no host: add "host" to it, or give --host ALIAS, --local or --sim DIR', profile.name));
+    const v: TargetValues = profile.host === 'local' ? { ...values, local: true } : { ...values, host: [profile.host] };
+    return targetsFrom(v)[0].open();
+  }
+  return targetsFrom(values)[0].open();
+}
+
+const MARK: Record<PreflightCheck['status'], string> = { pass: '✓', warn: '!', fail: '✗', skip: '-' };
+
+export function statusWord(s: PreflightCheck['status']): string {
+  switch (s) {
+    case 'pass': return l10n.t('pass');
+    case 'warn': return l10n.t('warning');
+    case 'fail': return l10n.t('failed');
+    case 'skip': return l10n.t('skipped');
+  }
+}
+
+function printChecks(r: PreflightResult, io: CliIO): void {
+  io.stderr.write(l10n.t('Pre-launch checks:') + '\n');
+  for (const c of r.checks) {
+    io.stderr.write(`  ${MARK[c.status]} ${c.title}: ${c.detail}${c.status === 'pass' ? '' : ` [${statusWord(c.status)}]`}\n`);
+    if (c.fix && c.status !== 'pass') io.stderr.write(`      ${l10n.t('fix: {0}', c.fix)}\n`);
+  }
+}
+
+function stateWord(s: ServingJobRecord['state']): string {
+  switch (s) {
+    case 'starting': return l10n.t('starting');
+    case 'ready': return l10n.t('ready');
+    case 'failed': return l10n.t('failed');
+    case 'stopped': return l10n.t('stopped');
+    case 'exited': return l10n.t('exited');
+  }
+}
+
+function printFailure(r: ServingJobRecord, io: CliIO): void {
+  const f = r.failure;
+  if (!f) return;
+  if (f.error) {
+    io.stderr.write(l10n.t('Launch failed: {0}', f.error.title) + '\n');
+    io.stderr.write(`  ${f.error.explanation}\n`);
+    io.stderr.write(`  ${l10n.t('fix: {0}', f.error.fix)}\n`);
+    if (f.line !== null) io.stderr.write(`  ${l10n.t('log line {0}: {1}', f.line, (f.text ?? '').trim().slice(0, 240))}\n`);
+    io.stderr.write(`  ${l10n.t('source: {0}', f.error.source)}\n`);
+  } else io.stderr.write(l10n.t('Launch failed: {0}', f.message) + '\n');
+}
+
+function printStop(rep: StopReport, io: CliIO): void {
+  if (!rep.checked) io.stderr.write(l10n.t('Stopped; npu-smi could not be read to check the devices.') + '\n');
+  else if (rep.idle) io.stderr.write(l10n.t('Stopped; NPUs {0} are back to idle HBM and no process is left.', rep.devices.map((d) => d.device).join(',')) + '\n');
+  else {
+    io.stderr.write(l10n.t('Stopped, but the NPUs are not idle:') + '\n');
+    for (const p of rep.npuProcesses) io.stderr.write(`  ${l10n.t('pid {0} ({1}) holds {2} MB on NPU {3}', p.pid, p.name || '?', p.memoryMB, p.npuId)}\n`);
+    for (const d of rep.devices.filter((x) => !x.idle)) io.stderr.write(`  ${l10n.t('device {0}: {1} MB used (before launch: {2} MB)', d.device, String(d.usedMB ?? '?'), String(d.baselineMB ?? '?'))}\n`);
+  }
+  if (rep.leftoverPids.length) io.stderr.write(l10n.t('Processes of the job still alive: {0}', rep.leftoverPids.join(', ')) + '\n');
+}
+
+const usage = () => [
+  l10n.t('Usage: ascend-adapt serve --profile NAME [--config FILE] [--host ALIAS | --local | --sim DIR] [--detach] [--force] [--json]'),
+  '',
+  l10n.t('Launches the profile\'s vllm serve as a detached job (it survives this command and the connection), after'),
+  l10n.t('checking the model folder, the devices and free HBM. Without --detach the log is followed until Ctrl-C, which'),
+  l10n.t('stops the server and checks the NPUs are idle again; with --detach the command returns once the server is ready.'),
+  '',
+  `  --profile NAME   ${l10n.t('profile in ascend-adapt.json')}`,
+  `  --config FILE    ${l10n.t('the workspace file (default ./ascend-adapt.json)')}`,
+  `  --sim DIR        ${l10n.t('run on the SIMULATED host in DIR (ascend-adapt sim create DIR) on this machine')}`,
+  `  --detach         ${l10n.t('return when ready (or failed), leave the server running')}`,
+  `  --force          ${l10n.t('launch even when a pre-launch check fails')}`,
+  `  --json           ${l10n.t('print the job record (and checks) as JSON on stdout')}`,
+  '',
+  l10n.t('Exit codes: 0 ready (or stopped cleanly), 1 a check or the launch failed, 2 bad usage.'),
+].join('\n');
+
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  summary: () => l10n.t('launch a vllm serve profile as a detached job and wait until it is ready'),
+  usage,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parse(args, { ...profileOptions, detach: { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' } }, false);
+    if (positionals.length) throw new UsageError(l10n.t('unexpected argument: {0}', positionals[0]));
+    const profile = loadProfile(values, io);
+    const transport = await openProfileTarget(values, profile);
+    const jobs = detachedJobs({ root: io.env.ASCEND_ADAPT_JOBS_ROOT || undefined });
+    let job: ServingJob | undefined;
+    let checks: PreflightResult | undefined;
+    const log = values.json ? io.stderr : io.stdout;
+    try {
+      try {
+        job = await startServing(transport, profile, {
+          jobs,
+          force: values.force,
+          onPreflight: (r) => {
+            checks = r;
+            printChecks(r, io);
+          },
+        });
+      } catch (e) {
+        if (e instanceof PreflightFailedError) {
+          io.stderr.write(l10n.t('Not launched: a pre-launch check failed (use --force to launch anyway).') + '\n');
+          if (values.json) io.stdout.write(JSON.stringify({ launched: false, checks: e.result.checks }, null, 2) + '\n');
+          return 1;
+        }
+        throw e;
+      }
+      const rec0 = job.record();
+      io.stderr.write(l10n.t('Started job {0} on {1}{2}', rec0.jobId, rec0.host, rec0.simulated ? ` (${l10n.t('SIMULATED')})` : '') + '\n');
+      io.stderr.write(`  ${rec0.command.display}\n`);
+      job.on('finding', (f, loc) => {
+        io.stderr.write(`${loc.severity === 'fatal' ? '✗' : '!'} ${l10n.t('log line {0}: {1}', f.line, loc.title)} — ${loc.fix}\n`);
+      });
+      const follower = values.detach ? undefined : job.attachLog(0, (c) => log.write(c));
+      const ready = await job.waitReady();
+      if (ready.state !== 'ready') {
+        await follower?.done;
+        printFailure(ready, io);
+        if (values.json) io.stdout.write(JSON.stringify({ launched: true, checks: checks?.checks ?? [], job: ready }, null, 2) + '\n');
+        return 1;
+      }
+      const secs = ((ready.loadTimeMs ?? 0) / 1000).toFixed(1);
+      io.stderr.write(l10n.t('Ready: "{0}" on {1} port {2} after {3} s (model load time){4}', ready.command.servedModelName, ready.host, ready.command.port, secs, ready.simulated ? ` (${l10n.t('SIMULATED')})` : '') + '\n');
+      if (values.detach) {
+        io.stderr.write(l10n.t('The server keeps running. Smoke test: ascend-adapt smoke --profile {0}; stop: ascend-adapt jobs stop {1} {2}', profile.name, transport.kind === 'local' ? '--local' : `--host ${ready.host}`, ready.jobId) + '\n');
+        if (values.json) io.stdout.write(JSON.stringify({ launched: true, checks: checks?.checks ?? [], job: { ...ready, endpoint: null } }, null, 2) + '\n');
+        await job.dispose();
+        return 0;
+      }
+      io.stderr.write(l10n.t('Following the log; Ctrl-C stops the server.') + '\n');
+      const served = job;
+      const stopped = await new Promise<{ rec: ServingJobRecord; rep?: StopReport }>((resolve) => {
+        const onSig = () => {
+          io.stderr.write('\n' + l10n.t('Stopping…') + '\n');
+          served.stop().then((rep) => resolve({ rec: served.record(), rep }), () => resolve({ rec: served.record() }));
+        };
+        process.once('SIGINT', onSig);
+        served.waitFor(['exited', 'failed', 'stopped']).then((rec) => {
+          process.removeListener('SIGINT', onSig);
+          if (rec.state !== 'stopped') resolve({ rec });
+        });
+      });
+      await follower?.done;
+      if (stopped.rep) printStop(stopped.rep, io);
+      else {
+        io.stderr.write(l10n.t('The server {0} (exit code {1}).', stateWord(stopped.rec.state), String(stopped.rec.exitCode ?? '?')) + '\n');
+        printFailure(stopped.rec, io);
+      }
+      if (values.json) io.stdout.write(JSON.stringify({ launched: true, checks: checks?.checks ?? [], job: stopped.rec, stop: stopped.rep ?? null }, null, 2) + '\n');
+      return stopped.rep?.idle ? 0 : 1;
+    } finally {
+      await job?.dispose();
+      await transport.close();
+    }
+  },
+};
