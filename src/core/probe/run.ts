@@ -16,6 +16,11 @@ export interface ProbeOptions {
   hccn?: boolean;
   /** Extra environment for the probe. */
   env?: Record<string, string>;
+  /**
+   * A file on the host to source (POSIX sh) before the probe runs — e.g. a simulated host's env.sh or
+   * a site's CANN set_env.sh — for hosts whose login environment is not the run environment.
+   */
+  sourceFirst?: string;
   signal?: AbortSignal;
 }
 
@@ -95,7 +100,10 @@ export async function runProbe(transport: Transport, opts: ProbeOptions = {}): P
     const kind: ProbeFailureKind = err.causeCode === 'NO_PYTHON' || err.causeCode === 'ENOENT' ? 'no-python' : 'transport';
     return fail(kind, err.message, { ms: Date.now() - t0 });
   }
-  const argv = [python, `${dir}/env_probe.py`, '--timeout', String(opts.commandTimeoutS ?? 15)];
+  const probeArgv = [python, `${dir}/env_probe.py`, '--timeout', String(opts.commandTimeoutS ?? 15)];
+  const argv = opts.sourceFirst
+    ? ['/bin/sh', '-c', '. "$0" >&2 || { echo "cannot source $0" >&2; exit 97; }; exec "$@"', opts.sourceFirst, ...probeArgv]
+    : probeArgv;
   for (const p of opts.paths ?? []) argv.push('--path', p);
   if (opts.hccn) argv.push('--hccn');
   const timeoutMs = opts.timeoutMs ?? 90_000;

@@ -62,15 +62,35 @@ const TRANSFORMERS_VERSION = '4.57.3';
 const DRIVER_VERSION = '25.5.1';
 const FIRMWARE_VERSION = '7.8.0.6.201';
 
-/** `python3` resolved once (a pyenv shim costs ~0.3 s per call; the interpreter itself does not). */
+/**
+ * `python3` resolved once (a pyenv shim costs ~0.3 s per call; the interpreter itself does not). When the
+ * resolved interpreter is not usable by other users (e.g. under /root/.pyenv) and a system python3 is,
+ * the system one is taken, so the simulated tools also work for another login (an SSH test user).
+ */
 export function resolvePython(): string {
+  let resolved: string | undefined;
   try {
     const out = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 20_000 }).trim();
-    if (out && path.isAbsolute(out)) return out;
+    if (out && path.isAbsolute(out)) resolved = out;
   } catch {
-    /* no python3: the wrappers will say so when run */
+    /* no python3 on PATH */
   }
-  return 'python3';
+  if (resolved && worldUsable(resolved)) return resolved;
+  for (const p of ['/usr/bin/python3', '/usr/local/bin/python3']) if (fs.existsSync(p) && worldUsable(p)) return p;
+  return resolved ?? 'python3';
+}
+
+function worldUsable(file: string): boolean {
+  try {
+    const real = fs.realpathSync(file);
+    if ((fs.statSync(real).mode & 0o005) !== 0o005) return false;
+    for (let d = path.dirname(real); ; d = path.dirname(d)) {
+      if ((fs.statSync(d).mode & 0o001) === 0) return false;
+      if (path.dirname(d) === d) return true;
+    }
+  } catch {
+    return false;
+  }
 }
 
 export function hostArch(): string {
