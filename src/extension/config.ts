@@ -8,9 +8,22 @@ import { z } from 'zod';
  */
 export const SECTION = 'ascendAdapt';
 
+const ExtraHostSchema = z.object({
+  alias: z.string().regex(/^[A-Za-z0-9._-]+$/, 'alias: letters, digits, . _ - only'),
+  hostname: z.string().regex(/^[^\s"#]+$/, 'hostname: no spaces, quotes or #'),
+  user: z.string().regex(/^[^\s"#]+$/).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  identityFile: z.string().regex(/^[^\s"#]+$/).optional(),
+  proxyJump: z.string().regex(/^[^\s"#]+$/).optional(),
+});
+
 export const settingsSchema = z.object({
   pythonPath: z.string().trim().min(1).default('python3'),
   simulatedHostDir: z.string().trim().default(''),
+  /** Hosts added in the sidebar: addresses only, never secrets. */
+  hosts: z.array(ExtraHostSchema).default([]),
+  'ssh.configFile': z.string().trim().default(''),
+  'ssh.knownHostsFile': z.string().trim().default(''),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

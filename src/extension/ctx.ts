@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import * as l10n from '@vscode/l10n';
 import { Config } from './config';
+import { EnvResults } from './envResults';
+import { Hosts } from './hosts';
 import type { Views } from './views';
 
 /**
@@ -11,8 +13,11 @@ import type { Views } from './views';
 export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   readonly config: Config;
+  readonly hosts: Hosts;
+  readonly envResults: EnvResults;
   /** Set once by activate. */
   views!: Views;
+  statusBar!: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
 
@@ -29,6 +34,8 @@ export class Ctx implements vscode.Disposable {
         }
       }),
     );
+    this.hosts = this.own(new Hosts(this));
+    this.envResults = this.own(new EnvResults(this));
   }
 
   /** Registers a disposable with the context; returns it for convenience. */

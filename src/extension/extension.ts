@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { registerCoreCommands } from './commands';
 import { Ctx } from './ctx';
+import { registerEnvironment } from './envCommands';
+import { registerHosts } from './hostCommands';
 import { registerViews } from './views';
 
 /**
@@ -20,6 +22,8 @@ export function activate(context: vscode.ExtensionContext): AscendApi {
   context.subscriptions.push(ctx);
   registerCoreCommands(ctx);
   ctx.views = registerViews(ctx);
+  registerHosts(ctx);
+  registerEnvironment(ctx);
   ctx.log.info(`activated in ${Date.now() - started} ms (${vscode.env.appName} ${vscode.version}, remote: ${vscode.env.remoteName ?? 'none'})`);
   return { ctx };
 }

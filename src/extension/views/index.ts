@@ -1,23 +1,24 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 
-/**
- * A tree whose rows are computed by the feature that owns it. Until the feature has data the view is
- * empty, and VS Code shows the view's `viewsWelcome` text instead.
- */
+/** A row of one of the Ascend views: how it looks and, lazily, its children. */
 export interface Node {
   item(): vscode.TreeItem;
   children?(): Node[] | Promise<Node[]>;
 }
 
+/** A tree whose roots come from a function of the feature's state; refreshed when that state changes. */
 export class NodeTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
-  private roots: Node[] = [];
   private readonly emitter = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
+  /** The roots returned by the last getChildren(undefined): what the view shows right now. */
+  lastRoots: Node[] = [];
 
-  setRoots(roots: Node[]): void {
+  constructor(private roots: () => Node[] | Promise<Node[]> = () => []) {}
+
+  setRoots(roots: () => Node[] | Promise<Node[]>): void {
     this.roots = roots;
-    this.emitter.fire(undefined);
+    this.refresh();
   }
 
   refresh(): void {
@@ -29,7 +30,10 @@ export class NodeTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   }
 
   async getChildren(n?: Node): Promise<Node[]> {
-    if (!n) return this.roots;
+    if (!n) {
+      this.lastRoots = await this.roots();
+      return this.lastRoots;
+    }
     return n.children ? await n.children() : [];
   }
 
@@ -46,12 +50,29 @@ export interface Views {
   views: Record<ViewId, vscode.TreeView<Node>>;
 }
 
+/**
+ * Creates the four views, empty: each feature sets its view's roots when it is wired. An empty view shows
+ * its `viewsWelcome` text.
+ */
 export function registerViews(ctx: Ctx): Views {
   const trees = {} as Record<ViewId, NodeTree>;
   const views = {} as Record<ViewId, vscode.TreeView<Node>>;
   for (const id of VIEW_IDS) {
     trees[id] = ctx.own(new NodeTree());
-    views[id] = ctx.own(vscode.window.createTreeView(id, { treeDataProvider: trees[id], showCollapseAll: id === 'ascend.environment' }));
+    views[id] = ctx.own(vscode.window.createTreeView(id, { treeDataProvider: trees[id], showCollapseAll: id !== 'ascend.reports' }));
   }
   return { trees, views };
+}
+
+/** Expands a tree (for tests and "reveal"): all rows down to `depth`, as [depth, item] pairs. */
+export async function flatten(tree: NodeTree, depth = 3): Promise<Array<{ depth: number; item: vscode.TreeItem; node: Node }>> {
+  const out: Array<{ depth: number; item: vscode.TreeItem; node: Node }> = [];
+  const walk = async (nodes: Node[], d: number) => {
+    for (const n of nodes) {
+      out.push({ depth: d, item: n.item(), node: n });
+      if (d + 1 < depth) await walk(await tree.getChildren(n), d + 1);
+    }
+  };
+  await walk(await tree.getChildren(undefined), 0);
+  return out;
 }

@@ -11,6 +11,7 @@ export async function run(): Promise<void> {
   // Define describe/it on the global object before the test modules (bundled here) are evaluated.
   mocha.suite.emit('pre-require', globalThis, 'ascend-adapt-suite', mocha);
   await import('./activation.test');
+  await import('./environment.test');
   const counts = { passed: 0, failed: 0, skipped: 0 };
   await new Promise<void>((resolve, reject) => {
     const runner = mocha.run((failures) => {

@@ -1,0 +1,55 @@
+import * as vscode from 'vscode';
+import type { CheckStatus } from '../../core/checks/report';
+
+/** Small rendering helpers shared by the views (all strings localised here). */
+
+export function statusIcon(s: CheckStatus): vscode.ThemeIcon {
+  switch (s) {
+    case 'pass':
+      return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+    case 'warn':
+      return new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+    case 'fail':
+      return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
+    default:
+      return new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground'));
+  }
+}
+
+export function statusWord(s: CheckStatus): string {
+  switch (s) {
+    case 'pass':
+      return vscode.l10n.t('passed');
+    case 'warn':
+      return vscode.l10n.t('warning');
+    case 'fail':
+      return vscode.l10n.t('failed');
+    default:
+      return vscode.l10n.t('skipped');
+  }
+}
+
+export function worst(statuses: readonly CheckStatus[]): CheckStatus {
+  for (const s of ['fail', 'warn', 'pass'] as const) if (statuses.includes(s)) return s;
+  return 'skip';
+}
+
+/** A 10-cell bar for a used/total pair, e.g. "███░░░░░░░". */
+export function bar(used: number, total: number, cells = 10): string {
+  if (!(total > 0)) return '';
+  const f = Math.max(0, Math.min(cells, Math.round((used / total) * cells)));
+  return '█'.repeat(f) + '░'.repeat(cells - f);
+}
+
+export function gb(mb: number): string {
+  return (mb / 1024).toFixed(1);
+}
+
+/** Local time of an ISO stamp, with the date when it is not today. */
+export function when(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const now = new Date();
+  const sameDay = d.toDateString() === now.toDateString();
+  return sameDay ? d.toLocaleTimeString() : d.toLocaleString();
+}
