@@ -7,6 +7,8 @@ import { envCheckCommand } from './envcheck';
 import { simCommand } from './sim';
 import { serveCommand } from './serve';
 import { smokeCommand } from './smoke';
+import { reportCommand } from './report';
+import { validateCommand } from './validate';
 
 /**
  * Every subcommand, in --help order. Only commands whose feature works are listed (no dead commands).
@@ -21,4 +23,6 @@ export const commands: CliCommand[] = [
   simCommand,
   serveCommand,
   smokeCommand,
+  validateCommand,
+  reportCommand,
 ];

@@ -49,6 +49,7 @@ export const Figure = z
     value: z.number().nullable().describe('null = not measured (the evidence says why)'),
     unit: z.string().describe('"%", "ms", "s", "req/s", "tok/s", "MB", "count", "" …'),
     evidence: z.string().min(1).describe('Evidence.id'),
+    pointer: z.string().optional().describe('RFC 6901 JSON pointer to this very value inside the evidence result file'),
   })
   .describe('A number with its evidence');
 export type Figure = z.infer<typeof Figure>;

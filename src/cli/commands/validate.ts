@@ -1,0 +1,168 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as l10n from '@vscode/l10n';
+import { currentLanguage, useLanguage } from '../../core/l10n';
+import { configPath, getProfile, loadConfigFile } from '../../core/profiles/load';
+import type { NamedProfile } from '../../core/profiles/schema';
+import { createDemo } from '../../core/report/demo';
+import { translator, type Translator } from '../../core/report/i18n';
+import { runValidation, type ProgressEvent, type ValidateOptions } from '../../core/report/pipeline';
+import { LocalTransport } from '../../core/transport/local';
+import type { Transport } from '../../core/transport/transport';
+import { parse } from '../args';
+import { hostOptions, UsageError, type CliCommand, type CliIO } from '../command';
+import { targetsFrom } from '../target';
+import { l10nDictionary, reportLang } from './report';
+
+declare const PACKAGE_VERSION: string | undefined;
+
+const usage = () =>
+  [
+    l10n.t('Usage: ascend-adapt validate --profile NAME [--config FILE] [--out DIR] [--host ALIAS | --local | --sim DIR] [--json]'),
+    l10n.t('       ascend-adapt validate --demo [--out DIR] [--json]'),
+    '',
+    l10n.t('Runs the whole validation — environment check, model and operator analysis, serve, smoke prompts, accuracy, performance, stop — and writes validation_report_YYYYMMDD.json with Markdown (zh-CN, en) and HTML beside it. A failing step still produces a report that says what failed and why.'),
+    l10n.t('--sim DIR runs against a simulated Atlas host made by `ascend-adapt sim create DIR` (results are marked SIMULATED).'),
+    l10n.t('--demo creates a simulated Atlas host, a demo model and profile in a temporary folder and runs everything on it (SIMULATED).'),
+    l10n.t('Default --out: ./.ascend-adapt-out/<date-time>/. Exit 0 when the report passes, 1 when it fails or is incomplete.'),
+  ].join('\n');
+
+function version(): string {
+  return typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : '0.0.0-dev';
+}
+
+function stamp(d = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+function stepLabel(t: Translator, s: ProgressEvent['step']): string {
+  switch (s) {
+    case 'env':
+      return t.tr('Environment check');
+    case 'analysis':
+      return t.tr('Model and operator analysis');
+    case 'serve':
+      return t.tr('Serving');
+    case 'smoke':
+      return t.tr('Inference test');
+    case 'accuracy':
+      return t.tr('Accuracy validation');
+    case 'perf':
+      return t.tr('Performance benchmark');
+    case 'stop':
+      return t.tr('Stop serving');
+    default:
+      return t.tr('Report');
+  }
+}
+
+function statusWord(t: Translator, s: ProgressEvent['status']): string {
+  switch (s) {
+    case 'pass':
+      return `✅ ${t.tr('Passed')}`;
+    case 'warn':
+      return `⚠️ ${t.tr('Warning')}`;
+    case 'fail':
+      return `❌ ${t.tr('Failed')}`;
+    case 'skip':
+      return `⏭️ ${t.tr('Skipped')}`;
+    default:
+      return `⏸️ ${t.tr('Not run')}`;
+  }
+}
+
+export const validateCommand: CliCommand = {
+  name: 'validate',
+  summary: () => l10n.t('run the whole validation pipeline and write the validation report'),
+  usage,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { values } = parse(
+      args,
+      {
+        ...hostOptions,
+        profile: { type: 'string' },
+        config: { type: 'string' },
+        out: { type: 'string' },
+        sim: { type: 'string' },
+        demo: { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+      false,
+    );
+    const lang = reportLang();
+    const t = translator(lang, l10nDictionary());
+    const say = (s: string) => io.stderr.write(s + '\n');
+    const outDir = path.resolve(io.cwd, values.out ?? path.join('.ascend-adapt-out', stamp()));
+    let transport: Transport;
+    let profile: NamedProfile;
+    let jobsRoot = io.env.ASCEND_ADAPT_JOBS_ROOT || undefined;
+    if (values.demo) {
+      if (values.profile || values.host || values.local || values.sim) throw new UsageError(l10n.t('--demo takes no --profile, --host, --local or --sim'));
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ascend-adapt-demo-'));
+      say(t.tr('SIMULATED demo: creating a simulated Atlas host (8 × 910B3) in {0}', root));
+      const demo = await createDemo(root);
+      profile = demo.profile;
+      jobsRoot = demo.jobsRoot;
+      transport = new LocalTransport();
+    } else {
+      if (!values.profile) throw new UsageError(l10n.t('say which profile: --profile NAME (or --demo)'));
+      const file = configPath(io.cwd, values.config);
+      profile = getProfile(loadConfigFile(file), values.profile, file);
+      if (values.sim) {
+        if (values.host || values.local) throw new UsageError(l10n.t('--sim runs on this machine: leave out --host and --local'));
+        const simRoot = path.resolve(io.cwd, values.sim);
+        if (!fs.existsSync(path.join(simRoot, 'sim.json'))) throw new UsageError(l10n.t('{0} is not a simulated host (no sim.json): make one with ascend-adapt sim create DIR', simRoot));
+        profile = { ...profile, simRoot };
+        transport = new LocalTransport();
+      } else {
+        const hv = values.host || values.local ? values : profile.host === 'local' ? { ...values, local: true } : profile.host ? { ...values, host: [profile.host] } : values;
+        const [target] = targetsFrom(hv);
+        transport = await target.open();
+      }
+    }
+    say(t.tr('Profile {0} on {1}; outputs go to {2}', profile.name, transport.label, outDir));
+    if (profile.simRoot) say(`⚠️ ${t.tr('SIMULATED')}: ${t.tr('every result comes from a simulated Ascend host, not from real NPUs.')}`);
+    // Reports store English (canonical) text; the renderers translate. The console speaks the user's language.
+    const userLang = currentLanguage();
+    useLanguage('en');
+    const t0 = Date.now();
+    const onProgress = (e: ProgressEvent) => {
+      const at = `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s]`;
+      if (e.phase === 'start') say(`${at} ▶ ${stepLabel(t, e.step)} …`);
+      else if (e.phase === 'info') say(`${at}   ${t.data(e.detail ?? '')}`);
+      else if (e.step !== 'report') say(`${at} ${statusWord(t, e.status)} ${stepLabel(t, e.step)}${e.detail ? ` — ${t.data(e.detail)}` : ''}`);
+    };
+    const opts: ValidateOptions = {
+      transport,
+      profile,
+      outDir,
+      jobsRoot,
+      onProgress,
+      generator: { name: 'ascend-adapt', version: version() },
+    };
+    let result;
+    try {
+      result = await runValidation(opts);
+    } finally {
+      useLanguage(userLang);
+      await transport.close();
+    }
+    const r = result.report;
+    say('');
+    say(
+      r.verdict.overall === 'pass'
+        ? `🎉 ${t.tr('Validation passed')}${r.simulated ? ` (${t.tr('SIMULATED')})` : ''}`
+        : r.verdict.overall === 'fail'
+          ? `❌ ${t.tr('Validation failed')}${r.simulated ? ` (${t.tr('SIMULATED')})` : ''}`
+          : `⏸️ ${t.tr('Validation incomplete: some steps did not run')}${r.simulated ? ` (${t.tr('SIMULATED')})` : ''}`,
+    );
+    for (const d of r.verdict.dimensions) say(`  ${statusWord(t, d.status)}  ${t.data(d.summary)}`);
+    say(t.tr('Report: {0}', result.jsonFile));
+    for (const f of result.markdownFiles) say(t.tr('Markdown: {0}', f));
+    say(t.tr('HTML: {0}', result.htmlFile));
+    say(t.tr('Evidence: {0}', path.join(outDir, 'evidence')));
+    if (values.json) io.stdout.write(JSON.stringify({ report: result.jsonFile, markdown: result.markdownFiles, html: result.htmlFile, verdict: r.verdict.overall, simulated: r.simulated }) + '\n');
+    return r.verdict.overall === 'pass' ? 0 : 1;
+  },
+};

@@ -1,0 +1,184 @@
+import type { ModelFacts } from '../serving/model';
+import { worst } from './figures';
+import { en } from './i18n';
+import type { Adaptation, Dimension, ModelInfo, Report, Status } from './schema';
+
+/**
+ * Pure pieces of report assembly: model facts (config.json, read on the host by the serving layer) →
+ * the model section, the adaptation items and the quantization rows; sections → the verdict.
+ * Text is stored in English (en()) and translated when rendered.
+ */
+
+const CUDA_QUANT = new Set(['gptq', 'gptq_marlin', 'awq', 'awq_marlin', 'marlin', 'bitsandbytes', 'gguf', 'squeezellm', 'exl2', 'hqq']);
+
+export function modelInfo(name: string, servedName: string | null, facts: ModelFacts | null, evidence: string | null, quantBits?: number | null, groupSize?: number | null): ModelInfo {
+  const f = facts;
+  const q = f?.quantMethod ?? null;
+  return {
+    name,
+    path: f?.path ?? null,
+    servedName,
+    architecture: f?.architecture ?? null,
+    modelType: f?.modelType ?? null,
+    numLayers: f?.numLayers ?? null,
+    hiddenSize: f?.hiddenSize ?? null,
+    attentionHeads: f?.numAttentionHeads ?? null,
+    kvHeads: f?.numKeyValueHeads ?? null,
+    headDim: f?.headDim ?? null,
+    moe: f && f.moe && f.numExperts ? { experts: f.numExperts, topK: null, sharedExperts: null } : null,
+    rope: f ? { style: f.rope.neoxStyle === true ? 'neox' : f.rope.neoxStyle === false ? 'gptj' : 'unknown', theta: f.rope.theta, scaling: f.rope.scalingType } : null,
+    dtype: f?.dtype ?? null,
+    quantization: q
+      ? { format: q === 'ascend' && f?.modelSlimType ? `ascend ${f.modelSlimType}` : q, bits: quantBits ?? null, groupSize: groupSize ?? null, loadableOnNpu: !(f?.cudaOnlyQuant ?? CUDA_QUANT.has(q)) }
+      : null,
+    maxPositionEmbeddings: f?.maxPositionEmbeddings ?? null,
+    evidence,
+  };
+}
+
+/** config.json fields the model section needs that ModelFacts does not carry (top-k, shared experts, bits). */
+export function configExtras(config: Record<string, unknown> | null): { topK: number | null; shared: number | null; bits: number | null; groupSize: number | null; neox: boolean | null } {
+  if (!config) return { topK: null, shared: null, bits: null, groupSize: null, neox: null };
+  const t = (config.text_config && typeof config.text_config === 'object' ? { ...config, ...(config.text_config as object) } : config) as Record<string, unknown>;
+  const n = (v: unknown): number | null => (typeof v === 'number' ? v : Array.isArray(v) && typeof v[0] === 'number' ? Math.max(...(v as number[])) : null);
+  const qc = (config.quantization_config && typeof config.quantization_config === 'object' ? config.quantization_config : {}) as Record<string, unknown>;
+  return {
+    topK: n(t.moe_topk) ?? n(t.num_experts_per_tok) ?? n(t.top_k) ?? null,
+    shared: n(t.num_shared_expert) ?? n(t.n_shared_experts) ?? n(t.shared_expert_count) ?? null,
+    bits: n(qc.bits) ?? n(qc.w_bit) ?? null,
+    groupSize: n(qc.group_size) ?? n(qc.q_group_size) ?? null,
+    neox: typeof t.rope_is_neox_style === 'boolean' ? t.rope_is_neox_style : null,
+  };
+}
+
+export function adaptationFromModel(
+  facts: ModelFacts | null,
+  extras: ReturnType<typeof configExtras>,
+  opts: { modelError?: string | null; findings?: Adaptation['operatorFindings'] } = {},
+): Adaptation {
+  const findings = opts.findings ?? [];
+  if (!facts) {
+    return {
+      status: 'fail',
+      reason: opts.modelError ?? en('config.json of the model could not be read'),
+      items: [],
+      operatorFindings: findings,
+      quantization: [],
+    };
+  }
+  const items: Adaptation['items'] = [];
+  const arch = facts.architecture ?? '—';
+  const info = facts.architectureInfo;
+  items.push(
+    !info
+      ? { title: arch, status: 'warn', basis: en('architecture not in the list known to vLLM / vllm-ascend') }
+      : info.ascend === 'supported'
+        ? { title: arch, status: 'pass', basis: en('supported by vLLM and vllm-ascend: {0}', info.family) }
+        : info.ascend === 'experimental'
+          ? { title: arch, status: 'pass', basis: en('supported by vLLM; experimental on vllm-ascend: {0}', info.family) }
+          : { title: arch, status: 'warn', basis: en('supported by vLLM; not in vllm-ascend\'s model list: {0}', info.family) },
+  );
+  if (facts.moe && facts.numExperts) {
+    items.push({ title: en('MoE layer ({0} experts, top-{1})', facts.numExperts, extras.topK ?? '?'), status: 'pass', basis: en('FusedMoE on NPU: npu_moe_init_routing + npu_grouped_matmul') });
+  }
+  const h = facts.numAttentionHeads;
+  const kv = facts.numKeyValueHeads;
+  if (h && kv && kv < h) {
+    items.push(
+      h % kv === 0
+        ? { title: en('GQA attention ({0}H/{1}KV)', h, kv), status: 'pass', basis: en('{0} % {1} == 0: within the NPU attention operator limits', h, kv) }
+        : { title: en('GQA attention ({0}H/{1}KV)', h, kv), status: 'fail', basis: en('{0} % {1} != 0: the NPU attention operators need heads divisible by KV heads', h, kv) },
+    );
+  } else if (h) {
+    items.push({ title: en('MHA attention ({0}H)', h), status: 'pass', basis: en('supported natively by NPU operators') });
+  }
+  const neox = facts.rope.neoxStyle ?? extras.neox;
+  if (neox !== null || facts.rope.theta !== null) {
+    items.push({ title: en('RoPE {0} style', neox === false ? 'gptj' : 'neox'), status: 'pass', basis: en('supported natively by NPU operators') });
+  }
+  for (const f of findings.filter((x) => x.code === 'weight-mapping').slice(0, 1)) {
+    items.push({ title: en('Weight mapping {0}', 'qkv_proj/gate_up_proj'), status: f.severity === 'error' ? 'fail' : 'warn', basis: f.file });
+  }
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  const warnings = findings.filter((f) => f.severity === 'warning').length;
+  const quantization: Adaptation['quantization'] = [];
+  const q = facts.quantMethod;
+  if (q && facts.cudaOnlyQuant) {
+    const label = `${q.toUpperCase()}${extras.bits ? ` Int${extras.bits}` : ''}`;
+    quantization.push({ format: en('{0} quantization (original checkpoint)', label), status: 'warn', note: en('uses CUDA kernels; convert to ascend W4A16/W8A8 with ModelSlim') });
+    items.push({ title: en('{0} quantization (original checkpoint)', label), status: 'fail', basis: en('uses CUDA kernels; convert to ascend W4A16/W8A8 with ModelSlim') });
+  }
+  quantization.push({ format: 'FP16/BF16', status: 'pass', note: en('loads directly, full precision') });
+  if (q === 'ascend' && facts.modelSlimType) {
+    quantization.push({ format: en('ascend {0}', facts.modelSlimType), status: 'pass', note: 'quant_model_description.json' });
+  } else {
+    quantization.push({ format: en('ascend {0}', 'W4A16/W8A8'), status: 'pass', note: en('re-quantize with ModelSlim (recommended)') });
+  }
+  const statuses: Status[] = items.map((i) => i.status);
+  if (errors) statuses.push('fail');
+  else if (warnings) statuses.push('warn');
+  const status = worst(statuses);
+  return {
+    status,
+    reason: status === 'pass' ? null : errors || warnings ? en('{0} errors, {1} warnings in the analysed files', errors, warnings) : en('see the adaptation items'),
+    items,
+    operatorFindings: findings,
+    quantization,
+  };
+}
+
+/** The dimensions (summary table) and the overall verdict from the sections. */
+export function verdictOf(r: Omit<Report, 'verdict'>): Report['verdict'] {
+  const dims: Dimension[] = [];
+  const a = r.adaptation;
+  dims.push({
+    name: 'adaptation',
+    status: a.status,
+    summary: a.status === 'pass' || a.status === 'warn' ? en('{0}/{1} adaptation items pass', a.items.filter((i) => i.status === 'pass').length, a.items.length) : (a.reason ?? ''),
+  });
+  const acc = r.accuracy;
+  const judged = acc.datasets.filter((d) => d.verdict !== null);
+  const accStatus: Status = acc.status !== 'pass' ? acc.status : judged.length && judged.every((d) => d.verdict === 'pass') ? 'pass' : judged.some((d) => d.verdict === 'fail') ? 'fail' : 'warn';
+  dims.push({
+    name: 'accuracy',
+    status: accStatus,
+    summary: acc.status === 'not-run' || acc.status === 'skip' ? en('not run: {0}', acc.reason ?? '') : judged.length ? en('{0}/{1} datasets within threshold', judged.filter((d) => d.verdict === 'pass').length, judged.length) : en('no GPU reference given'),
+  });
+  const perf = r.performance;
+  const pj = perf.metrics.filter((m) => m.verdict !== null);
+  const perfStatus: Status = perf.status !== 'pass' ? perf.status : pj.length && pj.every((m) => m.verdict === 'pass') ? 'pass' : pj.some((m) => m.verdict === 'fail') ? 'fail' : 'warn';
+  const ratios = perf.metrics.map((m) => m.ratio).filter((x): x is number => x !== null);
+  dims.push({
+    name: 'performance',
+    status: perfStatus,
+    summary:
+      perf.status === 'not-run' || perf.status === 'skip'
+        ? en('not run: {0}', perf.reason ?? '')
+        : ratios.length
+          ? en('NPU performance reaches {0}% of the GPU baseline', Math.round(Math.min(...ratios) * 100))
+          : en('no GPU baseline given'),
+  });
+  const host = r.hosts.find((h) => h.role === 'npu');
+  const envStatus: Status = !host ? 'not-run' : worst(host.checks.map((c) => c.status).concat(host.devices.length ? [] : ['fail']));
+  dims.push({
+    name: 'environment',
+    status: envStatus,
+    summary: host
+      ? en('vLLM-Ascend {0}, CANN {1}, {2} NPU devices healthy', host.versions.vllm_ascend ?? '—', host.versions.cann ?? '—', host.devices.filter((d) => d.health === 'OK').length)
+      : en('not run: {0}', r.steps.find((s) => s.name === 'env')?.reason ?? ''),
+  });
+  dims.push({
+    name: 'serving',
+    status: r.serving.status,
+    summary: r.serving.status === 'pass' ? en('API answered; token counts reported') : (r.serving.reason ?? ''),
+  });
+  const okN = r.smoke.results.filter((x) => x.ok).length;
+  dims.push({
+    name: 'smoke',
+    status: r.smoke.status,
+    summary: r.smoke.status === 'not-run' ? en('not run: {0}', r.smoke.reason ?? '') : en('{0}/{1} prompts answered', okN, r.smoke.results.length),
+  });
+  const statuses = dims.map((d) => d.status);
+  const overall = statuses.includes('fail') ? 'fail' : statuses.includes('not-run') ? 'incomplete' : 'pass';
+  return { overall, dimensions: dims };
+}

@@ -1,0 +1,552 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DetachedJobs } from '../jobs/detached';
+import { publicVersion } from '../knowledge/compat';
+import { runEnvCheck, toSnapshot } from '../probe';
+import { hostFamily } from '../npu/family';
+import type { NamedProfile } from '../profiles/schema';
+import { buildServeCommand, servedModelName } from '../serving/command';
+import { hostArgv, readNpuSmi, startServing, PreflightFailedError, type ServingJob } from '../serving/job';
+import type { JobControl } from '../serving/jobs-port';
+import { analyzeModel, inspectModel, type ModelFacts } from '../serving/model';
+import { runSmoke, smokePassed } from '../smoke/client';
+import type { Transport } from '../transport/transport';
+import { adaptationFromModel, configExtras, modelInfo, verdictOf } from './assemble';
+import { EvidenceBook, findInLog } from './evidence';
+import { withAccuracyDerived, withPerfDerived } from './figures';
+import { reportFileName } from './format';
+import { en, type ReportLang } from './i18n';
+import { serializeReport } from './load';
+import { renderMarkdown } from './markdown';
+import { renderReportHtml } from './html';
+import {
+  REPORT_SCHEMA_ID,
+  REPORT_SCHEMA_VERSION,
+  Report,
+  type Accuracy,
+  type HostSnapshot,
+  type Performance,
+  type Serving,
+  type Smoke,
+  type Step,
+  type StepName,
+} from './schema';
+
+/**
+ * `ascend-adapt validate`: env check → model → serve → smoke → accuracy → perf → stop → report.
+ *
+ * Each step records its status, times and evidence; a failing step does not stop the report — later steps
+ * that depend on it are recorded as not run, with the reason, and the report is written anyway. Steps whose
+ * engine is not part of this build yet (see `engines`) are recorded as not run, never faked.
+ */
+
+export interface ProgressEvent {
+  step: StepName | 'report';
+  phase: 'start' | 'end' | 'info';
+  status?: Step['status'];
+  /** English detail (the CLI translates known forms). */
+  detail?: string;
+}
+
+/** Accuracy / performance engines, provided by the accuracy-and-performance area when present. */
+export interface AccuracyEngine {
+  run(ctx: StepContext): Promise<Omit<Accuracy, 'status' | 'reason'> & { status?: Accuracy['status']; reason?: string | null }>;
+}
+export interface PerfEngine {
+  run(ctx: StepContext): Promise<Omit<Performance, 'status' | 'reason' | 'memory' | 'hbmSamples'> & { status?: Performance['status']; reason?: string | null }>;
+}
+
+export interface StepContext {
+  transport: Transport;
+  profile: NamedProfile;
+  endpoint: string;
+  model: string;
+  book: EvidenceBook;
+  jobs: DetachedJobs;
+  onProgress: (detail: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface ValidateOptions {
+  transport: Transport;
+  profile: NamedProfile;
+  /** Local folder for the report and the evidence copies. */
+  outDir: string;
+  /** Where detached jobs keep their folders on the host (default ~/.ascend-adapt/jobs). */
+  jobsRoot?: string;
+  /** Languages of the Markdown rendering written beside the JSON (default both). */
+  langs?: ReportLang[];
+  accuracy?: AccuracyEngine;
+  perf?: PerfEngine;
+  /** Operator-compatibility findings for the adaptation section (from the language-server analysis). */
+  findings?: Report['adaptation']['operatorFindings'];
+  target?: { vllmAscend: string | null; hardware: string | null };
+  onProgress?: (e: ProgressEvent) => void;
+  /** HBM sampling period while serving (default 1000 ms). */
+  hbmSampleMs?: number;
+  generator?: { name: string; version: string };
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+export interface ValidateResult {
+  report: Report;
+  jsonFile: string;
+  markdownFiles: string[];
+  htmlFile: string;
+}
+
+const IMPORTANT_ENV = /^(ASCEND_RT_VISIBLE_DEVICES|HCCL_|PYTORCH_NPU_ALLOC_CONF|TASK_QUEUE_ENABLE|VLLM_|ASCEND_ADAPT_SIMULATED)/;
+
+function iso(ms: number | Date): string {
+  return new Date(ms).toISOString();
+}
+
+function jobControl(jobsRoot?: string): { control: JobControl; forTransport(t: Transport): DetachedJobs } {
+  const cache = new Map<Transport, DetachedJobs>();
+  const get = (t: Transport) => {
+    let j = cache.get(t);
+    if (!j) cache.set(t, (j = new DetachedJobs(t, jobsRoot ? { root: jobsRoot } : {})));
+    return j;
+  };
+  return {
+    forTransport: get,
+    control: {
+      start: async (t, spec) => ({ id: (await get(t).start(spec)).id }),
+      status: async (t, id) => {
+        const j = await get(t).get(id);
+        return { id, running: j.state === 'running', exitCode: j.exitCode, startedAt: j.startedAtMs, logSize: j.logSize };
+      },
+      readLog: async (t, id, offset, max) => {
+        const r = await get(t).readLog(id, offset, max);
+        return { data: r.data, next: r.offset };
+      },
+      stop: async (t, id) => ({ leftover: (await get(t).stop(id)).leftovers.map((p) => p.pid) }),
+    },
+  };
+}
+
+function notRun<T extends { status: Step['status']; reason: string | null }>(base: Omit<T, 'status' | 'reason'>, reason: string): T {
+  return { ...base, status: 'not-run', reason } as T;
+}
+
+const EMPTY_SERVING: Omit<Serving, 'status' | 'reason'> = { profile: null, jobId: null, command: [], env: {}, endpoint: null, loadTime: null, apiCheck: null };
+const EMPTY_SMOKE: Omit<Smoke, 'status' | 'reason'> = { results: [] };
+const EMPTY_ACC: Omit<Accuracy, 'status' | 'reason'> = { engine: null, dtype: null, temperature: null, datasets: [] };
+const EMPTY_PERF: Omit<Performance, 'status' | 'reason'> = {
+  engine: null,
+  concurrency: null,
+  numPrompts: null,
+  inputLen: null,
+  outputLen: null,
+  metrics: [],
+  latency: null,
+  memory: { perDeviceMB: null, peakMB: null, loadTime: null },
+  hbmSamples: [],
+};
+
+export async function runValidation(opts: ValidateOptions): Promise<ValidateResult> {
+  const now = opts.now ?? (() => new Date());
+  const t = opts.transport;
+  const profile = opts.profile;
+  const progress = opts.onProgress ?? (() => undefined);
+  fs.mkdirSync(opts.outDir, { recursive: true });
+  const book = new EvidenceBook(opts.outDir, t.label);
+  const steps: Step[] = [];
+  const { control, forTransport } = jobControl(opts.jobsRoot);
+  const jobs = forTransport(t);
+  const simulatedProfile = Boolean(profile.simRoot);
+
+  async function step<T>(name: StepName, fn: () => Promise<{ status: Step['status']; reason: string | null; value: T }>): Promise<T | undefined> {
+    const startedAt = iso(now());
+    progress({ step: name, phase: 'start' });
+    let r: { status: Step['status']; reason: string | null; value?: T };
+    try {
+      r = await fn();
+    } catch (e) {
+      r = { status: 'fail', reason: (e as Error).message ?? String(e) };
+    }
+    steps.push({ name, status: r.status, reason: r.reason, startedAt, endedAt: iso(now()) });
+    progress({ step: name, phase: 'end', status: r.status, detail: r.reason ?? undefined });
+    return r.value;
+  }
+  function skipped(name: StepName, reason: string) {
+    steps.push({ name, status: 'not-run', reason, startedAt: null, endedAt: null });
+    progress({ step: name, phase: 'end', status: 'not-run', detail: reason });
+  }
+
+  // ---- 1. environment ------------------------------------------------------------------------------
+  let host: HostSnapshot | null = null;
+  await step('env', async () => {
+    const started = now();
+    const plan = { tp: profile.tensorParallelSize, pp: profile.pipelineParallelSize, modelPath: profile.modelPath, env: buildServeCommand(profile).env };
+    const rep = await runEnvCheck(t, { plan, ...(profile.simRoot ? { sourceFirst: path.posix.join(profile.simRoot, 'env.sh') } : {}) });
+    // The snapshot in env-check's own format: `ascend-adapt env-check --snapshot FILE` re-analyses it.
+    const snap = book.writeJson('env_snapshot.json', toSnapshot([rep], { plan, tool: 'ascend-adapt validate' }));
+    const ev = book.add({
+      kind: 'probe',
+      jobId: null,
+      host: 'local',
+      startedAt: iso(started),
+      endedAt: iso(now()),
+      command: hostArgv(profile, ['python3', 'env_probe.py']),
+      file: snap.file,
+      pointer: '/hosts/0',
+      copy: snap.rel,
+    });
+    const raw = rep.raw.ok ? (rep.raw.data as unknown as { env?: Record<string, string>; host?: { os?: string; arch?: string } }) : null;
+    const devices = rep.npu.devices.map((x) => ({ npuId: x.npuId, chipId: x.chipId, name: x.name, health: x.health, hbmUsedMB: x.hbmUsedMB ?? x.memUsedMB, hbmTotalMB: x.hbmTotalMB ?? x.memTotalMB }));
+    const env = Object.fromEntries(Object.entries({ ...(raw?.env ?? {}), ...plan.env }).filter(([k, v]) => IMPORTANT_ENV.test(k) && typeof v === 'string'));
+    const versions: Record<string, string | null> = { ...rep.versions };
+    if (!rep.raw.ok) {
+      return { status: 'fail', reason: rep.checks.filter((c) => c.status === 'fail').map((c) => `${c.title}: ${c.detail}`).join('; ') || rep.raw.message, value: undefined };
+    }
+    host = {
+      name: rep.host,
+      role: 'npu',
+      simulated: rep.simulated || simulatedProfile,
+      os: rep.hostInfo?.os ? `${rep.hostInfo.os}${rep.hostInfo.arch ? ` (${rep.hostInfo.arch})` : ''}` : null,
+      chipFamily: devices.length ? hostFamily(devices.map((x) => x.name)) : rep.npu.family || null,
+      devices,
+      versions,
+      env,
+      checks: rep.checks.map((c) => ({ id: c.id, status: c.status, title: c.title, detail: c.detail, fix: c.fix })),
+      evidence: ev,
+    };
+    const checks = rep.checks;
+    const status = checks.some((c) => c.status === 'fail') ? 'fail' : checks.some((c) => c.status === 'warn') ? 'warn' : 'pass';
+    return { status, reason: status === 'pass' ? null : checks.filter((c) => c.status === 'fail' || c.status === 'warn').map((c) => `${c.title}: ${c.detail}`).join('; '), value: undefined };
+  });
+
+  // ---- 2. model (config.json on the host) + operator analysis --------------------------------------
+  let facts: ModelFacts | null = null;
+  let extras = configExtras(null);
+  let modelError: string | null = null;
+  let modelEvidence: string | null = null;
+  await step('analysis', async () => {
+    const insp = await inspectModel(t, profile.modelPath);
+    if (insp.config === null) {
+      modelError = insp.configError ?? en('no config.json in {0}', profile.modelPath);
+      return { status: 'fail', reason: modelError, value: undefined };
+    }
+    facts = analyzeModel(insp);
+    extras = configExtras(insp.config as Record<string, unknown>);
+    const copy = await book.copyFromHost(t, path.posix.join(profile.modelPath, 'config.json'), 'model/config.json');
+    modelEvidence = book.add({ kind: 'input', jobId: null, host: t.label, startedAt: null, endedAt: null, command: [], file: path.posix.join(profile.modelPath, 'config.json'), ...(copy ? { copy } : {}) });
+    const findings = opts.findings ?? [];
+    const errors = findings.filter((f) => f.severity === 'error').length;
+    const reason = findings.length ? en('{0} errors, {1} warnings in the analysed files', errors, findings.length - errors) : opts.findings ? null : en('config.json read; no workspace files analysed');
+    return { status: errors ? 'fail' : findings.length ? 'warn' : 'pass', reason, value: undefined };
+  });
+  const adaptation = adaptationFromModel(facts, extras, { modelError, findings: opts.findings });
+
+  // ---- 3. serve ------------------------------------------------------------------------------------
+  const command = buildServeCommand(profile);
+  let serving: Serving = notRun<Serving>({ ...EMPTY_SERVING, profile: profile.name, command: command.vllmArgv, env: command.env }, '');
+  let job: ServingJob | null = null;
+  let endpoint: string | null = null;
+  let logEvidence: string | null = null;
+  const hbm: Array<{ t: number; device: number; usedMB: number }> = [];
+  let hbmTimer: NodeJS.Timeout | null = null;
+  let hbmT0 = 0;
+  let hbmBusy = false;
+  const envFailed = steps.find((s) => s.name === 'env')?.status === 'fail' && !host;
+  if (envFailed) {
+    serving = notRun<Serving>({ ...EMPTY_SERVING, profile: profile.name, command: command.vllmArgv, env: command.env }, en('an earlier step failed: {0}', en('Environment check')));
+    skipped('serve', serving.reason!);
+  } else {
+    await step('serve', async () => {
+      const startMs = Date.now();
+      hbmT0 = startMs;
+      const sample = async () => {
+        if (hbmBusy) return;
+        hbmBusy = true;
+        try {
+          const smi = await readNpuSmi(t, profile);
+          const tSec = Math.round((Date.now() - hbmT0) / 100) / 10;
+          for (const d of command.devices) {
+            const dev = smi?.devices[d];
+            const used = dev ? (dev.hbmUsedMB ?? dev.memUsedMB) : null;
+            if (used !== null) hbm.push({ t: tSec, device: d, usedMB: used });
+          }
+        } finally {
+          hbmBusy = false;
+        }
+      };
+      await sample();
+      hbmTimer = setInterval(() => void sample(), opts.hbmSampleMs ?? 1000);
+      try {
+        job = await startServing(t, profile, { jobs: control, force: false, pollMs: 500 });
+      } catch (e) {
+        if (e instanceof PreflightFailedError) return { status: 'fail', reason: e.message, value: undefined };
+        throw e;
+      }
+      progress({ step: 'serve', phase: 'info', detail: en('job {0} started; waiting for the server to answer', job.id) });
+      const rec = await job.waitReady();
+      const jobRec = await jobs.get(job.id).catch(() => null);
+      const logPath = jobRec?.logPath ?? '';
+      const logCopyRel = `${job.id}/log`;
+      // The whole log so far, to find the line where the server said it was up.
+      let log = Buffer.alloc(0);
+      for (let off = 0; ; ) {
+        const r = await jobs.readLog(job.id, off, 1 << 20).catch(() => null);
+        if (!r || r.data.length === 0) break;
+        log = Buffer.concat([log, r.data]);
+        off = r.offset;
+      }
+      const mark = findInLog(log, /Application startup complete|Uvicorn running on|Available routes are|Starting vLLM API server/);
+      logEvidence = book.add({
+        kind: 'log',
+        jobId: job.id,
+        host: t.label,
+        startedAt: iso(rec.startedAt),
+        endedAt: null,
+        command: command.argv,
+        file: logPath,
+        ...(mark ? { offset: mark.offset, length: mark.length, line: mark.line } : { offset: 0 }),
+      });
+      serving = {
+        status: rec.state === 'ready' ? 'pass' : 'fail',
+        reason: rec.state === 'ready' ? null : (rec.failure?.message ?? en('the server did not become ready ({0})', rec.state)),
+        profile: profile.name,
+        jobId: job.id,
+        command: command.vllmArgv,
+        env: command.env,
+        endpoint: rec.endpoint,
+        loadTime: rec.loadTimeMs !== null ? book.figure('serving.loadTime', Math.round(rec.loadTimeMs / 100) / 10, 's', logEvidence) : null,
+        apiCheck: null,
+      };
+      if (rec.state !== 'ready' || !rec.endpoint) return { status: 'fail', reason: serving.reason, value: undefined };
+      endpoint = rec.endpoint;
+      // The seed's curl check: one non-streamed chat completion, request and response kept.
+      const body = { model: command.servedModelName, messages: [{ role: 'user', content: profile.smokePrompts[0] }], temperature: 0.7, max_tokens: 128 };
+      const started = now();
+      let responseText = '';
+      let ok = false;
+      let usage: { prompt_tokens?: number; completion_tokens?: number } = {};
+      try {
+        const res = await fetch(`${endpoint}/v1/chat/completions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(120_000) });
+        responseText = await res.text();
+        const j = JSON.parse(responseText) as { choices?: Array<{ message?: { content?: string } }>; usage?: typeof usage };
+        usage = j.usage ?? {};
+        ok = res.ok && typeof j.choices?.[0]?.message?.content === 'string';
+      } catch (e) {
+        responseText ||= String((e as Error).message);
+      }
+      const saved = book.writeJson('api_check.json', { request: body, endpoint: `${endpoint}/v1/chat/completions`, status: ok ? 'ok' : 'failed', response: responseText });
+      const apiEv = book.add({ kind: 'result', jobId: null, host: 'local', startedAt: iso(started), endedAt: iso(now()), command: ['POST', '/v1/chat/completions'], file: saved.file, pointer: '/response', copy: saved.rel });
+      serving.apiCheck = {
+        ok,
+        request: JSON.stringify(body),
+        response: responseText.slice(0, 2000),
+        promptTokens: usage.prompt_tokens ?? null,
+        completionTokens: usage.completion_tokens ?? null,
+        evidence: apiEv,
+      };
+      if (!ok) {
+        serving.status = 'fail';
+        serving.reason = en('the API check did not get a chat completion back');
+      }
+      void logCopyRel;
+      return { status: serving.status, reason: serving.reason, value: undefined };
+    });
+  }
+  const model = servedModelName(profile);
+
+  // ---- 4. smoke ------------------------------------------------------------------------------------
+  let smoke: Smoke;
+  if (!endpoint) {
+    smoke = notRun<Smoke>(EMPTY_SMOKE, en('an earlier step failed: {0}', en('Serving')));
+    skipped('smoke', smoke.reason!);
+  } else {
+    smoke = notRun<Smoke>(EMPTY_SMOKE, '');
+    const ep = endpoint;
+    await step('smoke', async () => {
+      const started = now();
+      const rep = await runSmoke(ep, profile.smokePrompts, { model, maxTokens: profile.smokeMaxTokens, temperature: profile.smokeTemperature }, undefined, (i, r) =>
+        progress({ step: 'smoke', phase: 'info', detail: en('prompt {0}: {1} ms', i + 1, Math.round(r.totalMs)) }),
+      );
+      const saved = book.writeJson('smoke.json', rep);
+      const ev = book.add({ kind: 'result', jobId: null, host: 'local', startedAt: iso(started), endedAt: iso(now()), command: ['ascend-adapt', 'smoke', '--profile', profile.name, '--json'], file: saved.file, pointer: '/results', copy: saved.rel });
+      smoke = {
+        status: rep.failed === 0 && rep.results.length > 0 ? 'pass' : 'fail',
+        reason: rep.failed === 0 ? null : en('{0} of {1} prompts failed', rep.failed, rep.results.length),
+        results: rep.results.map((r, i) => ({
+          index: i + 1,
+          prompt: r.prompt,
+          output: r.output,
+          ok: smokePassed(r),
+          problem: r.error ?? (r.usageConsistent === false ? r.usageNote : null),
+          ttftMs: book.figure(`smoke.${i + 1}.ttftMs`, Math.round(r.ttftMs), 'ms', ev, `/results/${i}/ttftMs`),
+          totalMs: book.figure(`smoke.${i + 1}.totalMs`, Math.round(r.totalMs), 'ms', ev, `/results/${i}/totalMs`),
+          promptTokens: r.promptTokens,
+          completionTokens: r.completionTokens,
+          finishReason: r.finishReason,
+        })),
+      };
+      return { status: smoke.status, reason: smoke.reason, value: undefined };
+    });
+  }
+
+  // ---- 5. accuracy, 6. perf -------------------------------------------------------------------------
+  const ctx = (): StepContext => ({ transport: t, profile, endpoint: endpoint!, model, book, jobs, onProgress: (detail) => progress({ step: 'accuracy', phase: 'info', detail }), signal: opts.signal });
+  let accuracy: Accuracy;
+  if (!endpoint) {
+    accuracy = notRun<Accuracy>(EMPTY_ACC, en('an earlier step failed: {0}', en('Serving')));
+    skipped('accuracy', accuracy.reason!);
+  } else if (!opts.accuracy) {
+    accuracy = notRun<Accuracy>(EMPTY_ACC, en('this step\'s engine is not available in this build yet'));
+    skipped('accuracy', accuracy.reason!);
+  } else {
+    accuracy = notRun<Accuracy>(EMPTY_ACC, '');
+    const engine = opts.accuracy;
+    await step('accuracy', async () => {
+      const r = await engine.run(ctx());
+      const datasets = r.datasets.map((d) => withAccuracyDerived(d));
+      const status = r.status ?? (datasets.some((d) => d.verdict === 'fail') ? 'fail' : datasets.length ? 'pass' : 'fail');
+      accuracy = { ...r, datasets, status, reason: r.reason ?? (status === 'fail' ? en('{0} of {1} datasets outside their threshold', datasets.filter((d) => d.verdict === 'fail').length, datasets.length) : null) };
+      return { status, reason: accuracy.reason, value: undefined };
+    });
+  }
+  let performance: Performance;
+  if (!endpoint) {
+    performance = notRun<Performance>(EMPTY_PERF, en('an earlier step failed: {0}', en('Serving')));
+    skipped('perf', performance.reason!);
+  } else if (!opts.perf) {
+    performance = notRun<Performance>(EMPTY_PERF, en('this step\'s engine is not available in this build yet'));
+    skipped('perf', performance.reason!);
+  } else {
+    performance = notRun<Performance>(EMPTY_PERF, '');
+    const engine = opts.perf;
+    await step('perf', async () => {
+      const r = await engine.run({ ...ctx(), onProgress: (detail) => progress({ step: 'perf', phase: 'info', detail }) });
+      const metrics = r.metrics.map((m) => withPerfDerived(m));
+      const status = r.status ?? (metrics.some((m) => m.verdict === 'fail') ? 'fail' : 'pass');
+      performance = { ...EMPTY_PERF, ...r, metrics, status, reason: r.reason ?? (status === 'fail' ? en('{0} of {1} metrics below the required ratio', metrics.filter((m) => m.verdict === 'fail').length, metrics.length) : null) };
+      return { status, reason: performance.reason, value: undefined };
+    });
+  }
+
+  // ---- 7. stop -------------------------------------------------------------------------------------
+  if (hbmTimer) clearInterval(hbmTimer);
+  const runningJob = job as ServingJob | null;
+  if (runningJob) {
+    await step('stop', async () => {
+      const rep = await runningJob.stop();
+      const status: Step['status'] = rep.leftoverPids.length ? 'fail' : rep.checked && !rep.idle ? 'warn' : 'pass';
+      const reason =
+        status === 'pass'
+          ? null
+          : rep.leftoverPids.length
+            ? en('processes left after stop: {0}', rep.leftoverPids.join(', '))
+            : en('HBM not back to idle on every device after stop');
+      return { status, reason, value: undefined };
+    });
+    // The finished log, copied beside the report; the log evidence gets its end time and copy.
+    const jr = await jobs.get(runningJob.id).catch(() => null);
+    const ev = logEvidence ? book.get(logEvidence) : undefined;
+    if (ev && jr) {
+      ev.file = jr.logPath;
+      ev.endedAt = jr.endedAt ?? iso(now());
+      const copy = await book.copyFromHost(t, jr.logPath, `${runningJob.id}/log`);
+      if (copy) ev.copy = copy;
+    }
+  } else {
+    skipped('stop', en('no server was started'));
+  }
+
+  // ---- HBM over the run ------------------------------------------------------------------------------
+  if (hbm.length) {
+    const first = new Map<number, number>();
+    const maxBy = new Map<number, number>();
+    for (const x of hbm) {
+      if (!first.has(x.device)) first.set(x.device, x.usedMB);
+      maxBy.set(x.device, Math.max(maxBy.get(x.device) ?? 0, x.usedMB));
+    }
+    // HBM the server took on one device (peak minus what the device held before launch), and the peak.
+    const perDeviceMB = Math.max(...[...maxBy.entries()].map(([d, m]) => m - (first.get(d) ?? 0)));
+    const peakMB = Math.max(...hbm.map((x) => x.usedMB));
+    const saved = book.writeJson('hbm.json', {
+      unit: 'MB',
+      simulated: (host as HostSnapshot | null)?.simulated ?? simulatedProfile,
+      devices: command.devices,
+      perDeviceMB,
+      peakMB,
+      samples: hbm,
+    });
+    const ev = book.add({ kind: 'result', jobId: serving.jobId, host: 'local', startedAt: iso(hbmT0), endedAt: iso(now()), command: hostArgv(profile, ['npu-smi', 'info']), file: saved.file, copy: saved.rel });
+    performance = {
+      ...performance,
+      hbmSamples: hbm,
+      memory: {
+        perDeviceMB: book.figure('perf.memory.perDeviceMB', perDeviceMB, 'MB', ev, '/perDeviceMB'),
+        peakMB: book.figure('perf.memory.peakMB', peakMB, 'MB', ev, '/peakMB'),
+        loadTime: serving.loadTime ? { ...serving.loadTime, id: 'perf.memory.loadTime' } : null,
+      },
+    };
+  }
+
+  // ---- the report ----------------------------------------------------------------------------------
+  const generatedAt = iso(now());
+  const simulated = (host as HostSnapshot | null)?.simulated === true || simulatedProfile;
+  const hostsList: HostSnapshot[] = host ? [host] : [];
+  const files: Report['files'] = [];
+  const jsonName = reportFileName(generatedAt);
+  const base: Omit<Report, 'verdict'> = {
+    schema: REPORT_SCHEMA_ID,
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    generatedAt,
+    generator: opts.generator ?? { name: 'ascend-adapt', version: '0.0.0' },
+    simulated,
+    target: opts.target ?? {
+      vllmAscend: hostsList[0]?.versions.vllm_ascend ? publicVersion(hostsList[0].versions.vllm_ascend) : null,
+      hardware: hostsList[0]?.devices.length ? `${hostsList[0].chipFamily ?? ''} / ${hostsList[0].devices[0].name} × ${hostsList[0].devices.length}`.trim() : null,
+    },
+    profile: profile.name,
+    model: modelInfo(profile.servedModelName ?? path.posix.basename(profile.modelPath), model, facts, modelEvidence, extras.bits, extras.groupSize),
+    hosts: hostsList,
+    adaptation,
+    serving,
+    smoke,
+    accuracy,
+    performance,
+    steps,
+    files,
+    notes: notesFor(facts, profile),
+    evidence: book.entries,
+  };
+  if (base.model.moe && extras.topK !== null) base.model.moe.topK = extras.topK;
+  if (base.model.moe && extras.shared !== null) base.model.moe.sharedExperts = extras.shared;
+  const langs = opts.langs ?? ['zh-CN', 'en'];
+  files.push({ path: jsonName, description: en('this report (JSON)'), producedBy: 'ascend-adapt validate' });
+  for (const l of langs) files.push({ path: reportFileName(generatedAt, `${l}.md`), description: en('this report (Markdown)'), producedBy: 'ascend-adapt validate' });
+  files.push({ path: reportFileName(generatedAt, 'html'), description: en('this report (HTML, with charts)'), producedBy: 'ascend-adapt validate' });
+  for (const e of book.entries) {
+    if (!e.copy) continue;
+    const desc =
+      e.kind === 'probe' ? en('environment snapshot') : e.kind === 'log' ? en('serving log') : e.file.endsWith('smoke.json') ? en('smoke test results') : e.file.endsWith('hbm.json') ? en('HBM samples over the run') : e.kind === 'input' ? 'config.json' : en('result file');
+    files.push({ path: e.copy, description: desc, producedBy: e.jobId ? en('job {0}', e.jobId) : 'ascend-adapt validate' });
+  }
+  const report: Report = Report.parse({ ...base, verdict: verdictOf(base) });
+  const jsonFile = path.join(opts.outDir, jsonName);
+  fs.writeFileSync(jsonFile, serializeReport(report));
+  const markdownFiles: string[] = [];
+  for (const l of langs) {
+    const f = path.join(opts.outDir, reportFileName(generatedAt, `${l}.md`));
+    fs.writeFileSync(f, renderMarkdown(report, { lang: l }));
+    markdownFiles.push(f);
+  }
+  const htmlFile = path.join(opts.outDir, reportFileName(generatedAt, 'html'));
+  fs.writeFileSync(htmlFile, renderReportHtml(report, { lang: langs[0] ?? 'en', mode: 'standalone' }));
+  progress({ step: 'report', phase: 'end', status: report.verdict.overall === 'pass' ? 'pass' : report.verdict.overall === 'fail' ? 'fail' : 'not-run', detail: jsonFile });
+  return { report, jsonFile, markdownFiles, htmlFile };
+}
+
+function notesFor(facts: ModelFacts | null, profile: NamedProfile): string[] {
+  const notes: string[] = [];
+  if (facts?.cudaOnlyQuant && facts.quantMethod) notes.push(en('Quantization: the {0} checkpoint uses CUDA kernels; convert it with msModelSlim before serving on NPU', facts.quantMethod.toUpperCase()));
+  if (facts?.moe) notes.push(en('MoE memory: a MoE model needs TP >= 2 or more NPUs'));
+  if ((profile.maxModelLen ?? 0) >= 512 && !profile.enforceEager) notes.push(en('Long sequences: use --enforce-eager to avoid graph capture problems'));
+  if (profile.tensorParallelSize > 1) notes.push(en('TP > 1 needs HCCL_OP_EXPANSION_MODE=AIV'));
+  return notes;
+}
