@@ -9,6 +9,8 @@ import { serveCommand } from './serve';
 import { smokeCommand } from './smoke';
 import { reportCommand } from './report';
 import { validateCommand } from './validate';
+import { accuracyCommand } from './accuracy';
+import { perfCommand } from './perf';
 
 /**
  * Every subcommand, in --help order. Only commands whose feature works are listed (no dead commands).
@@ -23,6 +25,8 @@ export const commands: CliCommand[] = [
   simCommand,
   serveCommand,
   smokeCommand,
+  accuracyCommand,
+  perfCommand,
   validateCommand,
   reportCommand,
 ];

@@ -1,0 +1,211 @@
+import * as l10n from '@vscode/l10n';
+import { hostMkdir, hostReadFile, runFolderName, runJobToEnd, withSimEnv, type JobRunEvidence } from '../accuracy/hostio';
+import { ensureScripts } from '../hostscripts/upload';
+import type { DetachedJobs, JobRecord } from '../jobs/detached';
+import type { Transport } from '../transport/transport';
+import { compareRun, DEFAULT_MIN_RATIO, matchBaselineRun, type MetricComparison } from './baseline';
+import { hostRuns, PerfFileError, PerfHostResultSchema, type PerfHostResult, type PerfRun } from './schema';
+
+/**
+ * A performance job: python/perf/bench_serve.py (bundled client, or `vllm bench serve` when the host has it)
+ * as a detached job on the host, one run per concurrency, HBM sampled from npu-smi meanwhile; the result file
+ * is read back and compared with a baseline.
+ *
+ *   const r = await runPerf({ transport, spec: { baseUrl: 'http://127.0.0.1:8000', concurrency: [1, 8, 32],
+ *                              numPrompts: 200, inputLen: 512, outputLen: 128 }, baseline });
+ *   r.runs[i].metrics.mean_ttft_ms; r.runs[i].comparison → ratios NPU/GPU; r.evidence → job, files
+ */
+
+export interface PerfJobSpec {
+  /** The endpoint as the HOST sees it, e.g. http://127.0.0.1:8000. */
+  baseUrl: string;
+  model?: string;
+  /** /v1/completions (default) or /v1/chat/completions. */
+  endpoint?: string;
+  /** One run per value; null = no cap. Default [null]. */
+  concurrency?: Array<number | null>;
+  /** Poisson arrivals per second (default: all at once, "inf"). */
+  requestRate?: number;
+  burstiness?: number;
+  numPrompts?: number;
+  inputLen?: number;
+  outputLen?: number;
+  /** ShareGPT JSON on the host; default random prompts. */
+  sharegptPath?: string;
+  engine?: 'auto' | 'bundled' | 'vllm';
+  /** npu-smi sampling period (s); 0 = off. */
+  hbmIntervalS?: number;
+  seed?: number;
+  warmups?: number;
+  runDir?: string;
+}
+
+export class PerfJobError extends Error {
+  constructor(message: string, readonly evidence?: JobRunEvidence) {
+    super(message);
+    this.name = 'PerfJobError';
+  }
+}
+
+export function perfArgv(spec: PerfJobSpec, scriptsDir: string, runDir: string, python = 'python3'): string[] {
+  const argv = [python, `${scriptsDir}/perf/bench_serve.py`, '--base-url', spec.baseUrl, '--out', `${runDir}/perf.json`, '--requests-file', `${runDir}/requests.jsonl`];
+  if (spec.model) argv.push('--model', spec.model);
+  if (spec.endpoint) argv.push('--endpoint', spec.endpoint);
+  const conc = spec.concurrency ?? [];
+  if (conc.some((c) => c !== null && (!Number.isInteger(c) || c < 1))) throw new PerfJobError(l10n.t('concurrency values must be whole numbers ≥ 1'));
+  if (conc.length) argv.push('--max-concurrency', conc.map((c) => (c === null ? 'inf' : String(c))).join(','));
+  if (spec.requestRate !== undefined) argv.push('--request-rate', String(spec.requestRate));
+  if (spec.burstiness !== undefined) argv.push('--burstiness', String(spec.burstiness));
+  if (spec.numPrompts !== undefined) argv.push('--num-prompts', String(spec.numPrompts));
+  if (spec.inputLen !== undefined) argv.push('--input-len', String(spec.inputLen));
+  if (spec.outputLen !== undefined) argv.push('--output-len', String(spec.outputLen));
+  if (spec.sharegptPath) argv.push('--dataset-name', 'sharegpt', '--dataset-path', spec.sharegptPath);
+  if (spec.engine && spec.engine !== 'auto') argv.push('--engine', spec.engine);
+  if (spec.hbmIntervalS !== undefined) argv.push('--hbm-interval', String(spec.hbmIntervalS));
+  if (spec.seed !== undefined) argv.push('--seed', String(spec.seed));
+  if (spec.warmups !== undefined) argv.push('--warmups', String(spec.warmups));
+  return argv;
+}
+
+export interface PerfProgress {
+  run: number;
+  runs: number;
+  concurrency: number | null;
+  done: number;
+  total: number;
+  failed: number;
+}
+
+const PROGRESS = /^progress: run (\d+)\/(\d+) concurrency=(\S+) (\d+)\/(\d+) failed=(\d+)/;
+
+export function parsePerfProgress(line: string): PerfProgress | null {
+  const m = PROGRESS.exec(line);
+  if (!m) return null;
+  return { run: Number(m[1]), runs: Number(m[2]), concurrency: m[3] === 'inf' ? null : Number(m[3]), done: Number(m[4]), total: Number(m[5]), failed: Number(m[6]) };
+}
+
+export interface PerfRunEvidence extends JobRunEvidence {
+  resultFile: string;
+  /** Every request's timings (bundled client), JSONL. */
+  requestsFile: string | null;
+  runDir: string;
+}
+
+export interface PerfRunWithComparison extends PerfRun {
+  comparison: MetricComparison[];
+}
+
+export interface PerfRunResult {
+  kind: 'perf';
+  simulated: boolean;
+  engine: 'bundled' | 'vllm';
+  model: string | null;
+  baseUrl: string;
+  endpoint: string;
+  numPrompts: number;
+  inputLen: number;
+  outputLen: number;
+  runs: PerfRunWithComparison[];
+  /** HBM peak per device (MB) and samples over the run, when npu-smi was there. */
+  hbm: { peakMB: Record<string, number>; totalMB: Record<string, number>; samples: Array<{ t: number; device: string; usedMB: number }> } | null;
+  baselineSource: string | null;
+  evidence: PerfRunEvidence;
+  raw: PerfHostResult;
+  error: string | null;
+}
+
+export interface RunPerfOptions {
+  transport: Transport;
+  spec: PerfJobSpec;
+  jobs?: DetachedJobs;
+  env?: Record<string, string>;
+  /** Path ON THE HOST of a simulated Atlas host: the job runs through its env.sh and says simulated. */
+  simRoot?: string;
+  baseline?: { runs: PerfRun[]; source: string } | null;
+  minRatio?: number;
+  python?: string;
+  onProgress?: (p: PerfProgress) => void;
+  onLine?: (line: string) => void;
+  onStart?: (job: JobRecord, runDir: string) => void;
+  signal?: AbortSignal;
+}
+
+export function comparedRuns(runs: PerfRun[], baseline: PerfRun[] | null, minRatio = DEFAULT_MIN_RATIO): PerfRunWithComparison[] {
+  return runs.map((r) => ({ ...r, comparison: compareRun(r, baseline ? matchBaselineRun(r, baseline) : null, minRatio) }));
+}
+
+export function hbmSummary(raw: PerfHostResult): PerfRunResult['hbm'] {
+  const h = raw.hbm;
+  if (!h || !h.available) return null;
+  const peakMB: Record<string, number> = {};
+  const totalMB: Record<string, number> = {};
+  for (const [d, v] of Object.entries(h.peak)) {
+    peakMB[d] = v.used_mb;
+    totalMB[d] = v.total_mb;
+  }
+  return { peakMB, totalMB, samples: h.samples.map((s) => ({ t: s.t, device: s.device, usedMB: s.used_mb })) };
+}
+
+export async function runPerf(o: RunPerfOptions): Promise<PerfRunResult> {
+  const t = o.transport;
+  const python = o.python ?? 'python3';
+  const scripts = await ensureScripts(t, python);
+  const runDir = await hostMkdir(t, o.spec.runDir ?? `~/.ascend-adapt/runs/${runFolderName('perf')}`, python);
+  const argv = withSimEnv(o.simRoot, perfArgv(o.spec, scripts, runDir, python));
+  let lastError: string | null = null;
+  const { evidence } = await runJobToEnd(t, { argv, env: o.env, name: 'perf' }, {
+    jobs: o.jobs, signal: o.signal,
+    onStart: (job) => o.onStart?.(job, runDir),
+    onLine: (line) => {
+      if (line.startsWith('error: ')) lastError = line.slice(7);
+      o.onLine?.(line);
+      const p = parsePerfProgress(line);
+      if (p) o.onProgress?.(p);
+    },
+  });
+  const resultFile = `${runDir}/perf.json`;
+  let raw: PerfHostResult;
+  try {
+    const text = (await hostReadFile(t, resultFile, undefined, python)).toString('utf8');
+    const parsed = PerfHostResultSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      throw new PerfFileError(`${i?.path.join('.') ?? ''}: ${i?.message ?? ''}`);
+    }
+    raw = parsed.data;
+  } catch (e) {
+    throw new PerfJobError(
+      lastError
+        ? l10n.t('the perf job {0} failed: {1}', evidence.jobId, lastError)
+        : l10n.t('the perf job {0} left no usable result (exit {1}): {2}', evidence.jobId, String(evidence.exitCode), (e as Error).message),
+      evidence,
+    );
+  }
+  return {
+    kind: 'perf', simulated: raw.simulated, engine: raw.engine, model: raw.model, baseUrl: raw.base_url, endpoint: raw.endpoint,
+    numPrompts: raw.num_prompts, inputLen: raw.input_len, outputLen: raw.output_len,
+    runs: comparedRuns(hostRuns(raw), o.baseline?.runs ?? null, o.minRatio),
+    hbm: hbmSummary(raw),
+    baselineSource: o.baseline?.source ?? null,
+    evidence: { ...evidence, resultFile, requestsFile: raw.requests_file, runDir },
+    raw,
+    error: raw.error ?? (evidence.exitCode !== 0 ? l10n.t('the job ended with exit code {0}', String(evidence.exitCode ?? evidence.state)) : null),
+  };
+}
+
+/** The issue's `--json` shape: {"runs":[{"concurrency", "metrics":{…}}]} plus comparison, HBM and evidence. */
+export function perfJson(r: PerfRunResult): Record<string, unknown> {
+  return {
+    simulated: r.simulated,
+    engine: r.engine,
+    model: r.model,
+    runs: r.runs.map((x) => ({
+      concurrency: x.concurrency, requestRate: x.requestRate, metrics: x.metrics, errors: x.errors,
+      comparison: x.comparison.filter((c) => c.baseline !== null),
+    })),
+    hbm: r.hbm ? { peakMB: r.hbm.peakMB, totalMB: r.hbm.totalMB } : null,
+    baselineSource: r.baselineSource,
+    evidence: r.evidence,
+    error: r.error,
+  };
+}
