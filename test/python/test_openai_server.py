@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.join(ROOT, "python", "sim"))
 import openai_server as sim  # noqa: E402
 
 FAST = {"ttft_base_ms": 5.0, "ttft_per_prompt_token_ms": 0.0, "tpot_base_ms": 1.0, "tpot_per_inflight_ms": 0.0,
-        "access_log": False, "port": 0, "model": "sim-qwen"}
+        "access_log": False, "port": 0, "model": "sim-qwen", "log": open(os.devnull, "w")}
 
 
 def request(port, method, path, body=None):
