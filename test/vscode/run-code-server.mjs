@@ -63,8 +63,8 @@ async function main() {
       // Workbench chatter (gallery lookups failing offline, timings) goes to the log file; the suite's own
       // output (mocha's reporter, console.* of the tests) to the terminal.
       suiteLog.write(`[${Date.now() - t0} ms] [${type}] ${text}\n`);
-      if (started || /Ascend Adapt in a real VS Code/.test(text)) {
-        started = true;
+      if (text.includes('ASCEND_SUITE_START')) started = true;
+      else if (started) {
         (type === 'error' ? process.stderr : process.stdout).write(text.endsWith('\n') ? text : `${text}\n`);
       }
     });

@@ -12,6 +12,8 @@ export async function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'ascend-adapt-suite', mocha);
   await import('./activation.test');
   await import('./environment.test');
+  await import('./hosts.test');
+  console.log('ASCEND_SUITE_START');
   const counts = { passed: 0, failed: 0, skipped: 0 };
   await new Promise<void>((resolve, reject) => {
     const runner = mocha.run((failures) => {
