@@ -64,6 +64,9 @@ const docs = new Map<string, DocState>();
 let settings: LintSettings = DEFAULT_LINT_SETTINGS;
 let settingsKey = JSON.stringify(settings);
 let canPullConfiguration = false;
+/** Bumped when a non-Python document (index, quant description …) opens, changes or closes: findings that
+ * read files beside them are recomputed (Python chunk caches keep that cheap). */
+let worldVersion = 0;
 let canRegisterConfiguration = false;
 const parserReady = pythonParser();
 parserReady.catch((e) => connection.console.error(`tree-sitter failed to load: ${(e as Error).message}`));
@@ -109,6 +112,7 @@ async function openDoc(uri: string, languageId: string, version: number, text: s
     st.py = PythonDocument.create(await parserReady, text, true);
   }
   docs.set(uri, st);
+  if (st.kind !== 'python') worldVersion++;
 }
 
 /** Reads a file beside the document: an open editor's text first, else the disk. */
@@ -126,7 +130,8 @@ function siblingOf(st: DocState): (name: string) => string | undefined {
 }
 
 async function findingsOf(st: DocState): Promise<Finding[]> {
-  if (st.cache && st.cache.version === st.version && st.cache.settingsKey === settingsKey) return st.cache.findings;
+  const key = `${settingsKey}#${worldVersion}`;
+  if (st.cache && st.cache.version === st.version && st.cache.settingsKey === key) return st.cache.findings;
   let findings: Finding[] = [];
   const enabled = settings.enable || st.forced;
   const sel = st.forced ? 'included' : selection(st.file, settings);
@@ -154,7 +159,7 @@ async function findingsOf(st: DocState): Promise<Finding[]> {
       }
     }
   }
-  st.cache = { version: st.version, settingsKey, findings };
+  st.cache = { version: st.version, settingsKey: key, findings };
   return findings;
 }
 
@@ -202,7 +207,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
       diagnosticProvider: { identifier: 'ascend-adapt', interFileDependencies: true, workspaceDiagnostics: false },
       hoverProvider: true,
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
-      completionProvider: { triggerCharacters: ['(', ',', ' '] },
+      completionProvider: { triggerCharacters: ['(', ',', ' ', '.'] },
       executeCommandProvider: { commands: [CHECK_FILE_COMMAND] },
     },
     serverInfo: { name: 'ascend-adapt', version: typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : '0' },
@@ -239,7 +244,10 @@ connection.onDidChangeTextDocument((p) => {
     st.doc = TextDocument.update(st.doc, p.contentChanges, p.textDocument.version);
     st.version = p.textDocument.version;
     st.binary = looksBinary(st.doc.getText());
-    if (st.kind !== 'python') return;
+    if (st.kind !== 'python') {
+      worldVersion++;
+      return;
+    }
     const tooBig = st.doc.getText().length > settings.maxFileSizeKB * 1024;
     if (st.binary || tooBig) {
       st.py?.dispose();
@@ -263,8 +271,10 @@ connection.onDidChangeTextDocument((p) => {
 
 connection.onDidCloseTextDocument((p) => {
   void serial(() => {
-    docs.get(p.textDocument.uri)?.py?.dispose();
+    const st = docs.get(p.textDocument.uri);
+    st?.py?.dispose();
     docs.delete(p.textDocument.uri);
+    if (st && st.kind !== 'python') worldVersion++;
   }, undefined);
 });
 
@@ -333,7 +343,7 @@ connection.onCompletion((p) =>
     return st.py.completions(p.position, st.py.context()).map((c) => ({
       label: c.label,
       insertText: c.insertText,
-      kind: CompletionItemKind.Property,
+      kind: c.label.endsWith('=') ? CompletionItemKind.Property : CompletionItemKind.Function,
       detail: c.detail,
       documentation: { kind: MarkupKind.Markdown, value: c.documentation },
     }));

@@ -119,6 +119,18 @@ describe('language server over stdio', () => {
     assert.equal(full[0].range.start.line, 1);
   });
 
+  it('re-checks a mapping file when the checkpoint index beside it is edited in the editor', async () => {
+    const mapUri = uriOf(path.join(fixtures, 'hunyuan/hunyuan_moe_mapping.py'));
+    await s.open(mapUri, 'python', read('hunyuan/hunyuan_moe_mapping.py'));
+    const unmapped = (d: Diagnostic[]) => d.find((x) => /not mapped onto a model parameter/.test(x.message));
+    assert.ok(unmapped(await s.diagnostics(mapUri)));
+    const idxUri = uriOf(path.join(fixtures, 'hunyuan/model.safetensors.index.json'));
+    const idx = JSON.parse(read('hunyuan/model.safetensors.index.json')) as { weight_map: Record<string, string> };
+    for (const k of Object.keys(idx.weight_map)) if (k.includes('.experts.')) delete idx.weight_map[k];
+    await s.open(idxUri, 'json', JSON.stringify(idx));
+    assert.equal(unmapped(await s.diagnostics(mapUri)), undefined, 'the open (unsaved) index wins over the file on disk');
+  });
+
   it('hovers on flagged calls and on torch_npu ops', async () => {
     const patch = uriOf(path.join(fixtures, 'hunyuan/patch_hunyuan_moe.py'));
     const text = read('hunyuan/patch_hunyuan_moe.py');
@@ -180,6 +192,10 @@ describe('language server over stdio', () => {
     const labels = (await s.complete('untitled:c2.py', 1, used.split('\n')[1].length)).map((i) => i.label);
     assert.ok(labels.includes('gamma=') && !labels.includes('epsilon='), labels.join());
     assert.deepEqual(await s.complete('untitled:c2.py', 0, 3), []);
+    const dot = 'import torch_npu\ntorch_npu.npu_moe_';
+    await s.open('untitled:c3.py', 'python', dot);
+    const ops = (await s.complete('untitled:c3.py', 1, dot.split('\n')[1].length)).map((i) => i.label);
+    assert.ok(ops.includes('npu_moe_gating_top_k_softmax') && ops.includes('npu_moe_init_routing_v2') && !ops.includes('npu_rms_norm'), ops.join());
   });
 
   it('checks literal arguments of torch_npu ops against documented constraints', async () => {

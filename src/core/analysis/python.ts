@@ -537,6 +537,16 @@ export interface KeywordCompletion {
  * works while the call is still unfinished (the tree then has an ERROR there).
  */
 export function keywordCompletions(text: string, offset: number, ctx: PyContext): KeywordCompletion[] {
+  // `torch_npu.` (or an alias) followed by a partial name: the documented ops
+  const member = /([A-Za-z_]\w*)\.(\w*)$/.exec(text.slice(Math.max(0, offset - 200), offset));
+  if (member && ctx.aliases.get(member[1]) === 'torch_npu') {
+    return TORCH_NPU_OPS.filter((o) => o.name.startsWith(member[2]) || member[2] === '').map((o) => ({
+      label: o.name,
+      insertText: o.name,
+      detail: o.signature,
+      documentation: `${say(o.purpose)}\n\n${o.constraints.map((c) => `- ${say(c)}`).join('\n')}`,
+    }));
+  }
   let depth = 0;
   let i = offset - 1;
   const limit = Math.max(0, offset - 4000);
