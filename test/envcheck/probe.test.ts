@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { EnvReportSchema, envCheckExitCode, type EnvReport } from '../../src/core/checks/report';
 import { analyzeSnapshot, parseSnapshot, reportsForJson, runEnvCheck, runEnvChecks, toSnapshot } from '../../src/core/probe/envcheck';
 import { interpretProbeOutput } from '../../src/core/probe/run';
-import { updateSimConfig } from '../../src/core/sim/config';
+import { readSimConfig, updateSimConfig } from '../../src/core/sim/config';
 import { simExecEnv } from '../../src/core/sim/env';
 import { LocalTransport } from '../../src/core/transport/local';
 import { makeSim, tmpDir } from './helpers';
@@ -17,8 +17,20 @@ function check(r: EnvReport, id: string) {
   return c;
 }
 
+/**
+ * A local transport with the simulated host's environment. Its PATH is prefixed with a folder whose
+ * `python3` is the sim's resolved interpreter, so each probe skips a version-manager shim (faster tests;
+ * the probe itself still runs as `python3` from PATH, as on a real host).
+ */
 function simTransport(root: string, extra: Record<string, string> = {}) {
-  return new LocalTransport('sim', { ...simExecEnv(root, process.env), ASCEND_ADAPT_SIM_QUIET: '1', ...extra });
+  const env = simExecEnv(root, process.env);
+  const py = readSimConfig(root).python;
+  const fast = path.join(root, 'test-python');
+  if (py && py !== 'python3' && !fs.existsSync(fast)) {
+    fs.mkdirSync(fast);
+    fs.symlinkSync(py, path.join(fast, 'python3'));
+  }
+  return new LocalTransport('sim', { ...env, PATH: `${fast}:${env.PATH}`, ASCEND_ADAPT_SIM_QUIET: '1', ...extra });
 }
 
 /** The fields issue 4 requires of `--json`, per host. */

@@ -5,6 +5,7 @@ import { renderCollectEnv } from '../../core/checks/collectEnv';
 import type { RunPlan } from '../../core/checks/checks';
 import { envCheckExitCode, type Check, type EnvReport } from '../../core/checks/report';
 import { analyzeSnapshot, parseSnapshot, reportsForJson, runEnvChecks, toSnapshot, type EnvCheckTarget, type EnvReportWithRaw } from '../../core/probe/envcheck';
+import { readSimConfig } from '../../core/sim/config';
 import { simExecEnv } from '../../core/sim/env';
 import { LocalTransport } from '../../core/transport/local';
 import { parse } from '../args';
@@ -146,6 +147,7 @@ export const envCheckCommand: CliCommand = {
     } else {
       const timeout = positiveNumber(values.timeout, '--timeout');
       let targets: EnvCheckTarget[];
+      let python = values.python;
       if (values.sim?.length) {
         if (values.host?.length || values.local) throw new UsageError(l10n.t('--sim cannot be combined with --host or --local'));
         targets = values.sim.map((d) => {
@@ -156,6 +158,8 @@ export const envCheckCommand: CliCommand = {
           } catch (e) {
             throw new UsageError(l10n.t('{0} is not a simulated host (run `ascend-adapt sim create {0}` first): {1}', dir, (e as Error).message));
           }
+          // The simulated host's own interpreter (resolved once at creation) unless --python says otherwise.
+          python ??= readSimConfig(dir).python;
           const name = values.sim!.length > 1 ? `sim:${path.basename(dir)}` : 'sim';
           return { name, open: async () => new LocalTransport(name, env) };
         });
@@ -165,7 +169,7 @@ export const envCheckCommand: CliCommand = {
       if (format === 'text') io.stderr.write(l10n.t('Checking {0} …', targets.map((t) => t.name).join(', ')) + '\n');
       reports = await runEnvChecks(targets, {
         plan,
-        python: values.python,
+        python,
         hccn: values.hccn ? true : undefined,
         ...(timeout !== undefined ? { commandTimeoutS: timeout } : {}),
       });

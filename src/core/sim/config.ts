@@ -20,6 +20,8 @@ export const SimConfigSchema = z.object({
   ddrTotalMB: z.number().int().min(0),
   socName: z.string().optional(),
   arch: z.string(),
+  /** Interpreter the simulated tools run with (resolved at creation; also a good default for probes). */
+  python: z.string().optional(),
   /** Driver (HDK) package = npu-smi version. */
   driver: z.string(),
   firmware: z.string(),

@@ -352,6 +352,7 @@ export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreat
     ddrTotalMB: spec.ddr,
     ...(spec.socName ? { socName: spec.socName } : {}),
     arch,
+    python,
     driver: DRIVER_VERSION,
     firmware: FIRMWARE_VERSION,
     release: {
