@@ -1,0 +1,16 @@
+export {
+  checkHealth,
+  listModels,
+  normalizeEndpoint,
+  runSmoke,
+  smokePassed,
+  smokeReportSchema,
+  smokeResultSchema,
+  streamChat,
+  usageCheck,
+  type DeltaListener,
+  type ModelList,
+  type SmokeOptions,
+  type SmokeReport,
+  type SmokeResult,
+} from './client';
