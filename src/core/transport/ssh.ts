@@ -140,6 +140,20 @@ interface Secrets {
   passphrases: Map<string, string>;
 }
 
+/**
+ * ssh2's Channel.signal() sends nothing once our side of the channel is closed for writing (stdin ended),
+ * which is the normal state of an exec; the SSH protocol allows the request until the channel closes.
+ */
+function sendSignal(ch: ClientChannel, sig: 'KILL' | 'TERM' | 'INT'): void {
+  const c = ch as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, s: string): void } } };
+  try {
+    if ((c.outgoing?.state === 'open' || c.outgoing?.state === 'eof') && c._client?._protocol) c._client._protocol.signal(c.outgoing.id, sig);
+    else ch.signal(sig);
+  } catch {
+    /* channel already gone */
+  }
+}
+
 export class SshTransport extends EventEmitter implements Transport {
   readonly kind = 'ssh' as const;
   readonly label: string;
@@ -574,9 +588,12 @@ export class SshTransport extends EventEmitter implements Transport {
     this.setState('failed', { error: this.lastError ?? new SshError(l10n.t('could not reconnect to {0}', this.label), 'link-lost') });
   }
 
+  private channelLimit = Number.POSITIVE_INFINITY;
+
   private async acquireChannel(): Promise<void> {
-    const max = this.opts.maxChannels ?? 8;
-    while (this.channelsInUse >= max) await new Promise<void>((r) => this.channelWaiters.push(r));
+    while (this.channelsInUse >= Math.min(this.opts.maxChannels ?? 8, this.channelLimit)) {
+      await new Promise<void>((r) => this.channelWaiters.push(r));
+    }
     this.channelsInUse++;
   }
 
@@ -601,6 +618,13 @@ export class SshTransport extends EventEmitter implements Transport {
           const linkDied = gen !== this.generation || this._state !== 'connected';
           if (attempt === 0 && e instanceof TransportError && e.causeCode === 'CHANNEL' && linkDied) {
             await new Promise<void>((r) => setImmediate(r));
+            continue;
+          }
+          // sshd refuses sessions beyond MaxSessions ("open failed"); sessions whose program is still
+          // exiting count too. Lower our own limit to what the host allows and try again shortly.
+          if (attempt < 50 && e instanceof TransportError && e.causeCode === 'CHANNEL' && /open failed/i.test(e.message)) {
+            this.channelLimit = Math.max(1, Math.min(this.channelLimit, this.channelsInUse - 1));
+            await new Promise<void>((r) => setTimeout(r, 20 + attempt * 10));
             continue;
           }
           throw e;
@@ -631,7 +655,7 @@ export class SshTransport extends EventEmitter implements Transport {
         let aborted = false;
         let closeTimer: NodeJS.Timeout | undefined;
         const stop = (sig: 'KILL' | 'TERM') => {
-          try { ch.signal(sig); } catch { /* channel gone */ }
+          sendSignal(ch, sig);
           // If the remote program ignores the signal, stop waiting for it after a while.
           closeTimer ??= setTimeout(() => ch.close(), sig === 'KILL' ? 1000 : 3000);
         };
