@@ -6,7 +6,8 @@ import { currentLanguage, useLanguage } from '../../core/l10n';
 import { configPath, getProfile, loadConfigFile } from '../../core/profiles/load';
 import type { NamedProfile } from '../../core/profiles/schema';
 import { createDemo } from '../../core/report/demo';
-import { translator, type Translator } from '../../core/report/i18n';
+import { accuracyEngine, perfEngine, type AccuracyStepSpec, type PerfStepSpec } from '../../core/report/engines';
+import { en, translator, type Translator } from '../../core/report/i18n';
 import { runValidation, type ProgressEvent, type ValidateOptions } from '../../core/report/pipeline';
 import { LocalTransport } from '../../core/transport/local';
 import type { Transport } from '../../core/transport/transport';
@@ -19,10 +20,13 @@ declare const PACKAGE_VERSION: string | undefined;
 
 const usage = () =>
   [
-    l10n.t('Usage: ascend-adapt validate --profile NAME [--config FILE] [--out DIR] [--host ALIAS | --local | --sim DIR] [--json]'),
-    l10n.t('       ascend-adapt validate --demo [--out DIR] [--json]'),
+    l10n.t('Usage: ascend-adapt validate --profile NAME [--config FILE] [--out DIR] [--host ALIAS | --local | --sim DIR] [--workspace PATH]... [--json]'),
+    l10n.t('       ascend-adapt validate --demo [--out DIR] [--no-perf] [--json]'),
+    l10n.t('Accuracy: --tasks gsm8k,mmlu,math --data DIR (on the host) [--limit N] [--reference FILE]. Without --tasks accuracy is not run.'),
+    l10n.t('Performance: [--concurrency 8] [--num-prompts 100] [--input-len 256] [--output-len 128] [--request-rate R] [--baseline FILE], or --no-perf.'),
     '',
     l10n.t('Runs the whole validation — environment check, model and operator analysis, serve, smoke prompts, accuracy, performance, stop — and writes validation_report_YYYYMMDD.json with Markdown (zh-CN, en) and HTML beside it. A failing step still produces a report that says what failed and why.'),
+    l10n.t('--workspace: files and folders with the port\'s patches, mappings and quantization descriptions, analysed for operator compatibility (default: the folder of ascend-adapt.json).'),
     l10n.t('--sim DIR runs against a simulated Atlas host made by `ascend-adapt sim create DIR` (results are marked SIMULATED).'),
     l10n.t('--demo creates a simulated Atlas host, a demo model and profile in a temporary folder and runs everything on it (SIMULATED).'),
     l10n.t('Default --out: ./.ascend-adapt-out/<date-time>/. Exit 0 when the report passes, 1 when it fails or is incomplete.'),
@@ -87,6 +91,18 @@ export const validateCommand: CliCommand = {
         sim: { type: 'string' },
         demo: { type: 'boolean' },
         json: { type: 'boolean' },
+        workspace: { type: 'string', multiple: true },
+        tasks: { type: 'string' },
+        data: { type: 'string' },
+        limit: { type: 'string' },
+        reference: { type: 'string' },
+        concurrency: { type: 'string' },
+        'num-prompts': { type: 'string' },
+        'input-len': { type: 'string' },
+        'output-len': { type: 'string' },
+        'request-rate': { type: 'string' },
+        baseline: { type: 'string' },
+        'no-perf': { type: 'boolean' },
       },
       false,
     );
@@ -97,6 +113,33 @@ export const validateCommand: CliCommand = {
     let transport: Transport;
     let profile: NamedProfile;
     let jobsRoot = io.env.ASCEND_ADAPT_JOBS_ROOT || undefined;
+    let workspace = (values.workspace ?? []).map((w) => path.resolve(io.cwd, w));
+    const num = (name: string, v: string | undefined, dflt: number | undefined, int = true): number | undefined => {
+      if (v === undefined) return dflt;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0 || (int && !Number.isInteger(n))) throw new UsageError(l10n.t('--{0} wants a positive number, got {1}', name, v));
+      return n;
+    };
+    const local = (f: string | undefined) => (f ? path.resolve(io.cwd, f) : undefined);
+    let acc: AccuracyStepSpec | null = values.tasks
+      ? {
+          tasks: values.tasks.split(',').map((x) => x.trim()).filter(Boolean),
+          dataDir: values.data ?? '',
+          limit: num('limit', values.limit, undefined, false),
+          referenceFile: local(values.reference),
+        }
+      : null;
+    if (acc && !values.data) throw new UsageError(l10n.t('--tasks needs --data DIR (the dataset files on the host)'));
+    let perf: PerfStepSpec | null = values['no-perf']
+      ? null
+      : {
+          concurrency: num('concurrency', values.concurrency, 8)!,
+          numPrompts: num('num-prompts', values['num-prompts'], 100)!,
+          inputLen: num('input-len', values['input-len'], 256)!,
+          outputLen: num('output-len', values['output-len'], 128)!,
+          requestRate: num('request-rate', values['request-rate'], undefined, false),
+          baselineFile: local(values.baseline),
+        };
     if (values.demo) {
       if (values.profile || values.host || values.local || values.sim) throw new UsageError(l10n.t('--demo takes no --profile, --host, --local or --sim'));
       const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ascend-adapt-demo-'));
@@ -104,11 +147,16 @@ export const validateCommand: CliCommand = {
       const demo = await createDemo(root);
       profile = demo.profile;
       jobsRoot = demo.jobsRoot;
+      if (!workspace.length) workspace = [demo.workspace];
+      acc = { tasks: ['gsm8k', 'mmlu', 'math'], dataDir: demo.dataDir, referenceFile: demo.referenceFile, concurrency: 4 };
+      perf = values['no-perf'] ? null : { concurrency: 8, numPrompts: 64, inputLen: 128, outputLen: 32, baselineFile: demo.baselineFile };
       transport = new LocalTransport();
     } else {
       if (!values.profile) throw new UsageError(l10n.t('say which profile: --profile NAME (or --demo)'));
       const file = configPath(io.cwd, values.config);
       profile = getProfile(loadConfigFile(file), values.profile, file);
+      // The port's files (patches, mappings, quant descriptions) live next to ascend-adapt.json by default.
+      if (!workspace.length) workspace = [path.dirname(file)];
       if (values.sim) {
         if (values.host || values.local) throw new UsageError(l10n.t('--sim runs on this machine: leave out --host and --local'));
         const simRoot = path.resolve(io.cwd, values.sim);
@@ -138,6 +186,11 @@ export const validateCommand: CliCommand = {
       profile,
       outDir,
       jobsRoot,
+      workspace,
+      accuracy: acc ? accuracyEngine(acc) : undefined,
+      accuracyNotRun: en('no datasets given (--tasks and --data)'),
+      perf: perf ? perfEngine(perf) : undefined,
+      perfNotRun: en('left out with --no-perf'),
       onProgress,
       generator: { name: 'ascend-adapt', version: version() },
     };

@@ -54,7 +54,7 @@ export function configExtras(config: Record<string, unknown> | null): { topK: nu
 export function adaptationFromModel(
   facts: ModelFacts | null,
   extras: ReturnType<typeof configExtras>,
-  opts: { modelError?: string | null; findings?: Adaptation['operatorFindings'] } = {},
+  opts: { modelError?: string | null; findings?: Adaptation['operatorFindings']; analysedFiles?: number | null } = {},
 ): Adaptation {
   const findings = opts.findings ?? [];
   if (!facts) {
@@ -101,6 +101,13 @@ export function adaptationFromModel(
   }
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.filter((f) => f.severity === 'warning').length;
+  if (opts.analysedFiles !== undefined && opts.analysedFiles !== null) {
+    items.push({
+      title: en('Operator compatibility ({0} files analysed)', opts.analysedFiles),
+      status: errors ? 'fail' : warnings ? 'warn' : 'pass',
+      basis: errors || warnings ? en('{0} errors, {1} warnings in the analysed files', errors, warnings) : en('no CUDA-only API, kernel or library found'),
+    });
+  }
   const quantization: Adaptation['quantization'] = [];
   const q = facts.quantMethod;
   if (q && facts.cudaOnlyQuant) {

@@ -19,7 +19,35 @@ export interface DemoSetup {
   dataDir: string;
   referenceFile: string;
   baselineFile: string;
+  /** A small workspace with the port's files (runtime patch, launch script), analysed for the report. */
+  workspace: string;
 }
+
+const DEMO_PATCH = `# DEMO runtime patch shipped with \`ascend-adapt validate --demo\` (SIMULATED host): NPU-native code.
+import torch
+import torch_npu
+
+
+def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    out, _ = torch_npu.npu_rms_norm(x, weight, epsilon=eps)
+    return out
+
+
+def swiglu(x: torch.Tensor) -> torch.Tensor:
+    return torch_npu.npu_swiglu(x, dim=-1)
+
+
+def free_cache() -> None:
+    torch.npu.synchronize()
+    torch.npu.empty_cache()
+`;
+
+const DEMO_LAUNCH = `#!/bin/sh
+# DEMO launch script (SIMULATED host)
+export HCCL_OP_EXPANSION_MODE=AIV
+export PYTORCH_NPU_ALLOC_CONF=expandable_segments:True
+vllm serve ./demo-moe-a4b --tensor-parallel-size 2 --max-model-len 8192 --dtype bfloat16 --enforce-eager --trust-remote-code
+`;
 
 /** A MoE config in the shape of a HunYuan-A13B-class model (numbers chosen for the demo). */
 export const DEMO_MODEL_CONFIG = {
@@ -63,7 +91,12 @@ export async function freePort(): Promise<number> {
 export async function createDemo(root: string, opts: { loadTimeSec?: number; devices?: number } = {}): Promise<DemoSetup> {
   fs.mkdirSync(root, { recursive: true });
   const sim = createSim(path.join(root, 'atlas-sim'), { devices: opts.devices ?? 8, chip: '910B3', force: true });
-  updateSimConfig(sim.root, (c) => ({ ...c, serve: { ...(c.serve ?? {}), loadTimeSec: opts.loadTimeSec ?? 2 } }));
+  // The simulated server answers the demo datasets from the demo answer key (one item per dataset wrong).
+  const answerKey = path.join(demoDataDir(), 'answer_key.jsonl');
+  updateSimConfig(sim.root, (c) => ({
+    ...c,
+    serve: { ...(c.serve ?? {}), loadTimeSec: opts.loadTimeSec ?? 2, server: { ...((c.serve?.server as object) ?? {}), answer_key: answerKey } },
+  }));
   const modelPath = path.join(sim.root, 'models', 'demo-moe-a4b');
   fs.mkdirSync(modelPath, { recursive: true });
   fs.writeFileSync(path.join(modelPath, 'config.json'), JSON.stringify(DEMO_MODEL_CONFIG, null, 2) + '\n');
@@ -88,7 +121,12 @@ export async function createDemo(root: string, opts: { loadTimeSec?: number; dev
     }),
   };
   const dataDir = demoDataDir();
+  const workspace = path.join(root, 'workspace');
+  fs.mkdirSync(workspace, { recursive: true });
+  fs.writeFileSync(path.join(workspace, 'patch_demo_moe.py'), DEMO_PATCH);
+  fs.writeFileSync(path.join(workspace, 'run_demo.sh'), DEMO_LAUNCH);
   return {
+    workspace,
     root,
     simRoot: sim.root,
     modelPath,

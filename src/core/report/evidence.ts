@@ -52,8 +52,8 @@ export class EvidenceBook {
     }
   }
 
-  figure(id: string, value: number | null, unit: string, evidence: string, pointer?: string): Figure {
-    return { id, value: value === null || !Number.isFinite(value) ? null : value, unit, evidence, ...(pointer ? { pointer } : {}) };
+  figure(id: string, value: number | null, unit: string, evidence: string, pointer?: string, scale?: number): Figure {
+    return { id, value: value === null || !Number.isFinite(value) ? null : value, unit, evidence, ...(pointer ? { pointer } : {}), ...(scale !== undefined ? { scale } : {}) };
   }
 }
 

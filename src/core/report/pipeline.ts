@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { analyzeWorkspaceFiles, expandPaths } from '../analysis/index';
 import { DetachedJobs } from '../jobs/detached';
 import { publicVersion } from '../knowledge/compat';
 import { runEnvCheck, toSnapshot } from '../probe';
@@ -59,7 +60,10 @@ export interface PerfEngine {
 export interface StepContext {
   transport: Transport;
   profile: NamedProfile;
+  /** The server as this machine reaches it (through the forwarded port). */
   endpoint: string;
+  /** The server as the HOST reaches it (jobs on the host use this). */
+  hostEndpoint: string;
   model: string;
   book: EvidenceBook;
   jobs: DetachedJobs;
@@ -78,8 +82,16 @@ export interface ValidateOptions {
   langs?: ReportLang[];
   accuracy?: AccuracyEngine;
   perf?: PerfEngine;
+  /** Why accuracy / perf are not run when no engine is given (shown in the report). */
+  accuracyNotRun?: string;
+  perfNotRun?: string;
   /** Operator-compatibility findings for the adaptation section (from the language-server analysis). */
   findings?: Report['adaptation']['operatorFindings'];
+  /**
+   * Workspace files / folders (on this machine) with the port's patch, mapping and quantization files:
+   * analysed with the language server's rules for the adaptation section (when `findings` is not given).
+   */
+  workspace?: string[];
   target?: { vllmAscend: string | null; hardware: string | null };
   onProgress?: (e: ProgressEvent) => void;
   /** HBM sampling period while serving (default 1000 ms). */
@@ -223,6 +235,8 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
   let extras = configExtras(null);
   let modelError: string | null = null;
   let modelEvidence: string | null = null;
+  let findings: Report['adaptation']['operatorFindings'] = opts.findings ?? [];
+  let analysedFiles: number | null = opts.findings ? 0 : null;
   await step('analysis', async () => {
     const insp = await inspectModel(t, profile.modelPath);
     if (insp.config === null) {
@@ -233,12 +247,28 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
     extras = configExtras(insp.config as Record<string, unknown>);
     const copy = await book.copyFromHost(t, path.posix.join(profile.modelPath, 'config.json'), 'model/config.json');
     modelEvidence = book.add({ kind: 'input', jobId: null, host: t.label, startedAt: null, endedAt: null, command: [], file: path.posix.join(profile.modelPath, 'config.json'), ...(copy ? { copy } : {}) });
-    const findings = opts.findings ?? [];
+    if (!opts.findings && opts.workspace && opts.workspace.length) {
+      const { files } = expandPaths(opts.workspace);
+      analysedFiles = files.length;
+      const base = opts.workspace.length === 1 && fs.existsSync(opts.workspace[0]) && fs.statSync(opts.workspace[0]).isDirectory() ? opts.workspace[0] : process.cwd();
+      findings = (await analyzeWorkspaceFiles(opts.workspace)).map((f) => ({
+        file: path.relative(base, f.file) || path.basename(f.file),
+        line: f.range.start.line,
+        severity: f.severity,
+        code: f.code,
+        message: f.message,
+      }));
+    }
     const errors = findings.filter((f) => f.severity === 'error').length;
-    const reason = findings.length ? en('{0} errors, {1} warnings in the analysed files', errors, findings.length - errors) : opts.findings ? null : en('config.json read; no workspace files analysed');
+    const warnings = findings.filter((f) => f.severity === 'warning').length;
+    const reason = findings.length
+      ? en('{0} errors, {1} warnings in the analysed files', errors, warnings)
+      : analysedFiles === null
+        ? en('config.json read; no workspace files analysed')
+        : en('{0} workspace files analysed, no operator problem found', analysedFiles);
     return { status: errors ? 'fail' : findings.length ? 'warn' : 'pass', reason, value: undefined };
   });
-  const adaptation = adaptationFromModel(facts, extras, { modelError, findings: opts.findings });
+  const adaptation = adaptationFromModel(facts, extras, { modelError, findings, analysedFiles });
 
   // ---- 3. serve ------------------------------------------------------------------------------------
   const command = buildServeCommand(profile);
@@ -389,13 +419,13 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
   }
 
   // ---- 5. accuracy, 6. perf -------------------------------------------------------------------------
-  const ctx = (): StepContext => ({ transport: t, profile, endpoint: endpoint!, model, book, jobs, onProgress: (detail) => progress({ step: 'accuracy', phase: 'info', detail }), signal: opts.signal });
+  const ctx = (): StepContext => ({ transport: t, profile, endpoint: endpoint!, hostEndpoint: `http://127.0.0.1:${command.port}`, model, book, jobs, onProgress: (detail) => progress({ step: 'accuracy', phase: 'info', detail }), signal: opts.signal });
   let accuracy: Accuracy;
   if (!endpoint) {
     accuracy = notRun<Accuracy>(EMPTY_ACC, en('an earlier step failed: {0}', en('Serving')));
     skipped('accuracy', accuracy.reason!);
   } else if (!opts.accuracy) {
-    accuracy = notRun<Accuracy>(EMPTY_ACC, en('this step\'s engine is not available in this build yet'));
+    accuracy = notRun<Accuracy>(EMPTY_ACC, opts.accuracyNotRun ?? en('this step\'s engine is not available in this build yet'));
     skipped('accuracy', accuracy.reason!);
   } else {
     accuracy = notRun<Accuracy>(EMPTY_ACC, '');
@@ -413,7 +443,7 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
     performance = notRun<Performance>(EMPTY_PERF, en('an earlier step failed: {0}', en('Serving')));
     skipped('perf', performance.reason!);
   } else if (!opts.perf) {
-    performance = notRun<Performance>(EMPTY_PERF, en('this step\'s engine is not available in this build yet'));
+    performance = notRun<Performance>(EMPTY_PERF, opts.perfNotRun ?? en('this step\'s engine is not available in this build yet'));
     skipped('perf', performance.reason!);
   } else {
     performance = notRun<Performance>(EMPTY_PERF, '');

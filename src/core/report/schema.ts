@@ -50,6 +50,7 @@ export const Figure = z
     unit: z.string().describe('"%", "ms", "s", "req/s", "tok/s", "MB", "count", "" …'),
     evidence: z.string().min(1).describe('Evidence.id'),
     pointer: z.string().optional().describe('RFC 6901 JSON pointer to this very value inside the evidence result file'),
+    scale: z.number().optional().describe('value = (number at pointer) × scale, e.g. 100 for a fraction shown in percent'),
   })
   .describe('A number with its evidence');
 export type Figure = z.infer<typeof Figure>;
