@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { analyzeText, analyzeWorkspaceFiles, DEFAULT_LINT_SETTINGS, type Finding, parseLintSettings, PythonDocument } from '../../src/core/analysis/index';
+import { analyzeText, analyzeWorkspaceFiles, DEFAULT_LINT_SETTINGS, type Finding, parseLintSettings, PythonDocument, summarizeFindings } from '../../src/core/analysis/index';
 import { quantDescriptionJsonSchema } from '../../src/core/analysis/quantschema';
 import { analyzeMarkdown, analyzeShell } from '../../src/core/analysis/serve';
 import { pythonParser } from '../../src/core/analysis/treesitter';
@@ -85,7 +85,7 @@ describe('chunked incremental documents', () => {
   it('give the same findings as a fresh parse after random edits', async () => {
     const parser = await pythonParser();
     const base = fs.readFileSync(path.join(fixtures, 'hunyuan/patch_hunyuan_moe.py'), 'utf8') + fs.readFileSync(path.join(fixtures, 'npu_native/ascend_ops.py'), 'utf8');
-    const snippets = ['    torch.cuda.empty_cache()\n', 'x = (\n', '"""\n', 'def g():\n    return y.cuda()\n', '\n', 'import torch_npu\n', ')', 'class A:\n', '    pass\n', '# c\n', 'torch.ops._C.silu_and_mul(a, b)\n'];
+    const snippets = ['    torch.cuda.empty_cache()\n', 'x = (\n', '"""\n', 'def g():\n    return y.cuda()\n', '\n', 'import torch_npu\n', ')', 'class A:\n', '    pass\n', '# c\n', 'torch.ops._C.silu_and_mul(a, b)\n', ' + \\\n', '@decorator\n', 'else:\n', '    ', 'from torch import cuda as c\nc.synchronize()\n'];
     let seed = 7;
     const rnd = (n: number) => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -94,7 +94,7 @@ describe('chunked incremental documents', () => {
     const doc = PythonDocument.create(parser, base, true);
     let text = base;
     const norm = (f: Finding[]) => f.map((x) => `${x.range.start.line}:${x.range.start.character}-${x.range.end.line}:${x.range.end.character} ${x.code} ${x.message}`).sort();
-    for (let step = 0; step < 120; step++) {
+    for (let step = 0; step < 200; step++) {
       const lines = text.split('\n');
       const line = rnd(lines.length);
       const ch = rnd(lines[line].length + 1);
@@ -163,6 +163,9 @@ describe('mapping files', () => {
     assert.ok(found.every((f) => f.file.endsWith('hunyuan_moe_mapping.py')));
     const unmapped = found.find((f) => /not mapped onto a model parameter/.test(f.message));
     assert.match(unmapped!.message, /^3 checkpoint weight/);
+    const sum = summarizeFindings(found);
+    assert.deepEqual(Object.keys(sum.byCode), ['weight-mapping']);
+    assert.equal(sum.errors + sum.warnings + sum.information + sum.hints, found.length);
   });
 });
 

@@ -221,3 +221,11 @@ export async function analyzeWorkspaceFiles(paths: string[], opts: { settings?: 
   }
   return out;
 }
+
+/** Counts for a report or a status line: by severity and by rule code. */
+export function summarizeFindings(findings: Finding[]): { errors: number; warnings: number; information: number; hints: number; byCode: Record<string, number> } {
+  const byCode: Record<string, number> = {};
+  for (const f of findings) byCode[f.code] = (byCode[f.code] ?? 0) + 1;
+  const n = (s: Finding['severity']) => findings.filter((f) => f.severity === s).length;
+  return { errors: n('error'), warnings: n('warning'), information: n('information'), hints: n('hint'), byCode };
+}
