@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { runSmoke } from '../../src/core/smoke/client';
 import { parseNpuSmiInfo } from '../../src/core/npu/smi';
 import { detachedJobs } from '../../src/core/serving/jobs-adapter';
-import { PreflightFailedError, startServing, type ServingJobRecord } from '../../src/core/serving/job';
+import { attachServing, PreflightFailedError, servingRecordFromJob, startServing, type ServingJobRecord } from '../../src/core/serving/job';
+import { DetachedJobs } from '../../src/core/jobs/detached';
 import { LocalTransport } from '../../src/core/transport/local';
 import { copyModel, freePort, makeSim, simProfile } from './helpers';
 
@@ -174,5 +175,34 @@ describe('serving on a simulated host (local transport)', () => {
     assert.equal(r.state, 'failed');
     assert.equal(r.failure?.error?.id, 'npu-oom');
     assert.ok(r.failure?.line !== null && r.failure!.line > 1);
+  });
+
+  it('after a reload with no record kept: finds the server in the host\'s job list and re-attaches to it', async () => {
+    const port = await freePort();
+    const profile = simProfile('lost', { modelPath: models.tiny, servedModelName: 'lost-sim', simRoot: sim.dir, port, tensorParallelSize: 2, env: { ASCEND_ADAPT_SIM_VLLM_LOAD_SEC: '0.2' } });
+    const first = await startServing(t, profile, { jobs: jobs(), ...FAST });
+    const ready = await first.waitReady();
+    assert.equal(ready.state, 'ready');
+    await first.dispose(); // the face forgets it
+
+    const listed = await new DetachedJobs(t, { root: jobsRoot }).list();
+    const found = listed.map((j) => servingRecordFromJob(j, 'local')).filter((r): r is ServingJobRecord => r !== null && r.jobId === ready.jobId);
+    assert.equal(found.length, 1);
+    const rec = found[0];
+    assert.equal(rec.profileName, 'lost');
+    assert.equal(rec.command.port, port);
+    assert.equal(rec.command.servedModelName, 'lost-sim');
+    assert.deepEqual(rec.command.devices, [0, 1]);
+    assert.equal(rec.simulated, true);
+    assert.equal(servingRecordFromJob({ ...listed[0], name: 'other', argv: ['sleep', '1'] }, 'local'), null);
+
+    const again = attachServing(t, rec, profile, { jobs: jobs(), ...FAST });
+    const r = await again.waitReady();
+    assert.equal(r.state, 'ready');
+    assert.equal(r.loadTimeMs, null, 'when it became ready is not known after a reload');
+    const smoke = await runSmoke(await again.endpointUrl(), ['你好'], { model: 'lost-sim', maxTokens: 4 });
+    assert.equal(smoke.failed, 0);
+    const rep = await again.stop();
+    assert.equal(rep.idle, true);
   });
 });

@@ -17,6 +17,7 @@ export {
   hostArgv,
   PreflightFailedError,
   readNpuSmi,
+  servingRecordFromJob,
   ServingJob,
   startServing,
   type DeviceAfterStop,

@@ -5,6 +5,7 @@ import { parseNpuSmiInfo, type NpuSmiInfo } from '../npu/smi';
 import type { NamedProfile } from '../profiles/schema';
 import { checkHealth, listModels } from '../smoke/client';
 import type { ForwardedPort, Transport } from '../transport/transport';
+import { quoteCommand } from '../transport/quote';
 import { buildServeCommand, SIM_WRAPPER, type ServeCommand } from './command';
 import type { JobControl, JobStatus } from './jobs-port';
 import { analyzeModel, inspectModel, ModelInspectionError, type ModelFacts } from './model';
@@ -54,6 +55,8 @@ export interface ServingJobRecord {
   logOffset: number;
   /** HBM used per chosen device (MB) before launch, from npu-smi, when it could be read. */
   baselineHbmMB: Record<string, number> | null;
+  /** Rebuilt from the host's job list (e.g. after a reload) rather than kept since launch. */
+  recovered?: boolean;
 }
 
 export interface DeviceAfterStop {
@@ -202,6 +205,57 @@ export function envSnapshotFromNpuSmi(info: NpuSmiInfo): EnvSnapshot {
   };
 }
 
+/**
+ * A serving job found on the host (`DetachedJobs.list()`, e.g. after VS Code reloaded and lost its records)
+ * → a record to re-attach with. Null when the job is not a `vllm serve` job. Port, served name and devices
+ * are read from the job's own argv/env, not from the (possibly edited) profile.
+ */
+export function servingRecordFromJob(job: { id: string; name: string; argv: string[]; env: Record<string, string>; startedAtMs: number; state: string; exitCode: number | null }, host: string): ServingJobRecord | null {
+  const serveAt = job.argv.indexOf('serve');
+  if (serveAt < 0 || !job.name.startsWith('serve-')) return null;
+  const vllmStart = job.argv[0] === 'sh' && job.argv[1] === '-c' && job.argv[2] === SIM_WRAPPER ? 5 : 0;
+  const vllmArgv = job.argv.slice(vllmStart);
+  const opt = (flag: string): string | undefined => {
+    const i = vllmArgv.indexOf(flag);
+    if (i >= 0) return vllmArgv[i + 1];
+    const eq = vllmArgv.find((a) => a.startsWith(`${flag}=`));
+    return eq?.slice(flag.length + 1);
+  };
+  const model = vllmArgv[vllmArgv.indexOf('serve') + 1] ?? '';
+  const tp = Number(opt('--tensor-parallel-size') ?? 1);
+  const pp = Number(opt('--pipeline-parallel-size') ?? 1);
+  const dp = Number(opt('--data-parallel-size') ?? 1);
+  const devices = (job.env.ASCEND_RT_VISIBLE_DEVICES ?? '').split(',').filter((x) => /^\d+$/.test(x.trim())).map(Number);
+  const running = job.state === 'running';
+  return {
+    jobId: job.id,
+    host,
+    profileName: job.name.slice('serve-'.length),
+    command: {
+      argv: job.argv,
+      vllmArgv,
+      env: job.env,
+      display: quoteCommand(vllmArgv, job.env),
+      servedModelName: opt('--served-model-name') ?? model,
+      port: Number(opt('--port') ?? 8000),
+      devices,
+      worldSize: tp * pp * dp,
+    },
+    simulated: vllmStart > 0,
+    state: running ? 'starting' : 'exited',
+    startedAt: job.startedAtMs,
+    readyAt: null,
+    loadTimeMs: null,
+    endedAt: running ? null : Date.now(),
+    exitCode: job.exitCode,
+    failure: null,
+    endpoint: null,
+    logOffset: 0,
+    baselineHbmMB: null,
+    recovered: true,
+  };
+}
+
 function hbmByDevice(info: NpuSmiInfo, devices: number[]): Record<string, { npuId: number; chipId: number; usedMB: number | null; totalMB: number | null }> {
   const out: Record<string, { npuId: number; chipId: number; usedMB: number | null; totalMB: number | null }> = {};
   for (const d of devices) {
@@ -224,6 +278,7 @@ export class ServingJob extends EventEmitter<ServingEvents> {
   private disposed = false;
   private stopping = false;
   private fatalSince: number | null = null;
+  private sawNotReady = false;
   private loop: Promise<void> | null = null;
   private readonly pollMs: number;
   private readonly failGraceMs: number;
@@ -493,8 +548,11 @@ export class ServingJob extends EventEmitter<ServingEvents> {
         }
         if (this.fatalSince === null && (await this.probeReady())) {
           this.rec.readyAt = Date.now();
-          this.rec.loadTimeMs = this.rec.readyAt - this.rec.startedAt;
+          // A recovered job found already serving: when it became ready is unknown.
+          this.rec.loadTimeMs = this.rec.recovered && !this.sawNotReady ? null : this.rec.readyAt - this.rec.startedAt;
           this.setState('ready');
+        } else {
+          this.sawNotReady = true;
         }
       }
       await sleep(this.pollMs);
