@@ -1,32 +1,13 @@
 import * as vscode from 'vscode';
-import { z } from 'zod';
 
 /**
  * Every setting of the extension, typed and validated in ONE place. package.json `contributes.configuration`
  * declares the same keys for the Settings UI; this schema is what the code trusts. A bad value (hand-edited
  * settings.json) falls back to the default and is reported once, naming the setting.
  */
-export const SECTION = 'ascendAdapt';
+export { SECTION, settingsSchema, type Settings } from './settings';
+import { SECTION, settingsSchema, type Settings } from './settings';
 
-const ExtraHostSchema = z.object({
-  alias: z.string().regex(/^[A-Za-z0-9._-]+$/, 'alias: letters, digits, . _ - only'),
-  hostname: z.string().regex(/^[^\s"#]+$/, 'hostname: no spaces, quotes or #'),
-  user: z.string().regex(/^[^\s"#]+$/).optional(),
-  port: z.number().int().min(1).max(65535).optional(),
-  identityFile: z.string().regex(/^[^\s"#]+$/).optional(),
-  proxyJump: z.string().regex(/^[^\s"#]+$/).optional(),
-});
-
-export const settingsSchema = z.object({
-  pythonPath: z.string().trim().min(1).default('python3'),
-  simulatedHostDir: z.string().trim().default(''),
-  /** Hosts added in the sidebar: addresses only, never secrets. */
-  hosts: z.array(ExtraHostSchema).default([]),
-  'ssh.configFile': z.string().trim().default(''),
-  'ssh.knownHostsFile': z.string().trim().default(''),
-});
-
-export type Settings = z.infer<typeof settingsSchema>;
 type Key = keyof Settings;
 
 const keys = Object.keys(settingsSchema.shape) as Key[];

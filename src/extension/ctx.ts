@@ -3,6 +3,7 @@ import * as l10n from '@vscode/l10n';
 import { Config } from './config';
 import { EnvResults } from './envResults';
 import { Hosts } from './hosts';
+import type { Lsp } from './languageClient';
 import type { Views } from './views';
 
 /**
@@ -18,6 +19,7 @@ export class Ctx implements vscode.Disposable {
   /** Set once by activate. */
   views!: Views;
   statusBar!: vscode.StatusBarItem;
+  lsp!: Lsp;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
 

@@ -3,6 +3,7 @@ import { registerCoreCommands } from './commands';
 import { Ctx } from './ctx';
 import { registerEnvironment } from './envCommands';
 import { registerHosts } from './hostCommands';
+import { registerLanguageClient } from './languageClient';
 import { registerViews } from './views';
 
 /**
@@ -24,6 +25,8 @@ export function activate(context: vscode.ExtensionContext): AscendApi {
   ctx.views = registerViews(ctx);
   registerHosts(ctx);
   registerEnvironment(ctx);
+  // Last: even if the language server cannot start, every command above is registered.
+  registerLanguageClient(ctx);
   ctx.log.info(`activated in ${Date.now() - started} ms (${vscode.env.appName} ${vscode.version}, remote: ${vscode.env.remoteName ?? 'none'})`);
   return { ctx };
 }

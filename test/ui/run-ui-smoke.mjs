@@ -95,7 +95,7 @@ async function main() {
     browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     currentPage = page;
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}`);
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}`, { waitUntil: 'domcontentloaded', timeout: 180_000 });
 
     const container = page.locator('.activitybar .action-item a.action-label[aria-label^="Ascend"]');
     await check('the Ascend container appears in the activity bar', async () => {

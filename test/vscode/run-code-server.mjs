@@ -73,7 +73,7 @@ async function main() {
     page.on('console', (m) => browserLog.write(`[${m.type()}] ${m.text()}\n`));
     page.on('pageerror', (e) => browserLog.write(`[pageerror] ${e.message}\n`));
     const url = `${server.url}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
-    await page.goto(url);
+    await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 180_000 });
     let timer;
     const timeout = new Promise((res) => (timer = setTimeout(() => res('timeout'), SUITE_TIMEOUT_MS)));
     const r = await Promise.race([finished, timeout]);
