@@ -9,7 +9,7 @@ import { listModels, normalizeEndpoint, runSmoke, smokeReportSchema, streamChat,
  * (each one allowed by the SSE spec / the OpenAI format), and against broken ones.
  */
 
-type Mode = 'odd' | 'no-usage' | 'bad-usage' | 'http-400' | 'cut' | 'no-done' | 'length' | 'error-event';
+type Mode = 'odd' | 'no-usage' | 'bad-usage' | 'http-400' | 'cut' | 'no-done' | 'length' | 'error-event' | 'json' | 'garbage';
 
 const ANSWER = '你好！我是测试模型。';
 
@@ -75,6 +75,14 @@ before(async () => {
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as { max_tokens: number };
       seenBodies.push(body as unknown as Record<string, unknown>);
+      if (mode === 'json' || mode === 'garbage') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(mode === 'garbage' ? '<html>proxy error</html>' : JSON.stringify({
+          id: 'c2', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: ANSWER }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 9, completion_tokens: 6, total_tokens: 15 },
+        }));
+        return;
+      }
       if (mode === 'http-400') {
         res.writeHead(400, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ object: 'error', message: "This model's maximum context length is 4096 tokens", type: 'BadRequestError', code: 400 }));
@@ -166,6 +174,23 @@ describe('smoke client (OpenAI streaming format)', () => {
     mode = 'error-event';
     const r = await streamChat(base, 'q', { model: 'odd-model' });
     assert.match(r.error ?? '', /engine died/);
+  });
+
+  it('reads a server that ignores "stream": true and answers one JSON completion, and says so', async () => {
+    mode = 'json';
+    const deltas: string[] = [];
+    const r = await streamChat(base, 'q', { model: 'odd-model' }, (d) => deltas.push(d));
+    assert.equal(r.error, null);
+    assert.equal(r.output, ANSWER);
+    assert.deepEqual(deltas, [ANSWER]);
+    assert.equal(r.completionTokens, 6);
+    assert.equal(r.finishReason, 'stop');
+    assert.equal(r.usageConsistent, true);
+    assert.match(r.usageNote ?? '', /did not stream/);
+    assert.equal(r.ttftMs, r.totalMs);
+    mode = 'garbage';
+    const g = await streamChat(base, 'q', { model: 'odd-model' });
+    assert.match(g.error ?? '', /neither an event stream nor JSON/);
   });
 
   it('runs several prompts in order and returns a report that passes its schema', async () => {

@@ -200,6 +200,25 @@ export function usageCheck(
   return problems.length ? { consistent: false, note: problems.join('; ') } : { consistent: true, note: null };
 }
 
+const wholeSchema = z.looseObject({
+  choices: z.array(z.looseObject({ message: z.looseObject({ content: z.string().nullish() }).nullish(), finish_reason: z.string().nullish() })).min(1),
+  usage: chunkSchema.shape.usage,
+  simulated: z.boolean().optional(),
+});
+
+function readWholeCompletion(body: string): { output: string; finishReason: string | null; usage: z.infer<typeof chunkSchema>['usage']; simulated: boolean } | { error: string } {
+  let j: unknown;
+  try {
+    j = JSON.parse(body);
+  } catch {
+    return { error: `the server answered neither an event stream nor JSON: ${body.slice(0, 120)}` };
+  }
+  const p = wholeSchema.safeParse(j);
+  if (!p.success) return { error: `unexpected completion: ${p.error.issues[0]?.message ?? 'invalid'}` };
+  const c = p.data.choices[0];
+  return { output: c.message?.content ?? '', finishReason: c.finish_reason ?? null, usage: p.data.usage ?? null, simulated: p.data.simulated === true };
+}
+
 /** One streamed chat completion. Never throws for a server-side failure: the result carries `error`. */
 export async function streamChat(endpoint: string, prompt: string, opts: SmokeOptions, onDelta?: (delta: string) => void): Promise<SmokeResult & { simulated: boolean }> {
   const base = normalizeEndpoint(endpoint);
@@ -219,6 +238,7 @@ export async function streamChat(endpoint: string, prompt: string, opts: SmokeOp
   let done = false;
   let simulated = false;
   let streamError: string | null = null;
+  let notStreamed = false;
   let ttft: number | null = null;
   const t0 = performance.now();
   const decoder = new TextDecoder('utf-8');
@@ -271,6 +291,27 @@ export async function streamChat(endpoint: string, prompt: string, opts: SmokeOp
       { method: 'POST', body, apiKey: opts.apiKey, timeoutMs: opts.timeoutMs ?? 600_000, signal: opts.signal, accept: 'text/event-stream' },
       (res) => {
         if (res.headers['x-ascend-adapt-simulated'] === '1') simulated = true;
+        if (!/text\/event-stream/i.test(String(res.headers['content-type'] ?? ''))) {
+          // A server that ignored "stream": true and answered one JSON completion: read it as such.
+          const parts: Buffer[] = [];
+          res.on('data', (b: Buffer) => parts.push(b));
+          res.on('end', () => {
+            notStreamed = true;
+            const whole = readWholeCompletion(Buffer.concat(parts).toString('utf8'));
+            if ('error' in whole) {
+              streamError = whole.error;
+              return;
+            }
+            output = whole.output;
+            finishReason = whole.finishReason;
+            usage = whole.usage;
+            simulated ||= whole.simulated;
+            chunks = output ? 1 : 0;
+            if (output) onDelta?.(output);
+            done = true;
+          });
+          return;
+        }
         res.on('data', (b: Buffer) => parser.feed(decoder.decode(b, { stream: true })));
         res.on('end', () => parser.feed(decoder.decode()));
       },
@@ -282,7 +323,8 @@ export async function streamChat(endpoint: string, prompt: string, opts: SmokeOp
   const totalMs = performance.now() - t0;
   const error = httpError ?? streamError ?? (done ? null : 'the stream ended without data: [DONE]');
   const u = usage as z.infer<typeof chunkSchema>['usage'];
-  const check = error ? { consistent: null, note: null } : usageCheck(u ?? null, { output, chunks, finishReason, maxTokens });
+  const checked = error ? { consistent: null, note: null } : usageCheck(u ?? null, { output, chunks, finishReason, maxTokens });
+  const check = notStreamed && !error ? { ...checked, note: ['the server did not stream (one JSON answer): time to first token = total time', checked.note].filter(Boolean).join('; ') } : checked;
   return {
     prompt,
     output,
