@@ -792,7 +792,7 @@ def normalize_vllm_result(d):
             continue
         if k in ("duration", "completed", "failed", "total_input_tokens", "total_output_tokens", "request_throughput",
                  "request_goodput", "output_throughput", "total_token_throughput", "max_output_tokens_per_s",
-                 "max_concurrent_requests") or re.match(r"^(mean|median|std|p\d+(\.\d+)?)_[a-z_]+_ms$", k):
+                 "max_concurrent_requests") or re.match(r"^(mean|median|std|p\d+(\.\d+)?)_[a-z0-9_]+_ms$", k):
             m[k] = float(v) if not isinstance(v, int) else v
     if "completed" not in m:
         raise ValueError("vllm bench result has no 'completed' field")

@@ -209,6 +209,7 @@ class VllmBenchTest(unittest.TestCase):
         self.assertEqual(m["request_throughput"], 4.7976)
         self.assertEqual(m["p99_ttft_ms"], 512.3)
         self.assertEqual(m["p50_tpot_ms"], 47.9)  # added from median
+        self.assertEqual((m["p99_e2el_ms"], m["p50_e2el_ms"]), (7420.8, 6350.0))
         self.assertNotIn("request_goodput", m)   # null in the file
         self.assertNotIn("input_lens", m)
         with self.assertRaises(ValueError):

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as l10n from '@vscode/l10n';
+import { hostPython } from '../../core/accuracy/hostio';
 import { DetachedJobs } from '../../core/jobs/detached';
 import { LocalTransport } from '../../core/transport/local';
 import type { Transport } from '../../core/transport/transport';
@@ -49,7 +50,7 @@ export async function openEvalTarget(values: EvalTargetValues, io: CliIO): Promi
       baseUrl: `http://127.0.0.1:${profile.port}`,
       model: profile.servedModelName ?? profile.modelPath,
       simRoot: profile.simRoot,
-      jobs: new DetachedJobs(transport, { root }),
+      jobs: new DetachedJobs(transport, { root, python: await hostPython(transport) }),
       hostLabel: transport.label,
     };
   }
@@ -68,7 +69,7 @@ export async function openEvalTarget(values: EvalTargetValues, io: CliIO): Promi
     baseUrl: values.endpoint!.replace(/\/+$/, ''),
     model: values.model,
     simRoot: values.sim !== undefined ? path.resolve(io.cwd, values.sim) : undefined,
-    jobs: new DetachedJobs(transport, { root }),
+    jobs: new DetachedJobs(transport, { root, python: await hostPython(transport) }),
     hostLabel: transport.label,
   };
 }

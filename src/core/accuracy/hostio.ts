@@ -25,6 +25,28 @@ export class HostIoError extends Error {
   }
 }
 
+const resolved = new WeakMap<Transport, Promise<string>>();
+
+/**
+ * The host's python3 as an absolute path (asked once per transport). Version-manager shims (pyenv …) can take
+ * seconds per start on a busy machine; the jobs start python many times, so they use the real interpreter.
+ * Falls back to "python3" when it cannot be asked.
+ */
+export function hostPython(t: Transport): Promise<string> {
+  let p = resolved.get(t);
+  if (!p) {
+    p = t.exec(['python3', '-c', 'import sys;print(sys.executable or "")'], { timeoutMs: 60_000 }).then(
+      (r) => {
+        const exe = r.stdout.toString().trim();
+        return r.code === 0 && exe.startsWith('/') ? exe : 'python3';
+      },
+      () => 'python3',
+    );
+    resolved.set(t, p);
+  }
+  return p;
+}
+
 /** Creates the folder on the host (with parents) and returns its absolute path there. */
 export async function hostMkdir(t: Transport, dir: string, python = 'python3'): Promise<string> {
   const r = await t.exec([python, '-c', MKDIR, dir], { timeoutMs: 60_000 });

@@ -1,4 +1,4 @@
 export * from './schema';
 export * from './verdict';
 export * from './run';
-export { hostMkdir, hostReadFile, hostWriteFile, HostIoError, runJobToEnd, type JobRunEvidence } from './hostio';
+export { hostMkdir, hostPython, hostReadFile, hostWriteFile, HostIoError, runJobToEnd, type JobRunEvidence } from './hostio';

@@ -3,7 +3,7 @@ import * as l10n from '@vscode/l10n';
 import { ensureScripts } from '../hostscripts/upload';
 import type { DetachedJobs, JobRecord } from '../jobs/detached';
 import type { Transport } from '../transport/transport';
-import { hostMkdir, hostReadFile, hostWriteFile, runFolderName, runJobToEnd, withSimEnv, type JobRunEvidence } from './hostio';
+import { hostMkdir, hostPython, hostReadFile, hostWriteFile, runFolderName, runJobToEnd, withSimEnv, type JobRunEvidence } from './hostio';
 import { parseHostResult, type AccuracyHostResult, type AccuracyRow, type Reference, type Threshold } from './schema';
 import { withVerdicts } from './verdict';
 
@@ -130,7 +130,7 @@ export interface RunAccuracyOptions {
 
 export async function runAccuracy(o: RunAccuracyOptions): Promise<AccuracyRunResult> {
   const t = o.transport;
-  const python = o.python ?? 'python3';
+  const python = o.python ?? (await hostPython(t));
   const scripts = await ensureScripts(t, python);
   const runDir = await hostMkdir(t, o.spec.runDir ?? `~/.ascend-adapt/runs/${runFolderName('accuracy')}`, python);
   let configPath: string | undefined;

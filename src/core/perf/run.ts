@@ -1,5 +1,5 @@
 import * as l10n from '@vscode/l10n';
-import { hostMkdir, hostReadFile, runFolderName, runJobToEnd, withSimEnv, type JobRunEvidence } from '../accuracy/hostio';
+import { hostMkdir, hostPython, hostReadFile, runFolderName, runJobToEnd, withSimEnv, type JobRunEvidence } from '../accuracy/hostio';
 import { ensureScripts } from '../hostscripts/upload';
 import type { DetachedJobs, JobRecord } from '../jobs/detached';
 import type { Transport } from '../transport/transport';
@@ -148,7 +148,7 @@ export function hbmSummary(raw: PerfHostResult): PerfRunResult['hbm'] {
 
 export async function runPerf(o: RunPerfOptions): Promise<PerfRunResult> {
   const t = o.transport;
-  const python = o.python ?? 'python3';
+  const python = o.python ?? (await hostPython(t));
   const scripts = await ensureScripts(t, python);
   const runDir = await hostMkdir(t, o.spec.runDir ?? `~/.ascend-adapt/runs/${runFolderName('perf')}`, python);
   const argv = withSimEnv(o.simRoot, perfArgv(o.spec, scripts, runDir, python));

@@ -64,7 +64,7 @@ export class PerfFileError extends Error {
   }
 }
 
-const METRIC_KEY = /^(mean|median|std|p\d+(?:\.\d+)?)_[a-z_]+_ms$/;
+const METRIC_KEY = /^(mean|median|std|p\d+(?:\.\d+)?)_[a-z0-9_]+_ms$/;
 const PLAIN_KEYS = new Set([
   'duration', 'completed', 'failed', 'total_input_tokens', 'total_output_tokens', 'request_throughput', 'request_goodput',
   'output_throughput', 'total_token_throughput', 'max_output_tokens_per_s', 'max_concurrent_requests',

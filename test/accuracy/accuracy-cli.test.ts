@@ -1,0 +1,135 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { z } from 'zod';
+import { hostPython } from '../../src/core/accuracy/hostio';
+import { runAccuracy } from '../../src/core/accuracy/run';
+import { DetachedJobs } from '../../src/core/jobs/detached';
+import { LocalTransport } from '../../src/core/transport/local';
+import { ACC_FIX, cli, SHARED, startSimServer, tmpDir, type SimServer } from './helpers';
+
+/**
+ * `ascend-adapt accuracy` end to end on this machine: the bundled runner as a detached job against the
+ * simulated server (whose answer key makes the accuracy known), references and verdicts, the --json shape of
+ * the issue, evidence files; and the lm-eval path with a vllm-ascend config through the stand-in lm_eval.
+ */
+
+// What the issue asks `accuracy --json` to print at least.
+const issueShape = z.object({
+  datasets: z.array(z.object({
+    name: z.string(), metric: z.string().nullable(), value: z.number().min(0).max(1).nullable(), n: z.number(),
+    reference: z.number().nullable(), verdict: z.enum(['pass', 'fail']).nullable(),
+  })),
+});
+
+let srv: SimServer;
+let work: string;
+let env: NodeJS.ProcessEnv;
+
+before(async () => {
+  srv = await startSimServer(['--model', 'sim-model', '--ttft-base-ms', '1', '--tpot-base-ms', '0.1', '--answer-key', path.join(ACC_FIX, 'answer_key.jsonl')]);
+  work = tmpDir('aa-acc-cli-');
+  env = { ...process.env, ASCEND_ADAPT_JOBS_ROOT: path.join(work, 'jobs') };
+});
+after(async () => {
+  await srv?.stop();
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe('accuracy CLI (bundled runner, simulated server)', () => {
+  it('measures the known accuracy, judges it against a reference file and keeps the evidence', async () => {
+    // GPU reference: gsm8k strict 70.5 % (0.5 pt away: pass at 1.0 pt), mmlu 62 % (2 pt away: fail at 1.5 pt)
+    const ref = path.join(work, 'gpu.json');
+    fs.writeFileSync(ref, JSON.stringify({ references: [{ name: 'gsm8k', metric: 'exact_match,strict-match', value: 70.5, unit: '%' }, { name: 'mmlu', value: 0.62 }] }));
+    const runDir = path.join(work, 'run-a');
+    const r = await cli(['accuracy', '--endpoint', srv.url, '--tasks', 'gsm8k,mmlu,math', '--data', path.join(ACC_FIX, 'data'),
+      '--reference', ref, '--run-dir', runDir, '--json'], { cwd: work, env });
+    assert.equal(r.code, 1, r.err); // mmlu is outside its threshold
+    const out = issueShape.parse(JSON.parse(r.out));
+    const row = (n: string, m: string) => out.datasets.find((d) => d.name === n && d.metric === m)!;
+    assert.equal(row('gsm8k', 'exact_match,strict-match').value, 0.7);
+    assert.equal(row('gsm8k', 'exact_match,flexible-extract').value, 0.9);
+    assert.equal(row('mmlu', 'acc').value, 0.6);
+    assert.equal(row('math', 'exact_match').value, 0.8);
+    assert.equal(row('gsm8k', 'exact_match,strict-match').n, 10);
+    assert.deepEqual([row('gsm8k', 'exact_match,strict-match').reference, row('gsm8k', 'exact_match,strict-match').verdict], [0.705, 'pass']);
+    assert.deepEqual([row('mmlu', 'acc').reference, row('mmlu', 'acc').verdict], [0.62, 'fail']);
+    assert.equal(row('mmlu', 'acc,micro').reference, null); // a metric-less reference goes to the primary metric only
+    assert.deepEqual([row('math', 'exact_match').reference, row('math', 'exact_match').verdict], [null, null]);
+    const full = JSON.parse(r.out) as { simulated: boolean; evidence: { jobId: string; resultFile: string; itemsFile: string; logFile: string; command: string[] } };
+    assert.equal(full.simulated, true);
+    assert.ok(fs.existsSync(full.evidence.resultFile) && fs.existsSync(full.evidence.itemsFile) && fs.existsSync(full.evidence.logFile));
+    assert.equal(fs.readFileSync(full.evidence.itemsFile, 'utf8').trim().split('\n').length, 30);
+    assert.ok(full.evidence.command.some((a) => a.endsWith('run_accuracy.py')));
+    assert.match(r.err, /gsm8k: 10\/10 items/);
+  });
+
+  it('prints a table (SIMULATED marked) and resumes an existing run folder without asking again', async () => {
+    const runDir = path.join(work, 'run-b');
+    const first = await cli(['accuracy', '--endpoint', srv.url, '--model', 'sim-model', '--tasks', 'math', '--data', path.join(ACC_FIX, 'data'), '--run-dir', runDir], { cwd: work, env });
+    assert.equal(first.code, 0, first.err);
+    assert.match(first.out, /math\s+exact_match\s+80\.00%/);
+    assert.match(first.out, /SIMULATED/);
+    const asked = srv.records().length;
+    const again = await cli(['accuracy', '--endpoint', srv.url, '--model', 'sim-model', '--tasks', 'math', '--data', path.join(ACC_FIX, 'data'), '--run-dir', runDir], { cwd: work, env });
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.out, /80\.00%/);
+    assert.equal(srv.records().length, asked, 'every item came from the items file');
+  });
+
+  it('says what is wrong with bad usage and bad files (exit 2)', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['accuracy', '--tasks', 'gsm8k'], /--profile NAME or --endpoint URL/],
+      [['accuracy', '--endpoint', srv.url], /--tasks LIST or --lm-eval-config FILE/],
+      [['accuracy', '--endpoint', srv.url, '--tasks', 'gsm8k', '--engine', 'bundled', '--tasks', 'arc'], /gsm8k, mmlu and math/],
+      [['accuracy', '--endpoint', 'ftp://x', '--tasks', 'gsm8k'], /http/],
+      [['accuracy', '--endpoint', srv.url, '--tasks', 'gsm8k', '--threshold', 'gsm8k=abc'], /--threshold/],
+      [['accuracy', '--endpoint', srv.url, '--tasks', 'gsm8k', '--reference', path.join(ACC_FIX, 'data', 'gsm8k.jsonl')], /not JSON/],
+      [['accuracy', '--endpoint', srv.url, '--lm-eval-config', '/nonexistent.yaml'], /cannot read/],
+    ];
+    for (const [argv, re] of cases) {
+      const r = await cli(argv, { cwd: work, env });
+      assert.equal(r.code, 2, `${argv.join(' ')} → ${r.code} ${r.err}`);
+      assert.match(r.err, re, argv.join(' '));
+    }
+  });
+
+  it('a server that does not answer ends the job with a clear message (exit 1)', async () => {
+    const r = await cli(['accuracy', '--endpoint', 'http://127.0.0.1:9', '--tasks', 'gsm8k', '--data', path.join(ACC_FIX, 'data'), '--run-dir', path.join(work, 'run-c')], { cwd: work, env });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /no server answers at http:\/\/127\.0\.0\.1:9/);
+  });
+});
+
+describe('accuracy through lm-eval (stand-in lm_eval on the host PATH)', () => {
+  it('runs a vllm-ascend config and judges with its references (5 % relative)', async (t) => {
+    const cfg = path.join(SHARED, 'samples', 'lm_eval_config_Qwen3-8B-W8A8.yaml');
+    if (!fs.existsSync(cfg)) return t.skip('shared samples not beside the repo');
+    const lm = await startSimServer(['--model', 'vllm-ascend/Qwen3-8B-W8A8']);
+    try {
+      const transport = new LocalTransport();
+      const r = await runAccuracy({
+        transport,
+        jobs: new DetachedJobs(transport, { root: path.join(work, 'jobs'), python: await hostPython(transport) }),
+        spec: { baseUrl: lm.url, lmEvalConfig: { name: path.basename(cfg), text: fs.readFileSync(cfg, 'utf8') }, runDir: path.join(work, 'run-lm') },
+        env: {
+          PATH: `${path.join(ACC_FIX, 'bin')}:${process.env.PATH ?? ''}`,
+          FAKE_LM_EVAL_VALUES: JSON.stringify({ gsm8k: { 'exact_match,strict-match': 0.79, 'exact_match,flexible-extract': 0.7 } }),
+        },
+      });
+      assert.equal(r.engine, 'lm-eval');
+      assert.equal(r.model, 'vllm-ascend/Qwen3-8B-W8A8');
+      const strict = r.datasets.find((d) => d.metric === 'exact_match,strict-match')!;
+      const flex = r.datasets.find((d) => d.metric === 'exact_match,flexible-extract')!;
+      assert.deepEqual([strict.value, strict.reference, strict.threshold, strict.verdict], [0.79, 0.8, { absPoints: null, relPercent: 5 }, 'pass']);
+      assert.equal(flex.verdict, 'fail'); // 0.70 vs 0.82: 14.6 % off
+      assert.equal(strict.referenceSource, 'lm_eval_config_Qwen3-8B-W8A8.yaml');
+      assert.equal(r.evidence.samplesFiles.length, 1);
+      assert.ok(fs.existsSync(path.join(work, 'run-lm', 'lm_eval_config_Qwen3-8B-W8A8.yaml')), 'the config travels with the run');
+      assert.equal(r.error, null);
+    } finally {
+      await lm.stop();
+    }
+  });
+});
