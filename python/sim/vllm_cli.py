@@ -7,7 +7,10 @@ as with vLLM), prints vLLM-like start-up logs (each marked SIMULATED), checks wh
 DIR/state/npu_procs/<pid>.json (so the simulated npu-smi shows it), then serves the OpenAI API through
 openai_server.serve() until SIGTERM/SIGINT, and removes its state file on the way out.
 
-Also: `vllm --version`, `vllm serve --help`.
+Also: `vllm --version`, `vllm serve --help`, and — only when sim.json's "serve" has "bench": true (or
+ASCEND_ADAPT_SIM_VLLM_BENCH=1) — `vllm bench serve` with vLLM's flags, console summary and --save-result JSON
+keys (a plain threaded streaming client; every result says simulated). Without it the command has no `bench`,
+as on hosts whose vLLM lacks it.
 
 Configuration (all optional), later ones win:
     DIR/sim.json: devices x chipsPerNpu logical devices, hbmTotalMB each, release.vllm as the version;
@@ -90,6 +93,7 @@ def sim_settings(simcfg: dict) -> dict:
         "version": str(v.get("version") or release.get("vllm") or DEFAULT_VERSION),
         "load_sec": float(_first_number(v, ["loadTimeSec"], 3.0)),
         "fault": str(v.get("fault") or ""),
+        "bench": bool(v.get("bench")) or os.environ.get("ASCEND_ADAPT_SIM_VLLM_BENCH") == "1",
         "server": dict(v.get("server")) if isinstance(v.get("server"), dict) else {},
         # logical devices (what ASCEND_RT_VISIBLE_DEVICES counts): every chip of every card
         "devices": cards * int(_first_number(simcfg, ["chipsPerNpu"], 1)),
@@ -411,6 +415,243 @@ def cmd_serve(argv) -> int:
     return 0
 
 
+# ---- vllm bench serve (only when the simulated host is configured with it) ----------------------------
+METRIC_TITLES = {
+    "ttft": ("Time to First Token", "TTFT"),
+    "tpot": ("Time per Output Token (excl. 1st token)", "TPOT"),
+    "itl": ("Inter-token Latency", "ITL"),
+    "e2el": ("End-to-end Latency", "E2EL"),
+}
+
+
+def bench_parser() -> argparse.ArgumentParser:
+    p = VllmArgumentParser(prog="vllm bench serve", description="Benchmark online serving (SIMULATED vllm).",
+                           allow_abbrev=False)
+    p.add_argument("--backend", default="openai")
+    p.add_argument("--base-url")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--endpoint", default="/v1/completions")
+    p.add_argument("--model", required=True)
+    p.add_argument("--tokenizer")
+    p.add_argument("--dataset-name", default="random")
+    p.add_argument("--dataset-path")
+    p.add_argument("--num-prompts", type=int, default=1000)
+    p.add_argument("--random-input-len", "--input-len", dest="input_len", type=int, default=1024)
+    p.add_argument("--random-output-len", "--output-len", dest="output_len", type=int, default=128)
+    p.add_argument("--sharegpt-output-len", type=int)
+    p.add_argument("--request-rate", type=float, default=float("inf"))
+    p.add_argument("--burstiness", type=float, default=1.0)
+    p.add_argument("--max-concurrency", type=int)
+    p.add_argument("--num-warmups", type=int, default=0)
+    p.add_argument("--ignore-eos", action="store_true")
+    p.add_argument("--percentile-metrics", default="ttft,tpot,itl")
+    p.add_argument("--metric-percentiles", default="99")
+    p.add_argument("--goodput", nargs="+")
+    p.add_argument("--save-result", action="store_true")
+    p.add_argument("--save-detailed", action="store_true")
+    p.add_argument("--append-result", action="store_true")
+    p.add_argument("--result-dir")
+    p.add_argument("--result-filename")
+    p.add_argument("--label")
+    p.add_argument("--metadata", nargs="*")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--temperature", type=float)
+    p.add_argument("--top-p", type=float)
+    p.add_argument("--top-k", type=int)
+    p.add_argument("--disable-tqdm", action="store_true")
+    return p
+
+
+def _percentile(xs, q):
+    if not xs:
+        return 0.0
+    s = sorted(xs)
+    k = (len(s) - 1) * q / 100.0
+    lo = int(k)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def _one_request(url, body, timeout):
+    """POST a streaming request; returns (ok, ttft_s, itls_s, e2el_s, output_tokens, text, error)."""
+    import http.client
+    from urllib.parse import urlsplit
+    u = urlsplit(url)
+    t0 = time.perf_counter()
+    first = None
+    last = None
+    itls = []
+    text = []
+    ntok = 0
+    usage_ct = None
+    try:
+        c = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=timeout)
+        c.request("POST", u.path, body=json.dumps(body).encode("utf-8"), headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        if r.status != 200:
+            return False, 0.0, [], 0.0, 0, "", "HTTP %d: %s" % (r.status, r.read()[:200].decode("utf-8", "replace"))
+        done = False
+        while True:
+            line = r.readline()
+            if not line:
+                break
+            line = line.strip()
+            if not line.startswith(b"data:"):
+                continue
+            data = line[5:].strip()
+            if data == b"[DONE]":
+                done = True
+                break
+            obj = json.loads(data.decode("utf-8"))
+            if obj.get("usage"):
+                usage_ct = obj["usage"].get("completion_tokens")
+            for ch in obj.get("choices") or []:
+                piece = (ch.get("delta") or {}).get("content") if "delta" in ch else ch.get("text")
+                if piece:
+                    now = time.perf_counter()
+                    if first is None:
+                        first = now
+                    else:
+                        itls.append(now - last)
+                    last = now
+                    ntok += 1
+                    text.append(piece)
+        c.close()
+        if not done:
+            return False, 0.0, [], 0.0, 0, "".join(text), "stream ended before [DONE]"
+    except (OSError, ValueError, http.client.HTTPException) as e:
+        return False, 0.0, [], 0.0, 0, "".join(text), str(e)
+    end = time.perf_counter()
+    return True, (first or end) - t0, itls, end - t0, usage_ct if usage_ct is not None else ntok, "".join(text), ""
+
+
+def cmd_bench_serve(argv) -> int:
+    import random
+    import threading
+    a = bench_parser().parse_args(argv)
+    base = (a.base_url or "http://%s:%d" % (a.host, a.port)).rstrip("/")
+    url = base + a.endpoint
+    chat = a.endpoint.endswith("chat/completions")
+    rng = random.Random(a.seed)
+    metrics_sel = [m.strip() for m in a.percentile_metrics.split(",") if m.strip()]
+    pcts = [float(x) for x in a.metric_percentiles.split(",") if x.strip()]
+    out_len = a.sharegpt_output_len or a.output_len
+    words = "the of and to in is that for it as was with on be by at this from are an or".split()
+    prompts = [" ".join(rng.choice(words) for _ in range(max(1, a.input_len))) for _ in range(a.num_prompts)]
+    sys.stdout.write("Starting initial single prompt test run... (SIMULATED vllm bench serve)\n")
+    sys.stdout.flush()
+
+    results = [None] * len(prompts)
+    sem = threading.Semaphore(a.max_concurrency) if a.max_concurrency else None
+    inflight = [0, 0]
+    lock = threading.Lock()
+
+    def worker(i):
+        body = {"model": a.model, "max_tokens": out_len, "stream": True, "stream_options": {"include_usage": True},
+                "temperature": 0.0 if a.temperature is None else a.temperature, "ignore_eos": True}
+        if chat:
+            body["messages"] = [{"role": "user", "content": prompts[i]}]
+        else:
+            body["prompt"] = prompts[i]
+        try:
+            with lock:
+                inflight[0] += 1
+                inflight[1] = max(inflight[1], inflight[0])
+            results[i] = _one_request(url, body, 600)
+        finally:
+            with lock:
+                inflight[0] -= 1
+            if sem:
+                sem.release()
+
+    threads = []
+    t_start = time.perf_counter()
+    for i in range(len(prompts)):
+        if sem:
+            sem.acquire()
+        th = threading.Thread(target=worker, args=(i,), daemon=True)
+        th.start()
+        threads.append(th)
+        if a.request_rate != float("inf") and i < len(prompts) - 1:
+            theta = 1.0 / (a.request_rate * a.burstiness)
+            time.sleep(rng.gammavariate(a.burstiness, theta))
+    for th in threads:
+        th.join()
+    duration = time.perf_counter() - t_start
+
+    ok = [r for r in results if r and r[0]]
+    ttfts = [r[1] * 1000 for r in ok]
+    itls = [x * 1000 for r in ok for x in r[2]]
+    e2els = [r[3] * 1000 for r in ok]
+    tpots = [(r[3] - r[1]) * 1000 / (r[4] - 1) for r in ok if r[4] > 1]
+    total_in = sum(len(prompts[i].split()) for i, r in enumerate(results) if r and r[0])
+    total_out = sum(r[4] for r in ok)
+    series = {"ttft": ttfts, "tpot": tpots, "itl": itls, "e2el": e2els}
+    res = {
+        "date": time.strftime("%Y%m%d-%H%M%S"), "endpoint_type": a.backend, "backend": a.backend,
+        "label": a.label or "simulated", "model_id": a.model, "tokenizer_id": a.tokenizer or a.model,
+        "num_prompts": a.num_prompts, "request_rate": "inf" if a.request_rate == float("inf") else a.request_rate,
+        "burstiness": a.burstiness, "max_concurrency": a.max_concurrency, "simulated": True,
+        "duration": duration, "completed": len(ok), "failed": len(prompts) - len(ok),
+        "total_input_tokens": total_in, "total_output_tokens": total_out,
+        "request_throughput": len(ok) / duration if duration else 0.0, "request_goodput": None,
+        "output_throughput": total_out / duration if duration else 0.0,
+        "total_token_throughput": (total_in + total_out) / duration if duration else 0.0,
+        "max_concurrent_requests": inflight[1],
+    }
+    for m in metrics_sel:
+        xs = series.get(m, [])
+        res["mean_%s_ms" % m] = sum(xs) / len(xs) if xs else 0.0
+        res["median_%s_ms" % m] = _percentile(xs, 50)
+        mean = res["mean_%s_ms" % m]
+        res["std_%s_ms" % m] = (sum((x - mean) ** 2 for x in xs) / len(xs)) ** 0.5 if xs else 0.0
+        for q in pcts:
+            res["p%s_%s_ms" % (("%g" % q), m)] = _percentile(xs, q)
+    if a.save_detailed:
+        res.update({"input_lens": [len(p.split()) for p in prompts], "output_lens": [r[4] if r else 0 for r in results],
+                    "ttfts": [r[1] if r else 0 for r in results], "itls": [r[2] if r else [] for r in results],
+                    "generated_texts": [r[5] if r else "" for r in results], "errors": [r[6] if r else "" for r in results]})
+
+    w = sys.stdout.write
+    w("{s:{c}^{n}}\n".format(s=" Serving Benchmark Result (SIMULATED) ", n=50, c="="))
+    row = lambda k, v, f="{:<10}": w("{:<40} ".format(k) + f.format(v) + "\n")  # noqa: E731
+    row("Successful requests:", len(ok))
+    row("Failed requests:", len(prompts) - len(ok))
+    if a.max_concurrency:
+        row("Maximum request concurrency:", a.max_concurrency)
+    row("Benchmark duration (s):", duration, "{:<10.2f}")
+    row("Total input tokens:", total_in)
+    row("Total generated tokens:", total_out)
+    row("Request throughput (req/s):", res["request_throughput"], "{:<10.2f}")
+    row("Output token throughput (tok/s):", res["output_throughput"], "{:<10.2f}")
+    row("Peak concurrent requests:", float(inflight[1]), "{:<10.2f}")
+    row("Total Token throughput (tok/s):", res["total_token_throughput"], "{:<10.2f}")
+    for m in metrics_sel:
+        if m not in METRIC_TITLES:
+            continue
+        title, short = METRIC_TITLES[m]
+        w("{s:{c}^{n}}\n".format(s=title, n=50, c="-"))
+        row("Mean %s (ms):" % short, res["mean_%s_ms" % m], "{:<10.2f}")
+        row("Median %s (ms):" % short, res["median_%s_ms" % m], "{:<10.2f}")
+        for q in pcts:
+            row("P%s %s (ms):" % ("%g" % q, short), res["p%s_%s_ms" % ("%g" % q, m)], "{:<10.2f}")
+    w("=" * 50 + "\n")
+    sys.stdout.flush()
+    if a.save_result or a.append_result:
+        fname = a.result_filename or "%s-%sqps%s-%s-%s.json" % (
+            a.label or a.backend, res["request_rate"], ("-concurrency%d" % a.max_concurrency) if a.max_concurrency else "",
+            a.model.split("/")[-1], res["date"])
+        path = os.path.join(a.result_dir, fname) if a.result_dir else fname
+        if a.result_dir:
+            os.makedirs(a.result_dir, exist_ok=True)
+        with open(path, "a" if a.append_result else "w", encoding="utf-8") as f:
+            json.dump(res, f)
+            if a.append_result:
+                f.write("\n")
+    return 0 if ok else 1
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # SIGTERM before the server's own handler is installed (while "loading"): exit cleanly, state removed.
@@ -424,6 +665,13 @@ def main(argv=None) -> int:
         return 0
     if argv[0] == "serve":
         return cmd_serve(argv[1:])
+    if argv[0] == "bench" and argv[1:2] == ["serve"]:
+        s = sim_settings(load_sim()[1])
+        if not s["bench"]:
+            sys.stderr.write("vllm: error: argument subparser: invalid choice: 'bench' (this simulated vllm has no "
+                             "bench command; set \"serve\": {\"bench\": true} in sim.json to give it one)\n")
+            return 2
+        return cmd_bench_serve(argv[2:])
     sys.stderr.write("vllm: error: argument subparser: invalid choice: %r (the simulated vllm supports: serve)\n"
                      % argv[0])
     return 2

@@ -181,5 +181,56 @@ class VllmCliTest(unittest.TestCase):
         finally:
             host.close()
 
+class VllmBenchTest(unittest.TestCase):
+    """`vllm bench serve` exists only when the simulated host is configured with it."""
+
+    def setUp(self):
+        sys.path.insert(0, SIM_SRC)
+        import openai_server
+        self.server = openai_server.start_in_thread({"port": 0, "model": "m", "access_log": False, "ttft_base_ms": 5.0,
+                                                      "tpot_base_ms": 2.0})
+        self.host = SimHost(serve={"bench": True})
+        self.plain = SimHost()
+
+    def tearDown(self):
+        self.server.stop()
+        self.host.close()
+        self.plain.close()
+
+    def test_absent_by_default(self):
+        code, out = run(self.plain.vllm("bench", "serve", "--help"))
+        self.assertEqual(code, 2)
+        self.assertIn("invalid choice: 'bench'", out)
+
+    def test_bench_serve_writes_vllms_result_keys(self):
+        rdir = tempfile.mkdtemp(prefix="aa-vbench-")
+        try:
+            code, out = run(self.host.vllm(
+                "bench", "serve", "--backend", "openai-chat", "--base-url", self.server.url, "--endpoint", "/v1/chat/completions",
+                "--model", "m", "--num-prompts", "6", "--random-input-len", "8", "--random-output-len", "5",
+                "--max-concurrency", "2", "--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,90,99",
+                "--save-result", "--save-detailed", "--result-dir", rdir, "--result-filename", "r.json"))
+            self.assertEqual(code, 0, out)
+            self.assertIn("Serving Benchmark Result (SIMULATED)", out)
+            self.assertRegex(out, r"Successful requests: +6")
+            with open(os.path.join(rdir, "r.json")) as f:
+                d = json.load(f)
+            self.assertTrue(d["simulated"])
+            self.assertEqual(d["completed"], 6)
+            self.assertEqual(d["failed"], 0)
+            self.assertEqual(d["total_output_tokens"], 30)
+            self.assertEqual(d["max_concurrency"], 2)
+            self.assertLessEqual(d["max_concurrent_requests"], 2)
+            for m in ("ttft", "tpot", "itl", "e2el"):
+                for k in ("mean_%s_ms", "median_%s_ms", "std_%s_ms", "p50_%s_ms", "p90_%s_ms", "p99_%s_ms"):
+                    self.assertIn(k % m, d)
+            self.assertGreaterEqual(d["mean_ttft_ms"], 5.0)
+            self.assertGreater(d["mean_e2el_ms"], d["mean_ttft_ms"])
+            self.assertEqual(len(d["ttfts"]), 6)
+            self.assertEqual(d["output_lens"], [5] * 6)
+        finally:
+            shutil.rmtree(rdir, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main()
