@@ -171,7 +171,7 @@ export function verdictOf(r: Omit<Report, 'verdict'>): Report['verdict'] {
     name: 'environment',
     status: envStatus,
     summary: host
-      ? en('vLLM-Ascend {0}, CANN {1}, {2} NPU devices healthy', host.versions.vllm_ascend ?? '—', host.versions.cann ?? '—', host.devices.filter((d) => d.health === 'OK').length)
+      ? envSummary(host)
       : en('not run: {0}', r.steps.find((s) => s.name === 'env')?.reason ?? ''),
   });
   dims.push({
@@ -188,4 +188,11 @@ export function verdictOf(r: Omit<Report, 'verdict'>): Report['verdict'] {
   const statuses = dims.map((d) => d.status);
   const overall = statuses.includes('fail') ? 'fail' : statuses.includes('not-run') ? 'incomplete' : 'pass';
   return { overall, dimensions: dims };
+}
+
+function envSummary(host: Report['hosts'][number]): string {
+  const base = en('vLLM-Ascend {0}, CANN {1}, {2} NPU devices healthy', host.versions.vllm_ascend ?? '—', host.versions.cann ?? '—', host.devices.filter((d) => d.health === 'OK').length);
+  const bad = host.checks.filter((c) => c.status === 'fail' || c.status === 'warn');
+  if (!bad.length) return base;
+  return en('{0}; to look at: {1}', base, bad.map((c) => c.title).join(', '));
 }

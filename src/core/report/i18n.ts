@@ -37,6 +37,8 @@ interface Template {
   re: RegExp;
   order: number[];
   zh: string;
+  /** Characters outside placeholders: the most specific template is tried first. */
+  literal: number;
 }
 
 const templateCache = new WeakMap<Record<string, string>, Template[]>();
@@ -59,8 +61,9 @@ function templatesOf(dict: Record<string, string>): Template[] {
         return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       })
       .join('');
-    t.push({ re: new RegExp(`^${src}$`, 's'), order, zh: v });
+    t.push({ re: new RegExp(`^${src}$`, 's'), order, zh: v, literal: k.replace(/\{\d+\}/g, '').length });
   }
+  t.sort((a, b) => b.literal - a.literal);
   templateCache.set(dict, t);
   return t;
 }
@@ -78,22 +81,22 @@ export function translator(lang: ReportLang, extra?: Record<string, string>): Tr
     for (const d of dicts) if (Object.prototype.hasOwnProperty.call(d, s)) return d[s];
     return undefined;
   };
-  return {
-    lang,
-    tr: (m, ...a) => format(lookup(m) ?? m, a),
-    data: (s) => {
-      const exact = lookup(s);
-      if (exact !== undefined) return exact;
-      for (const d of dicts) {
-        for (const t of templatesOf(d)) {
-          const m = t.re.exec(s);
-          if (!m) continue;
-          const args: string[] = [];
-          t.order.forEach((n, i) => (args[n] = m[i + 1]));
-          return format(t.zh, args);
-        }
+  // Captured pieces are translated too ("{0}; {1}" of two stored sentences), a few levels deep.
+  const data = (s: string, depth = 0): string => {
+    const exact = lookup(s);
+    if (exact !== undefined) return exact;
+    if (depth > 3 || s.length > 2000) return s;
+    for (const d of dicts) {
+      for (const t of templatesOf(d)) {
+        if (t.literal < 2) continue;
+        const m = t.re.exec(s);
+        if (!m) continue;
+        const args: string[] = [];
+        t.order.forEach((n, i) => (args[n] = /[A-Za-z]{3}/.test(m[i + 1]) ? data(m[i + 1], depth + 1) : m[i + 1]));
+        return format(t.zh, args);
       }
-      return s;
-    },
+    }
+    return s;
   };
+  return { lang, tr: (m, ...a) => format(lookup(m) ?? m, a), data: (s) => data(s) };
 }
