@@ -65,13 +65,62 @@ export function nodeRange(n: Node): Range {
   return range(n.startPosition.row, n.startPosition.column, n.endPosition.row, n.endPosition.column);
 }
 
+/**
+ * Parents of the node being looked at. tree-sitter ≥ 0.24 finds a node's parent by descending from the
+ * tree root, scanning every top-level statement on the way — slow in a long file. So each hit gets its
+ * ancestor path once: binary search for the top-level statement, then childWithDescendant down to it.
+ */
+class Ancestry {
+  private readonly parents = new Map<number, Node>();
+  constructor(root: Node, tops: Node[], target: Node) {
+    let lo = 0;
+    let hi = tops.length - 1;
+    let stmt: Node | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const t = tops[mid];
+      if (t.startIndex > target.startIndex) hi = mid - 1;
+      else if (t.endIndex < target.endIndex) lo = mid + 1;
+      else {
+        stmt = t;
+        break;
+      }
+    }
+    let cur = root;
+    if (stmt && stmt.id !== target.id) {
+      this.parents.set(stmt.id, root);
+      cur = stmt;
+    }
+    for (let guard = 0; cur.id !== target.id && guard < 500; guard++) {
+      const next = cur.childWithDescendant(target);
+      if (!next) break;
+      this.parents.set(next.id, cur);
+      cur = next;
+    }
+    if (stmt && stmt.id === target.id) this.parents.set(stmt.id, root);
+  }
+  parent(n: Node): Node | null {
+    return this.parents.get(n.id) ?? n.parent;
+  }
+}
+
+let ancestry: Ancestry | undefined;
+/** The parent of `n` (through the current hit's ancestry when there is one). */
+function up(n: Node): Node | null {
+  return ancestry ? ancestry.parent(n) : n.parent;
+}
+
+function topsOf(root: Node): Node[] {
+  return root.namedChildren.filter((x): x is Node => !!x);
+}
+
 function inTry(n: Node): boolean {
-  for (let p = n.parent; p; p = p.parent) if (p.type === 'try_statement') return true;
+  for (let p = up(n); p; p = up(p)) if (p.type === 'try_statement') return true;
   return false;
 }
 
 function isTopLevel(n: Node): boolean {
-  const p = n.parent;
+  const p = up(n);
   return !!p && p.type === 'module';
 }
 
@@ -143,15 +192,27 @@ function stringContentRange(n: Node): Range | undefined {
 const IMPORT_RE = /^[ \t]*(?:from|import)[ \t\\]/gm;
 
 export function collectImports(root: Node, text: string): ImportInfo[] {
+  try {
+    return importsOf(root, text);
+  } finally {
+    ancestry = undefined;
+  }
+}
+
+function importsOf(root: Node, text: string): ImportInfo[] {
   const out: ImportInfo[] = [];
   const seen = new Set<number>();
+  const tops = topsOf(root);
   for (const m of text.matchAll(IMPORT_RE)) {
     const at = m.index + m[0].search(/\S/);
     let n: Node | null = root.descendantForIndex(at, at + 1);
-    while (n && n.type !== 'import_statement' && n.type !== 'import_from_statement' && n.type !== 'module') n = n.parent;
+    if (!n) continue;
+    ancestry = new Ancestry(root, tops, n);
+    while (n && n.type !== 'import_statement' && n.type !== 'import_from_statement' && n.type !== 'module') n = up(n);
     if (!n || n.type === 'module' || seen.has(n.startIndex)) continue;
     seen.add(n.startIndex);
     const base = { inTry: inTry(n), topLevel: isTopLevel(n), endLine: n.endPosition.row + 1 };
+    ancestry = undefined;
     if (n.type === 'import_statement') {
       for (const c of n.childrenForFieldName('name')) {
         if (!c) continue;
@@ -255,28 +316,29 @@ function finding(
 /** Climbs from an identifier to the outermost attribute chain it belongs to. */
 function chainTop(n: Node): Node {
   let top = n;
-  while (top.parent && top.parent.type === 'attribute' && top.parent.childForFieldName('object')?.startIndex === top.startIndex) top = top.parent;
+  for (let p = up(top); p && p.type === 'attribute' && p.childForFieldName('object')?.startIndex === top.startIndex; p = up(top)) top = p;
   // the identifier may be the `attribute` field (x.cuda): its chain is the parent attribute
-  if (top === n && n.parent?.type === 'attribute' && n.parent.childForFieldName('attribute')?.startIndex === n.startIndex) {
-    return chainTop(n.parent);
+  const p = up(n);
+  if (top === n && p?.type === 'attribute' && p.childForFieldName('attribute')?.startIndex === n.startIndex) {
+    return chainTop(p);
   }
   return top;
 }
 
 function callOf(fn: Node): Node | undefined {
-  const p = fn.parent;
+  const p = up(fn);
   return p && p.type === 'call' && p.childForFieldName('function')?.startIndex === fn.startIndex ? p : undefined;
 }
 
 function isBindingSite(n: Node): boolean {
-  const p = n.parent;
+  const p = up(n);
   if (!p) return true;
   if (p.type === 'keyword_argument' && p.childForFieldName('name')?.startIndex === n.startIndex) return true;
   if ((p.type === 'function_definition' || p.type === 'class_definition') && p.childForFieldName('name')?.startIndex === n.startIndex) return true;
   if (p.type === 'parameters' || p.type === 'default_parameter' || p.type === 'typed_parameter' || p.type === 'typed_default_parameter') {
     return p.type === 'parameters' || p.childForFieldName('name')?.startIndex === n.startIndex || p.firstNamedChild?.startIndex === n.startIndex;
   }
-  for (let a: Node | null = p; a; a = a.parent) {
+  for (let a: Node | null = p; a; a = up(a)) {
     if (a.type === 'import_statement' || a.type === 'import_from_statement') return true;
     if (a.type === 'block' || a.type === 'module' || a.type === 'expression_statement') break;
   }
@@ -360,7 +422,7 @@ function analyzeString(str: Node, ctx: PyContext, out: Finding[]): void {
   if (v === undefined) return;
   const cr = stringContentRange(str);
   if (!cr) return;
-  const p = str.parent;
+  const p = up(str);
   if (!p) return;
   const isCuda = /^cuda(:\d+)?$/.test(v);
   const isNccl = v === 'nccl';
@@ -370,10 +432,11 @@ function analyzeString(str: Node, ctx: PyContext, out: Finding[]): void {
   let positional = -1;
   if (p.type === 'keyword_argument') {
     kw = p.childForFieldName('name')?.text;
-    const al = p.parent;
-    if (al?.type === 'argument_list' && al.parent?.type === 'call') call = al.parent;
-  } else if (p.type === 'argument_list' && p.parent?.type === 'call') {
-    call = p.parent;
+    const al = up(p);
+    const c = al ? up(al) : null;
+    if (al?.type === 'argument_list' && c?.type === 'call') call = c;
+  } else if (p.type === 'argument_list' && up(p)?.type === 'call') {
+    call = up(p)!;
     positional = p.namedChildren.filter((x) => x && x.type !== 'keyword_argument' && x.type !== 'comment').findIndex((x) => x?.startIndex === str.startIndex);
   } else if ((p.type === 'default_parameter' || p.type === 'typed_default_parameter') && isCuda) {
     kw = p.childForFieldName('name')?.text;
@@ -475,13 +538,23 @@ function analyzeImports(imports: ImportInfo[], ctx: PyContext, out: Finding[]): 
 
 /** All Python findings for a (sub)tree. `imports` are the ones collected from this same subtree. */
 export function analyzePython(root: Node, text: string, ctx: PyContext, imports: ImportInfo[]): Finding[] {
+  try {
+    return analyzeHits(root, text, ctx, imports);
+  } finally {
+    ancestry = undefined;
+  }
+}
+
+function analyzeHits(root: Node, text: string, ctx: PyContext, imports: ImportInfo[]): Finding[] {
   const out: Finding[] = [];
   analyzeImports(imports, ctx, out);
   const seen = new Set<string>();
   const re = tokenRegex(ctx);
+  const tops = topsOf(root);
   for (const m of text.matchAll(re)) {
     const n = root.descendantForIndex(m.index, m.index + m[0].length);
     if (!n) continue;
+    ancestry = new Ancestry(root, tops, n);
     if (n.type === 'identifier') {
       if (isBindingSite(n)) continue;
       const top = chainTop(n);
@@ -490,7 +563,7 @@ export function analyzePython(root: Node, text: string, ctx: PyContext, imports:
       seen.add(key);
       analyzeChain(top, ctx, out);
     } else if (n.type === 'string_content' || n.type === 'string') {
-      const str = n.type === 'string' ? n : n.parent;
+      const str = n.type === 'string' ? n : up(n);
       if (!str || str.type !== 'string') continue;
       const key = `s${str.startIndex}`;
       if (seen.has(key)) continue;
@@ -498,6 +571,7 @@ export function analyzePython(root: Node, text: string, ctx: PyContext, imports:
       analyzeString(str, ctx, out);
     }
   }
+  ancestry = undefined;
   return out;
 }
 
@@ -518,7 +592,13 @@ export function opHover(op: TorchNpuOp): string {
 export function hoverAt(root: Node, index: number, ctx: PyContext): { markdown: string; range: Range } | undefined {
   const n = root.descendantForIndex(index, index);
   if (!n || n.type !== 'identifier') return undefined;
-  const top = chainTop(n);
+  let top: Node;
+  try {
+    ancestry = new Ancestry(root, topsOf(root), n);
+    top = chainTop(n);
+  } finally {
+    ancestry = undefined;
+  }
   const q = qualify(top, ctx);
   if (!q || !q.startsWith('torch_npu.')) return undefined;
   const op = findOp(q.split('.')[1] ?? '');
