@@ -112,3 +112,30 @@ describe('profile → vllm serve argv + env', () => {
     assert.ok(c.vllmArgv.includes('--pipeline-parallel-size') && c.vllmArgv.includes('--data-parallel-size'));
   });
 });
+
+describe('writing profiles', () => {
+  it('creates the file with a first profile, then adds another keeping everything else', async () => {
+    const { upsertProfile } = await import('../../src/core/profiles');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aa-prof-w-'));
+    const f = path.join(dir, 'ascend-adapt.json');
+    upsertProfile(f, 'first', { host: 'atlas', modelPath: '/data/m', tensorParallelSize: 2 }, { schemaRef: './schemas/ascend-adapt.schema.json' });
+    let j = JSON.parse(fs.readFileSync(f, 'utf8')) as Record<string, unknown>;
+    assert.equal(j.$schema, './schemas/ascend-adapt.schema.json');
+    assert.deepEqual(j.profiles, { first: { host: 'atlas', modelPath: '/data/m', tensorParallelSize: 2 } });
+    fs.writeFileSync(f, JSON.stringify({ ...j, accuracy: { keep: true } }, null, 2));
+    upsertProfile(f, 'second', { modelPath: '/data/n' });
+    j = JSON.parse(fs.readFileSync(f, 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(j.profiles as object), ['first', 'second']);
+    assert.deepEqual(j.accuracy, { keep: true });
+    assert.equal(getProfile(loadConfigFile(f), 'second').port, 8000);
+    // a bad profile is refused with the field named, and the file is unchanged
+    const before = fs.readFileSync(f, 'utf8');
+    assert.throws(() => upsertProfile(f, 'bad', { modelPath: '/x', port: 70000 } as never), /profiles\.bad\.port/);
+    assert.throws(() => upsertProfile(f, 'has space', { modelPath: '/x' }), /spaces/);
+    fs.writeFileSync(f, '{ broken');
+    assert.throws(() => upsertProfile(f, 'third', { modelPath: '/x' }), /not valid JSON/);
+    assert.equal(fs.readFileSync(f, 'utf8'), '{ broken');
+    assert.notEqual(before, '{ broken');
+    fs.rmSync(dir, { recursive: true });
+  });
+});
