@@ -448,17 +448,15 @@ def main(argv):
     def s_packages():
         result["packages"] = collect_packages()
 
+    roots = ascend_roots()
+
     def s_ascend():
-        result["ascend"] = collect_ascend(ascend_roots())
+        result["ascend"] = collect_ascend(roots)
 
     def s_disk():
         result["disk"] = collect_disk(list(args.path) + [os.path.expanduser("~"), os.getcwd(), "/tmp"])
 
-    roots_holder = {}
-
     def s_npu_smi():
-        roots = (result.get("ascend") or {}).get("roots") or []
-        roots_holder["roots"] = roots
         path = which("npu-smi", ["/usr/local/bin/npu-smi", "/usr/local/sbin/npu-smi"] +
                      [os.path.join(r["path"], "driver", "tools", "npu-smi") for r in roots])
         if not path:
@@ -473,7 +471,6 @@ def main(argv):
         result["processes"] = describe_pids(pids)
 
     def s_hccn():
-        roots = roots_holder.get("roots") or []
         path = which("hccn_tool", [os.path.join(r["path"], "driver", "tools", "hccn_tool") for r in roots])
         if not path:
             result["commands"]["hccn"] = {"path": None, "requested": args.hccn, "links": []}
@@ -502,12 +499,16 @@ def main(argv):
         r["path"] = path
         result["commands"]["nvidiaSmi"] = r
 
-    for name, fn in (("host", s_host), ("python", s_python), ("env", s_env), ("packages", s_packages),
-                     ("ascend", s_ascend), ("disk", s_disk)):
-        step(name, fn)
-    # External tools run side by side: the probe takes as long as the slowest one, not their sum.
-    parallel([lambda: step("nvidia-smi", s_nvidia),
-              lambda: (step("npu-smi", s_npu_smi), step("hccn_tool", s_hccn))])
+    # External tools run side by side with the Python-side steps: the probe takes about as long as the
+    # slowest of them (a hung npu-smi is cut off by its own timeout), not their sum.
+    def python_side():
+        for name, fn in (("host", s_host), ("python", s_python), ("env", s_env), ("packages", s_packages),
+                         ("ascend", s_ascend), ("disk", s_disk)):
+            step(name, fn)
+
+    parallel([python_side,
+              lambda: (step("npu-smi", s_npu_smi), step("hccn_tool", s_hccn)),
+              lambda: step("nvidia-smi", s_nvidia)])
     result["steps"].sort(key=lambda s: ORDER.index(s["name"]) if s["name"] in ORDER else 99)
     result["durationMs"] = int((time.monotonic() - t_start) * 1000)
     sys.stdout.write(json.dumps(result, ensure_ascii=True, separators=(",", ":")) + "\n")

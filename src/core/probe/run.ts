@@ -1,4 +1,4 @@
-import { ensureScripts } from '../hostscripts/upload';
+import { ensureScripts, scriptBundle } from '../hostscripts/upload';
 import type { Transport } from '../transport/transport';
 import { TransportError } from '../transport/transport';
 import { ProbeDataSchema, type ProbeFailure, type ProbeFailureKind, type ProbeOutcome } from './schema';
@@ -88,33 +88,63 @@ function lastLine(s: string): string {
   return s.trim().split('\n').pop() ?? '';
 }
 
-/** Runs python/env_probe.py once on the host behind `transport`. Never throws. */
+// One shell line does it all: source the setup file (if any), find the probe (an absolute path, or the
+// content hash of the uploaded scripts under ~/.ascend-adapt/scripts), run it. Exit 98 = not uploaded yet.
+const LAUNCH = [
+  'src=$0; py=$1; probe=$2; shift 2',
+  'if [ "$src" != "-" ]; then [ -r "$src" ] || { echo "cannot source $src: not readable" >&2; exit 97; }; . "$src" >&2; fi',
+  'case $probe in /*) ;; *) probe="$HOME/.ascend-adapt/scripts/$probe/env_probe.py" ;; esac',
+  '[ -f "$probe" ] || exit 98',
+  'exec "$py" "$probe" "$@"',
+].join('\n');
+const NOT_UPLOADED = 98;
+
+/**
+ * Runs python/env_probe.py once on the host behind `transport`. Never throws. Over ssh the common case is
+ * a single exec (the scripts are found by content hash); only when they are missing is the upload done
+ * (ensureScripts) and the probe run again.
+ */
 export async function runProbe(transport: Transport, opts: ProbeOptions = {}): Promise<ProbeOutcome> {
   const python = opts.python ?? 'python3';
   const t0 = Date.now();
-  let dir: string;
-  try {
-    dir = await ensureScripts(transport, python);
-  } catch (e) {
-    const err = e as TransportError;
-    const kind: ProbeFailureKind = err.causeCode === 'NO_PYTHON' || err.causeCode === 'ENOENT' ? 'no-python' : 'transport';
-    return fail(kind, err.message, { ms: Date.now() - t0 });
-  }
-  const probeArgv = [python, `${dir}/env_probe.py`, '--timeout', String(opts.commandTimeoutS ?? 15)];
-  const argv = opts.sourceFirst
-    ? ['/bin/sh', '-c', '. "$0" >&2 || { echo "cannot source $0" >&2; exit 97; }; exec "$@"', opts.sourceFirst, ...probeArgv]
-    : probeArgv;
-  for (const p of opts.paths ?? []) argv.push('--path', p);
-  if (opts.hccn) argv.push('--hccn');
   const timeoutMs = opts.timeoutMs ?? 90_000;
+  const args = ['--timeout', String(opts.commandTimeoutS ?? 15)];
+  for (const p of opts.paths ?? []) args.push('--path', p);
+  if (opts.hccn) args.push('--hccn');
   // The probe's own budget ends before ours, so a slow host still returns what it has.
-  argv.push('--budget', String(Math.max(1, Math.floor(timeoutMs / 1000) - 5)));
-  try {
-    const r = await transport.exec(argv, { timeoutMs, env: opts.env, signal: opts.signal });
-    return interpretProbeOutput(r.stdout, r.stderr, r.code, r.signal, r.timedOut, Date.now() - t0);
-  } catch (e) {
-    const err = e as TransportError;
-    if (err.causeCode === 'ENOENT') return fail('no-python', `${python} is not available on ${transport.label}: ${err.message}`, { ms: Date.now() - t0 });
-    return fail('transport', err.message ?? String(e), { ms: Date.now() - t0 });
+  args.push('--budget', String(Math.max(1, Math.floor(timeoutMs / 1000) - 5)));
+
+  const upload = async (): Promise<string | ProbeFailure> => {
+    try {
+      return await ensureScripts(transport, python);
+    } catch (e) {
+      const err = e as TransportError;
+      const kind: ProbeFailureKind = err.causeCode === 'NO_PYTHON' || err.causeCode === 'ENOENT' ? 'no-python' : 'transport';
+      return fail(kind, err.message, { ms: Date.now() - t0 });
+    }
+  };
+  const exec = async (probe: string): Promise<ProbeOutcome | 'missing'> => {
+    const direct = transport.kind === 'local' && !opts.sourceFirst;
+    const argv = direct
+      ? [python, `${probe}/env_probe.py`, ...args]
+      : ['/bin/sh', '-c', LAUNCH, opts.sourceFirst ?? '-', python, probe.startsWith('/') ? `${probe}/env_probe.py` : probe, ...args];
+    try {
+      const r = await transport.exec(argv, { timeoutMs, env: opts.env, signal: opts.signal });
+      if (!direct && r.code === NOT_UPLOADED && r.stdout.length === 0) return 'missing';
+      return interpretProbeOutput(r.stdout, r.stderr, r.code, r.signal, r.timedOut, Date.now() - t0);
+    } catch (e) {
+      const err = e as TransportError;
+      if (err.causeCode === 'ENOENT') return fail('no-python', `${python} is not available on ${transport.label}: ${err.message}`, { ms: Date.now() - t0 });
+      return fail('transport', err.message ?? String(e), { ms: Date.now() - t0 });
+    }
+  };
+
+  if (transport.kind !== 'local') {
+    const first = await exec(scriptBundle().hash);
+    if (first !== 'missing') return first;
   }
+  const dir = await upload();
+  if (typeof dir !== 'string') return dir;
+  const second = await exec(dir);
+  return second === 'missing' ? fail('transport', `the host scripts are not in ${dir} after the upload`, { ms: Date.now() - t0 }) : second;
 }
