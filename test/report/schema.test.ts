@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { accuracyErrors, accuracyVerdict, checkReferences, collectFigures, perfRatio, withAccuracyDerived, withPerfDerived } from '../../src/core/report/figures';
+import { accuracyErrors, accuracyVerdict, checkReferences, collectFigures, evidenceTarget, perfRatio, REPORT_FILE_PATTERN, reportSummary, withAccuracyDerived, withPerfDerived } from '../../src/core/report/figures';
 import { parseReportText, serializeReport } from '../../src/core/report/load';
 import { Report, reportJsonSchema, REPORT_SCHEMA_VERSION } from '../../src/core/report/schema';
 import { fixture, repoRoot } from './helpers';
@@ -67,5 +67,34 @@ describe('report schema', () => {
       assert.ok(s.required.includes(k), `${k} required`);
     }
     assert.equal(REPORT_SCHEMA_VERSION, 1);
+  });
+
+  it('a clicked figure leads to its evidence: the copy beside the report, the host file, the line', () => {
+    const r = fixture();
+    const t = evidenceTarget(r, '/home/u/reports/validation_report_20260519.json', 'serving.loadTime')!;
+    assert.equal(t.evidence.id, 'E3');
+    assert.equal(t.localCopy, '/home/u/reports/evidence/20260519-0912-serve-7f3a/log');
+    assert.equal(t.host, 'atlas-a2-01');
+    assert.equal(t.line, 412);
+    assert.equal(t.byteOffset, 48211);
+    const b = evidenceTarget(r, '/x/r.json', 'B:accuracy.math.measured')!;
+    assert.equal(b.evidence.id, 'E5');
+    assert.equal(b.pointer, '/datasets');
+    assert.equal(evidenceTarget(r, '/x/r.json', 'no.such.figure'), null);
+  });
+
+  it('summaries and file names for report lists', () => {
+    assert.deepEqual(reportSummary(fixture()), {
+      model: 'Hunyuan-A13B-Instruct-GPTQ-Int4',
+      generatedAt: '2026-05-19T09:40:00.000Z',
+      verdict: 'pass',
+      simulated: false,
+      fixture: true,
+      host: 'atlas-a2-01',
+      profile: 'hunyuan-tp2',
+    });
+    assert.equal(reportSummary({}).verdict, null);
+    assert.ok(REPORT_FILE_PATTERN.test('validation_report_20260519.json'));
+    assert.ok(!REPORT_FILE_PATTERN.test('validation_report_20260519.en.md'));
   });
 });

@@ -124,3 +124,68 @@ export function worst(statuses: Status[]): Status {
   for (const s of order) if (statuses.includes(s)) return s;
   return 'pass';
 }
+
+/** What a face needs to open a figure's evidence: the local copy (if the report has one) or the file on its host. */
+export interface EvidenceTarget {
+  figureId: string;
+  evidence: Evidence;
+  /** Absolute path of the copy beside the report, when the report has one. */
+  localCopy: string | null;
+  /** The file on `host` (open it there when no copy is at hand). */
+  host: string;
+  hostFile: string;
+  /** 1-based line to reveal (logs), or null. */
+  line: number | null;
+  byteOffset: number | null;
+  /** JSON pointer of the value (result files), or null. */
+  pointer: string | null;
+}
+
+/**
+ * figureId (as posted by the webview: "accuracy.gsm8k.measured", or "A:…"/"B:…" in a comparison, where the
+ * side picks the report) → where its evidence is. `reportFile` is the report's path on this machine.
+ */
+export function evidenceTarget(report: PartialReport, reportFile: string, figureId: string): EvidenceTarget | null {
+  const id = figureId.replace(/^[AB]:/, '');
+  const idx = indexReport(report);
+  const f = idx.figure(id);
+  const e = f ? idx.evidence(f.evidence) : undefined;
+  if (!f || !e) return null;
+  const dir = reportFile.replace(/[\\/][^\\/]*$/, '');
+  return {
+    figureId: id,
+    evidence: e,
+    localCopy: e.copy ? `${dir}/${e.copy}` : e.host === 'local' ? e.file : null,
+    host: e.host,
+    hostFile: e.file,
+    line: e.line ?? null,
+    byteOffset: e.offset ?? null,
+    pointer: f.pointer ?? e.pointer ?? null,
+  };
+}
+
+/** One line per report for lists (Reports view, pickers). */
+export interface ReportSummary {
+  model: string | null;
+  generatedAt: string | null;
+  verdict: 'pass' | 'fail' | 'incomplete' | null;
+  simulated: boolean;
+  fixture: boolean;
+  host: string | null;
+  profile: string | null;
+}
+
+export function reportSummary(report: PartialReport): ReportSummary {
+  return {
+    model: report.model?.name ?? null,
+    generatedAt: report.generatedAt ?? null,
+    verdict: report.verdict?.overall ?? null,
+    simulated: report.simulated === true,
+    fixture: report.fixture === true,
+    host: report.hosts?.[0]?.name ?? null,
+    profile: report.profile ?? null,
+  };
+}
+
+/** Report files are recognised by name: validation_report_YYYYMMDD[…].json. */
+export const REPORT_FILE_PATTERN = /^validation_report_\d{8}.*\.json$/;

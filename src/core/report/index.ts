@@ -8,3 +8,5 @@ export { compareReports, renderComparisonHtml, type CompareOptions, type Compare
 export { WebviewMessage, parseWebviewMessage } from './messages';
 export { translator, normalizeReportLang, type ReportLang, type Translator } from './i18n';
 export { reportFileName } from './format';
+export { runValidation, type ValidateOptions, type ValidateResult, type ProgressEvent } from './pipeline';
+export { createDemo, type DemoSetup } from './demo';
