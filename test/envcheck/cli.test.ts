@@ -103,6 +103,14 @@ describe('CLI: sim create and env-check', () => {
     }
   });
 
+  it('--local --source DIR/env.sh: the login environment plus the sourced file', async () => {
+    const r = await cli(['env-check', '--local', '--source', path.join(sim, 'env.sh'), '--json'], { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C' });
+    assert.equal(r.code, 0, r.err + r.out);
+    const j = EnvReportSchema.parse(JSON.parse(r.out));
+    assert.equal(j.simulated, true);
+    assert.equal(j.checks.find((c) => c.id === 'env.atb_set_env')?.status, 'pass');
+  });
+
   it('bad input: exit 2 with a message naming the problem', async () => {
     const bad = path.join(dir, 'bad.json');
     fs.writeFileSync(bad, '{"kind":"ascend-adapt.env-snapshot","version":1,"hosts":[]}');

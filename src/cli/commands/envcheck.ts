@@ -91,6 +91,7 @@ export const envCheckCommand: CliCommand = {
     `  --need-free-gb N        ${l10n.t('free device memory each device needs')}`,
     `  --env KEY=VALUE         ${l10n.t('environment the run will set (checked instead of the host\'s)')}`,
     `  --python PATH           ${l10n.t('interpreter on the host (default python3)')}`,
+    `  --source FILE           ${l10n.t('a file on the host to source before probing (e.g. a CANN set_env.sh or a simulated host\'s env.sh)')}`,
     `  --timeout SECONDS       ${l10n.t('per command on the host, e.g. npu-smi (default 15)')}`,
     `  --hccn                  ${l10n.t('also check NPU network links with hccn_tool (default with several hosts)')}`,
     `  --ssh-config FILE, --known-hosts FILE, --accept-new`,
@@ -110,6 +111,7 @@ export const envCheckCommand: CliCommand = {
       'need-free-gb': { type: 'string' },
       env: { type: 'string', multiple: true },
       python: { type: 'string' },
+      source: { type: 'string' },
       timeout: { type: 'string' },
       hccn: { type: 'boolean' },
     });
@@ -170,6 +172,7 @@ export const envCheckCommand: CliCommand = {
       reports = await runEnvChecks(targets, {
         plan,
         python,
+        ...(values.source !== undefined ? { sourceFirst: values.source } : {}),
         hccn: values.hccn ? true : undefined,
         ...(timeout !== undefined ? { commandTimeoutS: timeout } : {}),
       });
