@@ -722,12 +722,26 @@ class SimServer:
             hdr = ("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\n"
                    "x-ascend-adapt-simulated: 1\r\nserver: ascend-adapt-simulated\r\ntransfer-encoding: chunked\r\n%s\r\n"
                    % ("" if keep else "connection: close\r\n"))
+            fast = None
+            if n_prompts == 1:
+                marker = "\u0000TOKEN\u0000"
+                if chat:
+                    tmpl = chunk_obj([{"index": 0, "delta": {"content": marker}, "logprobs": None, "finish_reason": None}])
+                else:
+                    tmpl = chunk_obj([{"index": 0, "text": marker, "logprobs": None, "finish_reason": None,
+                                       "stop_reason": None}])
+                pre, post = json.dumps(tmpl, ensure_ascii=False).split(json.dumps(marker), 1)
+                fast = (b"data: " + pre.encode("utf-8"), post.encode("utf-8") + b"\n\n")
             for i in range(n_out):
                 if i > 0:
                     step = (c["tpot_base_ms"] + c["tpot_per_inflight_ms"] * self.inflight) / 1000.0
                     step_sum += step
                     t_next += step
-                await _sleep_until(t_next)
+                    d = t_next - time.time()
+                    if d > 0:
+                        await asyncio.sleep(d)
+                else:
+                    await _sleep_until(t_next)
                 if fault == "drop" and i >= max(1, n_out // 2):
                     rec["status"] = "dropped"
                     writer.transport.abort()
@@ -739,18 +753,22 @@ class SimServer:
                     if chat:
                         buf.append(_sse(chunk_obj([{"index": 0, "delta": {"role": "assistant", "content": ""},
                                                     "logprobs": None, "finish_reason": None}])))
-                choices = []
-                for k, (pieces, fin, _) in enumerate(outs):
-                    if i >= len(pieces):
-                        continue
-                    last = i == len(pieces) - 1
-                    if chat:
-                        choices.append({"index": k, "delta": {"content": pieces[i]}, "logprobs": None,
-                                        "finish_reason": fin if last else None})
-                    else:
-                        choices.append({"index": k, "text": pieces[i], "logprobs": None,
-                                        "finish_reason": fin if last else None, "stop_reason": None})
-                buf.append(_sse(chunk_obj(choices)))
+                if fast is not None and i < n_out - 1:
+                    # one prompt, a middle token: the chunk's JSON is fixed around the token text
+                    buf.append(_chunk(fast[0] + json.dumps(outs[0][0][i], ensure_ascii=False).encode("utf-8") + fast[1]))
+                else:
+                    choices = []
+                    for k, (pieces, fin, _) in enumerate(outs):
+                        if i >= len(pieces):
+                            continue
+                        last = i == len(pieces) - 1
+                        if chat:
+                            choices.append({"index": k, "delta": {"content": pieces[i]}, "logprobs": None,
+                                            "finish_reason": fin if last else None})
+                        else:
+                            choices.append({"index": k, "text": pieces[i], "logprobs": None,
+                                            "finish_reason": fin if last else None, "stop_reason": None})
+                    buf.append(_sse(chunk_obj(choices)))
                 if i == n_out - 1:
                     if p["include_usage"]:
                         buf.append(_sse(chunk_obj([], _usage(total_ptoks, sum(len(o[0]) for o in outs)))))
@@ -762,7 +780,8 @@ class SimServer:
                     first_t = now
                 last_t = now
                 self._tok_window[1] += n_prompts
-                await writer.drain()
+                if writer._out:
+                    await writer.drain()
             rec.update({"ttft_ms": (first_t - t_arrival) * 1000.0,
                         "tpot_ms": ((last_t - first_t) * 1000.0 / (n_out - 1)) if n_out > 1 else None,
                         "e2el_ms": (last_t - t_arrival) * 1000.0,
