@@ -3,12 +3,14 @@
 //                       Python file, through the real server process (dist/server.js over stdio). Goal ≤ 20.
 //   lint.vs_parse_ratio `ascend-adapt lint` over a generated 400-file tree divided by tree-sitter parsing the
 //                       same Python files alone, in the same run (both in-process, warm). Goal ≤ 2.
+//   lsp.edit_analysis_ms the server-side part of lsp.diagnostics_ms measured in-process (re-parse + findings);
+//                       the rest of diagnostics_ms is JSON-RPC and process scheduling.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { lintCommand } from '../src/cli/commands/lint';
-import { decodeText, expandPaths, fileKind } from '../src/core/analysis/index';
+import { decodeText, expandPaths, fileKind, PythonDocument } from '../src/core/analysis/index';
 import { input, pythonParser } from '../src/core/analysis/treesitter';
 import { fixtures, startServer } from '../test/lsp/client';
 import type { Figure } from './run';
@@ -86,6 +88,29 @@ async function diagnosticsLatency(): Promise<number> {
   }
 }
 
+/** The server-side share of that latency: the same edits on the same text, in-process (no JSON-RPC). */
+async function editAnalysis(): Promise<number> {
+  const text = pythonFile(0, 5000);
+  const doc = PythonDocument.create(await pythonParser(), text, true);
+  try {
+    doc.findings(doc.context());
+    const lines = text.split('\n');
+    let target = Math.floor(lines.length / 2);
+    while (!/hidden_states \* \d/.test(lines[target])) target++;
+    const col = lines[target].lastIndexOf('*') + 2;
+    const times: number[] = [];
+    for (let k = 0; k < 60; k++) {
+      const t0 = performance.now();
+      doc.applyChange({ range: { start: { line: target, character: col }, end: { line: target, character: col + 1 } }, text: String(k % 9 + 1) });
+      if (doc.findings(doc.context()).length === 0) throw new Error('no findings');
+      if (k >= 10) times.push(performance.now() - t0);
+    }
+    return median(times);
+  } finally {
+    doc.dispose();
+  }
+}
+
 async function lintRatio(): Promise<{ ratio: number; lintMs: number; parseMs: number; files: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ascend-lint-bench-'));
   try {
@@ -130,10 +155,12 @@ async function lintRatio(): Promise<{ ratio: number; lintMs: number; parseMs: nu
 
 export default async function (): Promise<Figure[]> {
   const diag = await diagnosticsLatency();
+  const edit = await editAnalysis();
   const lint = await lintRatio();
   process.stderr.write(`bench: lint ${lint.lintMs.toFixed(0)} ms vs parse ${lint.parseMs.toFixed(0)} ms over ${lint.files} files\n`);
   return [
     { name: 'lsp.diagnostics_ms', value: Math.round(diag * 100) / 100, unit: 'ms' },
+    { name: 'lsp.edit_analysis_ms', value: Math.round(edit * 100) / 100, unit: 'ms' },
     { name: 'lint.vs_parse_ratio', value: Math.round(lint.ratio * 100) / 100, unit: 'x' },
     { name: 'lint.tree_ms', value: Math.round(lint.lintMs), unit: 'ms' },
   ];
