@@ -88,11 +88,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function createDemo(root: string, opts: { loadTimeSec?: number; devices?: number } = {}): Promise<DemoSetup> {
+export async function createDemo(
+  root: string,
+  opts: { loadTimeSec?: number; devices?: number; python?: string; dataDir?: string; host?: string } = {},
+): Promise<DemoSetup> {
   fs.mkdirSync(root, { recursive: true });
-  const sim = createSim(path.join(root, 'atlas-sim'), { devices: opts.devices ?? 8, chip: '910B3', force: true });
+  const sim = createSim(path.join(root, 'atlas-sim'), { devices: opts.devices ?? 8, chip: '910B3', force: true, ...(opts.python ? { python: opts.python } : {}) });
   // The simulated server answers the demo datasets from the demo answer key (one item per dataset wrong).
-  const answerKey = path.join(demoDataDir(), 'answer_key.jsonl');
+  const answerKey = path.join(opts.dataDir ?? demoDataDir(), 'answer_key.jsonl');
   updateSimConfig(sim.root, (c) => ({
     ...c,
     serve: { ...(c.serve ?? {}), loadTimeSec: opts.loadTimeSec ?? 2, server: { ...((c.serve?.server as object) ?? {}), answer_key: answerKey } },
@@ -106,7 +109,7 @@ export async function createDemo(root: string, opts: { loadTimeSec?: number; dev
     name: 'demo',
     ...profileSchema.parse({
       description: 'SIMULATED demo profile (ascend-adapt validate --demo)',
-      host: 'local',
+      host: opts.host ?? 'local',
       simRoot: sim.root,
       modelPath,
       servedModelName: 'demo-moe-a4b',
@@ -120,7 +123,7 @@ export async function createDemo(root: string, opts: { loadTimeSec?: number; dev
       readyTimeoutSec: 120,
     }),
   };
-  const dataDir = demoDataDir();
+  const dataDir = opts.dataDir ?? demoDataDir();
   const workspace = path.join(root, 'workspace');
   fs.mkdirSync(workspace, { recursive: true });
   fs.writeFileSync(path.join(workspace, 'patch_demo_moe.py'), DEMO_PATCH);
