@@ -51,7 +51,7 @@ export function renderText(r: EnvReport): string {
     for (const d of r.npu.devices) {
       const used = d.hbmUsedMB ?? d.memUsedMB;
       const total = d.hbmTotalMB ?? d.memTotalMB;
-      out.push(`   ${String(d.npuId).padEnd(6)}${String(d.chipId).padEnd(5)}${d.name.padEnd(12)}${d.health.padEnd(9)}${`${used ?? '?'} / ${total ?? '?'}`.padEnd(16)}${String(d.tempC ?? '-').padEnd(6)}${d.powerW ?? '-'}`);
+      out.push(`   ${String(d.npuId).padEnd(6)}${String(d.chipId).padEnd(5)}${d.name.padEnd(12)}${d.health.padEnd(9)}${`${used ?? '?'} / ${total ?? '?'}`.padEnd(16)}${String(d.tempC ?? '-').padEnd(6)}${d.powerW !== null ? d.powerW.toFixed(1) : '-'}`);
     }
     for (const p of r.npu.processes) {
       out.push(`   ${l10n.t('process {0} ({1}) holds {2} MB on NPU {3} chip {4}', String(p.pid), p.name || p.cmdline || '?', String(p.memoryMB), String(p.npuId), String(p.chipId))}`);

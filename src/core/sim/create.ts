@@ -253,7 +253,10 @@ export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreat
   write(path.join(bin, 'npu-smi'), wrapper('npu-smi', path.join(simDir, 'npu_smi.py'), true), 0o755);
   write(path.join(bin, 'vllm'), wrapper('vllm', path.join(simDir, 'vllm_cli.py'), false), 0o755);
   write(path.join(A, 'driver', 'tools', 'hccn_tool'), wrapper('hccn_tool', path.join(simDir, 'hccn_tool.py'), true), 0o755);
-  fs.mkdirSync(path.join(root, 'state', 'npu_procs'), { recursive: true });
+  // Shared like /tmp (sticky, world-writable): simulated processes of another login (an SSH user) register here too.
+  const procs = path.join(root, 'state', 'npu_procs');
+  fs.mkdirSync(procs, { recursive: true });
+  fs.chmodSync(procs, 0o1777);
 
   // Environment: CANN set_env.sh, ATB set_env.sh, and env.sh's own lines — one model, two renderings.
   const steps: EnvStep[] = [
