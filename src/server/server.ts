@@ -317,6 +317,7 @@ connection.onCodeAction((p) =>
   serial(async () => {
     const st = docs.get(p.textDocument.uri);
     if (!st) return [];
+    if (p.context.only && !p.context.only.some((k) => CodeActionKind.QuickFix.startsWith(k))) return [];
     const actions: CodeAction[] = [];
     const seen = new Set<string>();
     for (const f of await findingsOf(st)) {
