@@ -4,6 +4,7 @@ import { Config } from './config';
 import { EnvResults } from './envResults';
 import { Hosts } from './hosts';
 import type { Lsp } from './languageClient';
+import type { Serving } from './serving';
 import type { Views } from './views';
 
 /**
@@ -20,6 +21,7 @@ export class Ctx implements vscode.Disposable {
   views!: Views;
   statusBar!: vscode.StatusBarItem;
   lsp!: Lsp;
+  serving!: Serving;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
 

@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { z } from 'zod';
+import { LocalTransport } from '../core/transport/local';
 import { settingsSchema } from './config';
 import { registerCommand } from './commands';
 import type { Ctx } from './ctx';
@@ -142,11 +144,17 @@ export function registerHosts(ctx: Ctx): void {
   registerCommand(ctx, 'ascend.sim.create', async (arg?: unknown) => {
     const opts = (arg && typeof arg === 'object' ? arg : {}) as { dir?: string; chip?: string; devices?: number };
     const dir = typeof opts.dir === 'string' ? opts.dir : hosts.defaultSimDir();
+    // The core's sim create writes many files synchronously: run it through the CLI in a child process so
+    // the extension host never blocks.
     const created = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Creating a simulated Atlas host…') },
       async () => {
-        const { createSim } = await import('../core/sim/create');
-        return createSim(dir, { force: true, chip: opts.chip, devices: opts.devices });
+        const argv = [process.execPath, ctx.extension.asAbsolutePath('dist/cli.js'), 'sim', 'create', dir, '--force', '--json'];
+        if (opts.chip) argv.push('--chip', opts.chip);
+        if (opts.devices) argv.push('--devices', String(opts.devices));
+        const r = await new LocalTransport().exec(argv, { env: { ELECTRON_RUN_AS_NODE: '1' }, timeoutMs: 120_000 });
+        if (r.code !== 0) throw new Error(r.stderr.toString('utf8').trim() || `sim create: exit ${r.code}`);
+        return z.object({ simulated: z.literal(true), root: z.string() }).parse(JSON.parse(r.stdout.toString('utf8')));
       },
     );
     await hosts.setSimDir(created.root);
