@@ -119,6 +119,29 @@ describe('npu-smi info parser on our fixtures', () => {
     assert.deepEqual(b.processes, a.processes);
   });
 
+  it('a Markdown-quoted paste and a Bus-Id of NA (virtual machines) still parse', () => {
+    const text = fixture('npu_smi_a2_910b4x4_procs.txt').replace('0000:C2:00.0', 'NA          ').split('\n').map((l) => `> ${l}`).join('\n');
+    const r = parseNpuSmiInfo(text);
+    assert.equal(r.devices.length, 4);
+    assert.equal(r.devices[1].busId, null);
+    assert.equal(r.devices[1].hbmUsedMB, 30117);
+    assert.equal(r.processes.length, 2);
+  });
+
+  it('an older layout without the Hugepages column', () => {
+    const text = [
+      '+-------------------+-----------------+------------------------------------------------------+',
+      '| NPU     Name      | Health          | Power(W)          Temp(C)                            |',
+      '| Chip              | Bus-Id          | AICore(%)         Memory-Usage(MB)  HBM-Usage(MB)    |',
+      '+===================+=================+======================================================+',
+      '| 0       910A      | OK              | 71.2              44                                 |',
+      '| 0                 | 0000:3B:00.0    | 0                 2703 / 15039      0    / 32768     |',
+      '+===================+=================+======================================================+',
+    ].join('\n');
+    const r = parseNpuSmiInfo(text);
+    assert.deepEqual(r.devices.map((d) => [d.family, d.powerW, d.tempC, d.hugepagesTotal, d.memUsedMB, d.hbmTotalMB]), [['910', 71.2, 44, null, 2703, 32768]]);
+  });
+
   it('garbage, empty input and replacement characters never throw', () => {
     for (const t of ['', 'bash: npu-smi: command not found', '\u0000\u0001|||+++', '| a | b |\n| c | d |', '\ufffd\ufffd| 0 910B3 | OK |', '+'.repeat(98)]) {
       const r = parseNpuSmiInfo(t);

@@ -149,7 +149,8 @@ export function parseNpuSmiInfo(text: string): NpuSmiInfo {
 
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i];
-    const line = raw.trim();
+    // Quoted pastes (Markdown `> `) and indentation are not part of the table.
+    const line = raw.trim().replace(/^(?:>\s*)+/, '');
     const lineNo = i + 1;
     if (!line) continue;
     const first = line[0];
@@ -215,9 +216,10 @@ export function parseNpuSmiInfo(text: string): NpuSmiInfo {
     const usable = closed ? cells : cells.slice(0, -1);
     if (!closed) out.issues.push({ code: 'truncated-line', line: lineNo, text: line });
     const ids = cells[0].split(/\s+/).filter(Boolean);
+    // Row 2 has a Bus-Id (or NA / - in some VMs); row 1 has a health word there.
     const isChipRow =
       BUS_ID.test(cells[1]) ||
-      (pending !== null && ids.every((t) => INT.test(t)) && ids.length <= 2 && !/^[A-Za-z]/.test(cells[1]));
+      (pending !== null && ids.length <= 2 && ids.every((t) => INT.test(t)) && (cells[1] === '' || /^(NA|N\/A|-+|[0-9A-Fa-f:.]+)$/i.test(cells[1])));
     if (!isChipRow) {
       // Row 1: `NPU Name | Health | Power Temp Hugepages`
       if (ids.length < 2 || !INT.test(ids[0])) {
