@@ -205,4 +205,16 @@ describe('serving on a simulated host (local transport)', () => {
     const rep = await again.stop();
     assert.equal(rep.idle, true);
   });
+
+  it('vllm missing on the host: failed at once with the reason (not a hang), with and without a shell in between', async () => {
+    const port = await freePort();
+    const direct = await failedLaunch(simProfile('novllm', { modelPath: models.tiny, port, vllmCommand: ['/no/such/vllm'] }));
+    assert.equal(direct.state, 'failed');
+    assert.equal(direct.failure?.error?.id, 'vllm-not-found');
+    assert.match(direct.failure?.message ?? '', /could not be started: .*No such file or directory/);
+    const viaSim = await failedLaunch(simProfile('novllm2', { modelPath: models.tiny, simRoot: sim.dir, port, vllmCommand: ['no-such-vllm'] }));
+    assert.equal(viaSim.state, 'failed');
+    assert.equal(viaSim.failure?.error?.id, 'vllm-not-found');
+    assert.equal(viaSim.exitCode, 127);
+  });
 });

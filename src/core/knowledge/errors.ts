@@ -398,6 +398,22 @@ const rows: KnownError[] = [
     source: 'https://github.com/vllm-project/vllm (vllm/config/model.py)',
   },
   {
+    id: 'vllm-not-found',
+    codes: [],
+    pattern: "(?:\\bexec: |: )\\S*vllm\\S*: (?:command )?not found|No such file or directory: '[^']*vllm[^']*'",
+    severity: 'fatal',
+    title: { en: 'vllm command not found', zh: '找不到 vllm 命令' },
+    explanation: {
+      en: 'The host has no `vllm` on the PATH of a non-interactive login: vLLM is not installed there, or it lives in a venv/conda environment that is not activated.',
+      zh: '主机非交互登录的 PATH 中没有 `vllm`：未安装 vLLM，或它位于未激活的 venv/conda 环境中。',
+    },
+    fix: {
+      en: 'Set "vllmCommand" in the profile to the full path (e.g. ["/opt/venv/bin/vllm"] or ["/usr/bin/python3", "-m", "vllm.entrypoints.cli.main"]).',
+      zh: '在配置中把 "vllmCommand" 设为完整路径（如 ["/opt/venv/bin/vllm"] 或 ["/usr/bin/python3", "-m", "vllm.entrypoints.cli.main"]）。',
+    },
+    source: 'https://github.com/vllm-project/vllm-ascend (docs/source/installation.md)',
+  },
+  {
     id: 'engine-core-failed',
     codes: [],
     pattern: 'Engine core initialization failed|Engine process failed to start',

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import * as l10n from '@vscode/l10n';
-import { localize, LogWatcher, type LocalizedError, type LogFinding } from '../knowledge/errors';
+import { localize, LogWatcher, recogniseLine, type LocalizedError, type LogFinding } from '../knowledge/errors';
 import { parseNpuSmiInfo, type NpuSmiInfo } from '../npu/smi';
 import type { NamedProfile } from '../profiles/schema';
 import { checkHealth, listModels } from '../smoke/client';
@@ -524,7 +524,10 @@ export class ServingJob extends EventEmitter<ServingEvents> {
         this.rec.exitCode = status.exitCode;
         this.rec.endedAt = now;
         if (this.rec.state === 'starting') {
-          this.rec.failure = this.failureFromLog(l10n.t('the server exited with code {0} before it was ready', String(status.exitCode ?? '?')));
+          const known = status.startError ? recogniseLine(status.startError) : undefined;
+          this.rec.failure = status.startError
+            ? { message: l10n.t('the server could not be started: {0}', status.startError), error: known ? localize(known) : null, line: null, text: status.startError }
+            : this.failureFromLog(l10n.t('the server exited with code {0} before it was ready', String(status.exitCode ?? '?')));
           this.setState('failed');
         } else {
           this.rec.failure = this.watcher.primary() ? this.failureFromLog('') : null;

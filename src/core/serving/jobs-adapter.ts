@@ -11,6 +11,7 @@ export function detachedJobs(opts: { graceMs?: number; root?: string; python?: s
     exitCode: j.exitCode,
     startedAt: j.startedAtMs,
     logSize: j.logSize,
+    ...(j.startError ? { startError: j.startError } : {}),
   });
   return {
     start: async (t, spec) => ({ id: (await jobs(t).start(spec)).id }),

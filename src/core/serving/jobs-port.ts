@@ -21,6 +21,8 @@ export interface JobStatus {
   startedAt: number | null;
   /** Size of the log so far, in bytes, when known. */
   logSize: number | null;
+  /** Why the command could not be started at all (e.g. "No such file or directory: 'vllm'"). */
+  startError?: string;
 }
 
 export interface JobStopReport {
