@@ -539,29 +539,25 @@ class Client(object):
         return hdr.encode("latin-1") + b"\r\n" + data
 
     async def request(self, payload, res):
-        for attempt in (0, 1):
-            try:
-                conn, reused = await self._conn()
-            except OSError as e:
-                res.error = "connect failed: %s" % e
-                return res
-            fut = asyncio.get_event_loop().create_future()
-            await conn.send(payload, res, fut)
-            try:
-                await asyncio.wait_for(asyncio.shield(fut), self.timeout)
-            except asyncio.TimeoutError:
-                res.error = "timed out after %.0f s" % self.timeout
-                conn.close()
-                return res
-            if conn.reusable and not conn.closed:
-                self.idle.append(conn)
-            elif not conn.closed:
-                conn.close()
-            # a kept-alive connection the server had already closed: retry once on a fresh one
-            if not res.success and reused and attempt == 0 and not conn.got_bytes:
-                res.error = ""
-                continue
+        # No silent retry: a request the server cut is a failed request. An idle kept-alive connection the
+        # server closed is noticed by its reader (EOF) and never handed out again.
+        try:
+            conn, _ = await self._conn()
+        except OSError as e:
+            res.error = "connect failed: %s" % e
             return res
+        fut = asyncio.get_event_loop().create_future()
+        await conn.send(payload, res, fut)
+        try:
+            await asyncio.wait_for(asyncio.shield(fut), self.timeout)
+        except asyncio.TimeoutError:
+            res.error = "timed out after %.0f s" % self.timeout
+            conn.close()
+            return res
+        if conn.reusable and not conn.closed:
+            self.idle.append(conn)
+        elif not conn.closed:
+            conn.close()
         return res
 
     def close(self):

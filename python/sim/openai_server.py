@@ -814,6 +814,11 @@ class SimServer:
         ls = socket.socket(family, type_, proto)
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         ls.bind(addr)
+        if _SO_TIMESTAMPNS is not None:
+            try:  # accepted sockets inherit it, so a request that arrives before accept() is stamped too
+                ls.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+            except OSError:
+                pass
         ls.listen(1024)
         ls.setblocking(False)
         self._server = ls
