@@ -188,4 +188,15 @@ describe('detached jobs over the local transport', () => {
     assert.equal(r.job?.exitSignal, 'SIGTERM');
     assert.equal((await jobs.list()).length, 2);
   });
+
+  it('follows in bounded pieces without losing or repeating a byte', async () => {
+    const jobs = new DetachedJobs(new LocalTransport(), { root, followPieceBytes: 1000 });
+    const job = await jobs.start({ argv: ['python3', '-c', WRITER, '200'], name: 'pieces' });
+    const chunks: Buffer[] = [];
+    const end = await jobs.followLog(job.id, 0, (b) => chunks.push(b));
+    const file = fs.readFileSync(job.logPath);
+    assert.ok(file.length > 5000);
+    assert.equal(end, file.length);
+    assert.ok(Buffer.concat(chunks).equals(file));
+  });
 });

@@ -215,17 +215,21 @@ def wall(b):
     while b:
         n = os.write(1, b)
         b = b[n:]
-def cmd_follow(r, i, off):
+def cmd_follow(r, i, off, mx):
     d, s = need(r, i)
+    left = int(mx)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     po = select.poll()
     po.register(1, select.POLLERR | select.POLLHUP)
     with open(os.path.join(d, 'log'), 'rb') as f:
         f.seek(int(off))
         while True:
-            b = f.read(65536)
+            if left <= 0:
+                sys.exit(4)
+            b = f.read(min(65536, left))
             if b:
                 wall(b)
+                left -= len(b)
                 continue
             if status(d)['state'] != 'running':
                 b = f.read()
@@ -285,7 +289,7 @@ def main():
     elif c == 'read':
         cmd_read(r, a[2], a[3], a[4])
     elif c == 'follow':
-        cmd_follow(r, a[2], a[3])
+        cmd_follow(r, a[2], a[3], a[4])
     elif c == 'stop':
         cmd_stop(r, a[2], a[3])
     else:
@@ -375,6 +379,7 @@ export interface StartSpec {
   cwd?: string;
 }
 
+const FOLLOW_PIECE = 8 << 20;
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -416,16 +421,19 @@ function parseJson<T>(schema: z.ZodType<T>, text: string, what: string): T {
 export class DetachedJobs {
   private readonly root: string;
   private readonly python: string;
+  private readonly followPiece: number;
 
-  constructor(private readonly transport: Transport, opts: { root?: string; python?: string } = {}) {
+  /** `followPieceBytes`: most bytes one follow exec streams before the next one takes over (default 8 MiB). */
+  constructor(private readonly transport: Transport, opts: { root?: string; python?: string; followPieceBytes?: number } = {}) {
     this.root = opts.root ?? '~/.ascend-adapt/jobs';
     this.python = opts.python ?? 'python3';
+    this.followPiece = opts.followPieceBytes ?? FOLLOW_PIECE;
   }
 
   private async helper(args: string[], what: string, stdin?: string, extra: { onStdout?: (b: Buffer) => void; signal?: AbortSignal } = {}) {
     const r = await this.transport.exec([this.python, '-c', HELPER, args[0], this.root, ...args.slice(1)], { stdin, ...extra });
     if (r.code === 3) throw new JobError(l10n.t('no job {0} on {1}', args[1] ?? '', this.transport.label), 'not-found');
-    if (r.code !== 0 && !(extra.signal?.aborted)) {
+    if (r.code !== 0 && !(extra.signal?.aborted) && !(args[0] === 'follow' && r.code === 4)) {
       const err = r.stderr.toString().trim().split('\n').slice(-3).join('\n');
       throw new JobError(l10n.t('{0} failed on {1}: {2}', what, this.transport.label, err || `exit ${r.code ?? r.signal}`), 'host');
     }
@@ -481,10 +489,12 @@ export class DetachedJobs {
     for (;;) {
       if (opts.signal?.aborted) return at;
       try {
-        await this.helper(['follow', id, String(at)], l10n.t('following a job log'), undefined, {
+        // Bounded pieces (exit 4 = piece full, go on) so no single exec buffers an unbounded log.
+        const r = await this.helper(['follow', id, String(at), String(this.followPiece)], l10n.t('following a job log'), undefined, {
           signal: opts.signal,
           onStdout: (b) => { at += b.length; onData(b, at); },
         });
+        if (r.code === 4) continue;
         return at;
       } catch (e) {
         if (e instanceof TransportError && (e.causeCode === 'LINK_LOST' || e.causeCode === 'CHANNEL')) continue;
