@@ -68,6 +68,8 @@ let canPullConfiguration = false;
  * read files beside them are recomputed (Python chunk caches keep that cheap). */
 let worldVersion = 0;
 let canRegisterConfiguration = false;
+/** Workspace folders (relative globs in the settings are relative to them). */
+let roots: string[] = [];
 const parserReady = pythonParser();
 parserReady.catch((e) => connection.console.error(`tree-sitter failed to load: ${(e as Error).message}`));
 
@@ -134,7 +136,7 @@ async function findingsOf(st: DocState): Promise<Finding[]> {
   if (st.cache && st.cache.version === st.version && st.cache.settingsKey === key) return st.cache.findings;
   let findings: Finding[] = [];
   const enabled = settings.enable || st.forced;
-  const sel = st.forced ? 'included' : selection(st.file, settings);
+  const sel = st.forced ? 'included' : selection(st.file, settings, roots);
   if (enabled && sel !== 'excluded' && !st.binary) {
     if (st.kind === 'python' && st.py) {
       const ctx = st.py.context();
@@ -155,7 +157,7 @@ async function findingsOf(st: DocState): Promise<Finding[]> {
     } else if (st.kind !== 'python') {
       const text = st.doc.getText();
       if (text.length <= settings.maxFileSizeKB * 1024) {
-        findings = await analyzeText(st.file, text, { settings, readSibling: siblingOf(st), force: st.forced });
+        findings = await analyzeText(st.file, text, { settings, readSibling: siblingOf(st), force: st.forced, roots });
       }
     }
   }
@@ -196,6 +198,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
   useLanguage(normalizeLang(params.locale ?? 'en'));
   canPullConfiguration = !!params.capabilities.workspace?.configuration;
   canRegisterConfiguration = !!params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration;
+  roots = (params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri }] : [])).filter((f) => f.uri.startsWith('file:')).map((f) => uriToFile(f.uri));
   const init = params.initializationOptions as { settings?: unknown } | undefined;
   if (init?.settings) {
     settings = parseLintSettings(init.settings).settings;

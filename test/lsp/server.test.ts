@@ -243,6 +243,9 @@ describe('language server over stdio', () => {
     s.settings = { enable: false };
     await s.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
     assert.deepEqual(await s.diagnostics(uriOf(path.join(fixtures, 'hunyuan/run_hunyuan_adaptation.sh'))), []);
+    s.settings = { exclude: ['hunyuan/*.sh'] };
+    await s.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+    assert.deepEqual(await s.diagnostics(uriOf(path.join(fixtures, 'hunyuan/run_hunyuan_adaptation.sh'))), [], 'globs relative to the workspace folder');
     s.settings = { include: ['**/helper.py'], chip: 42 };
     await s.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
     assert.ok((await s.diagnostics(patch)).length > 0, 'a bad setting falls back to the default, the rest still applies');

@@ -58,9 +58,9 @@ export const lintCommand: CliCommand = {
       exclude: [...DEFAULT_LINT_SETTINGS.exclude, ...(values.exclude ?? [])],
     });
     const paths = positionals.map((p) => path.resolve(io.cwd, p));
-    const { missing } = expandPaths(paths, settings);
+    const { missing } = expandPaths(paths, settings, [io.cwd]);
     if (missing.length) throw new UsageError(l10n.t('no such file or folder: {0}', missing.map((m) => path.relative(io.cwd, m) || m).join(', ')));
-    const findings = await analyzeWorkspaceFiles(paths, { settings });
+    const findings = await analyzeWorkspaceFiles(paths, { settings, roots: [io.cwd] });
     const records = findings.map((f) => toRecord(f, io.cwd));
     if (values.format === 'json') io.stdout.write(JSON.stringify(records, null, 2) + '\n');
     else if (records.length) io.stdout.write(formatText(records) + '\n');

@@ -59,15 +59,18 @@ export function fileKind(file: string): FileKind | undefined {
   return undefined;
 }
 
-function matchAny(file: string, globs: string[]): boolean {
-  const p = file.split(path.sep).join('/');
-  return globs.some((g) => minimatch(p, g, { dot: true, matchBase: !g.includes('/') }));
+function matchAny(file: string, globs: string[], roots: string[]): boolean {
+  const candidates = [file, ...roots.map((r) => path.relative(r, file)).filter((r) => r && !r.startsWith('..') && !path.isAbsolute(r))].map((p) => p.split(path.sep).join('/'));
+  return globs.some((g) => candidates.some((p) => minimatch(p, g, { dot: true, matchBase: !g.includes('/') })));
 }
 
-/** Is `file` excluded / force-included by the settings? (`file` absolute or workspace-relative.) */
-export function selection(file: string, settings: LintSettings): 'excluded' | 'included' | 'default' {
-  if (matchAny(file, settings.exclude)) return 'excluded';
-  if (settings.include.length && matchAny(file, settings.include)) return 'included';
+/**
+ * Is `file` excluded / force-included by the settings? Globs match the absolute path or the path relative
+ * to one of `roots` (workspace folders, or the CLI's working directory).
+ */
+export function selection(file: string, settings: LintSettings, roots: string[] = []): 'excluded' | 'included' | 'default' {
+  if (matchAny(file, settings.exclude, roots)) return 'excluded';
+  if (settings.include.length && matchAny(file, settings.include, roots)) return 'included';
   return 'default';
 }
 
@@ -78,6 +81,8 @@ export interface AnalyzeOptions {
   readSibling?: (name: string) => string | undefined;
   /** Analyse even if the default selection would skip the file (the "check current file" command). */
   force?: boolean;
+  /** Folders that relative globs in the settings are relative to. */
+  roots?: string[];
 }
 
 export function siblingReader(file: string): (name: string) => string | undefined {
@@ -109,7 +114,7 @@ export function readIndex(readSibling: ((name: string) => string | undefined) | 
 export async function analyzeText(file: string, text: string, opts: AnalyzeOptions = {}): Promise<Finding[]> {
   const settings = opts.settings ?? DEFAULT_LINT_SETTINGS;
   if (!settings.enable && !opts.force) return [];
-  const sel = opts.force ? 'included' : selection(file, settings);
+  const sel = opts.force ? 'included' : selection(file, settings, opts.roots);
   if (sel === 'excluded') return [];
   const kind = fileKind(file) ?? (sel === 'included' ? guessKind(text) : undefined);
   switch (kind) {
@@ -161,7 +166,7 @@ export function decodeText(buf: Buffer): string | undefined {
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', '.venv', 'venv', '__pycache__', '.vscode-test', 'site-packages']);
 
 /** Expands directories into the files the analysers handle. */
-export function expandPaths(paths: string[], settings: LintSettings = DEFAULT_LINT_SETTINGS): { files: string[]; missing: string[] } {
+export function expandPaths(paths: string[], settings: LintSettings = DEFAULT_LINT_SETTINGS, roots: string[] = []): { files: string[]; missing: string[] } {
   const files: string[] = [];
   const missing: string[] = [];
   const walk = (dir: string) => {
@@ -176,7 +181,7 @@ export function expandPaths(paths: string[], settings: LintSettings = DEFAULT_LI
       const p = path.join(dir, e.name);
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name)) walk(p);
-      } else if (e.isFile() && (fileKind(p) || selection(p, settings) === 'included')) files.push(p);
+      } else if (e.isFile() && (fileKind(p) || selection(p, settings, roots) === 'included')) files.push(p);
     }
   };
   for (const p of paths) {
@@ -198,9 +203,10 @@ export function expandPaths(paths: string[], settings: LintSettings = DEFAULT_LI
  * adaptation items; `ascend-adapt lint` prints them. Explicitly named files are analysed even when the
  * default selection would skip them.
  */
-export async function analyzeWorkspaceFiles(paths: string[], opts: { settings?: LintSettings } = {}): Promise<FileFinding[]> {
+export async function analyzeWorkspaceFiles(paths: string[], opts: { settings?: LintSettings; roots?: string[] } = {}): Promise<FileFinding[]> {
   const settings = opts.settings ?? DEFAULT_LINT_SETTINGS;
-  const { files } = expandPaths(paths, settings);
+  const roots = opts.roots ?? [];
+  const { files } = expandPaths(paths, settings, roots);
   const named = new Set(paths.map((p) => path.resolve(p)));
   const out: FileFinding[] = [];
   for (const file of files) {
@@ -215,7 +221,7 @@ export async function analyzeWorkspaceFiles(paths: string[], opts: { settings?: 
     const text = decodeText(buf);
     if (text === undefined) continue;
     const force = named.has(path.resolve(file)) && fileKind(file) !== undefined;
-    const found = await analyzeText(file, text, { settings, readSibling: siblingReader(file), force });
+    const found = await analyzeText(file, text, { settings, readSibling: siblingReader(file), force, roots });
     found.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
     for (const f of found) out.push({ file, ...f });
   }
