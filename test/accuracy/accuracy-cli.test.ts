@@ -78,6 +78,24 @@ describe('accuracy CLI (bundled runner, simulated server)', () => {
     assert.equal(srv.records().length, asked, 'every item came from the items file');
   });
 
+  it('--profile: the port of the profile on its host and its served model name', async () => {
+    const ws = path.join(work, 'ws');
+    fs.mkdirSync(ws, { recursive: true });
+    fs.writeFileSync(path.join(ws, 'ascend-adapt.json'), JSON.stringify({
+      profiles: { sim: { host: 'local', modelPath: '/models/Qwen3-8B', servedModelName: 'sim-model', port: srv.port } },
+    }));
+    const r = await cli(['accuracy', '--profile', 'sim', '--tasks', 'math', '--data', path.join(ACC_FIX, 'data'), '--limit', '4', '--run-dir', path.join(work, 'run-p'), '--json'], { cwd: ws, env });
+    assert.equal(r.code, 0, r.err);
+    const out = JSON.parse(r.out) as { model: string; datasets: Array<{ n: number }>; evidence: { command: string[] } };
+    assert.equal(out.model, 'sim-model');
+    assert.equal(out.datasets[0]!.n, 4);
+    const argv = out.evidence.command;
+    assert.equal(argv[argv.indexOf('--base-url') + 1], `http://127.0.0.1:${srv.port}`);
+    const bad = await cli(['accuracy', '--profile', 'nope', '--tasks', 'math'], { cwd: ws, env });
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /no profile "nope"/);
+  });
+
   it('says what is wrong with bad usage and bad files (exit 2)', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['accuracy', '--tasks', 'gsm8k'], /--profile NAME or --endpoint URL/],
