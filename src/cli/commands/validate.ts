@@ -194,10 +194,20 @@ export const validateCommand: CliCommand = {
       onProgress,
       generator: { name: 'ascend-adapt', version: version() },
     };
+    // Ctrl-C: stop what runs, stop the server (it is a detached job: it would outlive us), write the report.
+    const ac = new AbortController();
+    opts.signal = ac.signal;
+    const onSigint = () => {
+      if (ac.signal.aborted) process.exit(130);
+      say(`\n${t.tr('Interrupted: stopping the jobs and the server, then writing the report (Ctrl-C again to quit at once)…')}`);
+      ac.abort();
+    };
+    process.on('SIGINT', onSigint);
     let result;
     try {
       result = await runValidation(opts);
     } finally {
+      process.off('SIGINT', onSigint);
       useLanguage(userLang);
       await transport.close();
     }

@@ -281,7 +281,10 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
   let hbmT0 = 0;
   let hbmBusy = false;
   const envFailed = steps.find((s) => s.name === 'env')?.status === 'fail' && !host;
-  if (envFailed) {
+  if (opts.signal?.aborted) {
+    serving = notRun<Serving>({ ...EMPTY_SERVING, profile: profile.name, command: command.vllmArgv, env: command.env }, en('interrupted'));
+    skipped('serve', serving.reason!);
+  } else if (envFailed) {
     serving = notRun<Serving>({ ...EMPTY_SERVING, profile: profile.name, command: command.vllmArgv, env: command.env }, en('an earlier step failed: {0}', en('Environment check')));
     skipped('serve', serving.reason!);
   } else {
@@ -312,7 +315,14 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
         throw e;
       }
       progress({ step: 'serve', phase: 'info', detail: en('job {0} started; waiting for the server to answer', job.id) });
-      const rec = await job.waitReady();
+      const launched = job;
+      const abort = new Promise<null>((resolve) => {
+        if (opts.signal?.aborted) resolve(null);
+        opts.signal?.addEventListener('abort', () => resolve(null), { once: true });
+      });
+      const waited = await Promise.race([launched.waitReady(), abort]);
+      if (!waited) return { status: 'fail', reason: en('interrupted'), value: undefined };
+      const rec = waited;
       const jobRec = await jobs.get(job.id).catch(() => null);
       const logPath = jobRec?.logPath ?? '';
       const logCopyRel = `${job.id}/log`;
@@ -385,7 +395,10 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
 
   // ---- 4. smoke ------------------------------------------------------------------------------------
   let smoke: Smoke;
-  if (!endpoint) {
+  if (endpoint && opts.signal?.aborted) {
+    smoke = notRun<Smoke>(EMPTY_SMOKE, en('interrupted'));
+    skipped('smoke', smoke.reason!);
+  } else if (!endpoint) {
     smoke = notRun<Smoke>(EMPTY_SMOKE, en('an earlier step failed: {0}', en('Serving')));
     skipped('smoke', smoke.reason!);
   } else {
@@ -421,7 +434,10 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
   // ---- 5. accuracy, 6. perf -------------------------------------------------------------------------
   const ctx = (): StepContext => ({ transport: t, profile, endpoint: endpoint!, hostEndpoint: `http://127.0.0.1:${command.port}`, model, book, jobs, onProgress: (detail) => progress({ step: 'accuracy', phase: 'info', detail }), signal: opts.signal });
   let accuracy: Accuracy;
-  if (!endpoint) {
+  if (endpoint && opts.signal?.aborted) {
+    accuracy = notRun<Accuracy>(EMPTY_ACC, en('interrupted'));
+    skipped('accuracy', accuracy.reason!);
+  } else if (!endpoint) {
     accuracy = notRun<Accuracy>(EMPTY_ACC, en('an earlier step failed: {0}', en('Serving')));
     skipped('accuracy', accuracy.reason!);
   } else if (!opts.accuracy) {
@@ -439,7 +455,10 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
     });
   }
   let performance: Performance;
-  if (!endpoint) {
+  if (endpoint && opts.signal?.aborted) {
+    performance = notRun<Performance>(EMPTY_PERF, en('interrupted'));
+    skipped('perf', performance.reason!);
+  } else if (!endpoint) {
     performance = notRun<Performance>(EMPTY_PERF, en('an earlier step failed: {0}', en('Serving')));
     skipped('perf', performance.reason!);
   } else if (!opts.perf) {

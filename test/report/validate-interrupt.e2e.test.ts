@@ -1,0 +1,66 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { repoRoot } from './helpers';
+
+/**
+ * Ctrl-C during `validate --demo` (a real process, a real SIGINT once the accuracy job is running): the
+ * server — a detached job that would outlive the CLI — is stopped, the remaining steps are recorded as
+ * not run ("interrupted"), and the report is still written.
+ */
+describe('validate interrupted with SIGINT', { timeout: 240_000 }, () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'validate-int-'));
+  after(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  it('stops the server and writes the report', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), 'validate', '--demo', '--out', out, '--json'], {
+      cwd: repoRoot,
+      env: { ...process.env, LANG: 'en_US.UTF-8' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let stdout = '';
+    let sent = false;
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      if (!sent && /▶ Accuracy validation/.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    assert.ok(sent, `never reached the accuracy step:\n${stderr}`);
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /Interrupted: stopping the jobs and the server/);
+    const summary = JSON.parse(stdout.trim()) as { report: string };
+    const rep = JSON.parse(fs.readFileSync(summary.report, 'utf8')) as {
+      steps: Array<{ name: string; status: string; reason: string | null }>;
+      serving: { jobId: string };
+      verdict: { overall: string };
+    };
+    const st = Object.fromEntries(rep.steps.map((s) => [s.name, s]));
+    assert.equal(st.serve.status, 'pass');
+    assert.equal(st.stop.status, 'pass', JSON.stringify(st.stop));
+    assert.equal(st.perf.status, 'not-run');
+    assert.equal(st.perf.reason, 'interrupted');
+    assert.notEqual(rep.verdict.overall, 'pass');
+    // The serving job's process group is gone: the demo's job folder records its pid and pgid.
+    const root = /SIMULATED demo: creating a simulated Atlas host \(8 × 910B3\) in (\S+)/.exec(stderr)?.[1];
+    assert.ok(root, 'demo root printed');
+    const job = JSON.parse(fs.readFileSync(path.join(root, 'jobs', rep.serving.jobId, 'job.json'), 'utf8')) as { pid: number; pgid: number };
+    for (const target of [job.pid, -job.pgid]) {
+      let alive = true;
+      try {
+        process.kill(target, 0);
+      } catch {
+        alive = false;
+      }
+      assert.equal(alive, false, `${target} still alive`);
+    }
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+});
