@@ -372,6 +372,7 @@ export class ServingJob extends EventEmitter<ServingEvents> {
     const done = (async () => {
       while (!detached) {
         let got = 0;
+        let ended = false;
         try {
           const r = await this.jobs.readLog(this.transport, this.rec.jobId, offset, READ_CHUNK);
           if (detached) break;
@@ -380,11 +381,13 @@ export class ServingJob extends EventEmitter<ServingEvents> {
             offset = r.next;
             got = r.data.length;
           }
+          // The job layer says the process is gone (status taken before the read: the log is complete).
+          ended = r.status !== undefined && !r.status.running;
         } catch {
           // The link is down: keep the offset, try again (the caller may switch transports).
         }
         if (got === READ_CHUNK) continue;
-        if (got === 0 && this.isEnded() && !this.running) break;
+        if (got === 0 && (ended || (this.isEnded() && !this.running))) break;
         await sleep(follow);
       }
     })();
