@@ -9,6 +9,7 @@ import { detachedJobs } from '../../src/core/serving/jobs-adapter';
 import { runSmoke } from '../../src/core/smoke/client';
 import { SshTransport } from '../../src/core/transport/ssh';
 import { sshdAvailable, startSshd, writeClientFiles, type ClientFiles, type Sshd } from '../harness/sshd';
+import * as net from 'node:net';
 import { chownR, copyModel, freePort, makeSim, simProfile } from './helpers';
 
 /**
@@ -24,12 +25,14 @@ describe('serving over ssh (real sshd, simulated host)', { skip }, () => {
   let files: ClientFiles;
   let sim: ReturnType<typeof makeSim>;
   let model: string;
+  let big: string;
 
   before(async () => {
     sshd = await startSshd();
     files = writeClientFiles(sshd, { alias: 'atlas' });
     sim = makeSim();
     model = copyModel('tiny-dense-sim', sim.parent);
+    big = copyModel('hunyuan-moe-sim', sim.parent);
     const gid = fs.statSync(sshd.home).gid;
     chownR(sim.parent, sshd.uid, gid); // the host's files belong to the login user, as on a real host
   });
@@ -128,5 +131,39 @@ describe('serving over ssh (real sshd, simulated host)', { skip }, () => {
     });
     assert.deepEqual(stray, [], 'no server process of the user is left');
     await b.close();
+  });
+
+  it('failed launches over ssh end as failed with the explanation: bad model path, port taken, OOM', async () => {
+    const jobs = detachedJobs({ graceMs: 3000 });
+    const t = await connect();
+    const launch = async (name: string, o: Record<string, unknown>) => {
+      const job = await startServing(t, simProfile(name, { simRoot: sim.dir, env: { ASCEND_ADAPT_SIM_VLLM_LOAD_SEC: '0.2' }, ...o }), { jobs, pollMs: 200, force: true });
+      const r = await job.waitReady();
+      await job.dispose();
+      return r;
+    };
+    try {
+      const bad = await launch('bad', { modelPath: path.join(sim.parent, 'models', 'nope'), port: await freePort() });
+      assert.equal(bad.state, 'failed');
+      assert.equal(bad.failure?.error?.id, 'model-path-invalid');
+
+      const blocker = net.createServer();
+      await new Promise<void>((res) => blocker.listen(0, '0.0.0.0', res));
+      try {
+        const busy = await launch('busy', { modelPath: model, port: (blocker.address() as net.AddressInfo).port });
+        assert.equal(busy.state, 'failed');
+        assert.equal(busy.failure?.error?.id, 'port-in-use');
+      } finally {
+        blocker.close();
+      }
+
+      const oom = await launch('oom', { modelPath: big, port: await freePort(), trustRemoteCode: true });
+      assert.equal(oom.state, 'failed');
+      assert.equal(oom.failure?.error?.id, 'npu-oom');
+      assert.match(oom.failure?.text ?? '', /NPU out of memory\. Tried to allocate/);
+      assert.ok((oom.failure?.error?.fix ?? '').length > 0);
+    } finally {
+      await t.close();
+    }
   });
 });
