@@ -11,9 +11,16 @@ import { fixture, golden } from './helpers';
 
 const seedFile = path.resolve(__dirname, '..', '..', '..', 'shared', 'seed', '000_8d7b970367f8ff20.txt');
 
-/** No URL that a browser would fetch or navigate to outside the page. */
+/**
+ * No URL that a browser would fetch or navigate to outside the page: no attribute or CSS url() pointing
+ * anywhere but the page itself, and no remote host named anywhere (the loopback endpoint of the API check,
+ * shown as text in the curl command, is the only URL the page mentions).
+ */
 function remoteUrls(html: string): string[] {
-  return [...html.matchAll(/(?:https?:|\/\/[a-z0-9.-]+\.[a-z]{2,}|ftp:|ws:|wss:)[^\s"'<>)]*/gi)].map((m) => m[0]);
+  const attrs = [...html.matchAll(/\b(?:src|href|action|srcset|poster|data)\s*=\s*"([^"]*)"/gi)].map((m) => m[1]).filter((u) => !u.startsWith('#'));
+  const css = [...html.matchAll(/url\(([^)]*)\)/gi)].map((m) => m[1]);
+  const hosts = [...html.matchAll(/(?:https?|ftp|wss?):\/\/([^\s"'<>/:)]+)[^\s"'<>)]*/gi)].filter((m) => m[1] !== '127.0.0.1' && m[1] !== 'localhost').map((m) => m[0]);
+  return [...attrs, ...css, ...hosts];
 }
 
 function cspOf(html: string): string {
@@ -102,6 +109,11 @@ describe('report rendering', () => {
     assert.doesNotMatch(html, /<script/);
     assert.deepEqual(remoteUrls(html), []);
     assert.doesNotMatch(html, /<(img|link|iframe)\b/);
+    // The detector itself catches what it must.
+    assert.equal(remoteUrls('<img src="https://cdn.example.com/a.png">').length, 2);
+    assert.equal(remoteUrls('<style>b{background:url(x.png)}</style>').length, 1);
+    assert.equal(remoteUrls('<pre>see http://mirror.example.org/x</pre>').length, 1);
+    assert.deepEqual(remoteUrls('<pre>curl http://127.0.0.1:8000/v1</pre><a href="#ev-E1">'), []);
     assert.match(html, /<style nonce="abc123">/);
     assert.equal((html.match(/<svg class="chart"/g) ?? []).length, 4, 'perf, latency, accuracy, HBM charts');
     assert.match(html, /aria-label="NPU vs GPU per metric"/);

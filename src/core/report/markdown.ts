@@ -125,6 +125,26 @@ export function shellLine(argv: string[], env: Record<string, string> = {}): str
   return [...exports, parts.join(' \\\n  ')].join('\n');
 }
 
+function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+/** The API check as the curl command users paste (the seed's "调用 API"). */
+export function curlLine(endpoint: string | null, body: string): string {
+  let pretty = body;
+  try {
+    pretty = JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    /* keep as is */
+  }
+  const base = (endpoint ?? 'http://127.0.0.1:8000').replace(/\/+$/, '');
+  return [`curl -s ${base}/v1/chat/completions \\`, `  -H 'Content-Type: application/json' \\`, `  -d '${pretty.replace(/'/g, `'\\''`)}'`].join('\n');
+}
+
 function evidenceLine(t: Translator, e: Evidence): string {
   const where =
     e.kind === 'log'
@@ -360,10 +380,10 @@ export function renderMarkdown(report: PartialReport, opts: MarkdownOptions): st
       const a = serving.apiCheck;
       md.p(`**${t.tr('Request')}**${md.ref(a.evidence)}`);
       md.p();
-      codeBlock(md, 'json', a.request);
+      codeBlock(md, 'bash', curlLine(serving.endpoint, a.request));
       md.p(`**${t.tr('Response')}**`);
       md.p();
-      codeBlock(md, 'json', a.response);
+      codeBlock(md, 'json', prettyJson(a.response));
       md.p(
         a.ok
           ? `✅ ${t.tr('Serving works: the API answers in the expected format, token counts reported ({0} prompt + {1} completion).', fmtNum(a.promptTokens), fmtNum(a.completionTokens))}`
