@@ -359,7 +359,9 @@ export function envChecks(f: HostFacts, plan: RunPlan): Check[] {
   const spec = visibleDevicesSpec(env);
   const count = f.devices.length;
   const visFacts: Facts = { ASCEND_RT_VISIBLE_DEVICES: spec ?? null, devices: count, CUDA_VISIBLE_DEVICES: env.CUDA_VISIBLE_DEVICES ?? null };
-  if (spec === undefined) {
+  if (f.smi.state !== 'ok') {
+    out.push(mk('env.visible_devices', 'skip', l10n.t('Visible devices'), l10n.t('No device list from npu-smi: ASCEND_RT_VISIBLE_DEVICES not checked.'), null, visFacts, DOCS.platform));
+  } else if (spec === undefined) {
     out.push(mk('env.visible_devices', env.CUDA_VISIBLE_DEVICES !== undefined ? 'warn' : 'pass', l10n.t('Visible devices'),
       env.CUDA_VISIBLE_DEVICES !== undefined
         ? l10n.t('CUDA_VISIBLE_DEVICES is set but means nothing on NPU; all {0} devices are visible.', String(count))
@@ -388,7 +390,8 @@ export function envChecks(f: HostFacts, plan: RunPlan): Check[] {
   const multi = tp !== undefined ? tp > 1 : count > 1;
   const aiv = env.HCCL_OP_EXPANSION_MODE;
   const aivFacts: Facts = { HCCL_OP_EXPANSION_MODE: aiv ?? null, tp: tp ?? null };
-  if (!multi) out.push(mk('env.hccl_aiv', 'skip', l10n.t('HCCL_OP_EXPANSION_MODE'), l10n.t('Single-device run: not needed.'), null, aivFacts, DOCS.tuning));
+  if (tp === undefined && f.smi.state !== 'ok') out.push(mk('env.hccl_aiv', 'skip', l10n.t('HCCL_OP_EXPANSION_MODE'), l10n.t('No devices found and no TP given: not checked.'), null, aivFacts, DOCS.tuning));
+  else if (!multi) out.push(mk('env.hccl_aiv', 'skip', l10n.t('HCCL_OP_EXPANSION_MODE'), l10n.t('Single-device run: not needed.'), null, aivFacts, DOCS.tuning));
   else if (aiv === 'AIV') out.push(mk('env.hccl_aiv', 'pass', l10n.t('HCCL_OP_EXPANSION_MODE'), l10n.t('HCCL_OP_EXPANSION_MODE=AIV.'), null, aivFacts, DOCS.tuning));
   else out.push(mk('env.hccl_aiv', 'warn', l10n.t('HCCL_OP_EXPANSION_MODE'),
     tp !== undefined ? l10n.t('TP={0} without HCCL_OP_EXPANSION_MODE=AIV: slower collectives, and ACL graph capture may fail.', String(tp)) : l10n.t('Not set; recommended for every run with TP > 1 (faster collectives, stable ACL graph capture).'),
@@ -419,13 +422,14 @@ export function diskChecks(f: HostFacts, plan: RunPlan): Check[] {
   const facts: Facts = { path: target.path, exists: target.exists, measuredAt: target.probePath, freeMB: target.freeMB, totalMB: target.totalMB, modelSizeMB: plan.modelSizeMB ?? null };
   if (target.freeMB === null) return [mk('disk.space', 'skip', l10n.t('Disk space'), l10n.t('Could not read free space at {0}: {1}', target.path, target.error ?? '?'), null, facts)];
   const freeGB = (target.freeMB / 1024).toFixed(1);
+  // The weights still have to come (no folder yet, or none named): they must fit.
+  if (plan.modelSizeMB !== undefined && (!plan.modelPath || !target.exists) && target.freeMB < plan.modelSizeMB * 1.1) {
+    return [mk('disk.space', 'fail', l10n.t('Disk space'), l10n.t('{0} GB free at {1}, the model needs {2} GB.', freeGB, target.probePath, (plan.modelSizeMB / 1024).toFixed(1)),
+      l10n.t('Free space on that filesystem or put the model on a larger one (df -h).'), facts)];
+  }
   if (plan.modelPath && !target.exists) {
     return [mk('disk.space', 'warn', l10n.t('Disk space'), l10n.t('{0} does not exist yet; {1} GB free at {2}.', target.path, freeGB, target.probePath),
       l10n.t('Copy or download the model to {0} first.', target.path), facts)];
-  }
-  if (plan.modelSizeMB !== undefined && !target.exists && target.freeMB < plan.modelSizeMB * 1.1) {
-    return [mk('disk.space', 'fail', l10n.t('Disk space'), l10n.t('{0} GB free at {1}, the model needs {2} GB.', freeGB, target.probePath, (plan.modelSizeMB / 1024).toFixed(1)),
-      l10n.t('Free space on that filesystem or put the model on a larger one (df -h).'), facts)];
   }
   if (target.freeMB < 20 * 1024) {
     return [mk('disk.space', 'warn', l10n.t('Disk space'), l10n.t('Only {0} GB free at {1}: logs, caches and compiled graphs need room.', freeGB, target.probePath),
