@@ -247,6 +247,10 @@ def collect_ascend(roots):
         cands.append((os.path.join(base, "ascend-toolkit", "latest", "%s-linux" % arch, "ascend_toolkit_install.info"), "ascend-toolkit/latest"))
         for g in sorted(glob.glob(os.path.join(base, "cann-*", "%s-linux" % arch, "ascend_toolkit_install.info"))):
             cands.append((g, "cann-<version>"))
+        # Some CANN >= 8.5 installs keep the file at the top of the install dir (path= without the arch part).
+        cands.append((os.path.join(base, "cann", "ascend_toolkit_install.info"), "cann link"))
+        for g in sorted(glob.glob(os.path.join(base, "cann-*", "ascend_toolkit_install.info"))):
+            cands.append((g, "cann-<version>"))
         for g in sorted(glob.glob(os.path.join(base, "ascend-toolkit", "*", "%s-linux" % arch, "ascend_toolkit_install.info"))):
             cands.append((g, "ascend-toolkit/<version>"))
         for g in sorted(glob.glob(os.path.join(base, "nnrt", "latest", "%s-linux" % arch, "ascend_nnrt_install.info"))):

@@ -162,6 +162,25 @@ class Facts(unittest.TestCase):
                 os.environ.clear()
                 os.environ.update(saved)
 
+    def test_cann_info_at_the_top_of_a_new_layout_install(self):
+        with tempfile.TemporaryDirectory() as d:
+            a = os.path.join(d, "Ascend")
+            os.makedirs(os.path.join(a, "cann-8.5.1"))
+            with open(os.path.join(a, "cann-8.5.1", "ascend_toolkit_install.info"), "w") as f:
+                f.write("package_name=Ascend-cann-toolkit\nversion=8.5.1\npath=%s\n" % os.path.join(a, "cann-8.5.1"))
+            os.symlink("cann-8.5.1", os.path.join(a, "cann"))
+            saved = dict(os.environ)
+            try:
+                for k in ("ASCEND_TOOLKIT_HOME", "ASCEND_HOME_PATH"):
+                    os.environ.pop(k, None)
+                facts = env_probe.collect_ascend([{"path": a, "source": "test"}])
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+            self.assertEqual(facts["cann"]["version"], "8.5.1")
+            self.assertEqual(facts["cann"]["layout"], "cann")
+            self.assertEqual(len(facts["cannInstalls"]), 1, "the link and the folder are one install")
+
     def test_disk_of_a_path_that_does_not_exist_yet_is_measured_at_its_parent(self):
         with tempfile.TemporaryDirectory() as d:
             out = env_probe.collect_disk([os.path.join(d, "models", "qwen")])
