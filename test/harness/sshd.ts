@@ -30,10 +30,15 @@ export interface SshdOptions {
   shell?: string;
   /** Extra sshd_config lines. */
   extraConfig?: string[];
+  /** Run sshd inside this network namespace (see ./netns.ts), listening on `listenAddress`. */
+  netns?: string;
+  /** Default 127.0.0.1. */
+  listenAddress?: string;
 }
 
 export interface SshdInstance {
-  host: '127.0.0.1';
+  /** Address sshd listens on (127.0.0.1 unless listenAddress was given). */
+  host: string;
   port: number;
   pid: number;
   /** sshd_config of this instance. */
@@ -41,7 +46,7 @@ export interface SshdInstance {
   /** `ssh-ed25519 AAAA…` (public host key, no comment). */
   hostKey: string;
   hostKeyPath: string;
-  /** The known_hosts line for this instance: `[127.0.0.1]:PORT ssh-ed25519 AAAA…`. */
+  /** The known_hosts line for this instance: `[HOST]:PORT ssh-ed25519 AAAA…`. */
   hostKeyLine: string;
   /** As `ssh-keygen -lf` prints it: `SHA256:…` (base64, no padding). */
   hostFingerprint: string;
@@ -129,11 +134,11 @@ async function freePort(): Promise<number> {
 }
 
 /** Resolves once something on 127.0.0.1:port sends an SSH banner. */
-async function waitForBanner(port: number, child: ChildProcess, log: () => string): Promise<void> {
+async function waitForBanner(host: string, port: number, child: ChildProcess, log: () => string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`sshd exited early:\n${log()}`);
     const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
+      const s = net.connect(port, host);
       let buf = '';
       const done = (v: boolean) => { s.destroy(); resolve(v); };
       s.setTimeout(1000, () => done(false));
@@ -154,6 +159,8 @@ interface InstanceCtx {
   authorizedKeys: string;
   password?: string;
   extra: string[];
+  netns?: string;
+  listen: string;
 }
 
 async function startInstance(ctx: InstanceCtx): Promise<SshdInstance & { kill(): Promise<void> }> {
@@ -169,13 +176,17 @@ async function startInstance(ctx: InstanceCtx): Promise<SshdInstance & { kill():
   let child!: ChildProcess;
   let logText = '';
   let port = 0;
+  // `ip netns exec` execs sshd in place, so the child's pid is sshd's.
+  const spawnSshd = () => ctx.netns
+    ? spawn('ip', ['netns', 'exec', ctx.netns, SSHD, '-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(SSHD, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
 
   const launch = async () => {
     for (let attempt = 0; ; attempt++) {
       port = await freePort();
       const config = [
         `Port ${port}`,
-        'ListenAddress 127.0.0.1',
+        `ListenAddress ${ctx.listen}`,
         `HostKey ${hostKeyPath}`,
         `PidFile ${path.join(ctx.dir, `${ctx.name}.pid`)}`,
         `AuthorizedKeysFile ${ctx.authorizedKeys}`,
@@ -201,10 +212,10 @@ async function startInstance(ctx: InstanceCtx): Promise<SshdInstance & { kill():
       const t = run(SSHD, ['-t', '-f', configPath]);
       if (t.code !== 0) throw new Error(`sshd -t rejected the config: ${t.err}\n${config}`);
       logText = '';
-      child = spawn(SSHD, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = spawnSshd();
       child.stderr!.on('data', (d: Buffer) => { logText += d.toString(); if (logText.length > 1_000_000) logText = logText.slice(-500_000); });
       try {
-        await waitForBanner(port, child, () => logText);
+        await waitForBanner(ctx.listen, port, child, () => logText);
         return;
       } catch (e) {
         child.kill('SIGKILL');
@@ -227,13 +238,13 @@ async function startInstance(ctx: InstanceCtx): Promise<SshdInstance & { kill():
     }
   };
   const inst = {
-    host: '127.0.0.1' as const,
+    host: ctx.listen,
     get port() { return port; },
     get pid() { return child.pid ?? -1; },
     configPath,
     get hostKey() { return hostKeyNow(); },
     hostKeyPath,
-    get hostKeyLine() { return `[127.0.0.1]:${port} ${hostKeyNow()}`; },
+    get hostKeyLine() { return `[${ctx.listen}]:${port} ${hostKeyNow()}`; },
     get hostFingerprint() { return fingerprintOf(hostKeyNow()); },
     log: () => logText,
     kill,
@@ -244,9 +255,9 @@ async function startInstance(ctx: InstanceCtx): Promise<SshdInstance & { kill():
       const keepPort = port;
       fs.writeFileSync(configPath, fs.readFileSync(configPath, 'utf8').replace(/^Port \d+$/m, `Port ${keepPort}`));
       logText = '';
-      child = spawn(SSHD, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = spawnSshd();
       child.stderr!.on('data', (d: Buffer) => { logText += d.toString(); });
-      await waitForBanner(keepPort, child, () => logText);
+      await waitForBanner(ctx.listen, keepPort, child, () => logText);
     },
   };
   return inst;
@@ -310,12 +321,15 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     const authorizedKeys = path.join(dir, 'authorized_keys');
     fs.writeFileSync(authorizedKeys, publicKey + '\n', { mode: 0o644 });
     fs.chownSync(authorizedKeys, uid, gid);
-    const ctx: InstanceCtx = { dir, name: 'target', user, authorizedKeys, password: opts.password, extra: opts.extraConfig ?? [] };
+    const ctx: InstanceCtx = {
+      dir, name: 'target', user, authorizedKeys, password: opts.password, extra: opts.extraConfig ?? [],
+      netns: opts.netns, listen: opts.listenAddress ?? '127.0.0.1',
+    };
     const main = await startInstance(ctx);
     instances.push(main);
     let bastion: (SshdInstance & { kill(): Promise<void> }) | undefined;
     if (opts.bastion) {
-      bastion = await startInstance({ ...ctx, name: 'bastion' });
+      bastion = await startInstance({ ...ctx, name: 'bastion', netns: undefined, listen: '127.0.0.1' });
       instances.push(bastion);
     }
     const sshd: Sshd = Object.assign(Object.create(null) as object, {
@@ -380,10 +394,10 @@ export function writeClientFiles(
   const viaBastion = opts.viaBastion ?? sshd.bastion !== undefined;
   const lines: string[] = [];
   if (sshd.bastion) {
-    lines.push(`Host ${alias}-bastion`, '  HostName 127.0.0.1', `  Port ${sshd.bastion.port}`, `  User ${sshd.user}`,
+    lines.push(`Host ${alias}-bastion`, `  HostName ${sshd.bastion.host}`, `  Port ${sshd.bastion.port}`, `  User ${sshd.user}`,
       `  IdentityFile ${identity}`, '  IdentitiesOnly yes', '');
   }
-  lines.push(`Host ${alias}`, '  HostName 127.0.0.1', `  Port ${sshd.port}`, `  User ${sshd.user}`,
+  lines.push(`Host ${alias}`, `  HostName ${sshd.host}`, `  Port ${sshd.port}`, `  User ${sshd.user}`,
     `  IdentityFile ${identity}`, '  IdentitiesOnly yes');
   if (viaBastion && sshd.bastion) lines.push(`  ProxyJump ${alias}-bastion`);
   for (const l of opts.extra ?? []) lines.push(`  ${l}`);
