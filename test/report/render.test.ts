@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { compareReports, renderComparisonHtml } from '../../src/core/report/compare';
-import { renderReportHtml } from '../../src/core/report/html';
+import { makeNonce, renderReportHtml } from '../../src/core/report/html';
 import { renderMarkdown } from '../../src/core/report/markdown';
 import { parseWebviewMessage } from '../../src/core/report/messages';
 import type { Report } from '../../src/core/report/schema';
@@ -160,6 +160,16 @@ describe('report rendering', () => {
     assert.match(html, /<th>before patch<\/th><th>after patch<\/th><th>after patch relative to before patch<\/th>/);
     assert.match(html, /data-figure-id="B:perf\.request_throughput\.measured"/);
     assert.match(html, /1\.11x/);
+  });
+
+  it('nonces are fresh and CSP-safe', () => {
+    const a = makeNonce();
+    const b = makeNonce();
+    assert.notEqual(a, b);
+    assert.match(a, /^[A-Za-z0-9_-]{22}$/);
+    const html = renderReportHtml(fixture(), { lang: 'en', mode: 'standalone' });
+    const n = /<style nonce="([^"]+)">/.exec(html)![1];
+    assert.match(cspOf(html), new RegExp(`'nonce-${n}'`));
   });
 
   it('webview messages are validated', () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { esc, groupedBarChart, lineChart, thresholdChart, type BarGroup } from './charts';
 import { perfLabel } from './format';
 import { translator, type ReportLang, type Translator } from './i18n';
@@ -27,11 +28,9 @@ export interface HtmlOptions {
   dictionary?: Record<string, string>;
 }
 
+/** A fresh CSP nonce: 128 bits from the system's CSPRNG, base64url. */
 export function makeNonce(): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < 32; i++) s += chars[Math.floor(Math.random() * chars.length)];
-  return s;
+  return randomBytes(16).toString('base64url');
 }
 
 const CSS = `
