@@ -103,6 +103,21 @@ describe('ascend-adapt serve / smoke (simulated host)', () => {
     assert.match(r.err, /Not launched/);
   });
 
+  it('serve --env-check FILE: devices and HBM are checked against a saved environment check', async () => {
+    const f = path.join(ws, 'envcheck.json');
+    fs.writeFileSync(f, JSON.stringify([{ host: 'other', npu: { devices: [] } }, {
+      host: 'local', simulated: true, npu: { family: 'A2', devices: [{ npuId: 0, chipId: 0, name: '910B3', health: 'OK', hbmUsedMB: 3300, hbmTotalMB: 65536 }], processes: [] }, checks: [],
+    }]));
+    fs.writeFileSync(path.join(ws, 'two.json'), JSON.stringify({ profiles: { tp2: { host: 'local', modelPath: '/nowhere', tensorParallelSize: 2 } } }));
+    const r = await cli('serve', '--profile', 'tp2', '--config', 'two.json', '--sim', sim.dir, '--env-check', 'envcheck.json');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /✗ NPUs for this profile: ASCEND_RT_VISIBLE_DEVICES=0,1 but the host has 1 device\(s\)/);
+    fs.writeFileSync(f, '{"npu": {"devices": [{"name": "x"}]}}');
+    const bad = await cli('serve', '--profile', 'tp2', '--config', 'two.json', '--sim', sim.dir, '--env-check', 'envcheck.json');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /not an env-check --json result \(npu\.devices\.0\.npuId/);
+  });
+
   it('bad usage exits 2 with a message', async () => {
     assert.equal((await cli('serve')).code, 2);
     const r = await cli('serve', '--profile', 'nope', '--sim', sim.dir);

@@ -3,7 +3,8 @@ import * as l10n from '@vscode/l10n';
 import { ConfigError, configPath, getProfile, loadConfigFile, type NamedProfile } from '../../core/profiles';
 import { detachedJobs } from '../../core/serving/jobs-adapter';
 import { PreflightFailedError, startServing, type ServingJob, type ServingJobRecord, type StopReport } from '../../core/serving/job';
-import type { PreflightCheck, PreflightResult } from '../../core/serving/preflight';
+import { envSnapshotSchema, type EnvSnapshot, type PreflightCheck, type PreflightResult } from '../../core/serving/preflight';
+import * as fs from 'node:fs';
 import { LocalTransport } from '../../core/transport/local';
 import type { Transport } from '../../core/transport/transport';
 import { parse } from '../args';
@@ -48,6 +49,28 @@ export async function openProfileTarget(values: ProfileValues, profile: NamedPro
     return targetsFrom(v)[0].open();
   }
   return targetsFrom(values)[0].open();
+}
+
+/**
+ * A saved `ascend-adapt env-check --json` result (one host object, or an array of them: the one whose host
+ * is the profile's, else the only one) → what the pre-launch checks need. Bad files are usage errors.
+ */
+export function readEnvCheck(file: string, profile: NamedProfile): EnvSnapshot {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(l10n.t('cannot read the environment check {0}: {1}', file, (e as Error).message));
+  }
+  const list = Array.isArray(raw) ? raw : [raw];
+  const pick = list.length === 1 ? list[0] : list.find((h) => (h as { host?: unknown })?.host === profile.host);
+  if (pick === undefined) throw new UsageError(l10n.t('{0} holds several hosts and none is "{1}"', file, profile.host ?? ''));
+  const r = envSnapshotSchema.safeParse(pick);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new UsageError(l10n.t('{0} is not an env-check --json result ({1}: {2})', file, i.path.join('.'), i.message));
+  }
+  return r.data;
 }
 
 const MARK: Record<PreflightCheck['status'], string> = { pass: '✓', warn: '!', fail: '✗', skip: '-' };
@@ -103,7 +126,7 @@ function printStop(rep: StopReport, io: CliIO): void {
 }
 
 const usage = () => [
-  l10n.t('Usage: ascend-adapt serve --profile NAME [--config FILE] [--host ALIAS | --local | --sim DIR] [--detach] [--force] [--json]'),
+  l10n.t('Usage: ascend-adapt serve --profile NAME [--config FILE] [--host ALIAS | --local | --sim DIR] [--detach] [--force] [--env-check FILE] [--json]'),
   '',
   l10n.t('Launches the profile\'s vllm serve as a detached job (it survives this command and the connection), after'),
   l10n.t('checking the model folder, the devices and free HBM. Without --detach the log is followed until Ctrl-C, which'),
@@ -114,6 +137,7 @@ const usage = () => [
   `  --sim DIR        ${l10n.t('run on the SIMULATED host in DIR (ascend-adapt sim create DIR) on this machine')}`,
   `  --detach         ${l10n.t('return when ready (or failed), leave the server running')}`,
   `  --force          ${l10n.t('launch even when a pre-launch check fails')}`,
+  `  --env-check FILE ${l10n.t('check devices and free HBM against this saved env-check --json result (default: npu-smi now)')}`,
   `  --json           ${l10n.t('print the job record (and checks) as JSON on stdout')}`,
   '',
   l10n.t('Exit codes: 0 ready (or stopped cleanly), 1 a check or the launch failed, 2 bad usage.'),
@@ -124,9 +148,10 @@ export const serveCommand: CliCommand = {
   summary: () => l10n.t('launch a vllm serve profile as a detached job and wait until it is ready'),
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parse(args, { ...profileOptions, detach: { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' } }, false);
+    const { values, positionals } = parse(args, { ...profileOptions, detach: { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' }, 'env-check': { type: 'string' } }, false);
     if (positionals.length) throw new UsageError(l10n.t('unexpected argument: {0}', positionals[0]));
     const profile = loadProfile(values, io);
+    const env = values['env-check'] ? readEnvCheck(path.resolve(io.cwd, values['env-check']), profile) : undefined;
     const transport = await openProfileTarget(values, profile);
     const jobs = detachedJobs({ root: io.env.ASCEND_ADAPT_JOBS_ROOT || undefined });
     let job: ServingJob | undefined;
@@ -136,6 +161,7 @@ export const serveCommand: CliCommand = {
       try {
         job = await startServing(transport, profile, {
           jobs,
+          env,
           force: values.force,
           onPreflight: (r) => {
             checks = r;
