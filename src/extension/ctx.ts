@@ -4,6 +4,7 @@ import { Config } from './config';
 import { EnvResults } from './envResults';
 import { Hosts } from './hosts';
 import type { Lsp } from './languageClient';
+import type { Reports } from './reports';
 import type { Serving } from './serving';
 import type { Views } from './views';
 
@@ -22,6 +23,7 @@ export class Ctx implements vscode.Disposable {
   statusBar!: vscode.StatusBarItem;
   lsp!: Lsp;
   serving!: Serving;
+  reports!: Reports;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
 

@@ -4,6 +4,7 @@ import { Ctx } from './ctx';
 import { registerEnvironment } from './envCommands';
 import { registerHosts } from './hostCommands';
 import { registerLanguageClient } from './languageClient';
+import { registerReports } from './reports';
 import { registerServing } from './serving';
 import { registerViews } from './views';
 
@@ -27,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): AscendApi {
   registerHosts(ctx);
   registerEnvironment(ctx);
   registerServing(ctx);
+  registerReports(ctx);
   // Last: even if the language server cannot start, every command above is registered.
   registerLanguageClient(ctx);
   ctx.log.info(`activated in ${Date.now() - started} ms (${vscode.env.appName} ${vscode.version}, remote: ${vscode.env.remoteName ?? 'none'})`);
