@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import {
   type Diagnostic,
   DiagnosticSeverity,
   DidChangeConfigurationNotification,
+  type DocumentDiagnosticReport,
   DocumentDiagnosticReportKind,
   MarkupKind,
   ProposedFeatures,
@@ -282,13 +284,17 @@ connection.onDidCloseTextDocument((p) => {
 });
 
 connection.languages.diagnostics.on((p) =>
-  serial(
+  serial<DocumentDiagnosticReport>(
     async () => {
       const st = docs.get(p.textDocument.uri);
       const items = st ? (await findingsOf(st)).map(toDiagnostic) : [];
-      return { kind: DocumentDiagnosticReportKind.Full, items };
+      // resultId = hash of the report: the client re-pulls every open document when any of them changes
+      // (interFileDependencies), and an unchanged report then costs one short answer.
+      const resultId = createHash('sha1').update(JSON.stringify(items)).digest('base64url');
+      if (p.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
+      return { kind: DocumentDiagnosticReportKind.Full, resultId, items };
     },
-    { kind: DocumentDiagnosticReportKind.Full, items: [] as Diagnostic[] },
+    { kind: DocumentDiagnosticReportKind.Full, items: [] as Diagnostic[] } as DocumentDiagnosticReport,
   ),
 );
 

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Diagnostic } from 'vscode-languageserver-protocol/node';
+import { DocumentDiagnosticRequest, type Diagnostic } from 'vscode-languageserver-protocol/node';
 import { CHECK_FILE_COMMAND } from '../../src/server/protocol';
 import { applyEdits, fixtures, startServer, uriOf, type Session } from './client';
 
@@ -47,6 +47,19 @@ describe('language server over stdio', () => {
     // never in comments or strings that are not device arguments
     assert.deepEqual(onLine(d, 1), [], 'comment mentioning torch.cuda.synchronize()');
     assert.deepEqual(onLine(d, lineOf(text, '"""Docstring')), [], 'docstring mentioning x.cuda()');
+  });
+
+  it('answers "unchanged" when the report is the same as the one the client holds', async () => {
+    const uri = 'untitled:result-id.py';
+    await s.open(uri, 'python', 'import torch\ntorch.cuda.synchronize()\n');
+    const first = await s.conn.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri } });
+    assert.equal(first.kind, 'full');
+    const again = await s.conn.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri }, previousResultId: first.resultId });
+    assert.equal(again.kind, 'unchanged');
+    await s.change(uri, 2, [{ range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, text: 'x.cuda()\n' }]);
+    const changed = await s.conn.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri }, previousResultId: first.resultId });
+    assert.equal(changed.kind, 'full');
+    assert.equal(changed.kind === 'full' && changed.items.length, 2);
   });
 
   it('stays quiet on NPU-native code written the vllm-ascend way', async () => {
