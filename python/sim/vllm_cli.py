@@ -305,7 +305,7 @@ def cmd_serve(argv) -> int:
 
     info("__init__.py:217", "Automatically detected platform npu. (SIMULATED host: no NPU, no model is run)")
     info("api_server.py:1880", "vLLM API server version %s (simulated)" % s["version"])
-    info("utils.py:326", "non-default args: %s" % json.dumps({k: v for k, v in vars(args).items()
+    info("utils.py:326", "args: %s" % json.dumps({k: v for k, v in vars(args).items()
                                                                if v not in (None, False)}, ensure_ascii=False))
 
     # vLLM binds its listening socket before building the engine: a taken port fails at once.
