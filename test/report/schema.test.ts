@@ -98,3 +98,23 @@ describe('report schema', () => {
     assert.ok(!REPORT_FILE_PATTERN.test('validation_report_20260519.en.md'));
   });
 });
+
+describe('a validation report as reference and baseline', () => {
+  it('its measured accuracy becomes the reference and its measured performance the baseline', async () => {
+    const { referencesFromReport, baselineFromReport } = await import('../../src/core/report/engines');
+    const r = fixture();
+    assert.deepEqual(
+      referencesFromReport(r, 'gpu.json').map((x) => [x.name, x.value]),
+      [
+        ['gsm8k', 0.9582],
+        ['mmlu', 0.683],
+        ['math', 0.721],
+      ],
+    );
+    const b = baselineFromReport(r);
+    assert.equal(b.length, 1);
+    assert.equal(b[0].concurrency, 32);
+    assert.deepEqual(b[0].metrics, { request_throughput: 42.5, mean_ttft_ms: 125, mean_tpot_ms: 32, output_throughput: 1250 });
+    assert.deepEqual(baselineFromReport({}), []);
+  });
+});

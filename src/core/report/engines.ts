@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseReferenceFile, primaryMetric, runAccuracy, type Reference, type Threshold } from '../accuracy/index';
 import { DEFAULT_MIN_RATIO, parsePerfFile, runPerf, type PerfRun } from '../perf/index';
-import type { Evidence } from './schema';
+import { parseReportText } from './load';
 import type { AccuracyEngine, PerfEngine, StepContext } from './pipeline';
-import type { AccuracyDataset, Figure, PerfMetric } from './schema';
+import { REPORT_SCHEMA_ID, type AccuracyDataset, type Evidence, type Figure, type PartialReport, type PerfMetric } from './schema';
 
 /**
  * The accuracy and performance steps of `validate`, on top of the accuracy-and-performance area's core
@@ -21,7 +21,7 @@ export interface AccuracyStepSpec {
   dataDir: string;
   limit?: number;
   concurrency?: number;
-  /** Reference file on THIS machine (GPU result, typed list …), see src/core/accuracy/schema.ts. */
+  /** Reference file on THIS machine (GPU result, typed list, or a validation report from a GPU host), see src/core/accuracy/schema.ts. */
   referenceFile?: string;
   thresholds?: Record<string, Partial<Threshold>>;
 }
@@ -32,7 +32,7 @@ export interface PerfStepSpec {
   inputLen: number;
   outputLen: number;
   requestRate?: number;
-  /** Baseline file on THIS machine (GPU perf result, perf --json, vllm bench serve result). */
+  /** Baseline file on THIS machine (GPU perf result, perf --json, vllm bench serve result, or a validation report from a GPU host). */
   baselineFile?: string;
   minRatio?: number;
 }
@@ -73,13 +73,39 @@ async function resultEvidence(
 
 const pct = (v: number | null) => (v === null ? null : Math.round(v * 1e4) / 100);
 
+/** A validation report (e.g. produced on a GPU host) used as reference / baseline: its measured figures. */
+function asReport(text: string): PartialReport | null {
+  try {
+    const raw = JSON.parse(text) as { schema?: unknown };
+    if (raw?.schema !== REPORT_SCHEMA_ID) return null;
+  } catch {
+    return null;
+  }
+  return parseReportText(text, 'reference').report;
+}
+
+export function referencesFromReport(r: PartialReport, source: string): Reference[] {
+  return (r.accuracy?.datasets ?? [])
+    .filter((d) => d.measured.value !== null)
+    .map((d) => ({ name: d.name, metric: null, value: Math.round(d.measured.value! * 1e4) / 1e6, source }));
+}
+
+export function baselineFromReport(r: PartialReport): PerfRun[] {
+  const metrics: Record<string, number> = {};
+  for (const m of r.performance?.metrics ?? []) if (m.measured.value !== null) metrics[m.key] = m.measured.value;
+  if (!Object.keys(metrics).length) return [];
+  return [{ concurrency: r.performance?.concurrency ?? null, requestRate: 'inf', metrics, errors: {} }];
+}
+
 export function accuracyEngine(spec: AccuracyStepSpec): AccuracyEngine {
   return {
     async run(ctx) {
       let references: Reference[] = [];
       let refEv: string | null = null;
       if (spec.referenceFile) {
-        references = parseReferenceFile(fs.readFileSync(spec.referenceFile, 'utf8'), path.basename(spec.referenceFile));
+        const text = fs.readFileSync(spec.referenceFile, 'utf8');
+        const rep = asReport(text);
+        references = rep ? referencesFromReport(rep, path.basename(spec.referenceFile)) : parseReferenceFile(text, path.basename(spec.referenceFile));
         refEv = inputEvidence(ctx, spec.referenceFile, `reference/${path.basename(spec.referenceFile)}`);
       }
       const r = await runAccuracy({
@@ -141,8 +167,10 @@ export function perfEngine(spec: PerfStepSpec): PerfEngine {
       let baseline: { runs: PerfRun[]; source: string } | null = null;
       let baseEv: string | null = null;
       if (spec.baselineFile) {
-        const parsed = parsePerfFile(fs.readFileSync(spec.baselineFile, 'utf8'), path.basename(spec.baselineFile));
-        baseline = { runs: parsed.runs, source: path.basename(spec.baselineFile) };
+        const text = fs.readFileSync(spec.baselineFile, 'utf8');
+        const rep = asReport(text);
+        const runs = rep ? baselineFromReport(rep) : parsePerfFile(text, path.basename(spec.baselineFile)).runs;
+        baseline = { runs, source: path.basename(spec.baselineFile) };
         baseEv = inputEvidence(ctx, spec.baselineFile, `baseline/${path.basename(spec.baselineFile)}`);
       }
       const r = await runPerf({
