@@ -105,6 +105,13 @@ describe('ssh_config resolution', () => {
     assert.equal(h.strictHostKeyChecking, 'ask');
   });
 
+  it('lists a host with a bad value with its error instead of failing the whole list', () => {
+    const cfg = SshConfigFile.fromText('Host good\n  HostName 1.2.3.4\nHost bad\n  Port 99999\n');
+    const hosts = cfg.hosts();
+    assert.deepEqual(hosts.map((x) => [x.alias, x.error === undefined]), [['good', true], ['bad', false]]);
+    assert.match(hosts[1].error ?? '', /bad Port/);
+  });
+
   it('rejects values from settings that would inject config lines', () => {
     assert.throws(() => new HostManager({ sshConfigPath: path.join(home, '.ssh', 'config'), extraHosts: [{ alias: 'a', hostname: 'h\nProxyCommand evil' }] }), /invalid host setting/);
     const hm = new HostManager({ sshConfigPath: path.join(home, '.ssh', 'config'), extraHosts: [{ alias: 'lab', hostname: '10.1.1.1', user: 'me', port: 2201 }, { alias: 'bastion', hostname: 'shadowed' }] });

@@ -223,9 +223,15 @@ describe('ssh transport against a real sshd', { skip }, () => {
 
   it('a timeout stops the remote command (signal through the channel)', async () => {
     const t = transportFor(hostBlock(sshd, [`IdentityFile ${sshd.keyPath}`, 'IdentityAgent none']), 't', known);
-    const r = await t.exec(['sleep', '30'], { timeoutMs: 300 });
+    let pid = 0;
+    const r = await t.exec(['sh', '-c', 'echo $$; exec sleep 30'], { timeoutMs: 500, onStdout: (b) => { pid ||= Number(b.toString().trim()); } });
     assert.equal(r.timedOut, true);
     assert.equal(r.code, null);
+    assert.equal(r.signal, 'SIGKILL');
+    assert.ok(pid > 0);
+    const alive = () => { try { return !/\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
+    for (let i = 0; i < 100 && alive(); i++) await new Promise((res) => setTimeout(res, 20));
+    assert.equal(alive(), false, 'the remote sleep is gone');
     await t.close();
   });
 

@@ -51,6 +51,8 @@ export interface HostEntry {
   proxyJump?: string;
   /** Where the Host line is (file:line). */
   source: string;
+  /** Set when the entry cannot be used as written (e.g. a bad Port). */
+  error?: string;
 }
 
 export class SshConfigError extends Error {
@@ -201,14 +203,16 @@ export class SshConfigFile {
       for (const alias of valuesOf(line)) {
         if (/[*?!]/.test(alias) || seen.has(alias)) continue;
         seen.add(alias);
-        const r = this.resolve(alias, { skipJumps: true });
         const src = this.hostSources.get(line);
+        const source = src ? `${src.file}:${src.line}` : '';
         const pj = this.compute(alias).proxyjump;
-        out.push({
-          alias, hostname: r.hostname, user: r.user, port: r.port,
-          proxyJump: typeof pj === 'string' && pj !== 'none' ? pj : undefined,
-          source: src ? `${src.file}:${src.line}` : '',
-        });
+        const proxyJump = typeof pj === 'string' && pj !== 'none' ? pj : undefined;
+        try {
+          const r = this.resolve(alias, { skipJumps: true });
+          out.push({ alias, hostname: r.hostname, user: r.user, port: r.port, proxyJump, source });
+        } catch (e) {
+          out.push({ alias, hostname: '', user: '', port: 0, proxyJump, source, error: (e as Error).message });
+        }
       }
     }
     return out;

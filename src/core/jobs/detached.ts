@@ -221,10 +221,13 @@ def cmd_follow(r, i, off, mx):
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     po = select.poll()
     po.register(1, select.POLLERR | select.POLLHUP)
+    # A follower whose reader vanished with a dead link cannot always tell (nothing to write): bound its
+    # life so it never lingers on the host; the client simply starts the next piece.
+    deadline = time.time() + 600
     with open(os.path.join(d, 'log'), 'rb') as f:
         f.seek(int(off))
         while True:
-            if left <= 0:
+            if left <= 0 or time.time() > deadline:
                 sys.exit(4)
             b = f.read(min(65536, left))
             if b:
