@@ -10,6 +10,9 @@ import { runSmoke } from '../../src/core/smoke/client';
 import { SshTransport } from '../../src/core/transport/ssh';
 import { sshdAvailable, startSshd, writeClientFiles, type ClientFiles, type Sshd } from '../harness/sshd';
 import * as net from 'node:net';
+import { PassThrough } from 'node:stream';
+import { main } from '../../src/cli/main';
+import { DetachedJobs } from '../../src/core/jobs/detached';
 import { chownR, copyModel, freePort, makeSim, simProfile } from './helpers';
 
 /**
@@ -162,6 +165,46 @@ describe('serving over ssh (real sshd, simulated host)', { skip }, () => {
       assert.equal(oom.failure?.error?.id, 'npu-oom');
       assert.match(oom.failure?.text ?? '', /NPU out of memory\. Tried to allocate/);
       assert.ok((oom.failure?.error?.fix ?? '').length > 0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('the CLI over ssh: serve --host --detach, then smoke --profile through a forwarded port', async () => {
+    const ws = path.join(sim.parent, 'ws-cli');
+    fs.mkdirSync(ws, { recursive: true });
+    const port = await freePort();
+    fs.writeFileSync(path.join(ws, 'ascend-adapt.json'), JSON.stringify({
+      profiles: { remote: { host: 'atlas', simRoot: sim.dir, modelPath: model, servedModelName: 'remote-sim', port, env: { ASCEND_ADAPT_SIM_VLLM_LOAD_SEC: '0.3' }, smokeMaxTokens: 8 } },
+    }));
+    const cli = async (...argv: string[]) => {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let out = '';
+      let err = '';
+      stdout.on('data', (c: Buffer) => (out += c.toString()));
+      stderr.on('data', (c: Buffer) => (err += c.toString()));
+      const code = await main([...argv, '--ssh-config', files.configPath, '--known-hosts', files.knownHostsPath], { stdout, stderr, cwd: ws, env: { LANG: 'C' } });
+      return { code, out, err };
+    };
+    const s = await cli('serve', '--profile', 'remote', '--detach', '--json');
+    assert.equal(s.code, 0, s.err);
+    const job = (JSON.parse(s.out) as { job: { jobId: string; host: string; state: string } }).job;
+    assert.equal(job.state, 'ready');
+    assert.equal(job.host, 'atlas');
+    assert.match(s.err, /jobs stop --host atlas/);
+
+    const sm = await cli('smoke', '--profile', 'remote', '--json');
+    assert.equal(sm.code, 0, sm.err);
+    const rep = JSON.parse(sm.out) as { results: Array<{ output: string; completionTokens: number }>; simulated: boolean };
+    assert.equal(rep.results.length, 4);
+    assert.ok(rep.results.every((r) => r.output.length > 0 && r.completionTokens <= 8));
+    assert.equal(rep.simulated, true);
+
+    const t = await connect();
+    try {
+      const stop = await new DetachedJobs(t).stop(job.jobId, { graceMs: 3000 });
+      assert.deepEqual(stop.leftovers, []);
     } finally {
       await t.close();
     }
