@@ -17,6 +17,7 @@ import {
   ProposedFeatures,
   TextDocumentSyncKind,
   type InitializeParams,
+  type TextEdit,
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -339,6 +340,22 @@ connection.onCodeAction((p) =>
         const a = CodeAction.create(fix.title, { changes: { [st.uri]: fix.edits } }, CodeActionKind.QuickFix);
         a.diagnostics = [diag];
         if (fix.preferred) a.isPreferred = true;
+        actions.push(a);
+      }
+    }
+    // every mechanical replacement in the file at once (Python: distinct syntax nodes, never overlapping)
+    if (actions.length && st.kind === 'python') {
+      const all = (await findingsOf(st)).flatMap((f) => f.fixes.filter((x) => x.preferred).map((x) => ({ f, x })));
+      const edits: TextEdit[] = [];
+      const ordered = all.flatMap((a) => a.x.edits).sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+      for (const e of ordered) {
+        const last = edits[edits.length - 1];
+        if (last && !(last.range.end.line < e.range.start.line || (last.range.end.line === e.range.start.line && last.range.end.character <= e.range.start.character))) continue;
+        edits.push(e);
+      }
+      if (edits.length > 1) {
+        const imp = (await findingsOf(st)).flatMap((f) => f.fixes).find((x) => !x.preferred && x.edits.length === 1 && x.edits[0].newText === 'import torch_npu\n');
+        const a = CodeAction.create(l10n.t('Apply all {0} NPU replacements in this file', String(edits.length)), { changes: { [st.uri]: imp ? [...imp.edits, ...edits] : edits } }, CodeActionKind.QuickFix);
         actions.push(a);
       }
     }

@@ -179,6 +179,15 @@ describe('language server over stdio', () => {
     assert.match(withImport, /^import torch_npu$/m);
     assert.ok(withImport.indexOf('import torch_npu') > withImport.indexOf('from flash_attn import'), 'inserted after the top-level imports');
 
+    // all replacements at once, plus the import: the result has no cuda-api findings left
+    const first = onLine(d, lineOf(text, 'torch.cuda.synchronize()'))[0];
+    const bulk = (await s.codeActions(uri, first.range, [first])).find((x) => /Apply all \d+ NPU replacements/.test(x.title))!;
+    const fixedPy = applyEdits(text, bulk.edit!.changes![uri]);
+    await s.open(uri + '?all', 'python', fixedPy);
+    const left = await s.diagnostics(uri + '?all');
+    assert.deepEqual(left.filter((x) => x.code === 'cuda-api' && x.severity === 1), [], fixedPy);
+    assert.match(fixedPy, /^import torch_npu$/m);
+
     const sh = read('hunyuan/run_hunyuan_adaptation.sh');
     const shUri = uriOf(path.join(fixtures, 'hunyuan/run_hunyuan_adaptation.sh'));
     const sd = await s.diagnostics(shUri);
