@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
-import { createSim } from '../../src/core/sim';
+import { createSim, updateSimConfig } from '../../src/core/sim';
 import { cli, PERF_FIX, python, startSimServer, tmpDir, type SimServer } from '../accuracy/helpers';
 
 /** `ascend-adapt perf` end to end: bundled client as a detached job against the simulated server. */
@@ -84,6 +84,24 @@ describe('perf CLI (bundled client, simulated server)', () => {
     assert.ok(full.hbm, 'npu-smi was sampled');
     assert.deepEqual(Object.keys(full.hbm.peakMB).sort(), ['0', '1']);
     assert.ok(Object.values(full.hbm.totalMB).every((v) => v > 0));
+  });
+
+  it('uses `vllm bench serve` when the host has it (the simulated vllm, configured with bench)', async () => {
+    const dir = path.join(work, 'sim-bench');
+    createSim(dir, { devices: 1, python: python() });
+    updateSimConfig(dir, (c) => ({ ...c, serve: { ...(c.serve ?? {}), bench: true } }));
+    const r = await cli(['perf', '--sim', dir, '--endpoint', srv.url, '--model', 'sim-model', '--concurrency', '2,4', '--num-prompts', '6',
+      '--input-len', '16', '--output-len', '8', '--hbm-interval', '0', '--run-dir', path.join(work, 'run-d'), '--json'], { cwd: work, env });
+    assert.equal(r.code, 0, r.err);
+    const full = JSON.parse(r.out) as { engine: string; simulated: boolean; runs: Array<{ concurrency: number; metrics: Record<string, number> }> };
+    assert.equal(full.engine, 'vllm');
+    assert.equal(full.simulated, true);
+    assert.deepEqual(full.runs.map((x) => x.concurrency), [2, 4]);
+    for (const run of full.runs) {
+      assert.equal(run.metrics.completed, 6);
+      for (const k of ['request_throughput', 'output_throughput', 'mean_ttft_ms', 'p50_ttft_ms', 'p90_tpot_ms', 'p99_e2el_ms']) assert.equal(typeof run.metrics[k], 'number', k);
+    }
+    assert.match(r.err, /running: vllm bench serve/);
   });
 
   it('refuses bad usage with exit 2', async () => {
