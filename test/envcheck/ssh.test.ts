@@ -22,7 +22,7 @@ function chownR(p: string, uid: number, gid: number): void {
   if (fs.lstatSync(p).isDirectory()) for (const e of fs.readdirSync(p)) chownR(path.join(p, e), uid, gid);
 }
 
-export function systemPython(): string | undefined {
+function systemPython(): string | undefined {
   for (const p of ['/usr/bin/python3', '/usr/local/bin/python3']) if (fs.existsSync(p)) return p;
   return undefined;
 }
