@@ -98,3 +98,56 @@ describe('report loading: bad input gives messages naming the file and field, an
     assert.deepEqual(repairTruncatedJson('{"s":"a,b}]'), undefined);
   });
 });
+
+describe('report loading: random damage never crashes the loader or the renderers', () => {
+  // Deterministic PRNG (mulberry32) so a failure is reproducible from its seed.
+  const rng = (seed: number) => () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const replacements: unknown[] = [null, 'x', -1, 1e308, true, [], {}, [1, 'a'], { id: 3 }, '', 0.5];
+
+  function leaves(v: unknown, p: Array<string | number> = [], out: Array<Array<string | number>> = []) {
+    if (Array.isArray(v)) v.forEach((x, i) => leaves(x, [...p, i], out));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) leaves(x, [...p, k], out);
+    out.push(p);
+    return out;
+  }
+
+  it('200 random mutations (wrong types, removed keys) load with problems named and render', () => {
+    const base = fixture();
+    const paths = leaves(base).filter((p) => p.length > 0);
+    let damaged = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const r = rng(seed);
+      const doc = structuredClone(base) as unknown as Record<string, unknown>;
+      const n = 1 + Math.floor(r() * 3);
+      for (let k = 0; k < n; k++) {
+        const p = paths[Math.floor(r() * paths.length)];
+        let parent: Record<string | number, unknown> = doc;
+        for (const key of p.slice(0, -1)) {
+          const next = parent?.[key];
+          if (!next || typeof next !== 'object') {
+            parent = undefined as unknown as Record<string, unknown>;
+            break;
+          }
+          parent = next as Record<string | number, unknown>;
+        }
+        if (!parent) continue;
+        const last = p[p.length - 1];
+        if (r() < 0.3 && !Array.isArray(parent)) delete parent[last];
+        else parent[last] = replacements[Math.floor(r() * replacements.length)];
+      }
+      const text = JSON.stringify(doc);
+      const l = parseReportText(text, `seed-${seed}.json`);
+      if (l.problems.length) damaged++;
+      for (const pr of l.problems) assert.match(pr.message, new RegExp(`seed-${seed}\\.json`), `seed ${seed}`);
+      renderMarkdown(l.report, { lang: seed % 2 ? 'en' : 'zh-CN', problems: l.problems });
+      renderReportHtml(l.report, { lang: 'en', mode: seed % 2 ? 'standalone' : 'webview', nonce: 'n', problems: l.problems });
+    }
+    assert.ok(damaged > 150, `only ${damaged} of 200 mutations were noticed`);
+  });
+});
