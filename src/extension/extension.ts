@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { registerCoreCommands } from './commands';
 import { Ctx } from './ctx';
 import { registerEnvironment } from './envCommands';
+import { registerEvaluation } from './evaluation';
 import { registerHosts } from './hostCommands';
 import { registerLanguageClient } from './languageClient';
 import { registerReports } from './reports';
@@ -28,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): AscendApi {
   registerHosts(ctx);
   registerEnvironment(ctx);
   registerServing(ctx);
+  registerEvaluation(ctx);
   registerReports(ctx);
   // Last: even if the language server cannot start, every command above is registered.
   registerLanguageClient(ctx);

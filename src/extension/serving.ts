@@ -8,6 +8,7 @@ import type { SmokeReport } from '../core/smoke/client';
 import type { Transport } from '../core/transport/transport';
 import { registerCommand } from './commands';
 import type { Ctx } from './ctx';
+import type { AccuracySummary, PerfSummary } from './evaluation';
 import { LOCAL_ID, SIM_ID } from './hosts';
 import { statusIcon } from './views/format';
 import type { Node } from './views/index';
@@ -28,6 +29,8 @@ export interface TrackedJob {
   record: ServingJobRecord;
   smoke?: SmokeReport;
   stop?: StopReport;
+  accuracy?: AccuracySummary;
+  perf?: PerfSummary;
 }
 
 const KEY = 'ascend.servingJobs.v1';
@@ -237,6 +240,11 @@ export class Serving implements vscode.Disposable {
     return term;
   }
 
+  /** Results of accuracy / perf jobs run against this server. */
+  setResult(id: string, change: Pick<TrackedJob, 'accuracy' | 'perf'>): void {
+    this.update(id, change);
+  }
+
   /** Drops a finished job from the view (the job directory on the host stays). */
   forget(id: string): void {
     this.tracked.delete(id);
@@ -352,6 +360,48 @@ class JobNode implements Node {
               vscode.l10n.t('TTFT {0} ms · total {1} ms · {2} tokens · {3}', Math.round(x.ttftMs), Math.round(x.totalMs), String(x.completionTokens ?? '?'), x.finishReason ?? x.error ?? '?'),
               statusIcon(x.error ? 'fail' : 'pass'),
               'ascend.job.smokeResult',
+            ),
+          ),
+      });
+    }
+    const acc = this.job.accuracy;
+    if (acc) {
+      out.push({
+        item: () => {
+          const it = new vscode.TreeItem(vscode.l10n.t('Accuracy'), vscode.TreeItemCollapsibleState.Expanded);
+          it.description = [acc.simulated ? vscode.l10n.t('SIMULATED') : '', acc.engine, acc.error ?? ''].filter(Boolean).join(' · ');
+          it.iconPath = statusIcon(acc.error ? 'warn' : acc.datasets.some((d) => d.verdict === 'fail') ? 'fail' : 'pass');
+          it.contextValue = 'ascend.job.accuracy';
+          return it;
+        },
+        children: () =>
+          acc.datasets.map((d) =>
+            row(
+              d.name,
+              `${d.metric ?? ''} ${d.value === null ? '—' : `${(d.value * 100).toFixed(2)} %`} · n=${d.n}${d.reference !== null ? ` · ${vscode.l10n.t('reference {0} %', (d.reference * 100).toFixed(2))}` : ''}`,
+              statusIcon(d.verdict === 'fail' ? 'fail' : d.verdict === 'pass' ? 'pass' : 'skip'),
+              'ascend.job.accuracyRow',
+            ),
+          ),
+      });
+    }
+    const perf = this.job.perf;
+    if (perf) {
+      out.push({
+        item: () => {
+          const it = new vscode.TreeItem(vscode.l10n.t('Performance'), vscode.TreeItemCollapsibleState.Expanded);
+          it.description = [perf.simulated ? vscode.l10n.t('SIMULATED') : '', perf.engine, perf.error ?? ''].filter(Boolean).join(' · ');
+          it.iconPath = statusIcon(perf.error ? 'warn' : 'pass');
+          it.contextValue = 'ascend.job.perf';
+          return it;
+        },
+        children: () =>
+          perf.runs.map((x) =>
+            row(
+              vscode.l10n.t('concurrency {0}', String(x.concurrency ?? '∞')),
+              `${x.requestThroughput?.toFixed(2) ?? '—'} req/s · ${x.outputThroughput?.toFixed(1) ?? '—'} tok/s · TTFT ${x.meanTtftMs?.toFixed(1) ?? '—'} ms · TPOT ${x.meanTpotMs?.toFixed(2) ?? '—'} ms`,
+              statusIcon(x.failed ? 'warn' : 'pass'),
+              'ascend.job.perfRun',
             ),
           ),
       });

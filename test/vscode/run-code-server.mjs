@@ -13,7 +13,7 @@ import { format } from 'node:util';
 import { buildSuite } from './build-suite.mjs';
 import { launchBrowser, root, startCodeServer } from './code-server.mjs';
 
-const SUITE_TIMEOUT_MS = 5 * 60_000;
+const SUITE_TIMEOUT_MS = 10 * 60_000;
 
 function copyDir(from, to) {
   fs.cpSync(from, to, { recursive: true });

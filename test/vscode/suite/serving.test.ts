@@ -82,6 +82,27 @@ describe('Serving on the simulated host', function () {
     assert.equal(rows.filter((r) => r.item.contextValue === 'ascend.job.smokeResult').length, 4);
   });
 
+  it('runs an accuracy test and a performance benchmark against it, with results in the Jobs view', async () => {
+    const { ctx } = await api();
+    const demo = path.join(vscode.extensions.getExtension('ascend-adapt.ascend-adapt')!.extensionPath, 'python', 'data', 'demo');
+    const acc = await vscode.commands.executeCommand<{ simulated: boolean; datasets: Array<{ name: string; value: number | null; n: number }> }>('ascend.accuracy.run', jobId, { tasks: ['gsm8k'], dataDir: demo, limit: 4 });
+    assert.ok(acc, 'accuracy summary');
+    assert.equal(acc.simulated, true);
+    const g = acc.datasets.find((d) => d.name === 'gsm8k');
+    assert.ok(g && g.n === 4 && g.value !== null && g.value >= 0 && g.value <= 1, JSON.stringify(acc.datasets));
+    const perf = await vscode.commands.executeCommand<{ simulated: boolean; runs: Array<{ concurrency: number | null; outputThroughput: number | null; meanTtftMs: number | null; failed: number }> }>('ascend.perf.run', jobId, { concurrency: [2], numPrompts: 6, inputLen: 32, outputLen: 8 });
+    assert.ok(perf, 'perf summary');
+    assert.equal(perf.simulated, true);
+    assert.equal(perf.runs.length, 1);
+    assert.equal(perf.runs[0].concurrency, 2);
+    assert.ok((perf.runs[0].outputThroughput ?? 0) > 0 && (perf.runs[0].meanTtftMs ?? 0) > 0);
+    assert.equal(perf.runs[0].failed, 0);
+    const rows = await flatten(ctx.views.trees['ascend.jobs'], 3);
+    assert.ok(rows.some((r) => r.item.contextValue === 'ascend.job.accuracyRow' && labelOf(r.item) === 'gsm8k'));
+    assert.ok(rows.some((r) => r.item.contextValue === 'ascend.job.perfRun' && /tok\/s/.test(String(r.item.description))));
+    assert.ok(vscode.window.terminals.some((t) => t.name.startsWith('Accuracy small-sim')) && vscode.window.terminals.some((t) => t.name.startsWith('Performance small-sim')));
+  });
+
   it('stops the server: the NPUs are back to idle and no process is left', async () => {
     const { ctx } = await api();
     const rep = await vscode.commands.executeCommand<{ idle: boolean; checked: boolean; leftoverPids: number[] }>('ascend.jobs.stop', jobId);

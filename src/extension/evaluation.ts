@@ -1,0 +1,180 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { AccuracyRunResult } from '../core/accuracy/run';
+import type { PerfRunResult } from '../core/perf/run';
+import { registerCommand } from './commands';
+import type { Ctx } from './ctx';
+import { requireTrust, type TrackedJob } from './serving';
+
+/**
+ * Accuracy and performance jobs against a ready serving job, from VS Code: the core's runAccuracy / runPerf
+ * (detached jobs on the host, next to the server), their log in a terminal, progress in a notification,
+ * and a results table when the job ends (terminal + Jobs view rows under the serving job).
+ */
+
+export interface AccuracySummary {
+  at: string;
+  simulated: boolean;
+  engine: string;
+  datasets: Array<{ name: string; metric: string | null; value: number | null; n: number; reference: number | null; verdict: string | null }>;
+  error: string | null;
+  runDir: string;
+}
+
+export interface PerfSummary {
+  at: string;
+  simulated: boolean;
+  engine: string;
+  runs: Array<{ concurrency: number | null; requestThroughput: number | null; outputThroughput: number | null; meanTtftMs: number | null; meanTpotMs: number | null; p99E2elMs: number | null; failed: number }>;
+  error: string | null;
+  runDir: string;
+}
+
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+function evalTerminal(name: string): { write: (s: string) => void; ready: Promise<void> } {
+  const emitter = new vscode.EventEmitter<string>();
+  let opened: () => void = () => undefined;
+  const ready = new Promise<void>((r) => (opened = r));
+  const term = vscode.window.createTerminal({ name, iconPath: new vscode.ThemeIcon('beaker'), pty: { onDidWrite: emitter.event, open: () => opened(), close: () => undefined } });
+  term.show(true);
+  return { write: (s) => emitter.fire(s.replace(/\r?\n/g, '\r\n')), ready: Promise.race([ready, new Promise<void>((r) => setTimeout(r, 3000))]) };
+}
+
+function table(rows: string[][]): string {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
+  return rows.map((r) => r.map((c, i) => c + ' '.repeat(w[i] - [...c].length)).join('  ')).join('\n') + '\n';
+}
+
+const fmt = (v: number | null, d = 1) => (v === null ? '—' : v.toFixed(d));
+
+async function target(ctx: Ctx, arg: unknown, what: string): Promise<{ job: TrackedJob; baseUrl: string; model: string } | undefined> {
+  requireTrust(what);
+  const ready = ctx.serving.all().filter((j) => j.record.state === 'ready');
+  let id = typeof arg === 'string' ? arg : arg && typeof arg === 'object' && 'job' in arg ? (arg as { job: TrackedJob }).job.record.jobId : undefined;
+  if (!id) {
+    if (ready.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('{0} needs a ready server: start one with "Ascend: Start Serving".', what));
+      return undefined;
+    }
+    id = ready.length === 1 ? ready[0].record.jobId : (await vscode.window.showQuickPick(ready.map((j) => ({ label: j.record.profileName, description: j.record.host, id: j.record.jobId })), { placeHolder: vscode.l10n.t('Against which server?') }))?.id;
+  }
+  const job = id ? ctx.serving.get(id) : undefined;
+  if (!job) return undefined;
+  if (job.record.state !== 'ready') throw new Error(vscode.l10n.t('{0} is not ready.', job.record.profileName));
+  // The endpoint as the HOST sees it: the job runs next to the server.
+  return { job, baseUrl: `http://127.0.0.1:${job.record.command.port}`, model: job.record.command.servedModelName };
+}
+
+export function registerEvaluation(ctx: Ctx): void {
+  registerCommand(ctx, 'ascend.accuracy.run', async (arg?: unknown, options?: unknown) => {
+    const t = await target(ctx, arg, vscode.l10n.t('Run Accuracy Test'));
+    if (!t) return undefined;
+    const o = (options && typeof options === 'object' ? options : {}) as { tasks?: string[]; dataDir?: string; limit?: number };
+    const tasks =
+      o.tasks ??
+      (await vscode.window.showQuickPick(['gsm8k', 'mmlu', 'math'], { canPickMany: true, placeHolder: vscode.l10n.t('Datasets (the bundled runner reads your local copies on the host)') }));
+    if (!tasks || tasks.length === 0) return undefined;
+    const demo = t.job.hostId === 'sim' ? path.join(ctx.extension.asAbsolutePath('python'), 'data', 'demo') : '';
+    const dataDir =
+      o.dataDir ??
+      (await vscode.window.showInputBox({ prompt: vscode.l10n.t('Folder with the dataset files on the host (gsm8k.jsonl, mmlu.jsonl or .csv, math.jsonl)'), value: demo, ignoreFocusOut: true }));
+    if (!dataDir) return undefined;
+    const limit = o.limit;
+    const term = evalTerminal(vscode.l10n.t('Accuracy {0}', t.job.record.profileName));
+    await term.ready;
+    const { runAccuracy } = await import('../core/accuracy/run');
+    const transport = await ctx.hosts.transport(t.job.hostId);
+    const r: AccuracyRunResult = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Accuracy test on {0}', t.job.record.profileName), cancellable: true },
+      (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        return runAccuracy({
+          transport,
+          spec: { baseUrl: t.baseUrl, model: t.model, tasks, dataDir, limit },
+          simRoot: t.job.simRoot,
+          python: ctx.config.settings.pythonPath,
+          signal: ac.signal,
+          onLine: (line) => term.write(`${line}\n`),
+          onProgress: (p) => progress.report({ message: `${p.task} ${p.done}/${p.total} · ${(p.accuracy * 100).toFixed(1)} %` }),
+        });
+      },
+    );
+    const rows = [[vscode.l10n.t('Dataset'), vscode.l10n.t('Metric'), vscode.l10n.t('Value'), 'n', vscode.l10n.t('Reference'), vscode.l10n.t('Verdict')]];
+    for (const d of r.datasets) rows.push([d.name, d.metric ?? '', d.value === null ? '—' : `${(d.value * 100).toFixed(2)} %`, String(d.n), d.reference === null ? '—' : `${(d.reference * 100).toFixed(2)} %`, d.verdict ?? '—']);
+    term.write(`\n${r.simulated ? `[${vscode.l10n.t('SIMULATED')}] ` : ''}${vscode.l10n.t('Accuracy results')}\n${table(rows)}`);
+    const summary: AccuracySummary = {
+      at: new Date().toISOString(),
+      simulated: r.simulated,
+      engine: r.engine,
+      datasets: r.datasets.map((d) => ({ name: d.name, metric: d.metric, value: d.value, n: d.n, reference: d.reference, verdict: d.verdict ?? null })),
+      error: r.error,
+      runDir: r.evidence.runDir,
+    };
+    ctx.serving.setResult(t.job.record.jobId, { accuracy: summary });
+    const text = vscode.l10n.t('Accuracy: {0}', r.datasets.map((d) => `${d.name} ${d.value === null ? '—' : `${(d.value * 100).toFixed(1)} %`}`).join(', ')) + (r.simulated ? ` [${vscode.l10n.t('SIMULATED')}]` : '');
+    if (r.error) void vscode.window.showWarningMessage(`${text} — ${r.error}`);
+    else void vscode.window.showInformationMessage(text);
+    return summary;
+  });
+
+  registerCommand(ctx, 'ascend.perf.run', async (arg?: unknown, options?: unknown) => {
+    const t = await target(ctx, arg, vscode.l10n.t('Run Performance Benchmark'));
+    if (!t) return undefined;
+    const o = (options && typeof options === 'object' ? options : {}) as { concurrency?: number[]; numPrompts?: number; inputLen?: number; outputLen?: number };
+    let concurrency = o.concurrency;
+    if (!concurrency) {
+      const c = await vscode.window.showInputBox({
+        prompt: vscode.l10n.t('Concurrencies to sweep, comma-separated'),
+        value: '1,8,32',
+        validateInput: (v) => (/^\s*\d+(\s*,\s*\d+)*\s*$/.test(v) ? undefined : vscode.l10n.t('e.g. 1,8,32')),
+      });
+      if (!c) return undefined;
+      concurrency = c.split(',').map((x) => Number(x.trim()));
+    }
+    const term = evalTerminal(vscode.l10n.t('Performance {0}', t.job.record.profileName));
+    await term.ready;
+    const { runPerf } = await import('../core/perf/run');
+    const transport = await ctx.hosts.transport(t.job.hostId);
+    const r: PerfRunResult = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Performance benchmark on {0}', t.job.record.profileName), cancellable: true },
+      (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        return runPerf({
+          transport,
+          spec: { baseUrl: t.baseUrl, model: t.model, concurrency, numPrompts: o.numPrompts ?? 64, inputLen: o.inputLen ?? 256, outputLen: o.outputLen ?? 128 },
+          simRoot: t.job.simRoot,
+          python: ctx.config.settings.pythonPath,
+          signal: ac.signal,
+          onLine: (line) => term.write(`${line}\n`),
+          onProgress: (p) => progress.report({ message: vscode.l10n.t('run {0}/{1} (concurrency {2}): {3}/{4}', p.run, p.runs, String(p.concurrency ?? '∞'), p.done, p.total) }),
+        });
+      },
+    );
+    const runs = r.runs.map((x) => {
+      const m = x.metrics as unknown as Record<string, unknown>;
+      return {
+        concurrency: x.concurrency,
+        requestThroughput: num(m.request_throughput),
+        outputThroughput: num(m.output_throughput),
+        meanTtftMs: num(m.mean_ttft_ms),
+        meanTpotMs: num(m.mean_tpot_ms),
+        p99E2elMs: num(m.p99_e2el_ms),
+        failed: Object.values(x.errors).reduce((a, b) => a + b, 0),
+      };
+    });
+    const rows = [[vscode.l10n.t('Concurrency'), 'QPS', 'tok/s', 'TTFT ms', 'TPOT ms', 'P99 E2E ms', vscode.l10n.t('Failed')]];
+    for (const x of runs) rows.push([String(x.concurrency ?? '∞'), fmt(x.requestThroughput, 2), fmt(x.outputThroughput), fmt(x.meanTtftMs), fmt(x.meanTpotMs, 2), fmt(x.p99E2elMs), String(x.failed)]);
+    term.write(`\n${r.simulated ? `[${vscode.l10n.t('SIMULATED')}] ` : ''}${vscode.l10n.t('Performance results')}\n${table(rows)}`);
+    const summary: PerfSummary = { at: new Date().toISOString(), simulated: r.simulated, engine: r.engine, runs, error: r.error, runDir: r.evidence.runDir };
+    ctx.serving.setResult(t.job.record.jobId, { perf: summary });
+    const text = vscode.l10n.t('Performance: {0}', runs.map((x) => `c=${x.concurrency ?? '∞'} ${fmt(x.outputThroughput)} tok/s`).join(', ')) + (r.simulated ? ` [${vscode.l10n.t('SIMULATED')}]` : '');
+    if (r.error) void vscode.window.showWarningMessage(`${text} — ${r.error}`);
+    else void vscode.window.showInformationMessage(text);
+    return summary;
+  });
+}
