@@ -36,6 +36,7 @@ import {
   PythonDocument,
   type Range,
   selection,
+  siblingReader,
 } from '../core/analysis/index';
 import { pythonParser } from '../core/analysis/treesitter';
 import { normalizeLang, useLanguage } from '../core/l10n';
@@ -398,7 +399,7 @@ connection.onExecuteCommand((p) =>
         return { uri, error: l10n.t('Cannot read {0}: {1}', file, (e as Error).message) };
       }
       st = undefined;
-      diagnostics = text === undefined ? [] : (await analyzeText(file, text, { settings, force: true, readSibling: (n) => { try { return fs.readFileSync(path.join(path.dirname(file), n), 'utf8'); } catch { return undefined; } } })).map(toDiagnostic);
+      diagnostics = text === undefined ? [] : (await analyzeText(file, text, { settings, force: true, readSibling: siblingReader(file), roots })).map(toDiagnostic);
     }
     const count = (s: DiagnosticSeverity) => diagnostics.filter((d) => d.severity === s).length;
     return { uri, errors: count(DiagnosticSeverity.Error), warnings: count(DiagnosticSeverity.Warning), information: count(DiagnosticSeverity.Information), diagnostics };
