@@ -118,3 +118,25 @@ describe('a validation report as reference and baseline', () => {
     assert.deepEqual(baselineFromReport({}), []);
   });
 });
+
+describe('secrets stay out of reports', () => {
+  it('env values of secret-like names and secret flag values are redacted', async () => {
+    const { redactEnv, redactArgv, REDACTED } = await import('../../src/core/report/pipeline');
+    assert.deepEqual(redactEnv({ HF_TOKEN: 'hf_abc', VLLM_API_KEY: 'k', HCCL_OP_EXPANSION_MODE: 'AIV', AWS_SECRET_ACCESS_KEY: 's' }), {
+      HF_TOKEN: REDACTED,
+      VLLM_API_KEY: REDACTED,
+      HCCL_OP_EXPANSION_MODE: 'AIV',
+      AWS_SECRET_ACCESS_KEY: REDACTED,
+    });
+    assert.deepEqual(redactArgv(['vllm', 'serve', 'm', '--api-key', 'sk-1', '--port', '8000', '--hf-token=abc']), [
+      'vllm',
+      'serve',
+      'm',
+      '--api-key',
+      REDACTED,
+      '--port',
+      '8000',
+      `--hf-token=${REDACTED}`,
+    ]);
+  });
+});

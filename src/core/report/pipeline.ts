@@ -110,6 +110,29 @@ export interface ValidateResult {
 
 const IMPORTANT_ENV = /^(ASCEND_RT_VISIBLE_DEVICES|HCCL_|PYTORCH_NPU_ALLOC_CONF|TASK_QUEUE_ENABLE|VLLM_|ASCEND_ADAPT_SIMULATED)/;
 
+/** Names collect_env treats as secret (and a few more): their values never enter a report. */
+const SECRET_NAME = /secret|token|api[_-]?key|apikey|access|passw|credential|private/i;
+export const REDACTED = '<redacted>';
+
+export function redactEnv(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, SECRET_NAME.test(k) ? REDACTED : v]));
+}
+
+/** argv with the values of secret-bearing flags (--api-key X, --api-key=X, --hf-token …) replaced. */
+export function redactArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const m = /^(--?[A-Za-z0-9-]+)=(.*)$/.exec(a);
+    if (m && SECRET_NAME.test(m[1])) out.push(`${m[1]}=${REDACTED}`);
+    else if (/^--?[A-Za-z0-9-]+$/.test(a) && SECRET_NAME.test(a) && i + 1 < argv.length) {
+      out.push(a, REDACTED);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 function iso(ms: number | Date): string {
   return new Date(ms).toISOString();
 }
@@ -208,7 +231,7 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
     });
     const raw = rep.raw.ok ? (rep.raw.data as unknown as { env?: Record<string, string>; host?: { os?: string; arch?: string } }) : null;
     const devices = rep.npu.devices.map((x) => ({ npuId: x.npuId, chipId: x.chipId, name: x.name, health: x.health, hbmUsedMB: x.hbmUsedMB ?? x.memUsedMB, hbmTotalMB: x.hbmTotalMB ?? x.memTotalMB }));
-    const env = Object.fromEntries(Object.entries({ ...(raw?.env ?? {}), ...plan.env }).filter(([k, v]) => IMPORTANT_ENV.test(k) && typeof v === 'string'));
+    const env = redactEnv(Object.fromEntries(Object.entries({ ...(raw?.env ?? {}), ...plan.env }).filter(([k, v]) => IMPORTANT_ENV.test(k) && typeof v === 'string')));
     const versions: Record<string, string | null> = { ...rep.versions };
     if (!rep.raw.ok) {
       return { status: 'fail', reason: rep.checks.filter((c) => c.status === 'fail').map((c) => `${c.title}: ${c.detail}`).join('; ') || rep.raw.message, value: undefined };
@@ -272,7 +295,7 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
 
   // ---- 3. serve ------------------------------------------------------------------------------------
   const command = buildServeCommand(profile);
-  let serving: Serving = notRun<Serving>({ ...EMPTY_SERVING, profile: profile.name, command: command.vllmArgv, env: command.env }, '');
+  let serving: Serving = notRun<Serving>({ ...EMPTY_SERVING, profile: profile.name, command: redactArgv(command.vllmArgv), env: redactEnv(command.env) }, '');
   let job: ServingJob | null = null;
   let endpoint: string | null = null;
   let logEvidence: string | null = null;
@@ -282,10 +305,10 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
   let hbmBusy = false;
   const envFailed = steps.find((s) => s.name === 'env')?.status === 'fail' && !host;
   if (opts.signal?.aborted) {
-    serving = notRun<Serving>({ ...EMPTY_SERVING, profile: profile.name, command: command.vllmArgv, env: command.env }, en('interrupted'));
+    serving = notRun<Serving>({ ...EMPTY_SERVING, profile: profile.name, command: redactArgv(command.vllmArgv), env: redactEnv(command.env) }, en('interrupted'));
     skipped('serve', serving.reason!);
   } else if (envFailed) {
-    serving = notRun<Serving>({ ...EMPTY_SERVING, profile: profile.name, command: command.vllmArgv, env: command.env }, en('an earlier step failed: {0}', en('Environment check')));
+    serving = notRun<Serving>({ ...EMPTY_SERVING, profile: profile.name, command: redactArgv(command.vllmArgv), env: redactEnv(command.env) }, en('an earlier step failed: {0}', en('Environment check')));
     skipped('serve', serving.reason!);
   } else {
     await step('serve', async () => {
@@ -341,7 +364,7 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
         host: t.label,
         startedAt: iso(rec.startedAt),
         endedAt: null,
-        command: command.argv,
+        command: redactArgv(command.argv),
         file: logPath,
         ...(mark ? { offset: mark.offset, length: mark.length, line: mark.line } : { offset: 0 }),
       });
@@ -350,8 +373,8 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
         reason: rec.state === 'ready' ? null : (rec.failure?.message ?? en('the server did not become ready ({0})', rec.state)),
         profile: profile.name,
         jobId: job.id,
-        command: command.vllmArgv,
-        env: command.env,
+        command: redactArgv(command.vllmArgv),
+        env: redactEnv(command.env),
         endpoint: rec.endpoint,
         loadTime: rec.loadTimeMs !== null ? book.figure('serving.loadTime', Math.round(rec.loadTimeMs / 100) / 10, 's', logEvidence) : null,
         apiCheck: null,
