@@ -135,6 +135,24 @@ function siblingOf(st: DocState): (name: string) => string | undefined {
   };
 }
 
+/** Checkpoint index names beside a mapping file, parsed once per text (indexes can be megabytes). */
+const indexCache = new Map<string, { text: string; names: string[] | undefined }>();
+function indexBeside(st: DocState): { names: string[]; file: string } | undefined {
+  const read = siblingOf(st);
+  for (const f of INDEX_FILES) {
+    const text = read(f);
+    if (text === undefined) continue;
+    const p = path.join(path.dirname(st.file), f);
+    let hit = indexCache.get(p);
+    if (!hit || hit.text !== text) {
+      hit = { text, names: parseIndexNames(text) };
+      indexCache.set(p, hit);
+    }
+    if (hit.names) return { names: hit.names, file: f };
+  }
+  return undefined;
+}
+
 async function findingsOf(st: DocState): Promise<Finding[]> {
   const key = `${settingsKey}#${worldVersion}`;
   if (st.cache && st.cache.version === st.version && st.cache.settingsKey === key) return st.cache.findings;
@@ -145,17 +163,7 @@ async function findingsOf(st: DocState): Promise<Finding[]> {
     if (st.kind === 'python' && st.py) {
       const ctx = st.py.context();
       if (ctx.relevant || sel === 'included' || st.py.hasMappings()) {
-        let index: { names: string[]; file: string } | undefined;
-        if (st.py.hasMappings()) {
-          const read = siblingOf(st);
-          for (const f of INDEX_FILES) {
-            const names = parseIndexNames(read(f));
-            if (names) {
-              index = { names, file: f };
-              break;
-            }
-          }
-        }
+        const index = st.py.hasMappings() ? indexBeside(st) : undefined;
         findings = st.py.findings(ctx, index);
       }
     } else if (st.kind !== 'python') {
