@@ -154,4 +154,27 @@ describe('ascend-adapt serve / smoke (simulated host)', () => {
     assert.match(err, /Stopped; NPUs 0 are back to idle HBM and no process is left\./);
     assert.match(out, /Starting vLLM API server/, 'the server log went to stdout');
   });
+
+  it('Ctrl-C while the server is still loading stops it too (no detached leftover)', async () => {
+    fs.writeFileSync(path.join(ws, 'slow.json'), JSON.stringify({ profiles: { slow: { modelPath: path.join(sim.parent, 'models', 'tiny-dense-sim'), port: port + 2, env: { ASCEND_ADAPT_SIM_VLLM_LOAD_SEC: '60' } } } }));
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), 'serve', '--profile', 'slow', '--config', path.join(ws, 'slow.json'), '--sim', sim.dir], {
+      cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const loading = new Promise<void>((res) => {
+      const check = () => { if (/Loading model weights/.test(out)) res(); };
+      child.stdout.on('data', check);
+    });
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+    await Promise.race([loading, exited]);
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, err);
+    assert.match(err, /Stopping…/);
+    assert.match(err, /back to idle HBM and no process is left/);
+    const jobs = await new DetachedJobs(new LocalTransport(), { root: env.ASCEND_ADAPT_JOBS_ROOT }).list();
+    assert.deepEqual(jobs.filter((j) => j.name === 'serve-slow' && j.state === 'running'), []);
+  });
 });

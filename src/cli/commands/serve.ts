@@ -182,43 +182,49 @@ export const serveCommand: CliCommand = {
       job.on('finding', (f, loc) => {
         io.stderr.write(`${loc.severity === 'fatal' ? '✗' : '!'} ${l10n.t('log line {0}: {1}', f.line, loc.title)} — ${loc.fix}\n`);
       });
-      const follower = values.detach ? undefined : job.attachLog(0, (c) => log.write(c));
-      const ready = await job.waitReady();
-      if (ready.state !== 'ready') {
-        await follower?.done;
-        printFailure(ready, io);
-        if (values.json) io.stdout.write(JSON.stringify({ launched: true, checks: checks?.checks ?? [], job: ready }, null, 2) + '\n');
-        return 1;
-      }
-      const secs = ((ready.loadTimeMs ?? 0) / 1000).toFixed(1);
-      io.stderr.write(l10n.t('Ready: "{0}" on {1} port {2} after {3} s (model load time){4}', ready.command.servedModelName, ready.host, ready.command.port, secs, ready.simulated ? ` (${l10n.t('SIMULATED')})` : '') + '\n');
-      if (values.detach) {
-        io.stderr.write(l10n.t('The server keeps running. Smoke test: ascend-adapt smoke --profile {0}; stop: ascend-adapt jobs stop {1} {2}', profile.name, transport.kind === 'local' ? '--local' : `--host ${ready.host}`, ready.jobId) + '\n');
-        if (values.json) io.stdout.write(JSON.stringify({ launched: true, checks: checks?.checks ?? [], job: { ...ready, endpoint: null } }, null, 2) + '\n');
-        await job.dispose();
-        return 0;
-      }
-      io.stderr.write(l10n.t('Following the log; Ctrl-C stops the server.') + '\n');
       const served = job;
-      const stopped = await new Promise<{ rec: ServingJobRecord; rep?: StopReport }>((resolve) => {
-        const onSig = () => {
-          io.stderr.write('\n' + l10n.t('Stopping…') + '\n');
-          served.stop().then((rep) => resolve({ rec: served.record(), rep }), () => resolve({ rec: served.record() }));
-        };
-        process.once('SIGINT', onSig);
-        served.waitFor(['exited', 'failed', 'stopped']).then((rec) => {
-          process.removeListener('SIGINT', onSig);
-          if (rec.state !== 'stopped') resolve({ rec });
-        });
-      });
-      await follower?.done;
-      if (stopped.rep) printStop(stopped.rep, io);
-      else {
-        io.stderr.write(l10n.t('The server {0} (exit code {1}).', stateWord(stopped.rec.state), String(stopped.rec.exitCode ?? '?')) + '\n');
-        printFailure(stopped.rec, io);
+      // Foreground: Ctrl-C (while starting or serving) stops the server and checks the NPUs; with --detach
+      // the server is left alone (the default SIGINT ends only this command).
+      let stopping: Promise<StopReport | undefined> | undefined;
+      const onSig = () => {
+        if (stopping) return;
+        io.stderr.write('\n' + l10n.t('Stopping…') + '\n');
+        stopping = served.stop().catch(() => undefined);
+      };
+      if (!values.detach) process.on('SIGINT', onSig);
+      try {
+        const follower = values.detach ? undefined : job.attachLog(0, (c) => log.write(c));
+        const ready = await job.waitReady();
+        if (ready.state !== 'ready') {
+          await follower?.done;
+          const rep = stopping ? await stopping : undefined;
+          if (rep) printStop(rep, io);
+          else printFailure(ready, io);
+          if (values.json) io.stdout.write(JSON.stringify({ launched: true, checks: checks?.checks ?? [], job: job.record(), stop: rep ?? null }, null, 2) + '\n');
+          return rep?.idle ? 0 : 1;
+        }
+        const secs = ((ready.loadTimeMs ?? 0) / 1000).toFixed(1);
+        io.stderr.write(l10n.t('Ready: "{0}" on {1} port {2} after {3} s (model load time){4}', ready.command.servedModelName, ready.host, ready.command.port, secs, ready.simulated ? ` (${l10n.t('SIMULATED')})` : '') + '\n');
+        if (values.detach) {
+          io.stderr.write(l10n.t('The server keeps running. Smoke test: ascend-adapt smoke --profile {0}; stop: ascend-adapt jobs stop {1} {2}', profile.name, transport.kind === 'local' ? '--local' : `--host ${ready.host}`, ready.jobId) + '\n');
+          if (values.json) io.stdout.write(JSON.stringify({ launched: true, checks: checks?.checks ?? [], job: { ...ready, endpoint: null } }, null, 2) + '\n');
+          await job.dispose();
+          return 0;
+        }
+        io.stderr.write(l10n.t('Following the log; Ctrl-C stops the server.') + '\n');
+        const end = await served.waitFor(['exited', 'failed', 'stopped']);
+        const rep = stopping ? await stopping : undefined;
+        await follower?.done;
+        if (rep) printStop(rep, io);
+        else {
+          io.stderr.write(l10n.t('The server {0} (exit code {1}).', stateWord(end.state), String(end.exitCode ?? '?')) + '\n');
+          printFailure(end, io);
+        }
+        if (values.json) io.stdout.write(JSON.stringify({ launched: true, checks: checks?.checks ?? [], job: served.record(), stop: rep ?? null }, null, 2) + '\n');
+        return rep?.idle ? 0 : 1;
+      } finally {
+        process.removeListener('SIGINT', onSig);
       }
-      if (values.json) io.stdout.write(JSON.stringify({ launched: true, checks: checks?.checks ?? [], job: stopped.rec, stop: stopped.rep ?? null }, null, 2) + '\n');
-      return stopped.rep?.idle ? 0 : 1;
     } finally {
       await job?.dispose();
       await transport.close();
