@@ -165,7 +165,7 @@ export function verdictOf(r: Omit<Report, 'verdict'>): Report['verdict'] {
           ? en('NPU performance reaches {0}% of the GPU baseline', Math.round(Math.min(...ratios) * 100))
           : en('no GPU baseline given'),
   });
-  const host = r.hosts.find((h) => h.role === 'npu');
+  const host = r.hosts.find((h) => h.role === 'npu') ?? r.hosts[0];
   const envStatus: Status = !host ? 'not-run' : worst(host.checks.map((c) => c.status).concat(host.devices.length ? [] : ['fail']));
   dims.push({
     name: 'environment',

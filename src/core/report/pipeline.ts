@@ -238,7 +238,8 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
     }
     host = {
       name: rep.host,
-      role: 'npu',
+      // A GPU host (nvidia-smi, no NPU) runs the same pipeline to produce the reference / baseline report.
+      role: rep.role === 'gpu' ? 'gpu' : 'npu',
       simulated: rep.simulated || simulatedProfile,
       os: rep.hostInfo?.os ? `${rep.hostInfo.os}${rep.hostInfo.arch ? ` (${rep.hostInfo.arch})` : ''}` : null,
       chipFamily: devices.length ? hostFamily(devices.map((x) => x.name)) : rep.npu.family || null,
