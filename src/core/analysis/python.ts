@@ -363,6 +363,9 @@ function analyzeChain(top: Node, ctx: PyContext, out: Finding[]): void {
       return;
     }
     if (q === 'torch.cuda' || q.startsWith('torch.cuda.')) {
+      // `torch.cuda.X = torch.npu.X`: a redirect written for the NPU, not a CUDA call
+      const asg = up(top);
+      if (asg && asg.type === 'assignment' && asg.childForFieldName('left')?.startIndex === top.startIndex) return;
       const member = q.split('.')[2];
       const m = member ? TORCH_NPU_MEMBERS.find((x) => x.cuda === member) : undefined;
       const sev: Severity = downgrade ? 'information' : 'error';

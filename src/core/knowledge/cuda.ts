@@ -173,7 +173,16 @@ export const CUDA_LIBRARIES: CudaLibraryRow[] = z.array(CudaLibraryRow).parse([
   { modules: ['flashinfer', 'vllm.attention.backends.flashinfer', 'vllm.v1.attention.backends.flashinfer'], severity: 'error', replacement: 'the vLLM Attention layer (Ascend attention backend)', source: `${FACTS_F}: FlashInfer → Ascend attention backends`, href: vaUrl('vllm_ascend/attention/attention_v1.py') },
   { modules: ['bitsandbytes'], severity: 'error', replacement: 'msModelSlim quantization (W8A8 / W4A16, --quantization ascend)', source: 'VA@182b75e vllm_ascend/platform.py supported_quantization', href: vaUrl('vllm_ascend/platform.py') },
   { modules: ['vllm.distributed.device_communicators.custom_all_reduce', 'vllm.distributed.device_communicators.pynccl', 'vllm.distributed.device_communicators.pynccl_wrapper', 'cupy.cuda.nccl'], severity: 'error', replacement: 'HCCL through vLLM NPUCommunicator / pyhccl', source: `${FACTS_F}: NCCL / custom all-reduce → HCCL`, href: vaUrl('vllm_ascend/platform.py') },
-  { modules: ['deep_gemm', 'deep_ep', 'pplx_kernels', 'vllm.model_executor.layers.fused_moe.fused_moe'], severity: 'error', replacement: 'the vLLM FusedMoE / SharedFusedMoE layer (torch_npu.npu_grouped_matmul, MC2 npu_moe_distribute_dispatch/combine)', source: `${FACTS_F}: triton fused_moe / DeepEP / pplx → Ascend MoE`, href: vaUrl('vllm_ascend/ops/fused_moe/fused_moe.py') },
+  { modules: ['deep_gemm', 'deep_ep', 'pplx_kernels'], severity: 'error', replacement: 'the vLLM FusedMoE / SharedFusedMoE layer (torch_npu.npu_grouped_matmul, MC2 npu_moe_distribute_dispatch/combine)', source: `${FACTS_F}: triton fused_moe / DeepEP / pplx → Ascend MoE`, href: vaUrl('vllm_ascend/ops/fused_moe/fused_moe.py') },
+  {
+    modules: ['vllm.model_executor.layers.fused_moe.fused_moe'],
+    severity: 'warning',
+    replacement: 'the vLLM FusedMoE / SharedFusedMoE layer (torch_npu.npu_moe_init_routing_v2 + npu_grouped_matmul)',
+    note: { en: "Importing the module works, but its Triton fused_moe / fused_experts kernels are CUDA-only.", zh: '该模块可以导入，但其中的 Triton fused_moe / fused_experts 内核仅支持 CUDA。' },
+    quietWhenNpuNative: true,
+    source: `${FACTS_F}: triton fused_moe / fused_experts → Ascend MoE`,
+    href: vaUrl('vllm_ascend/ops/fused_moe/fused_moe.py'),
+  },
   { modules: ['apex', 'cupy', 'pycuda', 'numba.cuda', 'pynvml', 'nvidia'], severity: 'error', replacement: 'torch / torch_npu equivalents (CANN provides the NPU kernels)', source: `${FACTS_F}: CUDA-only libraries`, href: vaUrl('vllm_ascend/platform.py') },
   {
     modules: ['triton', 'vllm.triton_utils'],
