@@ -217,4 +217,20 @@ describe('serving on a simulated host (local transport)', () => {
     assert.equal(viaSim.failure?.error?.id, 'vllm-not-found');
     assert.equal(viaSim.exitCode, 127);
   });
+
+  it('a server that dies while serving is reported as exited (not ready, not stopped)', async () => {
+    const port = await freePort();
+    const job = await startServing(t, simProfile('dies', { modelPath: models.tiny, simRoot: sim.dir, port, env: { ASCEND_ADAPT_SIM_VLLM_LOAD_SEC: '0.2' } }), { jobs: jobs(), ...FAST });
+    const ready = await job.waitReady();
+    assert.equal(ready.state, 'ready');
+    const pid = (JSON.parse(fs.readFileSync(path.join(jobsRoot, ready.jobId, 'job.json'), 'utf8')) as { pid: number }).pid;
+    process.kill(pid, 'SIGKILL');
+    const end = await job.waitFor(['exited', 'failed', 'stopped']);
+    assert.equal(end.state, 'exited');
+    assert.equal(end.exitCode, null, 'killed by a signal');
+    assert.ok(end.endedAt !== null && end.loadTimeMs !== null);
+    const rep = await job.stop();
+    assert.equal(job.state, 'exited', 'stopping an exited job does not rewrite its end');
+    assert.equal(rep.idle, true, 'the dead process\'s NPU state no longer counts');
+  });
 });
