@@ -594,11 +594,10 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
   files.push({ path: jsonName, description: en('this report (JSON)'), producedBy: 'ascend-adapt validate' });
   for (const l of langs) files.push({ path: reportFileName(generatedAt, `${l}.md`), description: en('this report (Markdown)'), producedBy: 'ascend-adapt validate' });
   files.push({ path: reportFileName(generatedAt, 'html'), description: en('this report (HTML, with charts)'), producedBy: 'ascend-adapt validate' });
-  for (const e of book.entries) {
-    if (!e.copy) continue;
-    const desc =
-      e.kind === 'probe' ? en('environment snapshot') : e.kind === 'log' ? en('serving log') : e.file.endsWith('smoke.json') ? en('smoke test results') : e.file.endsWith('hbm.json') ? en('HBM samples over the run') : e.kind === 'input' ? 'config.json' : en('result file');
-    files.push({ path: e.copy, description: desc, producedBy: e.jobId ? en('job {0}', e.jobId) : 'ascend-adapt validate' });
+  for (const rel of listFiles(book.evidenceDir)) {
+    const p = path.posix.join('evidence', rel);
+    const job = /^(\d{8}-\d{6}-[^/]+)\//.exec(rel)?.[1];
+    files.push({ path: p, description: describeEvidenceFile(rel), producedBy: job ? en('job {0}', job) : 'ascend-adapt validate' });
   }
   const report: Report = Report.parse({ ...base, verdict: verdictOf(base) });
   const jsonFile = path.join(opts.outDir, jsonName);
@@ -622,4 +621,37 @@ function notesFor(facts: ModelFacts | null, profile: NamedProfile): string[] {
   if ((profile.maxModelLen ?? 0) >= 512 && !profile.enforceEager) notes.push(en('Long sequences: use --enforce-eager to avoid graph capture problems'));
   if (profile.tensorParallelSize > 1) notes.push(en('TP > 1 needs HCCL_OP_EXPANSION_MODE=AIV'));
   return notes;
+}
+
+function listFiles(dir: string, rel = ''): string[] {
+  const out: string[] = [];
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...listFiles(dir, r));
+    else if (e.isFile()) out.push(r);
+  }
+  return out;
+}
+
+function describeEvidenceFile(rel: string): string {
+  const base = path.posix.basename(rel);
+  if (rel === 'env_snapshot.json') return en('environment snapshot');
+  if (rel === 'model/config.json') return en('model config.json');
+  if (rel === 'api_check.json') return en('API check (request and response)');
+  if (rel === 'smoke.json') return en('smoke test results');
+  if (rel === 'hbm.json') return en('HBM samples over the run');
+  if (rel.startsWith('reference/')) return en('GPU reference (accuracy)');
+  if (rel.startsWith('baseline/')) return en('GPU baseline (performance)');
+  if (base === 'log') return en('job log');
+  if (base === 'accuracy.json') return en('accuracy results');
+  if (base === 'items.jsonl') return en('accuracy results, per item');
+  if (base === 'perf.json') return en('performance results');
+  if (base === 'requests.jsonl') return en('performance results, per request');
+  return en('result file');
 }
