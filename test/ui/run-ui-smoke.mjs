@@ -50,12 +50,21 @@ async function runPalette(page, text) {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 15_000 });
   await input.fill(`>${text}`);
-  // The first row must be the command we typed, not a fuzzy neighbour.
-  const row = page.locator('.quick-input-list .monaco-list-row').first();
-  await row.waitFor({ state: 'visible', timeout: 15_000 });
-  const label = (await row.getAttribute('aria-label')) ?? (await row.innerText());
-  assert(label.includes(text), `palette's first entry is "${label}", expected "${text}"`);
-  await page.keyboard.press('Enter');
+  // Pick the row that is exactly the command we typed, not a fuzzy neighbour.
+  const rows = page.locator('.quick-input-list .monaco-list-row');
+  await rows.first().waitFor({ state: 'visible', timeout: 15_000 });
+  const n = await rows.count();
+  const labels = [];
+  for (let i = 0; i < n; i++) {
+    const row = rows.nth(i);
+    const label = ((await row.getAttribute('aria-label')) ?? (await row.innerText())).trim();
+    labels.push(label);
+    if (label === text || label.startsWith(`${text},`) || label.startsWith(`${text} `)) {
+      await row.click();
+      return;
+    }
+  }
+  throw new Error(`"${text}" not in the palette: ${labels.join(' | ')}`);
 }
 
 async function main() {
@@ -115,12 +124,54 @@ async function main() {
       await page.screenshot({ path: path.join(outDir, '01-container.png') });
     });
 
+    await check('F1 > Ascend: Create Simulated Atlas Host creates it and says so', async () => {
+      await runPalette(page, 'Ascend: Create Simulated Atlas Host');
+      await page.locator('.notification-toast', { hasText: /Simulated Atlas host created/ }).first().waitFor({ timeout: 120_000 });
+      const sidebar = page.locator('#workbench\\.parts\\.sidebar');
+      await sidebar.locator('.monaco-list-row', { hasText: 'Simulated Atlas host' }).first().waitFor({ timeout: 30_000 });
+      await page.locator('#workbench\\.parts\\.statusbar', { hasText: /SIMULATED/ }).first().waitFor({ timeout: 30_000 });
+    });
+
+    await check('F1 > Ascend: Run Environment Check fills the Environment view (marked SIMULATED)', async () => {
+      await runPalette(page, 'Ascend: Run Environment Check');
+      await page.locator('.notification-toast', { hasText: /Environment check of Simulated Atlas host/ }).first().waitFor({ timeout: 120_000 });
+      const env = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /Environment/i }) });
+      await env.locator('.monaco-list-row', { hasText: /Simulated Atlas host/ }).first().waitFor({ timeout: 30_000 });
+      await env.locator('.monaco-list-row', { hasText: /SIMULATED/ }).first().waitFor({ timeout: 30_000 });
+      // Expand the NPUs row to show the HBM bars.
+      const npus = env.locator('.monaco-list-row', { hasText: /^NPUs/ }).first();
+      await npus.click();
+      await env.locator('.monaco-list-row', { hasText: /NPU 0/ }).first().waitFor({ timeout: 30_000 });
+      const rows = await env.locator('.monaco-list-row').allInnerTexts();
+      if (!rows.some((r) => /[█▏▎▍▌▋▊▉░]{10}/.test(r))) throw new Error(`no HBM bar in ${rows.join(' | ')}`);
+      // A clean shot: no toasts, Jobs and Reports collapsed, a wider sidebar.
+      await runPalette(page, 'Notifications: Clear All Notifications').catch(() => page.keyboard.press('Escape'));
+      for (const name of [/^Jobs/i, /^Reports/i]) {
+        await page.locator('#workbench\\.parts\\.sidebar .pane-header', { hasText: name }).first().click();
+      }
+      const box = await page.locator('#workbench\\.parts\\.sidebar').boundingBox();
+      if (box) {
+        await page.mouse.move(box.x + box.width + 1, box.y + 300);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width + 260, box.y + 300, { steps: 8 });
+        await page.mouse.up();
+      }
+      await page.mouse.move(1100, 600);
+      await page.waitForTimeout(800);
+      await page.screenshot({ path: path.join(outDir, '03-environment.png') });
+      const shot = path.join(root, 'media', 'screenshot-sidebar.png');
+      if (!fs.existsSync(shot) || process.env.ASCEND_UPDATE_SCREENSHOT === '1') {
+        fs.copyFileSync(path.join(outDir, '03-environment.png'), shot);
+        process.stdout.write(`    screenshot copied to ${path.relative(root, shot)}\n`);
+      }
+    });
+
     await check('F1 > Ascend: Show Log opens the extension log', async () => {
       await runPalette(page, 'Ascend: Show Log');
       const panel = page.locator('#workbench\\.parts\\.panel');
       await panel.waitFor({ state: 'visible', timeout: 30_000 });
       await panel.locator('.view-lines', { hasText: /activated\sin\s\d+\sms/ }).first().waitFor({ timeout: 30_000 });
-      await page.screenshot({ path: path.join(outDir, '02-show-log.png') });
+      await page.screenshot({ path: path.join(outDir, '04-show-log.png') });
     });
   } finally {
     await browser?.close().catch(() => undefined);

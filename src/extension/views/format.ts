@@ -34,16 +34,7 @@ export function worst(statuses: readonly CheckStatus[]): CheckStatus {
   return 'skip';
 }
 
-/** A 10-cell bar for a used/total pair, e.g. "███░░░░░░░". */
-export function bar(used: number, total: number, cells = 10): string {
-  if (!(total > 0)) return '';
-  const f = Math.max(0, Math.min(cells, Math.round((used / total) * cells)));
-  return '█'.repeat(f) + '░'.repeat(cells - f);
-}
-
-export function gb(mb: number): string {
-  return (mb / 1024).toFixed(1);
-}
+export { bar, gb } from './text';
 
 /** Local time of an ISO stamp, with the date when it is not today. */
 export function when(iso: string): string {

@@ -49,7 +49,7 @@ describe('Environment check of a simulated Atlas host', function () {
     assert.match(String(devices.item.description), /8 × 910B3 \(A2\)/);
     const npus = rows.filter((r) => r.depth === 2 && r.item.contextValue === 'ascend.envDevice');
     assert.equal(npus.length, 8);
-    for (const n of npus) assert.match(String(n.item.description), /910B3 · OK · [█░]{10} \d+\.\d \/ 64\.0 GB/);
+    for (const n of npus) assert.match(String(n.item.description), /910B3 · OK · [█▏▎▍▌▋▊▉░]{10} \d+\.\d \/ 64\.0 GB/);
     assert.match(String(ctx.views.views['ascend.environment'].message), /SIMULATED/);
   });
 
