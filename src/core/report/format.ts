@@ -90,7 +90,7 @@ export function stepName(t: Translator, name: string): string {
     case 'env':
       return t.tr('Environment check');
     case 'analysis':
-      return t.tr('Operator compatibility');
+      return t.tr('Model and operator analysis');
     case 'serve':
       return t.tr('Serving');
     case 'smoke':
