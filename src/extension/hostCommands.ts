@@ -57,25 +57,27 @@ export function registerHosts(ctx: Ctx): void {
   item.name = vscode.l10n.t('Ascend: active host');
   item.command = 'ascend.hosts.select';
   ctx.statusBar = item;
-  const update = async () => {
+  // No host list is read here (that would load ~/.ssh/config): the id says what the host is.
+  const update = () => {
     const id = hosts.activeId ?? (hosts.simDir ? SIM_ID : undefined);
-    const h = id ? await hosts.get(id) : undefined;
-    if (!h) {
+    if (!id) {
       item.text = `$(vm-outline) ${vscode.l10n.t('Ascend: no host')}`;
       item.tooltip = vscode.l10n.t('Select the Atlas host to work on');
       item.backgroundColor = undefined;
     } else {
-      const st = hosts.state(h.id);
-      const icon = h.kind === 'sim' ? '$(beaker)' : h.kind === 'local' ? '$(device-desktop)' : `$(${stateIcon(st).id})`;
-      const tail = h.kind === 'ssh' && st !== 'connected' ? ` (${stateWord(st)})` : '';
-      item.text = `${icon} ${h.name}${h.simulated ? ` [${vscode.l10n.t('SIMULATED')}]` : ''}${tail}`;
-      item.tooltip = vscode.l10n.t('Ascend active host: {0} — {1}. Click to switch.', h.name, h.kind === 'ssh' ? stateWord(st) : vscode.l10n.t('local'));
-      item.backgroundColor = h.kind === 'ssh' && (st === 'failed' || st === 'reconnecting') ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      const kind = id === SIM_ID ? 'sim' : id === LOCAL_ID ? 'local' : 'ssh';
+      const name = kind === 'sim' ? vscode.l10n.t('Simulated Atlas host') : kind === 'local' ? vscode.l10n.t('This machine') : id.replace(/^ssh:/, '');
+      const st = hosts.state(id);
+      const icon = kind === 'sim' ? '$(beaker)' : kind === 'local' ? '$(device-desktop)' : `$(${stateIcon(st).id})`;
+      const tail = kind === 'ssh' && st !== 'connected' ? ` (${stateWord(st)})` : '';
+      item.text = `${icon} ${name}${kind === 'sim' ? ` [${vscode.l10n.t('SIMULATED')}]` : ''}${tail}`;
+      item.tooltip = vscode.l10n.t('Ascend active host: {0} — {1}. Click to switch.', name, kind === 'ssh' ? stateWord(st) : vscode.l10n.t('local'));
+      item.backgroundColor = kind === 'ssh' && (st === 'failed' || st === 'reconnecting') ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     }
     item.show();
   };
-  ctx.own(hosts.onDidChange(() => void update()));
-  void update();
+  ctx.own(hosts.onDidChange(() => update()));
+  update();
 
   registerCommand(ctx, 'ascend.hosts.refresh', () => tree.refresh());
 
