@@ -54,7 +54,13 @@ export function configExtras(config: Record<string, unknown> | null): { topK: nu
 export function adaptationFromModel(
   facts: ModelFacts | null,
   extras: ReturnType<typeof configExtras>,
-  opts: { modelError?: string | null; findings?: Adaptation['operatorFindings']; analysedFiles?: number | null } = {},
+  opts: {
+    modelError?: string | null;
+    findings?: Adaptation['operatorFindings'];
+    analysedFiles?: number | null;
+    /** The analysed workspace files (paths as in findings), with model_quant_type for quant descriptions. */
+    workspaceFiles?: Array<{ file: string; quantType: string | null }>;
+  } = {},
 ): Adaptation {
   const findings = opts.findings ?? [];
   if (!facts) {
@@ -96,8 +102,13 @@ export function adaptationFromModel(
   if (neox !== null || facts.rope.theta !== null) {
     items.push({ title: en('RoPE {0} style', neox === false ? 'gptj' : 'neox'), status: 'pass', basis: en('supported natively by NPU operators') });
   }
-  for (const f of findings.filter((x) => x.code === 'weight-mapping').slice(0, 1)) {
-    items.push({ title: en('Weight mapping {0}', 'qkv_proj/gate_up_proj'), status: f.severity === 'error' ? 'fail' : 'warn', basis: f.file });
+  // Weight mappings: files the analysis checked as mappings (named *mapping*.py) or that it reported on.
+  const ws = opts.workspaceFiles ?? [];
+  const mappingFiles = new Set([...ws.filter((w) => /mapping[^/]*\.py$/.test(w.file)).map((w) => w.file), ...findings.filter((x) => x.code === 'weight-mapping').map((x) => x.file)]);
+  for (const file of mappingFiles) {
+    const probs = findings.filter((x) => x.file === file && x.code === 'weight-mapping');
+    const st = probs.some((x) => x.severity === 'error') ? 'fail' : probs.length ? 'warn' : 'pass';
+    items.push({ title: en('Weight mapping {0}', file), status: st, basis: st === 'pass' ? en('weight mapping complete') : en('{0} problems: {1}', probs.length, probs[0].message) });
   }
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.filter((f) => f.severity === 'warning').length;
@@ -110,14 +121,24 @@ export function adaptationFromModel(
   }
   const quantization: Adaptation['quantization'] = [];
   const q = facts.quantMethod;
+  const descriptions = ws.filter((w) => /quant_model_description[^/]*\.json$/.test(w.file));
   if (q && facts.cudaOnlyQuant) {
     const label = `${q.toUpperCase()}${extras.bits ? ` Int${extras.bits}` : ''}`;
     quantization.push({ format: en('{0} quantization (original checkpoint)', label), status: 'warn', note: en('uses CUDA kernels; convert to ascend W4A16/W8A8 with ModelSlim') });
-    items.push({ title: en('{0} quantization (original checkpoint)', label), status: 'fail', basis: en('uses CUDA kernels; convert to ascend W4A16/W8A8 with ModelSlim') });
+    // Without a converted description in the workspace the checkpoint cannot be served on NPU as is.
+    if (!descriptions.length) items.push({ title: en('{0} quantization (original checkpoint)', label), status: 'fail', basis: en('uses CUDA kernels; convert to ascend W4A16/W8A8 with ModelSlim') });
   }
   quantization.push({ format: 'FP16/BF16', status: 'pass', note: en('loads directly, full precision') });
   if (q === 'ascend' && facts.modelSlimType) {
     quantization.push({ format: en('ascend {0}', facts.modelSlimType), status: 'pass', note: 'quant_model_description.json' });
+  } else if (descriptions.length) {
+    for (const d of descriptions) {
+      const probs = findings.filter((x) => x.file === d.file && x.code === 'quant-description');
+      const st = probs.some((x) => x.severity === 'error') ? 'fail' : probs.length ? 'warn' : 'pass';
+      const format = en('ascend {0}', d.quantType ?? '?');
+      quantization.push({ format, status: st, note: st === 'pass' ? en('{0} present and complete', d.file) : en('{0} problems: {1}', probs.length, probs[0].message) });
+      if (q && facts.cudaOnlyQuant) items.push({ title: `${q.toUpperCase()}${extras.bits ? ` Int${extras.bits}` : ''} → ${format}`, status: st, basis: d.file });
+    }
   } else {
     quantization.push({ format: en('ascend {0}', 'W4A16/W8A8'), status: 'pass', note: en('re-quantize with ModelSlim (recommended)') });
   }

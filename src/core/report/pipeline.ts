@@ -261,6 +261,7 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
   let modelEvidence: string | null = null;
   let findings: Report['adaptation']['operatorFindings'] = opts.findings ?? [];
   let analysedFiles: number | null = opts.findings ? 0 : null;
+  let workspaceFiles: Array<{ file: string; quantType: string | null }> = [];
   await step('analysis', async () => {
     const insp = await inspectModel(t, profile.modelPath);
     if (insp.config === null) {
@@ -275,13 +276,26 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
       const { files } = expandPaths(opts.workspace);
       analysedFiles = files.length;
       const base = opts.workspace.length === 1 && fs.existsSync(opts.workspace[0]) && fs.statSync(opts.workspace[0]).isDirectory() ? opts.workspace[0] : process.cwd();
+      const rel = (f: string) => path.relative(base, f) || path.basename(f);
       findings = (await analyzeWorkspaceFiles(opts.workspace)).map((f) => ({
-        file: path.relative(base, f.file) || path.basename(f.file),
+        file: rel(f.file),
         line: f.range.start.line,
         severity: f.severity,
         code: f.code,
         message: f.message,
       }));
+      workspaceFiles = files.map((f) => {
+        let quantType: string | null = null;
+        if (/quant_model_description[^/]*\.json$/.test(f)) {
+          try {
+            const j = JSON.parse(fs.readFileSync(f, 'utf8')) as { model_quant_type?: unknown };
+            quantType = typeof j.model_quant_type === 'string' ? j.model_quant_type : null;
+          } catch {
+            quantType = null;
+          }
+        }
+        return { file: rel(f), quantType };
+      });
     }
     const errors = findings.filter((f) => f.severity === 'error').length;
     const warnings = findings.filter((f) => f.severity === 'warning').length;
@@ -292,7 +306,7 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
         : en('{0} workspace files analysed, no operator problem found', analysedFiles);
     return { status: errors ? 'fail' : findings.length ? 'warn' : 'pass', reason, value: undefined };
   });
-  const adaptation = adaptationFromModel(facts, extras, { modelError, findings, analysedFiles });
+  const adaptation = adaptationFromModel(facts, extras, { modelError, findings, analysedFiles, workspaceFiles });
 
   // ---- 3. serve ------------------------------------------------------------------------------------
   const command = buildServeCommand(profile);
