@@ -265,6 +265,67 @@ async function startInstance(ctx: InstanceCtx): Promise<SshdInstance & { kill():
 
 const live = new Set<{ user: string; pids: () => number[]; dir: string }>();
 let exitHook = false;
+const COMMENT = 'ascend-adapt test pid=';
+
+function cleanupLiveSync(): void {
+  for (const e of live) {
+    killPids(e.pids());
+    for (let i = 0; i < 20 && spawnSync('userdel', [e.user], { stdio: 'ignore' }).status === 10; i++) spawnSync('sleep', ['0.1']);
+    fs.rmSync(e.dir, { recursive: true, force: true });
+  }
+  live.clear();
+}
+
+function installExitHooks(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', cleanupLiveSync);
+  // A test process killed by a signal (runner timeout, Ctrl-C) still removes its users and daemons.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      cleanupLiveSync();
+      process.exit(128 + (os.constants.signals[sig] ?? 0));
+    });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove throwaway users (and their sshd daemons) left by harness processes that died without cleaning
+ * up (SIGKILL). Only users this harness made (comment "ascend-adapt test pid=N") whose process N is gone.
+ */
+async function sweepStale(): Promise<void> {
+  let passwd = '';
+  try { passwd = fs.readFileSync('/etc/passwd', 'utf8'); } catch { return; }
+  for (const line of passwd.split('\n')) {
+    const [user, , uidText, , comment, home] = line.split(':');
+    if (!user?.startsWith('aat') || !comment?.startsWith(COMMENT)) continue;
+    const owner = Number(comment.slice(COMMENT.length));
+    if (!Number.isInteger(owner) || owner <= 0 || processAlive(owner)) continue;
+    const dir = path.dirname(home);
+    if (!dir.startsWith(os.tmpdir()) || !path.basename(dir).startsWith('aa-sshd-')) continue;
+    // sshd daemons started for that dir (root-owned) and the user's own processes.
+    const daemons: number[] = [];
+    for (const e of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(e)) continue;
+      try {
+        if (fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(`${dir}/`)) daemons.push(Number(e));
+      } catch { /* gone */ }
+    }
+    killPids([...daemons, ...pidsOfUser(Number(uidText))]);
+    await sleep(100);
+    await withPasswdRetry('userdel', [user]).catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 function pidsOfUser(uid: number): number[] {
   const out: number[] = [];
@@ -291,25 +352,17 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const why = sshdAvailable();
   if (why) throw new Error(why);
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  await sweepStale();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aa-sshd-'));
   fs.chmodSync(dir, 0o711); // the user must traverse to its home
   const user = `aat${randomBytes(5).toString('hex')}`;
   const home = path.join(dir, 'home');
-  await withPasswdRetry('useradd', ['-M', '-d', home, '-s', opts.shell ?? '/bin/bash', '-c', 'ascend-adapt test', user]);
+  await withPasswdRetry('useradd', ['-M', '-d', home, '-s', opts.shell ?? '/bin/bash', '-c', `${COMMENT}${process.pid}`, user]);
   const uid = Number(run('id', ['-u', user]).out.trim());
   const gid = Number(run('id', ['-g', user]).out.trim());
   const entry = { user, pids: () => pidsOfUser(uid), dir };
   live.add(entry);
-  if (!exitHook) {
-    exitHook = true;
-    process.on('exit', () => {
-      for (const e of live) {
-        killPids(e.pids());
-        spawnSync('userdel', [e.user], { stdio: 'ignore' });
-        fs.rmSync(e.dir, { recursive: true, force: true });
-      }
-    });
-  }
+  installExitHooks();
   const instances: Array<SshdInstance & { kill(): Promise<void> }> = [];
   try {
     // Unlocked without a usable password (UsePAM no refuses "!" accounts), or with the given password.

@@ -1,7 +1,8 @@
 // The sshd harness itself, checked with OpenSSH's own client: if these fail, every over-SSH test is moot.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fingerprintOf, sshdAvailable, startSshd, writeClientFiles, type Sshd } from '../harness/sshd';
 
@@ -36,6 +37,22 @@ describe('sshd harness', { skip }, () => {
     const r = spawnSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${sshd.hostKeyPath}.pub`], { encoding: 'utf8' });
     assert.equal(r.stdout.split(/\s+/)[1], sshd.hostFingerprint);
     assert.equal(fingerprintOf(sshd.hostKey), sshd.hostFingerprint);
+  });
+
+  it('sweeps users and daemons left by a harness process that was SIGKILLed', async () => {
+    const code = "const {startSshd}=require('./test/harness/sshd.ts');startSshd().then((s)=>{console.log(s.user+' '+s.dir+' '+s.pid)})";
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], { cwd: path.resolve(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve) => { let b = ''; child.stdout!.on('data', (d) => { b += d; if (b.includes('\n')) resolve(b.trim()); }); });
+    const [user, dir, sshdPid] = line.split(' ');
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    assert.equal(spawnSync('id', [user]).status, 0, 'left behind by the killed process');
+    const next = await startSshd(); // sweeps on start
+    await next.stop();
+    assert.equal(spawnSync('id', [user]).status, 1, 'the stale user is gone');
+    assert.equal(fs.existsSync(dir), false);
+    assert.equal(fs.existsSync(`/proc/${sshdPid}`), false, 'its sshd is gone');
   });
 
   it('stop() removes the user and its home', async () => {

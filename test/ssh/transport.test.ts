@@ -300,3 +300,39 @@ describe('ssh transport against a real sshd', { skip }, () => {
     await expectSshError(transportFor(cfg, 'gone', known).connect(), 'connect', /ECONNREFUSED/);
   });
 });
+
+describe('ssh transport: a host whose key changes while connected', { skip }, () => {
+  let sshd: Sshd;
+  let dir: string;
+  before(async () => {
+    sshd = await startSshd();
+    dir = fs.mkdtempSync('/tmp/aa-sshrot-');
+  });
+  after(async () => {
+    await sshd?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('does not reconnect to a changed key: the state ends in failed and commands are refused', async () => {
+    const known = path.join(dir, 'known_hosts');
+    fs.writeFileSync(known, sshd.hostKeyLine + '\n');
+    const t = transportFor(hostBlock(sshd, [`IdentityFile ${sshd.keyPath}`, 'IdentityAgent none']), 't', known,
+      { onUnknownHostKey: async () => assert.fail('a changed key is never offered for trust') },
+      { reconnect: { initialDelayMs: 50, maxAttempts: 20 } });
+    await t.connect();
+    const states: string[] = [];
+    const failed = new Promise<void>((res) => t.on('state', (s: string) => { states.push(s); if (s === 'failed') res(); }));
+    const oldFingerprint = sshd.hostFingerprint;
+    const knownBefore = fs.readFileSync(known, 'utf8');
+    await sshd.rotateHostKey(); // the listener restarts on the same port with a new key…
+    t.simulateLinkDrop(); // …and the link drops (the running session would otherwise outlive the listener)
+    await failed;
+    assert.notEqual(sshd.hostFingerprint, oldFingerprint);
+    assert.equal(states[0], 'reconnecting');
+    assert.equal(states.includes('connected'), false);
+    assert.ok(t.error instanceof SshError && t.error.kind === 'host-key-changed', String(t.error));
+    await assert.rejects(t.exec(['true']), /HOST KEY CHANGED/);
+    assert.equal(fs.readFileSync(known, 'utf8'), knownBefore, 'known_hosts untouched');
+    await t.close();
+  });
+});
