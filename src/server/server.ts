@@ -258,7 +258,8 @@ connection.onDidChangeTextDocument((p) => {
     if (!st) return;
     st.doc = TextDocument.update(st.doc, p.contentChanges, p.textDocument.version);
     st.version = p.textDocument.version;
-    st.binary = looksBinary(st.doc.getText());
+    // re-check for binary content only when it can have changed (a NUL typed, or it was binary before)
+    if (st.binary || p.contentChanges.some((c) => c.text.includes('\u0000') || !('range' in c))) st.binary = looksBinary(st.doc.getText());
     if (st.kind !== 'python') {
       worldVersion++;
       return;

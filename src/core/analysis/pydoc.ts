@@ -180,8 +180,13 @@ export class PythonDocument {
     const chunk = this.makeChunk(ca.start, regionLines, regionText, tree);
     this.chunks.splice(a, b - a + 1, chunk);
     if (delta !== 0) for (let i = a + 1; i < this.chunks.length; i++) this.chunks[i].start += delta;
-    // line starts: recompute (cheap next to parsing)
-    this.starts = lineStarts(this.text);
+    // line starts: keep those before the edit, add the inserted ones, shift the rest
+    const shift = change.text.length - (eo - so);
+    const added: number[] = [];
+    for (let i = change.text.indexOf('\n'); i >= 0; i = change.text.indexOf('\n', i + 1)) added.push(so + i + 1);
+    const tail = this.starts.slice(r.end.line + 1);
+    for (let i = 0; i < tail.length; i++) tail[i] += shift;
+    this.starts = this.starts.slice(0, r.start.line + 1).concat(added, tail);
   }
 
   /** Import context of the whole document. */
@@ -201,8 +206,14 @@ export class PythonDocument {
 
   /** True when the text mentions a weight mapping (such files are analysed even without imports). */
   hasMappings(): boolean {
-    return /\b(stacked_params_mapping|packed_modules_mapping|expert_params_mapping|make_expert_params_mapping)\b/.test(this.text);
+    if (this.mappingsFor !== this.text) {
+      this.mappingsFor = this.text;
+      this.mappings = /\b(stacked_params_mapping|packed_modules_mapping|expert_params_mapping|make_expert_params_mapping)\b/.test(this.text);
+    }
+    return this.mappings;
   }
+  private mappingsFor?: string;
+  private mappings = false;
 
   /** Python rule findings; mapping findings use `index` (checkpoint tensor names) when given. */
   findings(ctx: PyContext, index?: { names: string[]; file: string }): Finding[] {
