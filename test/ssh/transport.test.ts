@@ -295,6 +295,32 @@ describe('ssh transport against a real sshd', { skip }, () => {
     await t.close();
   });
 
+  it('HostManager: a host added in settings connects; the unknown-key callback decides, and a refusal is clear', async () => {
+    const empty = path.join(dir, 'empty_config');
+    fs.writeFileSync(empty, '');
+    const kh = path.join(dir, 'kh-manager');
+    fs.writeFileSync(kh, '');
+    const answers = [false, true];
+    const asked: string[] = [];
+    const hm = new HostManager({
+      sshConfigPath: empty, knownHostsFile: kh,
+      extraHosts: [{ alias: 'lab', hostname: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.keyPath }],
+      callbacks: { onUnknownHostKey: async (info) => { asked.push(`${info.alias} ${info.fingerprint}`); return answers.shift()!; } },
+    });
+    assert.deepEqual(hm.hosts().map((h) => [h.alias, h.port]), [['lab', sshd.port]]);
+    const events: string[] = [];
+    hm.on('state', (e: HostStateEvent) => events.push(`${e.state}${e.error ? `:${(e.error as SshError).kind}` : ''}`));
+    await expectSshError(hm.connect('lab'), 'host-key-unknown', /not known/);
+    assert.equal(hm.state('lab'), 'failed');
+    const t = await hm.connect('lab');
+    assert.equal((await t.exec(['echo', 'lab'])).stdout.toString(), 'lab\n');
+    assert.deepEqual(asked, [`lab ${sshd.hostFingerprint}`, `lab ${sshd.hostFingerprint}`]);
+    assert.deepEqual(events, ['connecting', 'failed:host-key-unknown', 'connecting', 'connected']);
+    await hm.disconnect('lab');
+    assert.equal(hm.state('lab'), 'disconnected');
+    await hm.dispose();
+  });
+
   it('reports a connection refused as a connect error (no retry loop on first connect)', async () => {
     const cfg = ['Host gone', '  HostName 127.0.0.1', '  Port 1', `  User ${sshd.user}`].join('\n');
     await expectSshError(transportFor(cfg, 'gone', known).connect(), 'connect', /ECONNREFUSED/);
