@@ -142,6 +142,25 @@ describe('ssh transport against a real sshd', { skip }, () => {
     await expectSshError(t2.connect(), 'host-key-unknown', new RegExp(`\\[127\\.0\\.0\\.1\\]:${sshd.bastion!.port}`));
   });
 
+  it('goes through a ProxyCommand (OpenSSH ssh -W via the bastion)', async () => {
+    const files = writeClientFiles(sshd, { dir: fs.mkdtempSync(path.join(dir, 'pc-')), viaBastion: false });
+    fs.appendFileSync(files.configPath, `\nHost via-pc\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${sshd.user}\n  IdentityFile ${sshd.keyPath}\n` +
+      `  ProxyCommand ssh -F ${files.configPath} -o BatchMode=yes -W %h:%p ${files.alias}-bastion\n`);
+    const host = SshConfigFile.load(files.configPath).resolve('via-pc');
+    assert.equal(host.proxyCommand, `ssh -F ${files.configPath} -o BatchMode=yes -W 127.0.0.1:${sshd.port} ${files.alias}-bastion`);
+    const before = (sshd.bastion!.log().match(/Connection from/g) ?? []).length;
+    const t = new SshTransport(host, { knownHosts: { files: [files.knownHostsPath] }, reconnect: { maxAttempts: 0 } });
+    await t.connect();
+    assert.equal((await t.exec(['echo', 'proxied'])).stdout.toString(), 'proxied\n');
+    await t.close();
+    assert.ok((sshd.bastion!.log().match(/Connection from/g) ?? []).length > before, 'the bastion carried it');
+    const proxies = () => fs.readdirSync('/proc').filter((e) => {
+      try { return /^\d+$/.test(e) && fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(`-W\u0000127.0.0.1:${sshd.port}`); } catch { return false; }
+    });
+    for (let i = 0; i < 100 && proxies().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(proxies(), [], 'the ProxyCommand ended with the connection');
+  });
+
   it('refuses an unknown host key unless trusted; the trusted key is appended and then known', async () => {
     const kh = path.join(dir, 'kh-unknown');
     fs.writeFileSync(kh, '');

@@ -30,7 +30,7 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { Duplex } from 'node:stream';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as l10n from '@vscode/l10n';
 import { Client, utils as sshUtils, OpenSSHAgent, type AnyAuthMethod, type AuthHandlerMiddleware, type AuthenticationType, type ClientChannel, type ParsedKey, type Prompt } from 'ssh2';
 import type { ConnectionState, ExecOptions, ExecResult, ForwardedPort, Transport } from './transport';
@@ -253,6 +253,7 @@ export class SshTransport extends EventEmitter implements Transport {
     } catch (e) {
       for (const c of made) c.end();
       for (const s of socks) s.destroy();
+      this.killProxies();
       throw e;
     }
     this.clients = made;
@@ -264,9 +265,21 @@ export class SshTransport extends EventEmitter implements Transport {
     return made[made.length - 1];
   }
 
+  private proxies: ChildProcess[] = [];
+
+  /** ProxyCommand (run by /bin/sh, as OpenSSH does): its stdin/stdout are the link. */
   private proxyCommandStream(hop: ResolvedHost): Duplex {
     const child = spawn('/bin/sh', ['-c', hop.proxyCommand!], { stdio: ['pipe', 'pipe', 'inherit'] });
-    return Duplex.from({ readable: child.stdout, writable: child.stdin });
+    this.proxies.push(child);
+    child.on('exit', () => { this.proxies = this.proxies.filter((c) => c !== child); });
+    const d = Duplex.from({ readable: child.stdout, writable: child.stdin });
+    child.on('error', (e) => d.destroy(e));
+    return d;
+  }
+
+  private killProxies(): void {
+    for (const c of this.proxies) c.kill('SIGTERM');
+    this.proxies = [];
   }
 
   private tcpConnect(hop: ResolvedHost): Promise<net.Socket> {
@@ -550,6 +563,7 @@ export class SshTransport extends EventEmitter implements Transport {
     this.generation++;
     for (const c of this.clients) c.end();
     for (const s of this.sockets) s.destroy();
+    this.killProxies();
     this.clients = [];
     this.sockets = [];
     if (this.closedByUser) {
@@ -747,6 +761,7 @@ export class SshTransport extends EventEmitter implements Transport {
       for (const c of [...clients].reverse()) c.end();
     });
     for (const s of this.sockets) s.destroy();
+    this.killProxies();
     this.clients = [];
     this.sockets = [];
     this.setState('disconnected');
