@@ -432,6 +432,20 @@ export function registerServing(ctx: Ctx): void {
   }, 10_000);
   ctx.own({ dispose: () => clearInterval(timer) });
 
+  const running = (j: TrackedJob) => j.record.state === 'starting' || j.record.state === 'ready';
+  // After a reload the saved records come back; once the Jobs view is shown, running jobs on hosts that
+  // need no prompt (this machine, the simulated host, already-connected ssh hosts) are re-attached so
+  // their state moves again. Others re-attach on the first action (attach, stop, smoke).
+  const reattach = () => {
+    for (const j of serving.all()) {
+      if (!running(j)) continue;
+      const quiet = !j.hostId.startsWith('ssh:') || ctx.hosts.state(j.hostId) === 'connected';
+      if (quiet) void serving.liveJob(j.record.jobId).catch((e: Error) => ctx.log.warn(`re-attach ${j.record.jobId}: ${e.message}`));
+    }
+  };
+  ctx.own(ctx.views.views['ascend.jobs'].onDidChangeVisibility((e) => e.visible && reattach()));
+  if (ctx.views.views['ascend.jobs'].visible) reattach();
+
   const pickJob = async (arg: unknown, filter: (j: TrackedJob) => boolean, placeHolder: string): Promise<string | undefined> => {
     const id = jobIdOf(arg);
     if (id) return id;
@@ -447,7 +461,6 @@ export function registerServing(ctx: Ctx): void {
     );
     return p?.id;
   };
-  const running = (j: TrackedJob) => j.record.state === 'starting' || j.record.state === 'ready';
 
   registerCommand(ctx, 'ascend.serve.start', async (arg?: unknown) => {
     requireTrust(vscode.l10n.t('Start Serving'));

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -113,15 +114,17 @@ describe('SSH hosts against a real sshd', function () {
       setTimeout(() => bar.add(ctx.statusBar.text), 0);
     });
     try {
-      // Kill the server side of the session: the TCP link drops under the client.
-      for (const pid of sshd!.userPids()) {
+      // Kill the server side of the session (the per-connection sshd processes, root monitor and user
+      // child): the TCP link drops under the client.
+      const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(sshd!.pid)], { encoding: 'utf8' }).stdout.split('\n').map((x) => Number(x.trim())).filter((x) => x > 0);
+      for (const pid of [...children, ...sshd!.userPids()]) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
           /* gone */
         }
       }
-      await until('reconnecting', () => seen.has('reconnecting') || undefined, 30_000);
+      await until('reconnecting', () => seen.has('reconnecting') || undefined, 60_000);
       await until('connected again', () => ctx.hosts.state(ID) === 'connected' || undefined, 60_000);
     } finally {
       sub.dispose();
