@@ -622,7 +622,8 @@ export class SshTransport extends EventEmitter implements Transport {
     await this.acquireChannel();
     try {
       for (let attempt = 0; ; attempt++) {
-        const client = await this.client();
+        const client = await this.clientOrAbort(opts.signal);
+        if (!client) return { code: null, signal: 'SIGTERM', stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), timedOut: false };
         const gen = this.generation;
         try {
           return await this.runChannel(client, command, argv[0], opts);
@@ -647,6 +648,20 @@ export class SshTransport extends EventEmitter implements Transport {
     } finally {
       this.releaseChannel();
     }
+  }
+
+  /** The connected client, or undefined if `signal` aborts first (e.g. while reconnecting). */
+  private clientOrAbort(signal?: AbortSignal): Promise<Client | undefined> {
+    if (!signal) return this.client();
+    if (signal.aborted) return Promise.resolve(undefined);
+    return new Promise<Client | undefined>((resolve, reject) => {
+      const onAbort = () => resolve(undefined);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.client().then(
+        (c) => { signal.removeEventListener('abort', onAbort); resolve(c); },
+        (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
+      );
+    });
   }
 
   private runChannel(client: Client, command: string, what: string, opts: ExecOptions): Promise<ExecResult> {
