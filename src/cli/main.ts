@@ -1,14 +1,9 @@
 import * as l10n from '@vscode/l10n';
 import { languageFromEnv, normalizeLang, useLanguage } from '../core/l10n';
+import { packageVersion } from '../core/version';
 import { UsageError, type CliIO } from './command';
 import { commands } from './commands/index';
 
-declare const PACKAGE_VERSION: string | undefined;
-
-function version(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : (require('../../package.json') as { version: string }).version;
-}
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 8);
@@ -47,7 +42,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return first === undefined ? 2 : 0;
   }
   if (first === '--version' || first === '-V') {
-    io.stdout.write(`${version()}\n`);
+    io.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   const cmd = commands.find((c) => c.name === first);

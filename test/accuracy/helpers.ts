@@ -2,8 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../src/cli/main';
+import { runCli, type CliRun } from '../harness/cli';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const SHARED = path.resolve(ROOT, '..', 'shared');
@@ -55,15 +54,8 @@ export async function startSimServer(args: string[] = []): Promise<SimServer> {
 }
 
 /** The CLI in-process (src/cli/main.ts), output captured. */
-export async function cli(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main(argv, { stdout, stderr, cwd: opts.cwd ?? process.cwd(), env: opts.env ?? process.env });
-  return { code, out, err };
+export async function cli(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+  return runCli(argv, opts);
 }
 
 export function tmpDir(prefix: string): string {

@@ -2,21 +2,13 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { main } from '../../src/cli/main';
 import { EnvReportSchema, type EnvReport } from '../../src/core/checks/report';
 import { repoRoot, tmpDir } from './helpers';
+import { runCli } from '../harness/cli';
 
 async function cli(argv: string[], env: NodeJS.ProcessEnv = { ...process.env, LANG: 'C' }, cwd = process.cwd()) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main(argv, { stdout, stderr, cwd, env });
-  return { code, out, err };
+  return runCli(argv, { env, cwd });
 }
 
 describe('CLI: sim create and env-check', () => {

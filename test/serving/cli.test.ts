@@ -2,13 +2,12 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
-import { main } from '../../src/cli/main';
 import { DetachedJobs } from '../../src/core/jobs/detached';
 import { LocalTransport } from '../../src/core/transport/local';
 import { copyModel, freePort, makeSim, ROOT } from './helpers';
+import { runCli, type CliRun } from '../harness/cli';
 
 /** `ascend-adapt serve` and `ascend-adapt smoke` on the simulated host (--sim DIR), in-process and as a real process. */
 
@@ -17,15 +16,8 @@ let ws: string;
 let port: number;
 let env: NodeJS.ProcessEnv;
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main(argv, { stdout, stderr, cwd: ws, env });
-  return { code, out, err };
+async function cli(...argv: string[]): Promise<CliRun> {
+  return runCli(argv, { cwd: ws, env });
 }
 
 // What the issue asks `smoke --json` to print at least.

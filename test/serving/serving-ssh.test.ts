@@ -10,10 +10,9 @@ import { runSmoke } from '../../src/core/smoke/client';
 import { SshTransport } from '../../src/core/transport/ssh';
 import { sshdAvailable, startSshd, writeClientFiles, type ClientFiles, type Sshd } from '../harness/sshd';
 import * as net from 'node:net';
-import { PassThrough } from 'node:stream';
-import { main } from '../../src/cli/main';
 import { DetachedJobs } from '../../src/core/jobs/detached';
 import { chownR, copyModel, freePort, makeSim, simProfile } from './helpers';
+import { runCli } from '../harness/cli';
 
 /**
  * The serving lifecycle against a real OpenSSH server on 127.0.0.1 with the simulated Atlas toolchain
@@ -177,16 +176,8 @@ describe('serving over ssh (real sshd, simulated host)', { skip }, () => {
     fs.writeFileSync(path.join(ws, 'ascend-adapt.json'), JSON.stringify({
       profiles: { remote: { host: 'atlas', simRoot: sim.dir, modelPath: model, servedModelName: 'remote-sim', port, env: { ASCEND_ADAPT_SIM_VLLM_LOAD_SEC: '0.3' }, smokeMaxTokens: 8 } },
     }));
-    const cli = async (...argv: string[]) => {
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      let out = '';
-      let err = '';
-      stdout.on('data', (c: Buffer) => (out += c.toString()));
-      stderr.on('data', (c: Buffer) => (err += c.toString()));
-      const code = await main([...argv, '--ssh-config', files.configPath, '--known-hosts', files.knownHostsPath], { stdout, stderr, cwd: ws, env: { LANG: 'C' } });
-      return { code, out, err };
-    };
+    const cli = (...argv: string[]) =>
+      runCli([...argv, '--ssh-config', files.configPath, '--known-hosts', files.knownHostsPath], { cwd: ws, env: { LANG: 'C' } });
     const s = await cli('serve', '--profile', 'remote', '--detach', '--json');
     assert.equal(s.code, 0, s.err);
     const job = (JSON.parse(s.out) as { job: { jobId: string; host: string; state: string } }).job;

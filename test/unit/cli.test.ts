@@ -1,17 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { main } from '../../src/cli/main';
+import { runCli, type CliRun } from '../harness/cli';
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main(argv, { stdout, stderr, cwd: process.cwd(), env: { LANG: 'C' } });
-  return { code, out, err };
+function cli(...argv: string[]): Promise<CliRun> {
+  return runCli(argv, { env: { LANG: 'C' } });
 }
 
 describe('CLI frame', () => {

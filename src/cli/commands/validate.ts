@@ -7,7 +7,9 @@ import { configPath, getProfile, loadConfigFile } from '../../core/profiles/load
 import type { NamedProfile } from '../../core/profiles/schema';
 import { createDemo } from '../../core/report/demo';
 import { accuracyEngine, perfEngine, type AccuracyStepSpec, type PerfStepSpec } from '../../core/report/engines';
-import { en, translator, type Translator } from '../../core/report/i18n';
+import { statusCell, stepName } from '../../core/report/format';
+import { en, translator } from '../../core/report/i18n';
+import { packageVersion } from '../../core/version';
 import { runValidation, type ProgressEvent, type ValidateOptions } from '../../core/report/pipeline';
 import { LocalTransport } from '../../core/transport/local';
 import type { Transport } from '../../core/transport/transport';
@@ -16,7 +18,6 @@ import { hostOptions, UsageError, type CliCommand, type CliIO } from '../command
 import { targetsFrom } from '../target';
 import { l10nDictionary, reportLang } from './report';
 
-declare const PACKAGE_VERSION: string | undefined;
 
 const usage = () =>
   [
@@ -32,48 +33,8 @@ const usage = () =>
     l10n.t('Default --out: ./.ascend-adapt-out/<date-time>/. Exit 0 when the report passes, 1 when it fails or is incomplete.'),
   ].join('\n');
 
-function version(): string {
-  return typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : '0.0.0-dev';
-}
-
 function stamp(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
-
-function stepLabel(t: Translator, s: ProgressEvent['step']): string {
-  switch (s) {
-    case 'env':
-      return t.tr('Environment check');
-    case 'analysis':
-      return t.tr('Model and operator analysis');
-    case 'serve':
-      return t.tr('Serving');
-    case 'smoke':
-      return t.tr('Inference test');
-    case 'accuracy':
-      return t.tr('Accuracy validation');
-    case 'perf':
-      return t.tr('Performance benchmark');
-    case 'stop':
-      return t.tr('Stop serving');
-    default:
-      return t.tr('Report');
-  }
-}
-
-function statusWord(t: Translator, s: ProgressEvent['status']): string {
-  switch (s) {
-    case 'pass':
-      return `✅ ${t.tr('Passed')}`;
-    case 'warn':
-      return `⚠️ ${t.tr('Warning')}`;
-    case 'fail':
-      return `❌ ${t.tr('Failed')}`;
-    case 'skip':
-      return `⏭️ ${t.tr('Skipped')}`;
-    default:
-      return `⏸️ ${t.tr('Not run')}`;
-  }
 }
 
 export const validateCommand: CliCommand = {
@@ -177,9 +138,9 @@ export const validateCommand: CliCommand = {
     const t0 = Date.now();
     const onProgress = (e: ProgressEvent) => {
       const at = `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s]`;
-      if (e.phase === 'start') say(`${at} ▶ ${stepLabel(t, e.step)} …`);
+      if (e.phase === 'start') say(`${at} ▶ ${e.step === 'report' ? t.tr('Report') : stepName(t, e.step)} …`);
       else if (e.phase === 'info') say(`${at}   ${t.data(e.detail ?? '')}`);
-      else if (e.step !== 'report') say(`${at} ${statusWord(t, e.status)} ${stepLabel(t, e.step)}${e.detail ? ` — ${t.data(e.detail)}` : ''}`);
+      else if (e.step !== 'report') say(`${at} ${statusCell(t, e.status ?? 'not-run')} ${stepName(t, e.step)}${e.detail ? ` — ${t.data(e.detail)}` : ''}`);
     };
     const opts: ValidateOptions = {
       transport,
@@ -192,7 +153,7 @@ export const validateCommand: CliCommand = {
       perf: perf ? perfEngine(perf) : undefined,
       perfNotRun: en('left out with --no-perf'),
       onProgress,
-      generator: { name: 'ascend-adapt', version: version() },
+      generator: { name: 'ascend-adapt', version: packageVersion() },
     };
     // Ctrl-C: stop what runs, stop the server (it is a detached job: it would outlive us), write the report.
     const ac = new AbortController();
@@ -220,7 +181,7 @@ export const validateCommand: CliCommand = {
           ? `❌ ${t.tr('Validation failed')}${r.simulated ? ` (${t.tr('SIMULATED')})` : ''}`
           : `⏸️ ${t.tr('Validation incomplete: some steps did not run')}${r.simulated ? ` (${t.tr('SIMULATED')})` : ''}`,
     );
-    for (const d of r.verdict.dimensions) say(`  ${statusWord(t, d.status)}  ${t.data(d.summary)}`);
+    for (const d of r.verdict.dimensions) say(`  ${statusCell(t, d.status)}  ${t.data(d.summary)}`);
     say(t.tr('Report: {0}', result.jsonFile));
     for (const f of result.markdownFiles) say(t.tr('Markdown: {0}', f));
     say(t.tr('HTML: {0}', result.htmlFile));
