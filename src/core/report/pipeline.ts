@@ -579,6 +579,8 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
   const hostsList: HostSnapshot[] = host ? [host] : [];
   const files: Report['files'] = [];
   const jsonName = reportFileName(generatedAt);
+  // Notes start with the model's; evidence files marked demo (bundled with --demo) add their own below.
+  const report0Notes = notesFor(facts, profile);
   const base: Omit<Report, 'verdict'> = {
     schema: REPORT_SCHEMA_ID,
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -599,7 +601,7 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
     performance,
     steps,
     files,
-    notes: notesFor(facts, profile),
+    notes: report0Notes,
     evidence: book.entries,
   };
   if (base.model.moe && extras.topK !== null) base.model.moe.topK = extras.topK;
@@ -611,7 +613,9 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
   for (const rel of listFiles(book.evidenceDir)) {
     const p = path.posix.join('evidence', rel);
     const job = /^(\d{8}-\d{6}-[^/]+)\//.exec(rel)?.[1];
-    files.push({ path: p, description: describeEvidenceFile(rel), producedBy: job ? en('job {0}', job) : 'ascend-adapt validate' });
+    const demo = isDemoFile(path.join(book.evidenceDir, rel));
+    files.push({ path: p, description: describeEvidenceFile(rel, demo), producedBy: job ? en('job {0}', job) : 'ascend-adapt validate' });
+    if (demo) report0Notes.push(en('{0} is DEMO data: made-up GPU numbers, not measured on any GPU', p));
   }
   const report: Report = Report.parse({ ...base, verdict: verdictOf(base) });
   const jsonFile = path.join(opts.outDir, jsonName);
@@ -653,8 +657,21 @@ function listFiles(dir: string, rel = ''): string[] {
   return out;
 }
 
-function describeEvidenceFile(rel: string): string {
+/** A reference/baseline file that says of itself it is demo data (`"demo": true`, as python/data/demo/ does). */
+function isDemoFile(file: string): boolean {
+  if (!file.endsWith('.json')) return false;
+  try {
+    const j = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    return typeof j === 'object' && j !== null && (j as { demo?: unknown }).demo === true;
+  } catch {
+    return false;
+  }
+}
+
+function describeEvidenceFile(rel: string, demo = false): string {
   const base = path.posix.basename(rel);
+  if (demo && rel.startsWith('reference/')) return en('DEMO GPU reference (accuracy): made-up, not measured');
+  if (demo && rel.startsWith('baseline/')) return en('DEMO GPU baseline (performance): made-up, not measured');
   if (rel === 'env_snapshot.json') return en('environment snapshot');
   if (rel === 'model/config.json') return en('model config.json');
   if (rel === 'api_check.json') return en('API check (request and response)');
