@@ -82,7 +82,7 @@ async function main() {
       process.stdout.write(`    vsix: ${(size / 1024).toFixed(0)} KiB\n`);
       assert(size < MAX_VSIX_BYTES, `VSIX is ${size} bytes`);
       const files = vsixFiles(vsix);
-      const bad = files.filter((f) => /^extension\/(src|test|node_modules|scripts|bench|out|\.vscode-test)\//.test(f) || f.endsWith('.map'));
+      const bad = files.filter((f) => /^extension\/(src|test|node_modules|scripts|bench|out|\.vscode-test)\//.test(f) || f.endsWith('.map') || /__pycache__|\.pyc$/.test(f));
       assert(bad.length === 0, `VSIX contains ${bad.slice(0, 5).join(', ')}`);
       for (const need of ['extension/dist/extension.js', 'extension/dist/server.js', 'extension/package.nls.zh-cn.json', 'extension/media/ascend.svg']) {
         assert(files.includes(need), `VSIX lacks ${need}`);
