@@ -23,6 +23,8 @@ function reportLang(): 'zh-CN' | 'en' {
 interface ReportEntry {
   uri: vscode.Uri;
   loaded: LoadedReport;
+  /** The SSH host the report was found on (a local copy is at uri); undefined for workspace reports. */
+  host?: string;
 }
 
 export interface ReportPanel {
@@ -56,6 +58,7 @@ class ReportNode implements Node {
     it.id = `report:${this.entry.uri.toString()}`;
     it.description = [
       r.simulated ? vscode.l10n.t('SIMULATED') : '',
+      this.entry.host ? vscode.l10n.t('on {0}', this.entry.host) : '',
       r.hosts?.[0]?.name ?? '',
       (r.generatedAt ?? '').slice(0, 16).replace('T', ' '),
       this.entry.loaded.problems.length ? vscode.l10n.t('{0} problems', this.entry.loaded.problems.length) : '',
@@ -86,6 +89,38 @@ export class Reports implements vscode.Disposable {
       } catch (e) {
         this.ctx.log.warn(`report ${u.fsPath}: ${(e as Error).message}`);
       }
+    }
+    out.push(...(await this.listOnActiveHost()));
+    return out;
+  }
+
+  /**
+   * Reports on the active SSH host (validate run by the CLI on the host, under ~/.ascend-adapt/reports):
+   * listed only while that host is connected (listing never opens a connection or asks for a secret),
+   * copied into the extension's storage so opening, export and comparison work as for workspace reports.
+   */
+  private async listOnActiveHost(): Promise<ReportEntry[]> {
+    const id = this.ctx.hosts.activeId;
+    if (!id?.startsWith('ssh:') || this.ctx.hosts.state(id) !== 'connected') return [];
+    const out: ReportEntry[] = [];
+    try {
+      const { listHostReports, readHostReport } = await import('../core/report/host-reports');
+      const t = await this.ctx.hosts.transport(id);
+      const cache = vscode.Uri.joinPath(this.ctx.extension.globalStorageUri, 'host-reports', id.slice(4).replace(/[^\w.-]/g, '_'));
+      for (const f of await listHostReports(t)) {
+        try {
+          const text = await readHostReport(t, f.path);
+          const local = vscode.Uri.joinPath(cache, f.path.replace(/^\/+/, ''));
+          await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(local, '..'));
+          await vscode.workspace.fs.writeFile(local, Buffer.from(text, 'utf8'));
+          const { parseReportText } = await import('../core/report/load');
+          out.push({ uri: local, loaded: parseReportText(text, `${id.slice(4)}:${f.path}`), host: id.slice(4) });
+        } catch (e) {
+          this.ctx.log.warn(`report ${id}:${f.path}: ${(e as Error).message}`);
+        }
+      }
+    } catch (e) {
+      this.ctx.log.warn(`reports on ${id}: ${(e as Error).message}`);
     }
     return out;
   }
@@ -227,6 +262,8 @@ export function registerReports(ctx: Ctx): void {
   ctx.own(watcher.onDidCreate(() => tree.refresh()));
   ctx.own(watcher.onDidChange(() => tree.refresh()));
   ctx.own(watcher.onDidDelete(() => tree.refresh()));
+  // Reports on the active SSH host appear once it is connected (and go when it is not).
+  ctx.own(ctx.hosts.onDidChange(() => tree.refresh()));
 
   const pick = async (placeHolder: string): Promise<vscode.Uri | undefined> => {
     const list = await reports.list();

@@ -8,7 +8,7 @@ import { makeKey, sshdAvailable, startSshd, writeClientFiles, type ClientFiles, 
 import type { UnknownHostKeyInfo } from '../../../src/core/transport/ssh';
 import { defaultPrompts, hostKeyMessage, type HostPrompts } from '../../../src/extension/hosts';
 import { flatten } from '../../../src/extension/views';
-import { api, labelOf, until } from './util';
+import { api, EXTENSION_ID, labelOf, until } from './util';
 
 // The Hosts view, the status bar and SecretStorage against a real OpenSSH server on 127.0.0.1 (the test
 // harness's sshd, own config and keys, throwaway user). The prompts a person would answer are answered by
@@ -142,6 +142,28 @@ describe('SSH hosts against a real sshd', function () {
     assert.equal(asked.length, 1, 'no new passphrase prompt');
     assert.equal(seenKeys.length, 1, 'the key is known now');
     assert.equal(ctx.hosts.state(ID), 'connected');
+  });
+
+  it("lists the connected host's reports (~/.ascend-adapt/reports) in the Reports view, marked with the host", async () => {
+    const { ctx } = await api();
+    const repo = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
+    const text = fs.readFileSync(path.join(repo, 'test', 'fixtures', 'report', 'fixture_report.json'), 'utf8');
+    const t = await ctx.hosts.transport(ID);
+    const w = await t.exec(['sh', '-c', 'mkdir -p "$HOME/.ascend-adapt/reports/ci-run" && cat > "$HOME/.ascend-adapt/reports/ci-run/validation_report_20261128.json"'], { stdin: text });
+    assert.equal(w.code, 0, w.stderr.toString());
+    const previous = ctx.hosts.activeId;
+    await ctx.hosts.setActive(ID);
+    try {
+      const rows = await until('the host report listed', async () => {
+        const r = await flatten(ctx.views.trees['ascend.reports'], 1);
+        return r.some((x) => String(x.item.description).includes(ALIAS)) ? r : undefined;
+      }, 30_000);
+      const row = rows.find((x) => String(x.item.description).includes(ALIAS))!;
+      const uri = (row.item as vscode.TreeItem).resourceUri!;
+      assert.equal(fs.readFileSync(uri.fsPath, 'utf8'), text, 'the local copy is byte-identical to the host file');
+    } finally {
+      if (previous) await ctx.hosts.setActive(previous);
+    }
   });
 
   it('runs the environment check over ssh; the result stays, with its time, after disconnecting', async () => {
