@@ -38,8 +38,11 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# python/ itself, for the modules the host jobs share (endpoint.py).
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import acc_data  # noqa: E402
+import endpoint  # noqa: E402
 import extract  # noqa: E402
 import yaml_lite  # noqa: E402
 
@@ -409,27 +412,8 @@ def run_lm_eval(a, tasks, fewshot, limit, chat_template, multiturn):
 
 # ---------------------------------------------------------------------------------------------------------
 def preflight(base_url, api_key=None, timeout=30.0):
-    """GET /v1/models once: fail fast with a clear message when nothing answers. Returns the model ids."""
-    u = urlsplit(base_url)
-    prefix = u.path.rstrip("/")
-    if prefix.endswith("/v1"):
-        prefix = prefix[:-3]
-    cls = http.client.HTTPSConnection if u.scheme == "https" else http.client.HTTPConnection
-    try:
-        c = cls(u.hostname or "127.0.0.1", u.port or (443 if u.scheme == "https" else 80), timeout=timeout)
-        c.request("GET", prefix + "/v1/models", headers={"Authorization": "Bearer " + api_key} if api_key else {})
-        r = c.getresponse()
-        body = r.read()
-        c.close()
-    except (OSError, http.client.HTTPException) as e:
-        raise RuntimeError("no server answers at %s (%s)" % (base_url, e))
-    if r.status != 200:
-        raise RuntimeError("%s/v1/models answered HTTP %d" % (base_url, r.status))
-    try:
-        d = json.loads(body.decode("utf-8"))
-        return [m.get("id") for m in d.get("data", []) if isinstance(m, dict) and isinstance(m.get("id"), str)]
-    except (ValueError, AttributeError):
-        return []
+    """GET /v1/models once (see endpoint.list_models). Returns the model ids."""
+    return endpoint.list_models(base_url, api_key, timeout)
 
 
 def config_job(path):

@@ -43,6 +43,10 @@ import threading
 import time
 from urllib.parse import urlsplit
 
+# python/ itself, for the modules the host jobs share (endpoint.py).
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import endpoint  # noqa: E402
+
 SCHEMA = "ascend-adapt.perf/1"
 PERCENTILES = (50, 90, 99)
 METRICS = ("ttft", "tpot", "itl", "e2el")
@@ -833,29 +837,11 @@ def run_vllm_bench(a, concurrency, run_dir, log):
 # main
 # ---------------------------------------------------------------------------------------------------
 def preflight(base_url, api_key=None, timeout=30.0):
-    """GET /v1/models once: fail fast with a clear message when nothing answers. Returns the model ids."""
-    import http.client
+    """GET /v1/models once (see endpoint.list_models); this client speaks plain HTTP only."""
     u = urlsplit(base_url)
     if u.scheme != "http":
         raise RuntimeError("only http:// endpoints are supported (got %r); forward the port" % base_url)
-    prefix = u.path.rstrip("/")
-    if prefix.endswith("/v1"):
-        prefix = prefix[:-3]
-    try:
-        c = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port or 80, timeout=timeout)
-        c.request("GET", prefix + "/v1/models", headers={"Authorization": "Bearer " + api_key} if api_key else {})
-        r = c.getresponse()
-        body = r.read()
-        c.close()
-    except (OSError, http.client.HTTPException) as e:
-        raise RuntimeError("no server answers at %s (%s)" % (base_url, e))
-    if r.status != 200:
-        raise RuntimeError("%s/v1/models answered HTTP %d" % (base_url, r.status))
-    try:
-        d = json.loads(body.decode("utf-8"))
-        return [m.get("id") for m in d.get("data", []) if isinstance(m, dict) and isinstance(m.get("id"), str)]
-    except (ValueError, AttributeError):
-        return []
+    return endpoint.list_models(base_url, api_key, timeout)
 
 
 def parse_concurrency(s):
