@@ -105,6 +105,7 @@ export class Reports implements vscode.Disposable {
     const out: ReportEntry[] = [];
     try {
       const { listHostReports, readHostReport } = await import('../core/report/host-reports');
+      const { parseReportText } = await import('../core/report/load');
       const t = await this.ctx.hosts.transport(id);
       const cache = vscode.Uri.joinPath(this.ctx.extension.globalStorageUri, 'host-reports', id.slice(4).replace(/[^\w.-]/g, '_'));
       for (const f of await listHostReports(t)) {
@@ -113,7 +114,6 @@ export class Reports implements vscode.Disposable {
           const local = vscode.Uri.joinPath(cache, f.path.replace(/^\/+/, ''));
           await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(local, '..'));
           await vscode.workspace.fs.writeFile(local, Buffer.from(text, 'utf8'));
-          const { parseReportText } = await import('../core/report/load');
           out.push({ uri: local, loaded: parseReportText(text, `${id.slice(4)}:${f.path}`), host: id.slice(4) });
         } catch (e) {
           this.ctx.log.warn(`report ${id}:${f.path}: ${(e as Error).message}`);
