@@ -15,6 +15,7 @@ import {
   DocumentDiagnosticReportKind,
   MarkupKind,
   ProposedFeatures,
+  RenameFile,
   TextDocumentSyncKind,
   type InitializeParams,
   type TextEdit,
@@ -86,6 +87,13 @@ function serial<T>(fn: () => Promise<T> | T, fallback: T): Promise<T> {
   });
   queue = run;
   return run;
+}
+
+/** A file beside `uri` (same folder), as a URI: for the rename quick fix. */
+function siblingUri(uri: string, name: string): string {
+  const u = new URL(uri);
+  u.pathname = u.pathname.replace(/[^/]*$/, encodeURIComponent(name));
+  return u.toString();
 }
 
 function uriToFile(uri: string): string {
@@ -347,7 +355,9 @@ connection.onCodeAction((p) =>
         const key = `${fix.title}|${JSON.stringify(fix.edits)}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        const a = CodeAction.create(fix.title, { changes: { [st.uri]: fix.edits } }, CodeActionKind.QuickFix);
+        const a = fix.renameTo
+          ? CodeAction.create(fix.title, { documentChanges: [RenameFile.create(st.uri, siblingUri(st.uri, fix.renameTo))] }, CodeActionKind.QuickFix)
+          : CodeAction.create(fix.title, { changes: { [st.uri]: fix.edits } }, CodeActionKind.QuickFix);
         a.diagnostics = [diag];
         if (fix.preferred) a.isPreferred = true;
         actions.push(a);

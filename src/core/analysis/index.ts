@@ -4,7 +4,7 @@ import { minimatch } from 'minimatch';
 import { z } from 'zod';
 import { parseIndexNames } from './mapping';
 import { PythonDocument } from './pydoc';
-import { analyzeQuantDescription, QUANT_DESCRIPTION_RE } from './quantdesc';
+import { analyzeQuantDescription, QUANT_DESCRIPTION_RE, quantDescriptionContext } from './quantdesc';
 import { analyzeMarkdown, analyzeShell, SERVE_RE } from './serve';
 import { pythonParser } from './treesitter';
 import type { FileFinding, Finding } from './types';
@@ -118,10 +118,8 @@ export async function analyzeText(file: string, text: string, opts: AnalyzeOptio
   if (sel === 'excluded') return [];
   const kind = fileKind(file) ?? (sel === 'included' ? guessKind(text) : undefined);
   switch (kind) {
-    case 'quant-description': {
-      const idx = readIndex(opts.readSibling);
-      return analyzeQuantDescription(text, idx ? { file: idx.file, text: idx.text } : undefined);
-    }
+    case 'quant-description':
+      return analyzeQuantDescription(text, quantDescriptionContext(file, opts.readSibling, settings.chip));
     case 'shell':
       return sel === 'included' || SERVE_RE.test(text) || /CUDA_VISIBLE_DEVICES/.test(text) ? analyzeShell(text, { chip: settings.chip, longContextThreshold: settings.longContextThreshold }) : [];
     case 'markdown':

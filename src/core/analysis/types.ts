@@ -35,6 +35,8 @@ export interface Fix {
   edits: TextEdit[];
   /** The one fix an editor may apply on "fix all" / preferred. */
   preferred?: boolean;
+  /** Rename the file to this base name (same folder) instead of / after the edits. */
+  renameTo?: string;
 }
 
 export interface Finding {
