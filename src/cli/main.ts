@@ -1,5 +1,5 @@
 import * as l10n from '@vscode/l10n';
-import { languageFromEnv, normalizeLang, useLanguage } from '../core/l10n';
+import { inLanguage, langOf, languageFromEnv } from '../core/l10n';
 import { packageVersion } from '../core/version';
 import { UsageError, type CliIO } from './command';
 import { commands } from './commands/index';
@@ -32,10 +32,13 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   if (li >= 0) {
     const value = args[li].includes('=') ? args[li].split('=')[1] : args[li + 1];
     args.splice(li, args[li].includes('=') ? 1 : 2);
-    lang = normalizeLang(value ?? '');
+    lang = langOf(value ?? '');
   }
-  useLanguage(lang);
+  // The whole command speaks `lang`; other runs in the same process (tests) keep theirs.
+  return inLanguage(lang, () => dispatch(args, io));
+}
 
+async function dispatch(args: string[], io: CliIO): Promise<number> {
   const first = args[0];
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     (first === undefined ? io.stderr : io.stdout).write(help());

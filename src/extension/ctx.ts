@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import * as l10n from '@vscode/l10n';
+import { langOf, setProcessLanguage } from '../core/l10n';
 import { Config } from './config';
 import { EnvResults } from './envResults';
 import { Hosts } from './hosts';
@@ -28,9 +28,8 @@ export class Ctx implements vscode.Disposable {
   private disposed = false;
 
   constructor(readonly extension: vscode.ExtensionContext) {
-    // Core / CLI strings (@vscode/l10n) use the bundle VS Code picked for this display language —
-    // already loaded by VS Code, so no file is read here.
-    if (vscode.l10n.bundle) l10n.config({ contents: vscode.l10n.bundle });
+    // Core strings speak VS Code's display language, from the bundle VS Code already loaded for it.
+    setProcessLanguage(langOf(vscode.env.language), vscode.l10n.bundle);
     this.log = this.own(vscode.window.createOutputChannel('Ascend Adapt', { log: true }));
     this.config = this.own(
       new Config((problems) => {

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { langOf, type Lang } from '../core/l10n';
 import type { LoadedReport } from '../core/report/load';
 import type { PartialReport } from '../core/report/schema';
 import { registerCommand } from './commands';
@@ -16,8 +17,8 @@ import type { Node } from './views/index';
 
 export const REPORT_GLOB = '**/validation_report_*.json';
 
-function reportLang(): 'zh-CN' | 'en' {
-  return /^zh/i.test(vscode.env.language) ? 'zh-CN' : 'en';
+function reportLang(): Lang {
+  return langOf(vscode.env.language);
 }
 
 interface ReportEntry {

@@ -40,7 +40,7 @@ import {
   siblingReader,
 } from '../core/analysis/index';
 import { pythonParser } from '../core/analysis/treesitter';
-import { normalizeLang, useLanguage } from '../core/l10n';
+import { langOf, setProcessLanguage } from '../core/l10n';
 import { CHECK_FILE_COMMAND, SETTINGS_SECTION } from './protocol';
 
 /**
@@ -215,7 +215,7 @@ async function refreshSettings(): Promise<void> {
 }
 
 connection.onInitialize((params: InitializeParams): InitializeResult => {
-  useLanguage(normalizeLang(params.locale ?? 'en'));
+  setProcessLanguage(langOf(params.locale));
   canPullConfiguration = !!params.capabilities.workspace?.configuration;
   canRegisterConfiguration = !!params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration;
   roots = (params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri }] : [])).filter((f) => f.uri.startsWith('file:')).map((f) => uriToFile(f.uri));

@@ -4,7 +4,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/main';
-import { useLanguage } from '../../src/core/l10n';
 import { createSim } from '../../src/core/sim';
 import { DEMO_MODEL_CONFIG, freePort } from '../../src/core/report/demo';
 import { fixtureFile, fixtureText } from './helpers';
@@ -21,7 +20,6 @@ async function cli(args: string[], cwd = process.cwd()) {
   const stdout = new Sink();
   const stderr = new Sink();
   const code = await main(args, { stdout: stdout as unknown as NodeJS.WritableStream, stderr: stderr as unknown as NodeJS.WritableStream, cwd, env: { ...process.env, LANG: 'en_US.UTF-8' } });
-  useLanguage('en');
   return { code, out: stdout.text, err: stderr.text };
 }
 

@@ -4,7 +4,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main';
-import { useLanguage } from '../../src/core/l10n';
 import { resolvePointer } from '../../src/core/report/evidence';
 import { collectFigures, referencedEvidenceIds } from '../../src/core/report/figures';
 import { parseReportText } from '../../src/core/report/load';
@@ -43,7 +42,6 @@ describe('validate --demo (simulated host, end to end)', { timeout: 240_000 }, (
     stderr = new Sink();
     stdout = new Sink();
     code = await main(['validate', '--demo', '--out', out, '--json'], { stdout: stdout as unknown as NodeJS.WritableStream, stderr: stderr as unknown as NodeJS.WritableStream, cwd: out, env: { ...process.env, LANG: 'en_US.UTF-8' } });
-    useLanguage('en');
     const summary = JSON.parse(stdout.text.trim()) as { report: string };
     const loaded = parseReportText(fs.readFileSync(summary.report, 'utf8'), summary.report);
     assert.deepEqual(loaded.problems, [], 'the written report reads back without any problem');

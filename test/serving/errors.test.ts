@@ -34,7 +34,7 @@ describe('known failures table', () => {
 
   it('localizes to zh-CN and English', () => {
     const row = KNOWN_ERRORS.find((r) => r.id === 'npu-oom')!;
-    assert.equal(localize(row, 'zh-cn').title, 'NPU 显存不足');
+    assert.equal(localize(row, 'zh-CN').title, 'NPU 显存不足');
     assert.equal(localize(row, 'en').title, 'NPU out of memory');
   });
 

@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SshConfigFile } from '../../src/core/hosts/ssh-config';
+import { currentLanguage, inLanguage } from '../../src/core/l10n';
 import { hashHostName } from '../../src/core/hosts/known-hosts';
 import { HostManager, type HostStateEvent } from '../../src/core/hosts/manager';
 import { SshError, SshTransport, type SshCallbacks } from '../../src/core/transport/ssh';
@@ -62,6 +63,17 @@ describe('ssh transport against a real sshd', { skip }, () => {
     assert.equal(r.stdout.toString().trim(), sshd.user);
     await t.close();
     assert.deepEqual(states, ['connecting', 'connected', 'disconnected']);
+  });
+
+  it('runs exec callbacks in the caller\'s language, not the connection\'s', async () => {
+    const t = transportFor(hostBlock(sshd, [`IdentityFile ${sshd.keyPath}`, 'IdentitiesOnly yes', 'IdentityAgent none']), 't', known);
+    // Connected while speaking zh-CN (e.g. the CLI opening the host), then used for a run that stores English.
+    await inLanguage('zh-CN', () => t.connect());
+    const seen: string[] = [];
+    const r = await inLanguage('en', () => t.exec(['echo', 'x'], { onStdout: () => seen.push(currentLanguage()) }));
+    assert.equal(r.stdout.toString(), 'x\n');
+    assert.deepEqual(seen, ['en']);
+    await t.close();
   });
 
   it('logs in through a real ssh-agent holding a key that exists nowhere else', async () => {

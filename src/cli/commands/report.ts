@@ -1,27 +1,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as l10n from '@vscode/l10n';
-import { currentLanguage } from '../../core/l10n';
-import { packageRoot } from '../../core/paths';
+import { currentLanguage, type Lang } from '../../core/l10n';
 import { renderComparisonHtml } from '../../core/report/compare';
 import { renderReportHtml } from '../../core/report/html';
-import { normalizeReportLang, type ReportLang } from '../../core/report/i18n';
 import { loadReportFile, type LoadedReport } from '../../core/report/load';
 import { renderMarkdown } from '../../core/report/markdown';
 import { parse } from '../args';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 
-/** The merged zh-CN bundle (built), so text other areas stored in a report is translated too. */
-export function l10nDictionary(): Record<string, string> | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(packageRoot(), 'l10n', 'bundle.l10n.zh-cn.json'), 'utf8')) as Record<string, string>;
-  } catch {
-    return undefined;
-  }
-}
-
-export function reportLang(): ReportLang {
-  return normalizeReportLang(currentLanguage());
+/** Reports render in the language of the command (--lang / LANG). */
+export function reportLang(): Lang {
+  return currentLanguage();
 }
 
 function printProblems(loaded: LoadedReport, io: CliIO): void {
@@ -54,11 +44,10 @@ async function render(args: string[], io: CliIO): Promise<number> {
   const code = exitFor(loaded);
   if (code === 2) return 2;
   const lang = reportLang();
-  const dictionary = l10nDictionary();
   const text =
     format === 'md'
-      ? renderMarkdown(loaded.report, { lang, problems: loaded.problems, dictionary })
-      : renderReportHtml(loaded.report, { lang, mode: 'standalone', problems: loaded.problems, dictionary });
+      ? renderMarkdown(loaded.report, { lang, problems: loaded.problems })
+      : renderReportHtml(loaded.report, { lang, mode: 'standalone', problems: loaded.problems });
   if (values.out) {
     const out = path.resolve(io.cwd, values.out);
     fs.writeFileSync(out, text);
@@ -78,7 +67,6 @@ async function compare(args: string[], io: CliIO): Promise<number> {
     lang: reportLang(),
     mode: 'standalone',
     labels: [values['label-a'] ?? path.basename(positionals[0]), values['label-b'] ?? path.basename(positionals[1])],
-    dictionary: l10nDictionary(),
   });
   if (values.out) {
     const out = path.resolve(io.cwd, values.out);

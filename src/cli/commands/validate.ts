@@ -2,13 +2,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as l10n from '@vscode/l10n';
-import { currentLanguage, useLanguage } from '../../core/l10n';
 import { configPath, getProfile, loadConfigFile } from '../../core/profiles/load';
 import type { NamedProfile } from '../../core/profiles/schema';
 import { createDemo } from '../../core/report/demo';
 import { accuracyEngine, perfEngine, type AccuracyStepSpec, type PerfStepSpec } from '../../core/report/engines';
 import { statusCell, stepName } from '../../core/report/format';
-import { en, translator } from '../../core/report/i18n';
+import { en, inLanguage, translator } from '../../core/l10n';
 import { packageVersion } from '../../core/version';
 import { runValidation, type ProgressEvent, type ValidateOptions } from '../../core/report/pipeline';
 import { LocalTransport } from '../../core/transport/local';
@@ -16,7 +15,7 @@ import type { Transport } from '../../core/transport/transport';
 import { parse } from '../args';
 import { hostOptions, UsageError, type CliCommand, type CliIO } from '../command';
 import { targetsFrom } from '../target';
-import { l10nDictionary, reportLang } from './report';
+import { reportLang } from './report';
 
 
 const usage = () =>
@@ -68,7 +67,7 @@ export const validateCommand: CliCommand = {
       false,
     );
     const lang = reportLang();
-    const t = translator(lang, l10nDictionary());
+    const t = translator(lang);
     const say = (s: string) => io.stderr.write(s + '\n');
     const outDir = path.resolve(io.cwd, values.out ?? path.join('.ascend-adapt-out', stamp()));
     let transport: Transport;
@@ -132,9 +131,8 @@ export const validateCommand: CliCommand = {
     }
     say(t.tr('Profile {0} on {1}; outputs go to {2}', profile.name, transport.label, outDir));
     if (profile.simRoot) say(`⚠️ ${t.tr('SIMULATED')}: ${t.tr('every result comes from a simulated Ascend host, not from real NPUs.')}`);
-    // Reports store English (canonical) text; the renderers translate. The console speaks the user's language.
-    const userLang = currentLanguage();
-    useLanguage('en');
+    // Reports store English (canonical) text and the renderers translate; the run speaks English, the
+    // console (t.tr) the user's language.
     const t0 = Date.now();
     const onProgress = (e: ProgressEvent) => {
       const at = `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s]`;
@@ -166,10 +164,9 @@ export const validateCommand: CliCommand = {
     process.on('SIGINT', onSigint);
     let result;
     try {
-      result = await runValidation(opts);
+      result = await inLanguage('en', () => runValidation(opts));
     } finally {
       process.off('SIGINT', onSigint);
-      useLanguage(userLang);
       await transport.close();
     }
     const r = result.report;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { currentLanguage } from '../l10n';
+import { BilingualSchema, currentLanguage, pick, type Lang } from '../l10n';
 
 /**
  * Known failures of vLLM / vllm-ascend / torch_npu / CANN / HCCL, as they appear in server logs, with a
@@ -10,7 +10,7 @@ import { currentLanguage } from '../l10n';
  * the bare 500001). `fatal` rows mean the server cannot come up; the serving job turns them into `failed`.
  */
 
-const text = z.strictObject({ en: z.string().min(1), zh: z.string().min(1) });
+const text = BilingualSchema;
 
 export const knownErrorSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/),
@@ -457,15 +457,14 @@ export interface LocalizedError {
 }
 
 /** The row's texts in the current language (zh-CN or English). */
-export function localize(row: KnownError, lang = currentLanguage()): LocalizedError {
-  const pick = (t: { en: string; zh: string }) => (lang === 'zh-cn' ? t.zh : t.en);
+export function localize(row: KnownError, lang: Lang = currentLanguage()): LocalizedError {
   return {
     id: row.id,
     codes: row.codes,
     severity: row.severity,
-    title: pick(row.title),
-    explanation: pick(row.explanation),
-    fix: pick(row.fix),
+    title: pick(row.title, lang),
+    explanation: pick(row.explanation, lang),
+    fix: pick(row.fix, lang),
     source: row.source,
   };
 }

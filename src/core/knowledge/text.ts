@@ -1,16 +1,14 @@
 import { z } from 'zod';
-import { currentLanguage } from '../l10n';
+import { BilingualSchema, pick, type Bilingual as BilingualText } from '../l10n';
 
 /**
  * Prose that lives in knowledge rows (an op's purpose, a constraint, a replacement note) is data, not a
- * source literal, so each row carries both languages itself; `say` picks the one in use.
+ * source literal, so each row carries both languages itself (the core's one Bilingual type); `say` picks
+ * the one of the current call.
  */
-export const Bilingual = z.object({ en: z.string().min(1), zh: z.string().min(1) });
-export type Bilingual = z.infer<typeof Bilingual>;
-
-export function say(text: Bilingual): string {
-  return currentLanguage() === 'zh-cn' ? text.zh : text.en;
-}
+export const Bilingual = BilingualSchema;
+export type Bilingual = BilingualText;
+export const say = (text: Bilingual): string => pick(text);
 
 /** Sources are cited as text; `href` is a URL a diagnostic's codeDescription can open. */
 export const Sourced = z.object({ source: z.string().min(3), href: z.url() });

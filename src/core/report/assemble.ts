@@ -1,6 +1,6 @@
 import type { ModelFacts } from '../serving/model';
 import { worst } from './figures';
-import { en } from './i18n';
+import { en } from '../l10n';
 import type { Adaptation, Dimension, ModelInfo, Report, Status } from './schema';
 
 /**

@@ -2,7 +2,7 @@ import { esc, groupedBarChart } from './charts';
 import { perfRatio } from './figures';
 import { fmtFigure, fmtNum, perfLabel, verdictIcon } from './format';
 import { htmlPage, htmlToolbar, makeNonce } from './html';
-import { translator, type ReportLang, type Translator } from './i18n';
+import { translator, type Lang, type Translator } from '../l10n';
 import type { Figure, PartialReport } from './schema';
 
 /**
@@ -74,13 +74,12 @@ export function compareReports(a: PartialReport, b: PartialReport): CompareRow[]
 }
 
 export interface CompareOptions {
-  lang: ReportLang;
+  lang: Lang;
   mode: 'webview' | 'standalone';
   nonce?: string;
   cspSource?: string;
   /** Column titles; default: the reports' host and date. */
   labels?: [string, string];
-  dictionary?: Record<string, string>;
 }
 
 function describe(r: PartialReport, t: Translator): string {
@@ -98,7 +97,7 @@ function figCell(f: Figure | null, side: 'A' | 'B', mode: 'webview' | 'standalon
 export function renderComparisonHtml(a: PartialReport, b: PartialReport, opts: CompareOptions): string {
   if (opts.mode === 'webview' && !opts.nonce) throw new Error('renderComparisonHtml: webview mode needs a nonce');
   const nonce = opts.nonce ?? makeNonce();
-  const t = translator(opts.lang, opts.dictionary);
+  const t = translator(opts.lang);
   const [la, lb] = opts.labels ?? ['A', 'B'];
   const rows = compareReports(a, b);
   const table = (section: CompareRow['section'], deltaHead: string, fmt: (r: CompareRow) => string) => {

@@ -1,4 +1,4 @@
-import type { Translator } from './i18n';
+import type { Translator } from '../l10n';
 import type { Evidence, Figure, PartialReport, Status } from './schema';
 
 /** Shared by the Markdown and HTML renderers: numbers, statuses, evidence numbering. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { esc, groupedBarChart, lineChart, thresholdChart, type BarGroup } from './charts';
 import { perfLabel } from './format';
-import { translator, type ReportLang, type Translator } from './i18n';
+import { translator, type Lang, type Translator } from '../l10n';
 import type { ReportProblem } from './load';
 import { renderMarkdown } from './markdown';
 import type { PartialReport } from './schema';
@@ -18,14 +18,13 @@ import type { PartialReport } from './schema';
  * mode 'standalone': no script at all; figures link to their evidence entry at the end of the page.
  */
 export interface HtmlOptions {
-  lang: ReportLang;
+  lang: Lang;
   mode: 'webview' | 'standalone';
   /** Required in webview mode (VS Code makes one per panel); generated when absent in standalone mode. */
   nonce?: string;
   /** webview.cspSource; ignored in standalone mode. */
   cspSource?: string;
   problems?: ReportProblem[];
-  dictionary?: Record<string, string>;
 }
 
 /** A fresh CSP nonce: 128 bits from the system's CSPRNG, base64url. */
@@ -293,7 +292,7 @@ export function reportCharts(report: PartialReport, t: Translator): Record<strin
   return charts;
 }
 
-function page(title: string, lang: ReportLang, body: string, opts: { mode: 'webview' | 'standalone'; nonce: string; cspSource?: string }): string {
+function page(title: string, lang: Lang, body: string, opts: { mode: 'webview' | 'standalone'; nonce: string; cspSource?: string }): string {
   return [
     '<!DOCTYPE html>',
     `<html lang="${lang === 'zh-CN' ? 'zh-CN' : 'en'}">`,
@@ -321,8 +320,8 @@ function toolbar(t: Translator, mode: 'webview' | 'standalone'): string {
 export function renderReportHtml(report: PartialReport, opts: HtmlOptions): string {
   if (opts.mode === 'webview' && !opts.nonce) throw new Error('renderReportHtml: webview mode needs a nonce');
   const nonce = opts.nonce ?? makeNonce();
-  const t = translator(opts.lang, opts.dictionary);
-  const md = renderMarkdown(report, { lang: opts.lang, problems: opts.problems, dictionary: opts.dictionary, target: 'html' });
+  const t = translator(opts.lang);
+  const md = renderMarkdown(report, { lang: opts.lang, problems: opts.problems, target: 'html' });
   const banner = report.simulated ? `<div class="banner" role="alert">${esc(t.tr('SIMULATED'))} — ${esc(t.tr('every result in this report comes from a simulated Ascend host, not from real NPUs.'))}</div>` : '';
   const body = `${toolbar(t, opts.mode)}${banner}\n<main>${markdownToHtml(md, opts.mode, reportCharts(report, t))}</main>`;
   const title = t.tr('{0} — Ascend NPU adaptation validation report', report.model?.name ?? t.tr('(unknown model)'));

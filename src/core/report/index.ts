@@ -6,7 +6,6 @@ export { renderMarkdown, shellLine, type MarkdownOptions } from './markdown';
 export { renderReportHtml, makeNonce, markdownToHtml, reportCharts, type HtmlOptions } from './html';
 export { compareReports, renderComparisonHtml, type CompareOptions, type CompareRow } from './compare';
 export { WebviewMessage, parseWebviewMessage } from './messages';
-export { translator, normalizeReportLang, type ReportLang, type Translator } from './i18n';
 export { reportFileName } from './format';
 export { runValidation, type ValidateOptions, type ValidateResult, type ProgressEvent } from './pipeline';
 export { createDemo, type DemoSetup } from './demo';

@@ -1,4 +1,4 @@
-import { translator, type ReportLang, type Translator } from './i18n';
+import { translator, type Lang, type Translator } from '../l10n';
 import {
   dimensionName,
   fmtFigure,
@@ -27,11 +27,9 @@ import { round } from './figures';
  * footnote [^En] whose definition names the job, host, times, command and log offset / result file.
  */
 export interface MarkdownOptions {
-  lang: ReportLang;
+  lang: Lang;
   /** Problems found while loading (shown at the top). */
   problems?: ReportProblem[];
-  /** More English → Chinese entries for text other areas stored in the report. */
-  dictionary?: Record<string, string>;
   /**
    * Internal: 'html' makes figures, evidence references and chart slots come out as markers that
    * html.ts turns into clickable elements and inline SVG (one layout for both formats).
@@ -164,7 +162,7 @@ function evidenceLine(t: Translator, e: Evidence): string {
 }
 
 export function renderMarkdown(report: PartialReport, opts: MarkdownOptions): string {
-  const t = translator(opts.lang, opts.dictionary);
+  const t = translator(opts.lang);
   const md = new Md(t, opts.target === 'html');
   const model = report.model;
   const modelName = model?.name ?? t.tr('(unknown model)');

@@ -16,7 +16,7 @@ import { adaptationFromModel, configExtras, modelInfo, verdictOf } from './assem
 import { EvidenceBook, findInLog } from './evidence';
 import { withAccuracyDerived, withPerfDerived } from './figures';
 import { reportFileName } from './format';
-import { en, type ReportLang } from './i18n';
+import { en, type Lang } from '../l10n';
 import { serializeReport } from './load';
 import { renderMarkdown } from './markdown';
 import { renderReportHtml } from './html';
@@ -79,7 +79,7 @@ export interface ValidateOptions {
   /** Where detached jobs keep their folders on the host (default ~/.ascend-adapt/jobs). */
   jobsRoot?: string;
   /** Languages of the Markdown rendering written beside the JSON (default both). */
-  langs?: ReportLang[];
+  langs?: Lang[];
   accuracy?: AccuracyEngine;
   perf?: PerfEngine;
   /** Why accuracy / perf are not run when no engine is given (shown in the report). */

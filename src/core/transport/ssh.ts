@@ -26,6 +26,7 @@
  *
  * Every command goes through quoteCommand (argv + env + cwd, single-quoted for the remote POSIX shell).
  */
+import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -670,7 +671,11 @@ export class SshTransport extends EventEmitter implements Transport {
         resolve({ code: null, signal: 'SIGTERM', stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), timedOut: false });
         return;
       }
-      client.exec(command, (err: Error | undefined, ch: ClientChannel) => {
+      // ssh2 calls back from its socket, whose async context is the connection's; bound here, the callbacks
+      // (and opts.onStdout …) run in the caller's, so text they build speaks the caller's language.
+      const resource = new AsyncResource('ascend-adapt.ssh.exec');
+      const inCaller = <A extends unknown[]>(f: (...a: A) => void) => resource.bind(f);
+      client.exec(command, inCaller((err: Error | undefined, ch: ClientChannel) => {
         if (err) {
           reject(new TransportError(l10n.t('cannot run {0} on {1}: {2}', what, this.label, err.message), 'CHANNEL'));
           return;
@@ -691,14 +696,14 @@ export class SshTransport extends EventEmitter implements Transport {
         const timer = opts.timeoutMs !== undefined ? setTimeout(() => { timedOut = true; stop('KILL'); }, opts.timeoutMs) : undefined;
         const onAbort = () => { aborted = true; stop('TERM'); };
         opts.signal?.addEventListener('abort', onAbort, { once: true });
-        ch.on('data', (d: Buffer) => { out.push(d); opts.onStdout?.(d); });
-        ch.stderr.on('data', (d: Buffer) => { errb.push(d); opts.onStderr?.(d); });
+        ch.on('data', inCaller((d: Buffer) => { out.push(d); opts.onStdout?.(d); }));
+        ch.stderr.on('data', inCaller((d: Buffer) => { errb.push(d); opts.onStderr?.(d); }));
         ch.on('exit', (c: number | null, sig?: string) => {
           gotExit = true;
           code = typeof c === 'number' ? c : null;
           signal = sig ? (sig.startsWith('SIG') ? sig : `SIG${sig}`) : null;
         });
-        ch.on('close', () => {
+        ch.on('close', inCaller(() => {
           if (timer) clearTimeout(timer);
           if (closeTimer) clearTimeout(closeTimer);
           opts.signal?.removeEventListener('abort', onAbort);
@@ -708,10 +713,10 @@ export class SshTransport extends EventEmitter implements Transport {
           }
           if ((timedOut || aborted) && !gotExit) signal = timedOut ? 'SIGKILL' : 'SIGTERM';
           resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(errb), timedOut });
-        });
+        }));
         if (opts.stdin !== undefined) ch.end(opts.stdin);
         else ch.end();
-      });
+      }));
     });
   }
 
