@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LogWatcher } from '../src/core/knowledge/errors';
-import { detachedJobs } from '../src/core/serving/jobs-adapter';
+import { jobControl } from '../src/core/jobs/index';
 import { startServing } from '../src/core/serving/job';
 import { runSmoke } from '../src/core/smoke/client';
 import { LocalTransport } from '../src/core/transport/local';
@@ -56,7 +56,7 @@ export default async function bench(): Promise<Figure[]> {
   const figures: Figure[] = [logWatchFigure()];
   const sim = makeSim();
   const t = new LocalTransport();
-  const jobs = detachedJobs({ root: path.join(sim.parent, 'jobs'), graceMs: 3000 });
+  const jobs = jobControl({ root: path.join(sim.parent, 'jobs'), graceMs: 3000 });
   const model = copyModel('tiny-dense-sim', sim.parent);
   const LOAD_S = 1;
   const overheads: number[] = [];

@@ -125,8 +125,8 @@ export class Serving implements vscode.Disposable {
   }
 
   async jobControl() {
-    const { detachedJobs } = await import('../core/serving/jobs-adapter');
-    return detachedJobs({ python: this.ctx.config.settings.pythonPath });
+    const { jobControl } = await import('../core/jobs/index');
+    return jobControl({ python: this.ctx.config.settings.pythonPath });
   }
 
   /** Launches a profile; resolves once the job is started (not ready). */

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
-import { hostPython } from '../../src/core/accuracy/hostio';
+import { hostPython } from '../../src/core/jobs/index';
 import { runAccuracy } from '../../src/core/accuracy/run';
 import { DetachedJobs } from '../../src/core/jobs/detached';
 import { LocalTransport } from '../../src/core/transport/local';

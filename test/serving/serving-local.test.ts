@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runSmoke } from '../../src/core/smoke/client';
 import { parseNpuSmiInfo } from '../../src/core/npu/smi';
-import { detachedJobs } from '../../src/core/serving/jobs-adapter';
+import { jobControl } from '../../src/core/jobs/index';
 import { attachServing, PreflightFailedError, servingRecordFromJob, startServing, type ServingJobRecord } from '../../src/core/serving/job';
 import { DetachedJobs } from '../../src/core/jobs/detached';
 import { LocalTransport } from '../../src/core/transport/local';
@@ -21,7 +21,7 @@ const t = new LocalTransport();
 let sim: ReturnType<typeof makeSim>;
 let jobsRoot: string;
 let models: { tiny: string; hunyuan: string };
-const jobs = () => detachedJobs({ root: jobsRoot, graceMs: 3000 });
+const jobs = () => jobControl({ root: jobsRoot, graceMs: 3000 });
 const FAST = { pollMs: 200, failGraceMs: 3000 };
 
 before(() => {

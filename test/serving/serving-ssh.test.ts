@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { SshConfigFile } from '../../src/core/hosts/ssh-config';
 import { parseNpuSmiInfo } from '../../src/core/npu/smi';
 import { attachServing, startServing } from '../../src/core/serving/job';
-import { detachedJobs } from '../../src/core/serving/jobs-adapter';
+import { jobControl } from '../../src/core/jobs/index';
 import { runSmoke } from '../../src/core/smoke/client';
 import { SshTransport } from '../../src/core/transport/ssh';
 import { sshdAvailable, startSshd, writeClientFiles, type ClientFiles, type Sshd } from '../harness/sshd';
@@ -52,7 +52,7 @@ describe('serving over ssh (real sshd, simulated host)', { skip }, () => {
   };
 
   it('start → ready → smoke → link dropped → re-attach with no gap or duplicate → stop → idle', async () => {
-    const jobs = detachedJobs({ graceMs: 3000 });
+    const jobs = jobControl({ graceMs: 3000 });
     const port = await freePort();
     const profile = simProfile('tiny-ssh', {
       host: 'atlas', modelPath: model, servedModelName: 'tiny-sim', simRoot: sim.dir, port, tensorParallelSize: 2,
@@ -136,7 +136,7 @@ describe('serving over ssh (real sshd, simulated host)', { skip }, () => {
   });
 
   it('failed launches over ssh end as failed with the explanation: bad model path, port taken, OOM', async () => {
-    const jobs = detachedJobs({ graceMs: 3000 });
+    const jobs = jobControl({ graceMs: 3000 });
     const t = await connect();
     const launch = async (name: string, o: Record<string, unknown>) => {
       const job = await startServing(t, simProfile(name, { simRoot: sim.dir, env: { ASCEND_ADAPT_SIM_VLLM_LOAD_SEC: '0.2' }, ...o }), { jobs, pollMs: 200, force: true });

@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import * as l10n from '@vscode/l10n';
-import { hostPython } from '../../core/accuracy/hostio';
-import { DetachedJobs } from '../../core/jobs/detached';
+import { DetachedJobs, hostPython } from '../../core/jobs/index';
 import { LocalTransport } from '../../core/transport/local';
 import type { Transport } from '../../core/transport/transport';
 import { UsageError, type CliIO } from '../command';

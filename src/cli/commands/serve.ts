@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as l10n from '@vscode/l10n';
 import { ConfigError, configPath, getProfile, loadConfigFile, type NamedProfile } from '../../core/profiles';
-import { detachedJobs } from '../../core/serving/jobs-adapter';
+import { jobControl } from '../../core/jobs/index';
 import { PreflightFailedError, startServing, type ServingJob, type ServingJobRecord, type StopReport } from '../../core/serving/job';
 import { envSnapshotSchema, type EnvSnapshot, type PreflightCheck, type PreflightResult } from '../../core/serving/preflight';
 import * as fs from 'node:fs';
@@ -153,7 +153,7 @@ export const serveCommand: CliCommand = {
     const profile = loadProfile(values, io);
     const env = values['env-check'] ? readEnvCheck(path.resolve(io.cwd, values['env-check']), profile) : undefined;
     const transport = await openProfileTarget(values, profile);
-    const jobs = detachedJobs({ root: io.env.ASCEND_ADAPT_JOBS_ROOT || undefined });
+    const jobs = jobControl({ root: io.env.ASCEND_ADAPT_JOBS_ROOT || undefined });
     let job: ServingJob | undefined;
     let checks: PreflightResult | undefined;
     const log = values.json ? io.stderr : io.stdout;

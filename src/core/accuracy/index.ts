@@ -1,4 +1,3 @@
 export * from './schema';
 export * from './verdict';
 export * from './run';
-export { hostMkdir, hostPython, hostReadFile, hostWriteFile, HostIoError, runJobToEnd, type JobRunEvidence } from './hostio';

@@ -1,10 +1,7 @@
-import * as path from 'node:path';
 import * as l10n from '@vscode/l10n';
-import { ensureScripts } from '../hostscripts/upload';
-import type { DetachedJobs, JobRecord } from '../jobs/detached';
+import { HostJobError, runHostJob, type DetachedJobs, type HostJobEvidence, type HostJobKind, type JobRecord } from '../jobs/index';
 import type { Transport } from '../transport/transport';
-import { hostMkdir, hostPython, hostReadFile, hostWriteFile, runFolderName, runJobToEnd, withSimEnv, type JobRunEvidence } from './hostio';
-import { parseHostResult, type AccuracyHostResult, type AccuracyRow, type Reference, type Threshold } from './schema';
+import { AccuracyHostResultSchema, type AccuracyHostResult, type AccuracyRow, type Reference, type Threshold } from './schema';
 import { withVerdicts } from './verdict';
 
 /**
@@ -41,9 +38,9 @@ export interface AccuracyJobSpec {
   runDir?: string;
 }
 
-export class AccuracyJobError extends Error {
-  constructor(message: string, readonly evidence?: JobRunEvidence) {
-    super(message);
+export class AccuracyJobError extends HostJobError {
+  constructor(message: string, evidence?: HostJobEvidence) {
+    super(message, evidence);
     this.name = 'AccuracyJobError';
   }
 }
@@ -83,13 +80,10 @@ export function parseAccuracyProgress(line: string): AccuracyProgress | null {
   return { task: m[1]!, done: Number(m[2]), total: Number(m[3]), accuracy: Number(m[4]), errors: Number(m[5]) };
 }
 
-export interface AccuracyRunEvidence extends JobRunEvidence {
-  /** Result JSON on the host. */
-  resultFile: string;
+export interface AccuracyRunEvidence extends HostJobEvidence {
   /** Per-item JSONL (bundled runner) or lm-eval's samples files. */
   itemsFile: string | null;
   samplesFiles: string[];
-  runDir: string;
 }
 
 export interface AccuracyRunResult {
@@ -128,50 +122,30 @@ export interface RunAccuracyOptions {
   signal?: AbortSignal;
 }
 
+/** The accuracy job as a kind of host-script job (src/core/jobs/hostjob.ts). */
+export const ACCURACY_JOB: HostJobKind<AccuracyJobSpec, AccuracyProgress, AccuracyHostResult> = {
+  name: 'accuracy',
+  title: () => l10n.t('accuracy job'),
+  resultFile: 'accuracy.json',
+  result: AccuracyHostResultSchema,
+  argv: async (spec, at) => {
+    const config = spec.lmEvalConfig ? await at.upload(spec.lmEvalConfig.name || 'lm_eval_config.yaml', spec.lmEvalConfig.text) : undefined;
+    return accuracyArgv(spec, at.scriptsDir, at.runDir, config, at.python);
+  },
+  progress: parseAccuracyProgress,
+  error: AccuracyJobError,
+};
+
 export async function runAccuracy(o: RunAccuracyOptions): Promise<AccuracyRunResult> {
-  const t = o.transport;
-  const python = o.python ?? (await hostPython(t));
-  const scripts = await ensureScripts(t, python);
-  const runDir = await hostMkdir(t, o.spec.runDir ?? `~/.ascend-adapt/runs/${runFolderName('accuracy')}`, python);
-  let configPath: string | undefined;
-  if (o.spec.lmEvalConfig) {
-    configPath = `${runDir}/${path.basename(o.spec.lmEvalConfig.name).replace(/[^A-Za-z0-9._-]/g, '_') || 'lm_eval_config.yaml'}`;
-    await hostWriteFile(t, configPath, o.spec.lmEvalConfig.text, python);
-  }
-  const argv = withSimEnv(o.simRoot, accuracyArgv(o.spec, scripts, runDir, configPath, python));
-  let lastError: string | null = null;
-  const { evidence } = await runJobToEnd(t, { argv, env: o.env, name: 'accuracy' }, {
-    jobs: o.jobs, signal: o.signal,
-    onStart: (job) => o.onStart?.(job, runDir),
-    onLine: (line) => {
-      if (line.startsWith('error: ')) lastError = line.slice(7);
-      o.onLine?.(line);
-      const p = parseAccuracyProgress(line);
-      if (p) o.onProgress?.(p);
-    },
-  });
-  const resultFile = `${runDir}/accuracy.json`;
-  let raw: AccuracyHostResult;
-  try {
-    raw = parseHostResult((await hostReadFile(t, resultFile, undefined, python)).toString('utf8'), `${t.label}:${resultFile}`);
-  } catch (e) {
-    throw new AccuracyJobError(
-      lastError
-        ? l10n.t('the accuracy job {0} failed: {1}', evidence.jobId, lastError)
-        : l10n.t('the accuracy job {0} left no usable result (exit {1}): {2}', evidence.jobId, String(evidence.exitCode), (e as Error).message),
-      evidence,
-    );
-  }
+  const { result: raw, evidence, exitError } = await runHostJob(ACCURACY_JOB, o.spec, { ...o, runDir: o.spec.runDir });
   const references = mergeReferences(raw.references.map((r) => ({ name: r.name, metric: r.metric, value: r.value, rtol: r.rtol, source: r.source ?? 'config' })), o.references ?? []);
   const datasets = withVerdicts(raw.datasets, references, o.thresholds);
   return {
     kind: 'accuracy', simulated: raw.simulated, engine: raw.engine, model: raw.model, baseUrl: raw.base_url,
     complete: raw.complete ?? false, datasets, references,
-    evidence: {
-      ...evidence, resultFile, runDir, itemsFile: raw.items_file, samplesFiles: raw.lm_eval?.samples_files ?? [],
-    },
+    evidence: { ...evidence, itemsFile: raw.items_file, samplesFiles: raw.lm_eval?.samples_files ?? [] },
     raw,
-    error: raw.error ?? (evidence.exitCode !== 0 ? l10n.t('the job ended with exit code {0}', String(evidence.exitCode ?? evidence.state)) : null),
+    error: raw.error ?? exitError,
   };
 }
 
@@ -182,7 +156,7 @@ export function mergeReferences(...lists: Reference[][]): Reference[] {
   return [...out.values()];
 }
 
-/** The issue's `--json` shape (plus simulated, engine and evidence). */
+/** `ascend-adapt accuracy --json` (datasets with verdicts, plus simulated, engine and evidence). */
 export function accuracyJson(r: AccuracyRunResult): Record<string, unknown> {
   return {
     simulated: r.simulated,

@@ -154,21 +154,6 @@ export function parseReferenceFile(text: string, fileName: string): Reference[] 
   );
 }
 
-export function parseHostResult(text: string, where: string): AccuracyHostResult {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ReferenceError(l10n.t('{0} is not JSON: {1}', where, (e as Error).message));
-  }
-  const r = AccuracyHostResultSchema.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new ReferenceError(l10n.t('{0}: unexpected accuracy result ({1}: {2})', where, i?.path.join('.') ?? '', i?.message ?? ''));
-  }
-  return r.data;
-}
-
 /** `--json` shape of `ascend-adapt accuracy` (issue 7), validated before printing. */
 export const AccuracyJsonSchema = z.object({
   datasets: z.array(

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pythonDir } from '../paths';
-import type { Transport } from '../transport/transport';
+import type { ExecOptions, ExecResult, Transport } from '../transport/transport';
 import { TransportError } from '../transport/transport';
 
 /**
@@ -14,15 +14,14 @@ import { TransportError } from '../transport/transport';
 interface Bundle { hash: string; files: Record<string, string> }
 let cached: Bundle | undefined;
 
-function listFiles(dir: string, rel = ''): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-    if (e.name === '__pycache__' || e.name.startsWith('.')) continue;
-    const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...listFiles(dir, r));
-    else if (e.isFile()) out.push(r);
-  }
-  return out.sort();
+/** Files under python/ (relative, `/`-separated, sorted), without bytecode caches and dot-files. */
+function listFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((rel) => rel.split(path.sep).join('/'))
+    .filter((rel) => !rel.split('/').some((part) => part === '__pycache__' || part.startsWith('.')))
+    .filter((rel) => fs.statSync(path.join(dir, rel)).isFile())
+    .sort();
 }
 
 export function scriptBundle(): Bundle {
@@ -75,4 +74,31 @@ export async function ensureScripts(transport: Transport, python = 'python3'): P
   const up = await transport.exec([python, '-c', UNPACK], { stdin: JSON.stringify(b), timeoutMs: 60_000 });
   if (up.code !== 0) throw new TransportError(`uploading host scripts to ${transport.label} failed: ${up.stderr.toString().trim()}`);
   return up.stdout.toString().trim();
+}
+
+/** Exit code of RUN when the scripts of this hash are not on the host (no script of ours exits with it). */
+const NOT_UPLOADED = 98;
+
+// Runs python/<rel> from ~/.ascend-adapt/scripts/<hash>/ as __main__ with the remaining argv, or exits
+// NOT_UPLOADED before reading stdin when that folder is missing (a fresh host, or someone cleaned it).
+const RUN = [
+  'import os,sys,runpy',
+  'p=os.path.join(os.path.expanduser("~"),".ascend-adapt","scripts",sys.argv[1],*sys.argv[2].split("/"))',
+  `os.path.isfile(p) or sys.exit(${NOT_UPLOADED})`,
+  'sys.argv=[p]+sys.argv[3:]',
+  'sys.path[0]=os.path.dirname(p)',
+  'runpy.run_path(p,run_name="__main__")',
+].join('\n');
+
+/**
+ * Runs the host script python/<rel> with args. Over ssh the common case is one exec (the scripts are found
+ * by content hash); only when they are missing are they uploaded and the script run again.
+ */
+export async function execHostScript(transport: Transport, python: string, rel: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  if (transport.kind === 'local') return transport.exec([python, path.join(pythonDir(), rel), ...args], opts);
+  const hash = scriptBundle().hash;
+  const first = await transport.exec([python, '-c', RUN, hash, rel, ...args], opts);
+  if (first.code !== NOT_UPLOADED || first.stdout.length > 0) return first;
+  await ensureScripts(transport, python);
+  return transport.exec([python, '-c', RUN, hash, rel, ...args], opts);
 }

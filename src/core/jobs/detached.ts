@@ -9,12 +9,11 @@
  *   await jobs.followLog(id, fromOffset, (chunk, offsetAfter) => …, { signal });  // until the job ends
  *   await jobs.stop(id, { graceMs });                     // → StopResult (leftovers must be [])
  *
- * On the host each job is a directory `<root>/<id>/` holding job.json (id, name, argv, env, cwd, pid,
- * pgid, sid, start time, host), `log` (stdout+stderr, append-only) and exit.json (code, signal, end time).
- * Start: a small stdlib-Python helper (run with `python3 -c`, nothing installed on the host) double-forks
- * a supervisor out of the ssh session; the supervisor starts the job with setsid (own session and process
- * group, stdin /dev/null, output to the log), records it, waits for it and records the exit code.
- * The job's environment carries ASCEND_ADAPT_JOB_ID=<id> so processes that escape its group are found.
+ * The host half is python/jobs/supervisor.py (stdlib, run from the uploaded host scripts; its docstring
+ * describes the job folder). Start double-forks a supervisor out of the ssh session; the supervisor runs the
+ * job with setsid (own session and process group, stdin /dev/null, output to the log), records it, waits
+ * for it and records the exit code. The job's environment carries ASCEND_ADAPT_JOB_ID=<id> so processes
+ * that escape its group are found.
  * Logs are read by byte offset: the log only grows, so reading from the last offset reached never
  * loses or repeats a byte, across reconnects too.
  * Stop: TERM to the job's process group and every process of its session / marked with its id, KILL
@@ -23,282 +22,10 @@
 import { randomBytes } from 'node:crypto';
 import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
+import { execHostScript } from '../hostscripts/upload';
 import type { Transport } from '../transport/transport';
 import { TransportError } from '../transport/transport';
 
-const HELPER = String.raw`
-import sys, os, json, time, signal, select, socket, subprocess
-def jroot(r):
-    return os.path.expanduser(r)
-def jdir(r, i):
-    if not i or i.startswith('.') or '/' in i or not all(c.isalnum() or c in '._-' for c in i):
-        raise SystemExit('bad job id: %r' % i)
-    return os.path.join(jroot(r), i)
-def wjson(p, o):
-    t = p + '.tmp'
-    with open(t, 'w') as f:
-        json.dump(o, f)
-    os.rename(t, p)
-def rjson(p):
-    try:
-        with open(p) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-def pstat(pid):
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            s = f.read()
-    except (OSError, TypeError):
-        return None
-    rest = s[s.rindex(')') + 2:].split()
-    return {'state': rest[0], 'ppid': int(rest[1]), 'pgid': int(rest[2]), 'sid': int(rest[3]), 'start': rest[19]}
-def alive(pid, start=None):
-    if not pid:
-        return False
-    if os.path.isdir('/proc'):
-        st = pstat(pid)
-        if st is None or st['state'] in ('Z', 'X'):
-            return False
-        return start is None or st['start'] == start
-    try:
-        os.kill(pid, 0)
-        return True
-    except OSError as e:
-        return e.errno == 1
-def status(d):
-    job = rjson(os.path.join(d, 'job.json'))
-    if job is None:
-        return None
-    ex = rjson(os.path.join(d, 'exit.json'))
-    try:
-        size = os.path.getsize(os.path.join(d, 'log'))
-    except OSError:
-        size = 0
-    if ex is not None:
-        state = 'failed-to-start' if ex.get('error') else 'exited'
-    elif alive(job.get('pid'), job.get('procStart')):
-        state = 'running'
-    elif alive(job.get('supervisorPid'), job.get('supervisorStart')):
-        state = 'running'
-    else:
-        state = 'lost'
-    job['state'] = state
-    job['exit'] = ex
-    job['logSize'] = size
-    return job
-def members(job):
-    out = []
-    pg, sid, mark = job.get('pgid'), job.get('sid'), ('ASCEND_ADAPT_JOB_ID=' + job['id']).encode()
-    me = os.getpid()
-    if not os.path.isdir('/proc'):
-        try:
-            os.killpg(pg, 0)
-            return [{'pid': pg, 'pgid': pg, 'sid': sid, 'state': '?', 'cmd': ''}]
-        except OSError:
-            return []
-    for e in os.listdir('/proc'):
-        if not e.isdigit():
-            continue
-        pid = int(e)
-        if pid == me or pid == job.get('supervisorPid'):
-            continue
-        st = pstat(pid)
-        if st is None or st['state'] in ('Z', 'X'):
-            continue
-        hit = st['pgid'] == pg or st['sid'] == sid
-        if not hit:
-            try:
-                with open('/proc/%d/environ' % pid, 'rb') as f:
-                    hit = mark in f.read().split(b'\0')
-            except OSError:
-                hit = False
-        if hit:
-            try:
-                with open('/proc/%d/cmdline' % pid, 'rb') as f:
-                    cmd = f.read().replace(b'\0', b' ').decode('utf-8', 'replace').strip()
-            except OSError:
-                cmd = ''
-            out.append({'pid': pid, 'pgid': st['pgid'], 'sid': st['sid'], 'state': st['state'], 'cmd': cmd[:300]})
-    return out
-def supervise(d, spec, w):
-    logp = os.path.join(d, 'log')
-    log = open(logp, 'ab', buffering=0)
-    env = dict(os.environ)
-    env.update(spec.get('env') or {})
-    env['ASCEND_ADAPT_JOB_ID'] = spec['id']
-    job = {'id': spec['id'], 'name': spec.get('name') or '', 'argv': spec['argv'], 'env': spec.get('env') or {},
-           'cwd': spec.get('cwd'), 'host': socket.gethostname(), 'logPath': logp,
-           'startedAt': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), 'startedAtMs': int(time.time() * 1000),
-           'supervisorPid': os.getpid(), 'supervisorStart': (pstat(os.getpid()) or {}).get('start')}
-    try:
-        p = subprocess.Popen(spec['argv'], stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
-                             cwd=spec.get('cwd') or None, start_new_session=True, close_fds=True)
-    except OSError as e:
-        job.update({'pid': None, 'pgid': None, 'sid': None, 'procStart': None})
-        wjson(os.path.join(d, 'job.json'), job)
-        wjson(os.path.join(d, 'exit.json'), {'code': 127, 'signal': None, 'error': str(e),
-              'endedAt': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())})
-        os.write(w, json.dumps(status(d)).encode())
-        os.close(w)
-        return
-    job.update({'pid': p.pid, 'pgid': p.pid, 'sid': p.pid, 'procStart': (pstat(p.pid) or {}).get('start')})
-    wjson(os.path.join(d, 'job.json'), job)
-    os.write(w, json.dumps(status(d)).encode())
-    os.close(w)
-    code = p.wait()
-    wjson(os.path.join(d, 'exit.json'), {'code': code if code >= 0 else None,
-          'signal': ('SIG' + signal.Signals(-code).name[3:]) if code < 0 else None,
-          'endedAt': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())})
-def cmd_start(r):
-    spec = json.load(sys.stdin)
-    d = jdir(r, spec['id'])
-    os.makedirs(jroot(r), exist_ok=True)
-    os.mkdir(d)
-    rd, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(rd)
-            os.setsid()
-            if os.fork() != 0:
-                os._exit(0)
-            signal.signal(signal.SIGHUP, signal.SIG_IGN)
-            nul = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):
-                os.dup2(nul, fd)
-            supervise(d, spec, w)
-        finally:
-            os._exit(0)
-    os.close(w)
-    os.waitpid(pid, 0)
-    data = b''
-    while True:
-        b = os.read(rd, 65536)
-        if not b:
-            break
-        data += b
-    if not data:
-        raise SystemExit('job supervisor did not start')
-    sys.stdout.write(data.decode() + '\n')
-def cmd_list(r):
-    out = []
-    root = jroot(r)
-    if os.path.isdir(root):
-        for i in sorted(os.listdir(root)):
-            if i.startswith('.'):
-                continue
-            s = status(os.path.join(root, i))
-            if s is not None:
-                out.append(s)
-    print(json.dumps(out))
-def need(r, i):
-    d = jdir(r, i)
-    s = status(d)
-    if s is None:
-        sys.stderr.write('no such job: %s\n' % i)
-        sys.exit(3)
-    return d, s
-def cmd_status(r, i):
-    print(json.dumps(need(r, i)[1]))
-def cmd_read(r, i, off, mx):
-    d, s = need(r, i)
-    off, mx = int(off), int(mx)
-    with open(os.path.join(d, 'log'), 'rb') as f:
-        f.seek(off)
-        data = f.read(mx)
-    s['offset'] = off
-    sys.stdout.write(json.dumps(s) + '\n')
-    sys.stdout.flush()
-    sys.stdout.buffer.write(data)
-def wall(b):
-    while b:
-        n = os.write(1, b)
-        b = b[n:]
-def cmd_follow(r, i, off, mx):
-    d, s = need(r, i)
-    left = int(mx)
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    po = select.poll()
-    po.register(1, select.POLLERR | select.POLLHUP)
-    # A follower whose reader vanished with a dead link cannot always tell (nothing to write): bound its
-    # life so it never lingers on the host; the client simply starts the next piece.
-    deadline = time.time() + 600
-    with open(os.path.join(d, 'log'), 'rb') as f:
-        f.seek(int(off))
-        while True:
-            if left <= 0 or time.time() > deadline:
-                sys.exit(4)
-            b = f.read(min(65536, left))
-            if b:
-                wall(b)
-                left -= len(b)
-                continue
-            if status(d)['state'] != 'running':
-                b = f.read()
-                if b:
-                    wall(b)
-                    continue
-                return
-            for _fd, ev in po.poll(200):
-                if ev & (select.POLLERR | select.POLLHUP):
-                    return
-def cmd_stop(r, i, grace):
-    d, job = need(r, i)
-    grace = int(grace) / 1000.0
-    res = {'id': i, 'wasRunning': job['state'] == 'running', 'termed': [], 'killed': [], 'leftovers': []}
-    if job.get('pgid') is None:
-        print(json.dumps(res))
-        return
-    def signal_all(sig, pids):
-        try:
-            os.killpg(job['pgid'], sig)
-        except OSError:
-            pass
-        for p in pids:
-            try:
-                os.kill(p, sig)
-            except OSError:
-                pass
-    m = members(job)
-    res['termed'] = [x['pid'] for x in m]
-    signal_all(signal.SIGTERM, res['termed'])
-    end = time.time() + grace
-    while time.time() < end and m:
-        time.sleep(0.05)
-        m = members(job)
-    if m:
-        res['killed'] = [x['pid'] for x in m]
-        signal_all(signal.SIGKILL, res['killed'])
-        end = time.time() + 3
-        while time.time() < end and m:
-            time.sleep(0.05)
-            m = members(job)
-    res['leftovers'] = m
-    end = time.time() + 3
-    while time.time() < end and not os.path.exists(os.path.join(d, 'exit.json')) and alive(job.get('supervisorPid'), job.get('supervisorStart')):
-        time.sleep(0.05)
-    res['job'] = status(d)
-    print(json.dumps(res))
-def main():
-    a = sys.argv[1:]
-    c, r = a[0], a[1]
-    if c == 'start':
-        cmd_start(r)
-    elif c == 'list':
-        cmd_list(r)
-    elif c == 'status':
-        cmd_status(r, a[2])
-    elif c == 'read':
-        cmd_read(r, a[2], a[3], a[4])
-    elif c == 'follow':
-        cmd_follow(r, a[2], a[3], a[4])
-    elif c == 'stop':
-        cmd_stop(r, a[2], a[3])
-    else:
-        raise SystemExit('unknown command ' + c)
-main()
-`;
 
 const ExitSchema = z.object({
   code: z.number().int().nullable(),
@@ -382,6 +109,10 @@ export interface StartSpec {
   cwd?: string;
 }
 
+const SUPERVISOR = 'jobs/supervisor.py';
+// Exit codes of the supervisor (see its docstring).
+const NO_SUCH_JOB = 3;
+const PIECE_FULL = 4;
 const FOLLOW_PIECE = 8 << 20;
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -434,9 +165,9 @@ export class DetachedJobs {
   }
 
   private async helper(args: string[], what: string, stdin?: string, extra: { onStdout?: (b: Buffer) => void; signal?: AbortSignal } = {}) {
-    const r = await this.transport.exec([this.python, '-c', HELPER, args[0], this.root, ...args.slice(1)], { stdin, ...extra });
-    if (r.code === 3) throw new JobError(l10n.t('no job {0} on {1}', args[1] ?? '', this.transport.label), 'not-found');
-    if (r.code !== 0 && !(extra.signal?.aborted) && !(args[0] === 'follow' && r.code === 4)) {
+    const r = await execHostScript(this.transport, this.python, SUPERVISOR, [args[0], this.root, ...args.slice(1)], { stdin, ...extra });
+    if (r.code === NO_SUCH_JOB) throw new JobError(l10n.t('no job {0} on {1}', args[1] ?? '', this.transport.label), 'not-found');
+    if (r.code !== 0 && !(extra.signal?.aborted) && !(args[0] === 'follow' && r.code === PIECE_FULL)) {
       const err = r.stderr.toString().trim().split('\n').slice(-3).join('\n');
       throw new JobError(l10n.t('{0} failed on {1}: {2}', what, this.transport.label, err || `exit ${r.code ?? r.signal}`), 'host');
     }
@@ -492,12 +223,12 @@ export class DetachedJobs {
     for (;;) {
       if (opts.signal?.aborted) return at;
       try {
-        // Bounded pieces (exit 4 = piece full, go on) so no single exec buffers an unbounded log.
+        // Bounded pieces (PIECE_FULL: go on with the next) so no single exec buffers an unbounded log.
         const r = await this.helper(['follow', id, String(at), String(this.followPiece)], l10n.t('following a job log'), undefined, {
           signal: opts.signal,
           onStdout: (b) => { at += b.length; onData(b, at); },
         });
-        if (r.code === 4) continue;
+        if (r.code === PIECE_FULL) continue;
         return at;
       } catch (e) {
         if (e instanceof TransportError && (e.causeCode === 'LINK_LOST' || e.causeCode === 'CHANNEL')) continue;

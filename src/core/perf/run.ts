@@ -1,10 +1,8 @@
 import * as l10n from '@vscode/l10n';
-import { hostMkdir, hostPython, hostReadFile, runFolderName, runJobToEnd, withSimEnv, type JobRunEvidence } from '../accuracy/hostio';
-import { ensureScripts } from '../hostscripts/upload';
-import type { DetachedJobs, JobRecord } from '../jobs/detached';
+import { HostJobError, runHostJob, type DetachedJobs, type HostJobEvidence, type HostJobKind, type JobRecord } from '../jobs/index';
 import type { Transport } from '../transport/transport';
 import { compareRun, DEFAULT_MIN_RATIO, matchBaselineRun, type MetricComparison } from './baseline';
-import { hostRuns, PerfFileError, PerfHostResultSchema, type PerfHostResult, type PerfRun } from './schema';
+import { hostRuns, PerfHostResultSchema, type PerfHostResult, type PerfRun } from './schema';
 
 /**
  * A performance job: python/perf/bench_serve.py (bundled client, or `vllm bench serve` when the host has it)
@@ -40,9 +38,9 @@ export interface PerfJobSpec {
   runDir?: string;
 }
 
-export class PerfJobError extends Error {
-  constructor(message: string, readonly evidence?: JobRunEvidence) {
-    super(message);
+export class PerfJobError extends HostJobError {
+  constructor(message: string, evidence?: HostJobEvidence) {
+    super(message, evidence);
     this.name = 'PerfJobError';
   }
 }
@@ -84,11 +82,9 @@ export function parsePerfProgress(line: string): PerfProgress | null {
   return { run: Number(m[1]), runs: Number(m[2]), concurrency: m[3] === 'inf' ? null : Number(m[3]), done: Number(m[4]), total: Number(m[5]), failed: Number(m[6]) };
 }
 
-export interface PerfRunEvidence extends JobRunEvidence {
-  resultFile: string;
+export interface PerfRunEvidence extends HostJobEvidence {
   /** Every request's timings (bundled client), JSONL. */
   requestsFile: string | null;
-  runDir: string;
 }
 
 export interface PerfRunWithComparison extends PerfRun {
@@ -146,54 +142,32 @@ export function hbmSummary(raw: PerfHostResult): PerfRunResult['hbm'] {
   return { peakMB, totalMB, samples: h.samples.map((s) => ({ t: s.t, device: s.device, usedMB: s.used_mb })) };
 }
 
+/** The perf job as a kind of host-script job (src/core/jobs/hostjob.ts). */
+export const PERF_JOB: HostJobKind<PerfJobSpec, PerfProgress, PerfHostResult> = {
+  name: 'perf',
+  title: () => l10n.t('perf job'),
+  resultFile: 'perf.json',
+  result: PerfHostResultSchema,
+  argv: (spec, at) => perfArgv(spec, at.scriptsDir, at.runDir, at.python),
+  progress: parsePerfProgress,
+  error: PerfJobError,
+};
+
 export async function runPerf(o: RunPerfOptions): Promise<PerfRunResult> {
-  const t = o.transport;
-  const python = o.python ?? (await hostPython(t));
-  const scripts = await ensureScripts(t, python);
-  const runDir = await hostMkdir(t, o.spec.runDir ?? `~/.ascend-adapt/runs/${runFolderName('perf')}`, python);
-  const argv = withSimEnv(o.simRoot, perfArgv(o.spec, scripts, runDir, python));
-  let lastError: string | null = null;
-  const { evidence } = await runJobToEnd(t, { argv, env: o.env, name: 'perf' }, {
-    jobs: o.jobs, signal: o.signal,
-    onStart: (job) => o.onStart?.(job, runDir),
-    onLine: (line) => {
-      if (line.startsWith('error: ')) lastError = line.slice(7);
-      o.onLine?.(line);
-      const p = parsePerfProgress(line);
-      if (p) o.onProgress?.(p);
-    },
-  });
-  const resultFile = `${runDir}/perf.json`;
-  let raw: PerfHostResult;
-  try {
-    const text = (await hostReadFile(t, resultFile, undefined, python)).toString('utf8');
-    const parsed = PerfHostResultSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) {
-      const i = parsed.error.issues[0];
-      throw new PerfFileError(`${i?.path.join('.') ?? ''}: ${i?.message ?? ''}`);
-    }
-    raw = parsed.data;
-  } catch (e) {
-    throw new PerfJobError(
-      lastError
-        ? l10n.t('the perf job {0} failed: {1}', evidence.jobId, lastError)
-        : l10n.t('the perf job {0} left no usable result (exit {1}): {2}', evidence.jobId, String(evidence.exitCode), (e as Error).message),
-      evidence,
-    );
-  }
+  const { result: raw, evidence, exitError } = await runHostJob(PERF_JOB, o.spec, { ...o, runDir: o.spec.runDir });
   return {
     kind: 'perf', simulated: raw.simulated, engine: raw.engine, model: raw.model, baseUrl: raw.base_url, endpoint: raw.endpoint,
     numPrompts: raw.num_prompts, inputLen: raw.input_len, outputLen: raw.output_len,
     runs: comparedRuns(hostRuns(raw), o.baseline?.runs ?? null, o.minRatio),
     hbm: hbmSummary(raw),
     baselineSource: o.baseline?.source ?? null,
-    evidence: { ...evidence, resultFile, requestsFile: raw.requests_file, runDir },
+    evidence: { ...evidence, requestsFile: raw.requests_file },
     raw,
-    error: raw.error ?? (evidence.exitCode !== 0 ? l10n.t('the job ended with exit code {0}', String(evidence.exitCode ?? evidence.state)) : null),
+    error: raw.error ?? exitError,
   };
 }
 
-/** The issue's `--json` shape: {"runs":[{"concurrency", "metrics":{…}}]} plus comparison, HBM and evidence. */
+/** `ascend-adapt perf --json`: {"runs":[{"concurrency", "metrics":{…}}]} plus comparison, HBM and evidence. */
 export function perfJson(r: PerfRunResult): Record<string, unknown> {
   return {
     simulated: r.simulated,

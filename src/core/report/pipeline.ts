@@ -1,14 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyzeWorkspaceFiles, expandPaths } from '../analysis/index';
-import { DetachedJobs } from '../jobs/detached';
+import { jobControl, withSimEnv, type DetachedJobs } from '../jobs/index';
 import { publicVersion } from '../knowledge/compat';
 import { runEnvCheck, toSnapshot } from '../probe';
 import { hostFamily } from '../npu/family';
 import type { NamedProfile } from '../profiles/schema';
 import { buildServeCommand, servedModelName } from '../serving/command';
-import { hostArgv, readNpuSmi, startServing, PreflightFailedError, type ServingJob } from '../serving/job';
-import type { JobControl } from '../serving/jobs-port';
+import { readNpuSmi, startServing, PreflightFailedError, type ServingJob } from '../serving/job';
 import { analyzeModel, inspectModel, type ModelFacts } from '../serving/model';
 import { runSmoke, smokePassed } from '../smoke/client';
 import type { Transport } from '../transport/transport';
@@ -137,30 +136,6 @@ function iso(ms: number | Date): string {
   return new Date(ms).toISOString();
 }
 
-function jobControl(jobsRoot?: string): { control: JobControl; forTransport(t: Transport): DetachedJobs } {
-  const cache = new Map<Transport, DetachedJobs>();
-  const get = (t: Transport) => {
-    let j = cache.get(t);
-    if (!j) cache.set(t, (j = new DetachedJobs(t, jobsRoot ? { root: jobsRoot } : {})));
-    return j;
-  };
-  return {
-    forTransport: get,
-    control: {
-      start: async (t, spec) => ({ id: (await get(t).start(spec)).id }),
-      status: async (t, id) => {
-        const j = await get(t).get(id);
-        return { id, running: j.state === 'running', exitCode: j.exitCode, startedAt: j.startedAtMs, logSize: j.logSize };
-      },
-      readLog: async (t, id, offset, max) => {
-        const r = await get(t).readLog(id, offset, max);
-        return { data: r.data, next: r.offset };
-      },
-      stop: async (t, id) => ({ leftover: (await get(t).stop(id)).leftovers.map((p) => p.pid) }),
-    },
-  };
-}
-
 function notRun<T extends { status: Step['status']; reason: string | null }>(base: Omit<T, 'status' | 'reason'>, reason: string): T {
   return { ...base, status: 'not-run', reason } as T;
 }
@@ -188,8 +163,8 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
   fs.mkdirSync(opts.outDir, { recursive: true });
   const book = new EvidenceBook(opts.outDir, t.label);
   const steps: Step[] = [];
-  const { control, forTransport } = jobControl(opts.jobsRoot);
-  const jobs = forTransport(t);
+  const control = jobControl({ root: opts.jobsRoot });
+  const jobs = control.on(t);
   const simulatedProfile = Boolean(profile.simRoot);
 
   async function step<T>(name: StepName, fn: () => Promise<{ status: Step['status']; reason: string | null; value: T }>): Promise<T | undefined> {
@@ -224,7 +199,7 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
       host: 'local',
       startedAt: iso(started),
       endedAt: iso(now()),
-      command: hostArgv(profile, ['python3', 'env_probe.py']),
+      command: withSimEnv(profile.simRoot, ['python3', 'env_probe.py']),
       file: snap.file,
       pointer: '/hosts/0',
       copy: snap.rel,
@@ -561,7 +536,7 @@ export async function runValidation(opts: ValidateOptions): Promise<ValidateResu
       peakMB,
       samples: hbm,
     });
-    const ev = book.add({ kind: 'result', jobId: serving.jobId, host: 'local', startedAt: iso(hbmT0), endedAt: iso(now()), command: hostArgv(profile, ['npu-smi', 'info']), file: saved.file, copy: saved.rel });
+    const ev = book.add({ kind: 'result', jobId: serving.jobId, host: 'local', startedAt: iso(hbmT0), endedAt: iso(now()), command: withSimEnv(profile.simRoot, ['npu-smi', 'info']), file: saved.file, copy: saved.rel });
     performance = {
       ...performance,
       hbmSamples: hbm,

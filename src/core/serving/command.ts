@@ -1,9 +1,10 @@
+import { withSimEnv } from '../jobs/simhost';
 import { quoteCommand } from '../transport/quote';
 import type { Profile } from '../profiles/schema';
 
 /**
- * Profile → the exact `vllm serve` argv and environment (the seed's 服务化推理 command line, built from
- * data, never from a pasted string). What is returned here is what the job records and the report quotes.
+ * Profile → the exact `vllm serve` argv and environment (the 服务化推理 command line of an adaptation report,
+ * built from data, never from a pasted string). What is returned here is what the job records and the report quotes.
  */
 export interface ServeCommand {
   /** argv as started by the detached job (wrapped to source the simulated host's env.sh when simRoot is set). */
@@ -22,12 +23,12 @@ export interface ServeCommand {
   worldSize: number;
 }
 
-/** Default environment the seed prescribes, before the profile's env (which wins). */
+/** Default environment, as hand-written adaptation reports set it for serving; the profile's env wins. */
 export function defaultServeEnv(profile: Profile): Record<string, string> {
   const env: Record<string, string> = {};
   env.ASCEND_RT_VISIBLE_DEVICES = devicesFor(profile).join(',');
   env.PYTORCH_NPU_ALLOC_CONF = 'expandable_segments:True';
-  // Collectives on the AI Vector cores: the seed's rule for TP > 1 (also keeps ACL graph capture stable).
+  // Collectives on the AI Vector cores, the adaptation reports' rule for TP > 1 (also keeps ACL graph capture stable).
   if (profile.tensorParallelSize > 1) env.HCCL_OP_EXPANSION_MODE = 'AIV';
   return env;
 }
@@ -44,9 +45,6 @@ export function devicesFor(profile: Profile): number[] {
 export function servedModelName(profile: Profile): string {
   return profile.servedModelName ?? profile.modelPath;
 }
-
-/** Source `<simRoot>/env.sh` (the simulated toolchain on PATH), then exec argv unchanged. */
-export const SIM_WRAPPER = 'r=$1; shift; . "$r/env.sh" && exec "$@"';
 
 export function buildServeCommand(profile: Profile): ServeCommand {
   const v: string[] = [...profile.vllmCommand, 'serve', profile.modelPath];
@@ -66,7 +64,7 @@ export function buildServeCommand(profile: Profile): ServeCommand {
   v.push(...profile.extraArgs);
 
   const env = { ...defaultServeEnv(profile), ...profile.env };
-  const argv = profile.simRoot ? ['sh', '-c', SIM_WRAPPER, 'ascend-adapt-sim', profile.simRoot, ...v] : v;
+  const argv = withSimEnv(profile.simRoot, v);
   const devices = (env.ASCEND_RT_VISIBLE_DEVICES ?? '')
     .split(',')
     .map((s) => s.trim())

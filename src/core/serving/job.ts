@@ -4,10 +4,10 @@ import { localize, LogWatcher, recogniseLine, type LocalizedError, type LogFindi
 import { parseNpuSmiInfo, type NpuSmiInfo } from '../npu/smi';
 import type { NamedProfile } from '../profiles/schema';
 import { checkHealth, listModels } from '../smoke/client';
+import { unwrapSimEnv, withSimEnv, type JobControl, type JobStatus } from '../jobs/index';
 import type { ForwardedPort, Transport } from '../transport/transport';
 import { quoteCommand } from '../transport/quote';
-import { buildServeCommand, SIM_WRAPPER, type ServeCommand } from './command';
-import type { JobControl, JobStatus } from './jobs-port';
+import { buildServeCommand, type ServeCommand } from './command';
 import { analyzeModel, inspectModel, ModelInspectionError, type ModelFacts } from './model';
 import { preflight, type EnvSnapshot, type PreflightResult } from './preflight';
 
@@ -44,7 +44,7 @@ export interface ServingJobRecord {
   /** Epoch ms. */
   startedAt: number;
   readyAt: number | null;
-  /** Launch → ready, ms (the seed's 模型加载时间). */
+  /** Launch → ready, ms (模型加载时间 in an adaptation report). */
   loadTimeMs: number | null;
   endedAt: number | null;
   exitCode: number | null;
@@ -117,15 +117,10 @@ export interface StartServingOptions extends MonitorOptions {
 
 const READ_CHUNK = 1 << 20;
 
-/** argv to run a tool on the host, through the simulated host's env.sh when the profile has one. */
-export function hostArgv(profile: { simRoot?: string }, argv: string[]): string[] {
-  return profile.simRoot ? ['sh', '-c', SIM_WRAPPER, 'ascend-adapt-sim', profile.simRoot, ...argv] : argv;
-}
-
 /** `npu-smi info` on the host, parsed; null when it cannot be run or read. */
 export async function readNpuSmi(transport: Transport, profile: { simRoot?: string }): Promise<NpuSmiInfo | null> {
   try {
-    const r = await transport.exec(hostArgv(profile, ['npu-smi', 'info']), { timeoutMs: 30_000 });
+    const r = await transport.exec(withSimEnv(profile.simRoot, ['npu-smi', 'info']), { timeoutMs: 30_000 });
     if (r.code !== 0) return null;
     const info = parseNpuSmiInfo(r.stdout.toString('utf8'));
     return info.ok ? info : null;
@@ -213,8 +208,7 @@ export function envSnapshotFromNpuSmi(info: NpuSmiInfo): EnvSnapshot {
 export function servingRecordFromJob(job: { id: string; name: string; argv: string[]; env: Record<string, string>; startedAtMs: number; state: string; exitCode: number | null }, host: string): ServingJobRecord | null {
   const serveAt = job.argv.indexOf('serve');
   if (serveAt < 0 || !job.name.startsWith('serve-')) return null;
-  const vllmStart = job.argv[0] === 'sh' && job.argv[1] === '-c' && job.argv[2] === SIM_WRAPPER ? 5 : 0;
-  const vllmArgv = job.argv.slice(vllmStart);
+  const { simRoot, argv: vllmArgv } = unwrapSimEnv(job.argv);
   const opt = (flag: string): string | undefined => {
     const i = vllmArgv.indexOf(flag);
     if (i >= 0) return vllmArgv[i + 1];
@@ -241,7 +235,7 @@ export function servingRecordFromJob(job: { id: string; name: string; argv: stri
       devices,
       worldSize: tp * pp * dp,
     },
-    simulated: vllmStart > 0,
+    simulated: simRoot !== null,
     state: running ? 'starting' : 'exited',
     startedAt: job.startedAtMs,
     readyAt: null,
