@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/main';
 import { createSim } from '../../src/core/sim';
-import { DEMO_MODEL_CONFIG, freePort } from '../../src/core/report/demo';
+import { DEMO_MODEL_CONFIG, freePort } from '../../src/core/validate/demo';
 import { fixtureFile, fixtureText } from './helpers';
 
 class Sink {

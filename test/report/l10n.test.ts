@@ -4,10 +4,11 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from './helpers';
 
-// The report renderers translate per call with tr()/en() (not the process-wide l10n bundle); every literal
-// they use must have a zh-CN entry in l10n/zh-cn/report.json with the same {n} placeholders.
+// The report renderers translate per call with tr()/en() (not the process-wide l10n bundle), and the
+// validation steps store English text with en(); every literal they use must have a zh-CN entry in l10n/zh-cn/report.json with the same {n} placeholders.
 const files = [
   ...fs.readdirSync(path.join(repoRoot, 'src/core/report')).map((f) => path.join(repoRoot, 'src/core/report', f)),
+  ...fs.readdirSync(path.join(repoRoot, 'src/core/validate')).map((f) => path.join(repoRoot, 'src/core/validate', f)),
   path.join(repoRoot, 'src/cli/commands/report.ts'),
   path.join(repoRoot, 'src/cli/commands/validate.ts'),
 ].filter((f) => f.endsWith('.ts') && fs.existsSync(f));

@@ -101,7 +101,7 @@ describe('report schema', () => {
 
 describe('a validation report as reference and baseline', () => {
   it('its measured accuracy becomes the reference and its measured performance the baseline', async () => {
-    const { referencesFromReport, baselineFromReport } = await import('../../src/core/report/engines');
+    const { referencesFromReport, baselineFromReport } = await import('../../src/core/validate/inputs');
     const r = fixture();
     assert.deepEqual(
       referencesFromReport(r, 'gpu.json').map((x) => [x.name, x.value]),
@@ -121,7 +121,7 @@ describe('a validation report as reference and baseline', () => {
 
 describe('secrets stay out of reports', () => {
   it('env values of secret-like names and secret flag values are redacted', async () => {
-    const { redactEnv, redactArgv, REDACTED } = await import('../../src/core/report/pipeline');
+    const { redactEnv, redactArgv, REDACTED } = await import('../../src/core/validate/redact');
     assert.deepEqual(redactEnv({ HF_TOKEN: 'hf_abc', VLLM_API_KEY: 'k', HCCL_OP_EXPANSION_MODE: 'AIV', AWS_SECRET_ACCESS_KEY: 's' }), {
       HF_TOKEN: REDACTED,
       VLLM_API_KEY: REDACTED,

@@ -4,36 +4,155 @@ import * as path from 'node:path';
 import * as l10n from '@vscode/l10n';
 import { configPath, getProfile, loadConfigFile } from '../../core/profiles/load';
 import type { NamedProfile } from '../../core/profiles/schema';
-import { createDemo } from '../../core/report/demo';
-import { accuracyEngine, perfEngine, type AccuracyStepSpec, type PerfStepSpec } from '../../core/report/engines';
 import { statusCell, stepName } from '../../core/report/format';
-import { en, inLanguage, translator } from '../../core/l10n';
-import { packageVersion } from '../../core/version';
-import { runValidation, type ProgressEvent, type ValidateOptions } from '../../core/report/pipeline';
+import { en, translator, type Translator } from '../../core/l10n';
 import { LocalTransport } from '../../core/transport/local';
 import type { Transport } from '../../core/transport/transport';
+import { createDemo, OutDirError, prepareOutDir, runValidation, type AccuracyStepSpec, type PerfStepSpec, type RunEvent, type ValidateOptions } from '../../core/validate';
+import { packageVersion } from '../../core/version';
 import { parse } from '../args';
 import { hostOptions, UsageError, type CliCommand, type CliIO } from '../command';
 import { targetsFrom } from '../target';
 import { reportLang } from './report';
 
-
 const usage = () =>
   [
     l10n.t('Usage: ascend-adapt validate --profile NAME [--config FILE] [--out DIR] [--host ALIAS | --local | --sim DIR] [--workspace PATH]... [--json]'),
-    l10n.t('       ascend-adapt validate --demo [--out DIR] [--no-perf] [--json]'),
+    l10n.t('       ascend-adapt validate --demo [--out DIR] [--keep-host] [--no-perf] [--json]'),
     l10n.t('Accuracy: --tasks gsm8k,mmlu,math --data DIR (on the host) [--limit N] [--reference FILE]. Without --tasks accuracy is not run.'),
     l10n.t('Performance: [--concurrency 8] [--num-prompts 100] [--input-len 256] [--output-len 128] [--request-rate R] [--baseline FILE], or --no-perf.'),
     '',
     l10n.t('Runs the whole validation — environment check, model and operator analysis, serve, smoke prompts, accuracy, performance, stop — and writes validation_report_YYYYMMDD.json with Markdown (zh-CN, en) and HTML beside it. A failing step still produces a report that says what failed and why.'),
     l10n.t('--workspace: files and folders with the port\'s patches, mappings and quantization descriptions, analysed for operator compatibility (default: the folder of ascend-adapt.json).'),
     l10n.t('--sim DIR runs against a simulated Atlas host made by `ascend-adapt sim create DIR` (results are marked SIMULATED).'),
-    l10n.t('--demo creates a simulated Atlas host, a demo model and profile in a temporary folder and runs everything on it (SIMULATED).'),
-    l10n.t('Default --out: ./.ascend-adapt-out/<date-time>/. Exit 0 when the report passes, 1 when it fails or is incomplete.'),
+    l10n.t('--demo creates a simulated Atlas host, a demo model and profile in a temporary folder and runs everything on it (SIMULATED); the folder is removed afterwards. --keep-host keeps it, inside the --out folder.'),
+    l10n.t('Default --out: ./.ascend-adapt-out/<date-time>/. A folder that already holds a validation run is refused: each run gets its own. Exit 0 when the report passes, 1 when it fails or is incomplete, 2 for bad usage or an --out that cannot be used.'),
   ].join('\n');
 
 function stamp(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+const OPTIONS = {
+  ...hostOptions,
+  profile: { type: 'string' },
+  config: { type: 'string' },
+  out: { type: 'string' },
+  sim: { type: 'string' },
+  demo: { type: 'boolean' },
+  'keep-host': { type: 'boolean' },
+  json: { type: 'boolean' },
+  workspace: { type: 'string', multiple: true },
+  tasks: { type: 'string' },
+  data: { type: 'string' },
+  limit: { type: 'string' },
+  reference: { type: 'string' },
+  concurrency: { type: 'string' },
+  'num-prompts': { type: 'string' },
+  'input-len': { type: 'string' },
+  'output-len': { type: 'string' },
+  'request-rate': { type: 'string' },
+  baseline: { type: 'string' },
+  'no-perf': { type: 'boolean' },
+} as const;
+
+type Values = ReturnType<typeof parse<typeof OPTIONS>>['values'];
+
+function num(name: string, v: string | undefined, dflt: number | undefined, int = true): number | undefined {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (int && !Number.isInteger(n))) throw new UsageError(l10n.t('--{0} wants a positive number, got {1}', name, v));
+  return n;
+}
+
+/** Accuracy and perf from the flags (the demo replaces them with its own). */
+function stepSpecs(values: Values, cwd: string): { acc: AccuracyStepSpec | null; perf: PerfStepSpec | null } {
+  const local = (f: string | undefined) => (f ? path.resolve(cwd, f) : undefined);
+  if (values.tasks && !values.data) throw new UsageError(l10n.t('--tasks needs --data DIR (the dataset files on the host)'));
+  const acc = values.tasks
+    ? { tasks: values.tasks.split(',').map((x) => x.trim()).filter(Boolean), dataDir: values.data ?? '', limit: num('limit', values.limit, undefined, false), referenceFile: local(values.reference) }
+    : null;
+  const perf = values['no-perf']
+    ? null
+    : {
+        concurrency: num('concurrency', values.concurrency, 8)!,
+        numPrompts: num('num-prompts', values['num-prompts'], 100)!,
+        inputLen: num('input-len', values['input-len'], 256)!,
+        outputLen: num('output-len', values['output-len'], 128)!,
+        requestRate: num('request-rate', values['request-rate'], undefined, false),
+        baselineFile: local(values.baseline),
+      };
+  return { acc, perf };
+}
+
+interface Target {
+  transport: Transport;
+  profile: NamedProfile;
+  jobsRoot?: string;
+  workspace: string[];
+  acc: AccuracyStepSpec | null;
+  perf: PerfStepSpec | null;
+  /** The temporary simulated host of --demo, deleted after the run (unless --keep-host). */
+  tempHost?: string;
+}
+
+/**
+ * --demo: a simulated host with a demo model, profile, datasets, reference and baseline. In a temporary
+ * folder deleted after the run; with --keep-host inside the output folder, where it stays.
+ */
+function demoTarget(values: Values, workspace: string[]): (outDir: string, say: (s: string) => void, t: Translator) => Promise<Target> {
+  if (values.profile || values.host || values.local || values.sim) throw new UsageError(l10n.t('--demo takes no --profile, --host, --local or --sim'));
+  const keep = values['keep-host'] === true;
+  return async (outDir, say, t) => {
+    const root = keep ? path.join(outDir, 'simulated-host') : fs.mkdtempSync(path.join(os.tmpdir(), 'ascend-adapt-demo-'));
+    say(t.tr('SIMULATED demo: creating a simulated Atlas host (8 × 910B3) in {0}', root));
+    const demo = await createDemo(root).catch((e: unknown) => {
+      if (!keep) fs.rmSync(root, { recursive: true, force: true });
+      throw e;
+    });
+    return {
+      transport: new LocalTransport(),
+      profile: demo.profile,
+      jobsRoot: demo.jobsRoot,
+      workspace: workspace.length ? workspace : [demo.workspace],
+      acc: { tasks: ['gsm8k', 'mmlu', 'math'], dataDir: demo.dataDir, referenceFile: demo.referenceFile, concurrency: 4 },
+      perf: values['no-perf'] ? null : { concurrency: 8, numPrompts: 64, inputLen: 128, outputLen: 32, baselineFile: demo.baselineFile },
+      ...(keep ? {} : { tempHost: root }),
+    };
+  };
+}
+
+/** --profile NAME: checked here (usage errors before anything is made); the host is reached when opened. */
+function profileTarget(values: Values, io: CliIO, workspace: string[]): () => Promise<Target> {
+  if (!values.profile) throw new UsageError(l10n.t('say which profile: --profile NAME (or --demo)'));
+  if (values['keep-host']) throw new UsageError(l10n.t('--keep-host goes with --demo'));
+  const file = configPath(io.cwd, values.config);
+  let profile = getProfile(loadConfigFile(file), values.profile, file);
+  const { acc, perf } = stepSpecs(values, io.cwd);
+  // The port's files (patches, mappings, quant descriptions) live next to ascend-adapt.json by default.
+  const ws = workspace.length ? workspace : [path.dirname(file)];
+  const jobsRoot = io.env.ASCEND_ADAPT_JOBS_ROOT || undefined;
+  if (values.sim) {
+    if (values.host || values.local) throw new UsageError(l10n.t('--sim runs on this machine: leave out --host and --local'));
+    const simRoot = path.resolve(io.cwd, values.sim);
+    if (!fs.existsSync(path.join(simRoot, 'sim.json'))) throw new UsageError(l10n.t('{0} is not a simulated host (no sim.json): make one with ascend-adapt sim create DIR', simRoot));
+    profile = { ...profile, simRoot };
+    return async () => ({ transport: new LocalTransport(), profile, jobsRoot, workspace: ws, acc, perf });
+  }
+  const hv = values.host || values.local ? values : profile.host === 'local' ? { ...values, local: true } : profile.host ? { ...values, host: [profile.host] } : values;
+  const [target] = targetsFrom(hv);
+  return async () => ({ transport: await target.open(), profile, jobsRoot, workspace: ws, acc, perf });
+}
+
+/** Progress lines on stderr: ▶ step …, its progress, its end state with the reason. */
+function progressPrinter(t: Translator, say: (s: string) => void): (e: RunEvent) => void {
+  const t0 = Date.now();
+  return (e) => {
+    const at = `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s]`;
+    if (e.type === 'start') say(`${at} ▶ ${stepName(t, e.step)} …`);
+    else if (e.type === 'progress') say(`${at}   ${t.data(e.text)}`);
+    else if (e.type === 'end') say(`${at} ${statusCell(t, e.record.status)} ${stepName(t, e.step)}${e.record.reason ? ` — ${t.data(e.record.reason)}` : ''}`);
+  };
 }
 
 export const validateCommand: CliCommand = {
@@ -41,116 +160,34 @@ export const validateCommand: CliCommand = {
   summary: () => l10n.t('run the whole validation pipeline and write the validation report'),
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
-    const { values } = parse(
-      args,
-      {
-        ...hostOptions,
-        profile: { type: 'string' },
-        config: { type: 'string' },
-        out: { type: 'string' },
-        sim: { type: 'string' },
-        demo: { type: 'boolean' },
-        json: { type: 'boolean' },
-        workspace: { type: 'string', multiple: true },
-        tasks: { type: 'string' },
-        data: { type: 'string' },
-        limit: { type: 'string' },
-        reference: { type: 'string' },
-        concurrency: { type: 'string' },
-        'num-prompts': { type: 'string' },
-        'input-len': { type: 'string' },
-        'output-len': { type: 'string' },
-        'request-rate': { type: 'string' },
-        baseline: { type: 'string' },
-        'no-perf': { type: 'boolean' },
-      },
-      false,
-    );
-    const lang = reportLang();
-    const t = translator(lang);
+    const { values } = parse(args, OPTIONS, false);
+    const t = translator(reportLang());
     const say = (s: string) => io.stderr.write(s + '\n');
     const outDir = path.resolve(io.cwd, values.out ?? path.join('.ascend-adapt-out', stamp()));
-    let transport: Transport;
-    let profile: NamedProfile;
-    let jobsRoot = io.env.ASCEND_ADAPT_JOBS_ROOT || undefined;
-    let workspace = (values.workspace ?? []).map((w) => path.resolve(io.cwd, w));
-    const num = (name: string, v: string | undefined, dflt: number | undefined, int = true): number | undefined => {
-      if (v === undefined) return dflt;
-      const n = Number(v);
-      if (!Number.isFinite(n) || n <= 0 || (int && !Number.isInteger(n))) throw new UsageError(l10n.t('--{0} wants a positive number, got {1}', name, v));
-      return n;
-    };
-    const local = (f: string | undefined) => (f ? path.resolve(io.cwd, f) : undefined);
-    let acc: AccuracyStepSpec | null = values.tasks
-      ? {
-          tasks: values.tasks.split(',').map((x) => x.trim()).filter(Boolean),
-          dataDir: values.data ?? '',
-          limit: num('limit', values.limit, undefined, false),
-          referenceFile: local(values.reference),
-        }
-      : null;
-    if (acc && !values.data) throw new UsageError(l10n.t('--tasks needs --data DIR (the dataset files on the host)'));
-    let perf: PerfStepSpec | null = values['no-perf']
-      ? null
-      : {
-          concurrency: num('concurrency', values.concurrency, 8)!,
-          numPrompts: num('num-prompts', values['num-prompts'], 100)!,
-          inputLen: num('input-len', values['input-len'], 256)!,
-          outputLen: num('output-len', values['output-len'], 128)!,
-          requestRate: num('request-rate', values['request-rate'], undefined, false),
-          baselineFile: local(values.baseline),
-        };
-    if (values.demo) {
-      if (values.profile || values.host || values.local || values.sim) throw new UsageError(l10n.t('--demo takes no --profile, --host, --local or --sim'));
-      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ascend-adapt-demo-'));
-      say(t.tr('SIMULATED demo: creating a simulated Atlas host (8 × 910B3) in {0}', root));
-      const demo = await createDemo(root);
-      profile = demo.profile;
-      jobsRoot = demo.jobsRoot;
-      if (!workspace.length) workspace = [demo.workspace];
-      acc = { tasks: ['gsm8k', 'mmlu', 'math'], dataDir: demo.dataDir, referenceFile: demo.referenceFile, concurrency: 4 };
-      perf = values['no-perf'] ? null : { concurrency: 8, numPrompts: 64, inputLen: 128, outputLen: 32, baselineFile: demo.baselineFile };
-      transport = new LocalTransport();
-    } else {
-      if (!values.profile) throw new UsageError(l10n.t('say which profile: --profile NAME (or --demo)'));
-      const file = configPath(io.cwd, values.config);
-      profile = getProfile(loadConfigFile(file), values.profile, file);
-      // The port's files (patches, mappings, quant descriptions) live next to ascend-adapt.json by default.
-      if (!workspace.length) workspace = [path.dirname(file)];
-      if (values.sim) {
-        if (values.host || values.local) throw new UsageError(l10n.t('--sim runs on this machine: leave out --host and --local'));
-        const simRoot = path.resolve(io.cwd, values.sim);
-        if (!fs.existsSync(path.join(simRoot, 'sim.json'))) throw new UsageError(l10n.t('{0} is not a simulated host (no sim.json): make one with ascend-adapt sim create DIR', simRoot));
-        profile = { ...profile, simRoot };
-        transport = new LocalTransport();
-      } else {
-        const hv = values.host || values.local ? values : profile.host === 'local' ? { ...values, local: true } : profile.host ? { ...values, host: [profile.host] } : values;
-        const [target] = targetsFrom(hv);
-        transport = await target.open();
-      }
+    const workspace = (values.workspace ?? []).map((w) => path.resolve(io.cwd, w));
+    const open = values.demo ? demoTarget(values, workspace) : profileTarget(values, io, workspace);
+    try {
+      prepareOutDir(outDir);
+    } catch (e) {
+      if (e instanceof OutDirError) throw new UsageError(t.data(e.message));
+      throw e;
     }
+    const target = await open(outDir, say, t);
+    const { transport, profile } = target;
     say(t.tr('Profile {0} on {1}; outputs go to {2}', profile.name, transport.label, outDir));
     if (profile.simRoot) say(`⚠️ ${t.tr('SIMULATED')}: ${t.tr('every result comes from a simulated Ascend host, not from real NPUs.')}`);
-    // Reports store English (canonical) text and the renderers translate; the run speaks English, the
-    // console (t.tr) the user's language.
-    const t0 = Date.now();
-    const onProgress = (e: ProgressEvent) => {
-      const at = `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s]`;
-      if (e.phase === 'start') say(`${at} ▶ ${e.step === 'report' ? t.tr('Report') : stepName(t, e.step)} …`);
-      else if (e.phase === 'info') say(`${at}   ${t.data(e.detail ?? '')}`);
-      else if (e.step !== 'report') say(`${at} ${statusCell(t, e.status ?? 'not-run')} ${stepName(t, e.step)}${e.detail ? ` — ${t.data(e.detail)}` : ''}`);
-    };
     const opts: ValidateOptions = {
       transport,
       profile,
       outDir,
-      jobsRoot,
-      workspace,
-      accuracy: acc ? accuracyEngine(acc) : undefined,
+      jobsRoot: target.jobsRoot,
+      workspace: target.workspace,
+      accuracy: target.acc,
       accuracyNotRun: en('no datasets given (--tasks and --data)'),
-      perf: perf ? perfEngine(perf) : undefined,
+      perf: target.perf,
       perfNotRun: en('left out with --no-perf'),
-      onProgress,
+      ...(target.tempHost ? { ephemeralHostRoot: target.tempHost } : {}),
+      onEvent: progressPrinter(t, say),
       generator: { name: 'ascend-adapt', version: packageVersion() },
     };
     // Ctrl-C: stop what runs, stop the server (it is a detached job: it would outlive us), write the report.
@@ -162,28 +199,37 @@ export const validateCommand: CliCommand = {
       ac.abort();
     };
     process.on('SIGINT', onSigint);
+    // The run stores English (runValidation says so itself); the console (t.tr) speaks the user's language.
     let result;
     try {
-      result = await inLanguage('en', () => runValidation(opts));
+      result = await runValidation(opts);
     } finally {
       process.off('SIGINT', onSigint);
       await transport.close();
+      if (target.tempHost) fs.rmSync(target.tempHost, { recursive: true, force: true });
     }
-    const r = result.report;
-    say('');
-    say(
-      r.verdict.overall === 'pass'
-        ? `🎉 ${t.tr('Validation passed')}${r.simulated ? ` (${t.tr('SIMULATED')})` : ''}`
-        : r.verdict.overall === 'fail'
-          ? `❌ ${t.tr('Validation failed')}${r.simulated ? ` (${t.tr('SIMULATED')})` : ''}`
-          : `⏸️ ${t.tr('Validation incomplete: some steps did not run')}${r.simulated ? ` (${t.tr('SIMULATED')})` : ''}`,
-    );
-    for (const d of r.verdict.dimensions) say(`  ${statusCell(t, d.status)}  ${t.data(d.summary)}`);
-    say(t.tr('Report: {0}', result.jsonFile));
-    for (const f of result.markdownFiles) say(t.tr('Markdown: {0}', f));
-    say(t.tr('HTML: {0}', result.htmlFile));
-    say(t.tr('Evidence: {0}', path.join(outDir, 'evidence')));
-    if (values.json) io.stdout.write(JSON.stringify({ report: result.jsonFile, markdown: result.markdownFiles, html: result.htmlFile, verdict: r.verdict.overall, simulated: r.simulated }) + '\n');
-    return r.verdict.overall === 'pass' ? 0 : 1;
+    if (target.tempHost) say(t.tr('Removed the temporary simulated host {0} (keep it with --keep-host)', target.tempHost));
+    return summarize(result, outDir, values.json === true, t, say, io);
   },
 };
+
+function summarize(result: Awaited<ReturnType<typeof runValidation>>, outDir: string, json: boolean, t: Translator, say: (s: string) => void, io: CliIO): number {
+  const r = result.report;
+  const sim = r.simulated ? ` (${t.tr('SIMULATED')})` : '';
+  say('');
+  if (r.interrupted) say(`⏹️ ${t.tr('Interrupted during {0}: the report keeps what completed', r.interrupted.step ? stepName(t, r.interrupted.step) : '—')}`);
+  say(
+    r.verdict.overall === 'pass'
+      ? `🎉 ${t.tr('Validation passed')}${sim}`
+      : r.verdict.overall === 'fail'
+        ? `❌ ${t.tr('Validation failed')}${sim}`
+        : `⏸️ ${t.tr('Validation incomplete: some steps did not run')}${sim}`,
+  );
+  for (const d of r.verdict.dimensions) say(`  ${statusCell(t, d.status)}  ${t.data(d.summary)}`);
+  say(t.tr('Report: {0}', result.jsonFile));
+  for (const f of result.markdownFiles) say(t.tr('Markdown: {0}', f));
+  say(t.tr('HTML: {0}', result.htmlFile));
+  say(t.tr('Evidence: {0}', path.join(outDir, 'evidence')));
+  if (json) io.stdout.write(JSON.stringify({ report: result.jsonFile, markdown: result.markdownFiles, html: result.htmlFile, verdict: r.verdict.overall, simulated: r.simulated, interrupted: r.interrupted ?? null }) + '\n');
+  return r.verdict.overall === 'pass' ? 0 : 1;
+}

@@ -36,8 +36,16 @@ export function modelInfo(name: string, servedName: string | null, facts: ModelF
   };
 }
 
+export interface ConfigExtras {
+  topK: number | null;
+  shared: number | null;
+  bits: number | null;
+  groupSize: number | null;
+  neox: boolean | null;
+}
+
 /** config.json fields the model section needs that ModelFacts does not carry (top-k, shared experts, bits). */
-export function configExtras(config: Record<string, unknown> | null): { topK: number | null; shared: number | null; bits: number | null; groupSize: number | null; neox: boolean | null } {
+export function configExtras(config: Record<string, unknown> | null): ConfigExtras {
   if (!config) return { topK: null, shared: null, bits: null, groupSize: null, neox: null };
   const t = (config.text_config && typeof config.text_config === 'object' ? { ...config, ...(config.text_config as object) } : config) as Record<string, unknown>;
   const n = (v: unknown): number | null => (typeof v === 'number' ? v : Array.isArray(v) && typeof v[0] === 'number' ? Math.max(...(v as number[])) : null);
@@ -53,7 +61,7 @@ export function configExtras(config: Record<string, unknown> | null): { topK: nu
 
 export function adaptationFromModel(
   facts: ModelFacts | null,
-  extras: ReturnType<typeof configExtras>,
+  extras: ConfigExtras,
   opts: {
     modelError?: string | null;
     findings?: Adaptation['operatorFindings'];

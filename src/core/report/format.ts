@@ -1,5 +1,5 @@
 import type { Translator } from '../l10n';
-import type { Evidence, Figure, PartialReport, Status } from './schema';
+import type { Evidence, Figure, PartialReport, StepStatus } from './schema';
 
 /** Shared by the Markdown and HTML renderers: numbers, statuses, evidence numbering. */
 
@@ -28,15 +28,16 @@ export function fmtFigure(f: Figure | null | undefined, digits = 2): string {
   return fmtNum(f.value, digits);
 }
 
-export const STATUS_ICON: Record<Status, string> = {
+export const STATUS_ICON: Record<StepStatus, string> = {
   pass: '✅',
   warn: '⚠️',
   fail: '❌',
   skip: '⏭️',
   'not-run': '⏸️',
+  interrupted: '⏹️',
 };
 
-export function statusText(t: Translator, s: Status): string {
+export function statusText(t: Translator, s: StepStatus): string {
   switch (s) {
     case 'pass':
       return t.tr('Passed');
@@ -46,12 +47,14 @@ export function statusText(t: Translator, s: Status): string {
       return t.tr('Failed');
     case 'skip':
       return t.tr('Skipped');
+    case 'interrupted':
+      return t.tr('Interrupted');
     default:
       return t.tr('Not run');
   }
 }
 
-export function statusCell(t: Translator, s: Status): string {
+export function statusCell(t: Translator, s: StepStatus): string {
   return `${STATUS_ICON[s]} ${statusText(t, s)}`;
 }
 
@@ -91,6 +94,8 @@ export function stepName(t: Translator, name: string): string {
       return t.tr('Environment check');
     case 'analysis':
       return t.tr('Model and operator analysis');
+    case 'quantize':
+      return t.tr('Model quantization');
     case 'serve':
       return t.tr('Serving');
     case 'smoke':
@@ -99,6 +104,8 @@ export function stepName(t: Translator, name: string): string {
       return t.tr('Accuracy validation');
     case 'perf':
       return t.tr('Performance benchmark');
+    case 'profile':
+      return t.tr('Profiling');
     case 'stop':
       return t.tr('Stop serving');
     default:

@@ -7,5 +7,4 @@ export { renderReportHtml, makeNonce, markdownToHtml, reportCharts, type HtmlOpt
 export { compareReports, renderComparisonHtml, type CompareOptions, type CompareRow } from './compare';
 export { WebviewMessage, parseWebviewMessage } from './messages';
 export { reportFileName } from './format';
-export { runValidation, type ValidateOptions, type ValidateResult, type ProgressEvent } from './pipeline';
-export { createDemo, type DemoSetup } from './demo';
+export { buildReport, type RunData } from './build';

@@ -55,8 +55,13 @@ export const Figure = z
   .describe('A number with its evidence');
 export type Figure = z.infer<typeof Figure>;
 
-const StepName = z.enum(['env', 'analysis', 'serve', 'smoke', 'accuracy', 'perf', 'stop']);
+/** The validation steps, in run order (quantize and profile run only when the profile asks for them). */
+export const StepName = z.enum(['env', 'analysis', 'quantize', 'serve', 'smoke', 'accuracy', 'perf', 'profile', 'stop']);
 export type StepName = z.infer<typeof StepName>;
+
+/** A step's outcome: a section status, or `interrupted` for the step a stop request cut short. */
+export const StepStatus = z.enum(['pass', 'warn', 'fail', 'skip', 'not-run', 'interrupted']);
+export type StepStatus = z.infer<typeof StepStatus>;
 
 /** Every section says whether it ran and, when not passing, why. */
 const sectionBase = {
@@ -215,8 +220,12 @@ export const AccuracyDataset = z.object({
   verdict: z.enum(['pass', 'fail']).nullable().describe('null: no reference to compare with'),
 });
 
+/** Set when the run was interrupted while this section's step ran: the data holds what completed. */
+const partial = z.boolean().optional().describe('true: interrupted part-way; the figures cover only what completed');
+
 export const Accuracy = z.object({
   ...sectionBase,
+  partial,
   engine: z.string().nullable().describe('bundled runner / lm-eval'),
   dtype: z.string().nullable(),
   temperature: z.number().nullable(),
@@ -236,6 +245,7 @@ export const PerfMetric = z.object({
 
 export const Performance = z.object({
   ...sectionBase,
+  partial,
   engine: z.string().nullable(),
   concurrency: z.number().int().nullable(),
   numPrompts: z.number().int().nullable(),
@@ -268,7 +278,7 @@ export const Performance = z.object({
 
 export const Step = z.object({
   name: StepName,
-  status: Status,
+  status: StepStatus,
   reason: z.string().nullable(),
   startedAt: IsoTime.nullable(),
   endedAt: IsoTime.nullable(),
@@ -307,6 +317,11 @@ export const Report = z
     accuracy: Accuracy,
     performance: Performance,
     steps: z.array(Step),
+    interrupted: z
+      .object({ step: StepName.nullable().describe('the step that was running; null: before any step'), at: IsoTime })
+      .nullable()
+      .optional()
+      .describe('set when the run was stopped before its end; later steps are not run, partial data is kept'),
     verdict: z.object({
       overall: z.enum(['pass', 'fail', 'incomplete']),
       dimensions: z.array(Dimension),
@@ -345,6 +360,7 @@ export const SECTION_KEYS = [
   'accuracy',
   'performance',
   'steps',
+  'interrupted',
   'verdict',
   'files',
   'notes',

@@ -140,6 +140,26 @@ describe('validate --demo (simulated host, end to end)', { timeout: 240_000 }, (
     assert.ok(report.performance.latency && report.performance.latency.p99.value! >= report.performance.latency.p50.value!);
   });
 
+  it('removes the temporary simulated host it made; evidence then points inside the output folder', () => {
+    const root = /SIMULATED demo: creating a simulated Atlas host \(8 × 910B3\) in (\S+)/.exec(stderr.text)?.[1];
+    assert.ok(root && !root.startsWith(out), `demo root printed: ${root}`);
+    assert.equal(fs.existsSync(root), false, 'the temporary host is gone');
+    assert.match(stderr.text, /Removed the temporary simulated host .* \(keep it with --keep-host\)/);
+    for (const e of report.evidence) {
+      assert.ok(!e.file.startsWith(root), `${e.id} points into the deleted host: ${e.file}`);
+      if (e.host === 'local') assert.ok(fs.existsSync(e.file), `${e.id}: ${e.file} exists`);
+    }
+    const log = report.evidence.find((e) => e.kind === 'log')!;
+    assert.ok(log.file.startsWith(out) && log.copy && path.join(out, log.copy) === log.file, 'the serving log points at its copy');
+  });
+
+  it('lists as files exactly what this run wrote: no stray file in the folder becomes evidence', () => {
+    for (const f of report.files) assert.ok(fs.existsSync(path.join(out, f.path)), f.path);
+    const listed = new Set(report.files.map((f) => f.path));
+    const walk = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.relative(out, path.join(d, e.name))]));
+    assert.deepEqual(walk(path.join(out, 'evidence')).filter((f) => !listed.has(f)), []);
+  });
+
   it('steps that could not run say not-run and why (never invented numbers)', () => {
     for (const s of report.steps.filter((x) => x.status === 'not-run')) {
       assert.ok(s.reason && s.reason.length > 5, `${s.name} has no reason`);

@@ -4,12 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SshConfigFile } from '../../src/core/hosts/ssh-config';
-import { createDemo, demoDataDir } from '../../src/core/report/demo';
-import { accuracyEngine, perfEngine } from '../../src/core/report/engines';
+import { createDemo, demoDataDir } from '../../src/core/validate/demo';
+
 import { resolvePointer } from '../../src/core/report/evidence';
 import { collectFigures, referencedEvidenceIds } from '../../src/core/report/figures';
 import { parseReportText } from '../../src/core/report/load';
-import { runValidation } from '../../src/core/report/pipeline';
+import { runValidation } from '../../src/core/validate';
 import { SshTransport } from '../../src/core/transport/ssh';
 import { sshdAvailable, startSshd, writeClientFiles, type ClientFiles, type Sshd } from '../harness/sshd';
 
@@ -66,8 +66,8 @@ describe('validate over ssh (real sshd, simulated host)', { skip, timeout: 300_0
         outDir: out,
         langs: ['zh-CN'],
         workspace: [demo.workspace],
-        accuracy: accuracyEngine({ tasks: ['gsm8k', 'math'], dataDir: data, referenceFile: demo.referenceFile, concurrency: 4 }),
-        perf: perfEngine({ concurrency: 4, numPrompts: 16, inputLen: 64, outputLen: 16 }),
+        accuracy: { tasks: ['gsm8k', 'math'], dataDir: data, referenceFile: demo.referenceFile, concurrency: 4 },
+        perf: { concurrency: 4, numPrompts: 16, inputLen: 64, outputLen: 16 },
       });
     } finally {
       await t.close();

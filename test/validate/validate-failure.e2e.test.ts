@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createDemo } from '../../src/core/report/demo';
+import { createDemo } from '../../src/core/validate/demo';
 import { parseReportText } from '../../src/core/report/load';
 import { renderMarkdown } from '../../src/core/report/markdown';
-import { runValidation } from '../../src/core/report/pipeline';
+import { runValidation } from '../../src/core/validate';
 import { LocalTransport } from '../../src/core/transport/local';
 
 /**

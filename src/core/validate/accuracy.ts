@@ -1,0 +1,84 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseReferenceFile, primaryMetric, runAccuracy, type Reference, type Threshold } from '../accuracy/index';
+import { withAccuracyDerived } from '../report/figures';
+import { en } from '../l10n';
+import type { AccuracyDataset, Figure } from '../report/schema';
+import { inputEvidence, referencesFromReport, reportFromText, resultEvidence } from './inputs';
+import type { StepContext, StepResult, ValidateStep } from './types';
+
+/**
+ * Accuracy on the served model: the accuracy host script as a detached job next to the server (see
+ * src/core/accuracy), judged against a GPU reference. This step turns its result into the report's
+ * section: one row per dataset (its primary metric), each figure pointing into the job's result file
+ * (copied beside the report), the reference file as input evidence.
+ */
+
+const LABELS: Record<string, string> = { gsm8k: 'GSM8K', mmlu: 'MMLU (avg)', math: 'MATH (val)' };
+
+export interface AccuracyStepSpec {
+  tasks: string[];
+  /** Dataset folder ON THE HOST. */
+  dataDir: string;
+  limit?: number;
+  concurrency?: number;
+  /** Reference file on THIS machine (GPU result, typed list, or a validation report from a GPU host), see src/core/accuracy/schema.ts. */
+  referenceFile?: string;
+  thresholds?: Record<string, Partial<Threshold>>;
+}
+
+const pct = (v: number | null) => (v === null ? null : Math.round(v * 1e4) / 100);
+
+function readReferences(ctx: StepContext, file: string): { references: Reference[]; evidence: string } {
+  const text = fs.readFileSync(file, 'utf8');
+  const rep = reportFromText(text);
+  return {
+    references: rep ? referencesFromReport(rep, path.basename(file)) : parseReferenceFile(text, path.basename(file)),
+    evidence: inputEvidence(ctx, file, `reference/${path.basename(file)}`),
+  };
+}
+
+/**
+ * @param spec what to run; null: the step is recorded as not run with `notRunReason` (e.g. no datasets given).
+ */
+export function accuracyStep(spec: AccuracyStepSpec | null, notRunReason = en('no datasets given (--tasks and --data)')): ValidateStep {
+  return {
+    id: 'accuracy',
+    needs: ['serve'],
+    skipReason: () => (spec ? null : notRunReason),
+    async run(ctx: StepContext): Promise<StepResult> {
+      const s = spec!;
+      const server = ctx.state.server!;
+      ctx.state.accuracy = null;
+      const ref = s.referenceFile ? readReferences(ctx, s.referenceFile) : null;
+      const r = await runAccuracy({
+        transport: ctx.transport,
+        spec: { baseUrl: server.hostEndpoint, model: server.model, tasks: s.tasks, dataDir: s.dataDir, limit: s.limit, concurrency: s.concurrency },
+        jobs: ctx.jobs,
+        simRoot: ctx.profile.simRoot,
+        references: ref?.references ?? [],
+        thresholds: s.thresholds,
+        onProgress: (p) => ctx.progress(`${p.task} ${p.done}/${p.total} acc=${(p.accuracy * 100).toFixed(1)}%`),
+        signal: ctx.signal,
+      });
+      const ev = await resultEvidence(ctx, r.evidence, 'accuracy.json', '/datasets');
+      if (r.evidence.itemsFile) await ctx.book.copyFromHost(ctx.transport, r.evidence.itemsFile, `${r.evidence.jobId}/items.jsonl`);
+      // One row per dataset, as hand-written reports have it: the primary metric (GSM8K strict-match, MMLU average …).
+      const names = [...new Set(r.datasets.map((d) => d.name))];
+      const datasets: AccuracyDataset[] = names.map((n) => {
+        const rows = r.datasets.map((d, i) => ({ d, i })).filter((x) => x.d.name === n);
+        const primary = primaryMetric(n, rows.map((x) => x.d.metric));
+        const { d, i } = rows.find((x) => x.d.reference !== null && x.d.metric === primary) ?? rows.find((x) => x.d.metric === primary) ?? rows[0];
+        const measured: Figure = ctx.book.figure(`accuracy.${d.name}.measured`, pct(d.value), '%', ev, `/datasets/${i}/value`, 100);
+        const reference: Figure | null = d.reference !== null && ref ? ctx.book.figure(`accuracy.${d.name}.reference`, pct(d.reference), '%', ref.evidence) : null;
+        return withAccuracyDerived({ name: d.name, label: LABELS[d.name] ?? d.name, metric: d.metric ?? '', n: d.n, reference, measured, threshold: d.threshold });
+      });
+      ctx.state.accuracy = { engine: r.engine === 'bundled' ? 'bundled runner' : 'lm-eval', dtype: ctx.profile.dtype ?? null, temperature: 0, datasets };
+      const figures = datasets.map((d) => ({ label: d.label, value: d.measured.value, unit: '%', reference: d.reference?.value ?? null }));
+      const failed = datasets.filter((d) => d.verdict === 'fail').length;
+      if (r.error) return { status: 'fail', reason: r.error, figures };
+      if (!datasets.length) return { status: 'fail', reason: en('the accuracy job returned no dataset'), figures };
+      return { status: failed ? 'fail' : 'pass', reason: failed ? en('{0} of {1} datasets outside their threshold', failed, datasets.length) : null, figures };
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import type { ConfigExtras } from '../report/assemble';
+import { configExtras } from '../report/assemble';
+import type { Accuracy, Adaptation, HostSnapshot, Performance, Serving, SmokeResult } from '../report/schema';
+import type { ServingJob } from '../serving/job';
+import type { ModelFacts } from '../serving/model';
+import type { EvidenceBook } from './evidence';
+import type { HbmSampler } from './hbm';
+import type { StepId, StepRecord } from './types';
+
+/**
+ * What the steps of a run found, as plain data (plus the live server handle). The report is assembled
+ * from it; a later run that re-runs one step or continues from a step starts from it, so a server that
+ * still runs is used again and earlier results stay in the report.
+ */
+export interface LiveServer {
+  job: ServingJob;
+  /** The server as this machine reaches it (through the forwarded port); null until it is ready. */
+  endpoint: string | null;
+  /** The server as the host reaches it (jobs on the host use this). */
+  hostEndpoint: string;
+  /** The served model name requests use. */
+  model: string;
+}
+
+export type ServingData = Omit<Serving, 'status' | 'reason'>;
+export type AccuracyData = Omit<Accuracy, 'status' | 'reason'>;
+export type PerfData = Omit<Performance, 'status' | 'reason' | 'memory' | 'hbmSamples'>;
+
+export interface RunState {
+  readonly outDir: string;
+  readonly book: EvidenceBook;
+  /** The step table so far, in step order. */
+  readonly records: Map<StepId, StepRecord>;
+  interrupted: { step: StepId | null; at: string } | null;
+  host: HostSnapshot | null;
+  model: { facts: ModelFacts | null; extras: ConfigExtras; error: string | null; evidence: string | null };
+  analysis: { findings: Adaptation['operatorFindings']; analysedFiles: number | null; workspaceFiles: Array<{ file: string; quantType: string | null }> };
+  serving: ServingData | null;
+  server: LiveServer | null;
+  smoke: SmokeResult[];
+  accuracy: AccuracyData | null;
+  performance: PerfData | null;
+  hbm: HbmSampler | null;
+  /** Evidence id of the serving log, completed (end time, copy) when the server stops. */
+  servingLogEvidence: string | null;
+}
+
+export function newRunState(outDir: string, book: EvidenceBook): RunState {
+  return {
+    outDir,
+    book,
+    records: new Map(),
+    interrupted: null,
+    host: null,
+    model: { facts: null, extras: configExtras(null), error: null, evidence: null },
+    analysis: { findings: [], analysedFiles: null, workspaceFiles: [] },
+    serving: null,
+    server: null,
+    smoke: [],
+    accuracy: null,
+    performance: null,
+    hbm: null,
+    servingLogEvidence: null,
+  };
+}

@@ -1,0 +1,32 @@
+import { en } from '../l10n';
+import type { StepContext, StepResult, ValidateStep } from './types';
+
+/**
+ * Stops the server this validation started (or re-used): its whole process group, then npu-smi shows
+ * whether the devices are idle again. Runs also after a stop request — a detached server would outlive
+ * the run. The serving log is copied beside the report and its evidence gets its end time.
+ */
+export const stopStep: ValidateStep = {
+  id: 'stop',
+  needs: [],
+  always: true,
+  skipReason: (ctx) => (ctx.state.server ? null : en('no server was started')),
+  async run(ctx: StepContext): Promise<StepResult> {
+    const { state } = ctx;
+    const job = state.server!.job;
+    state.hbm?.stop();
+    const rep = await job.stop();
+    state.server = null;
+    const jr = await ctx.jobs.get(job.id).catch(() => null);
+    const ev = state.servingLogEvidence ? ctx.book.get(state.servingLogEvidence) : undefined;
+    if (ev && jr) {
+      ev.file = jr.logPath;
+      ev.endedAt = jr.endedAt ?? ctx.now().toISOString();
+      const copy = await ctx.book.copyFromHost(ctx.transport, jr.logPath, `${job.id}/log`);
+      if (copy) ev.copy = copy;
+    }
+    if (rep.leftoverPids.length) return { status: 'fail', reason: en('processes left after stop: {0}', rep.leftoverPids.join(', ')) };
+    if (rep.checked && !rep.idle) return { status: 'warn', reason: en('HBM not back to idle on every device after stop') };
+    return { status: 'pass', reason: null };
+  },
+};
