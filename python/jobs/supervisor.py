@@ -308,14 +308,18 @@ def cmd_follow(root, job_id, offset, max_bytes):
                     return
 
 
-def signal_all(job, sig, pids):
+def signal_all(job, sig, procs):
+    """sig to the job's process group, and to each process that left the group (each process gets it once:
+    a second TERM can cut short a script that is saving its partial result in its TERM handler)."""
     try:
         os.killpg(job['pgid'], sig)
     except OSError:
         pass
-    for p in pids:
+    for p in procs:
+        if p['pgid'] == job['pgid']:
+            continue
         try:
-            os.kill(p, sig)
+            os.kill(p['pid'], sig)
         except OSError:
             pass
 
@@ -336,11 +340,11 @@ def cmd_stop(root, job_id, grace_ms):
         return
     m = members(job)
     res['termed'] = [x['pid'] for x in m]
-    signal_all(job, signal.SIGTERM, res['termed'])
+    signal_all(job, signal.SIGTERM, m)
     m = wait_gone(job, grace_ms / 1000.0, m)
     if m:
         res['killed'] = [x['pid'] for x in m]
-        signal_all(job, signal.SIGKILL, res['killed'])
+        signal_all(job, signal.SIGKILL, m)
         m = wait_gone(job, 3, m)
     res['leftovers'] = m
     # Give the supervisor a moment to record the exit, so the status below says how the job ended.

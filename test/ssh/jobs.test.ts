@@ -52,7 +52,7 @@ const FAMILY = [
   '(sleep 301 &)',
   'python3 -c "import os,time; os.setpgid(0,0); time.sleep(302)" &',
   'setsid sleep 303 &',
-  'python3 -c "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(304)" &',
+  'python3 -c "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(\'ignoring TERM\', flush=True); time.sleep(304)" &',
   'echo started',
   'wait',
 ].join('\n');
@@ -153,8 +153,9 @@ describe('detached jobs over ssh', { skip }, () => {
     const t = open();
     const jobs = new DetachedJobs(t);
     const job = await jobs.start({ argv: ['bash', '-c', FAMILY], name: 'family' });
-    // Wait until every child is up.
-    while (jobProcesses(job.id, job.pgid!).length < 6) await new Promise((r) => setTimeout(r, 50));
+    // Wait until every child is up (and the TERM-ignoring one has set that up).
+    const up = async () => jobProcesses(job.id, job.pgid!).length >= 6 && (await jobs.readLog(job.id)).data.toString().includes('ignoring TERM');
+    while (!(await up())) await new Promise((r) => setTimeout(r, 50));
     assert.ok((await jobs.readLog(job.id)).data.toString().includes('started'));
     const r = await jobs.stop(job.id, { graceMs: 1500 });
     assert.equal(r.wasRunning, true);
