@@ -2,7 +2,7 @@ import * as l10n from '@vscode/l10n';
 import { SshConfigFile } from '../core/hosts/ssh-config';
 import { SshTransport, type SshCallbacks } from '../core/transport/ssh';
 import type { Transport } from '../core/transport/transport';
-import type { TargetValues } from './target';
+import type { GlobalValues, Out } from './command';
 
 /**
  * `--host ALIAS` → a connected ssh transport. ALIAS is resolved through the ssh_config (`--ssh-config`,
@@ -11,7 +11,7 @@ import type { TargetValues } from './target';
  * OpenSSH's accept-new does); a changed key is always refused, naming the file and line. Passphrases
  * and passwords are asked on the terminal (never echoed, never printed); without a terminal, none.
  */
-export async function openSshTarget(alias: string, values: TargetValues, stderr: NodeJS.WritableStream = process.stderr): Promise<Transport> {
+export async function openSshTarget(alias: string, values: GlobalValues, stderr: Out = process.stderr): Promise<Transport> {
   const cfg = SshConfigFile.load(values['ssh-config']);
   const host = cfg.resolve(alias);
   const kh = values['known-hosts'];

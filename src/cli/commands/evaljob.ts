@@ -1,11 +1,11 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as l10n from '@vscode/l10n';
 import { DetachedJobs, hostPython } from '../../core/jobs/index';
-import { LocalTransport } from '../../core/transport/local';
 import type { Transport } from '../../core/transport/transport';
-import { UsageError, type CliIO } from '../command';
-import { targetsFrom } from '../target';
-import { loadProfile, openProfileTarget, profileOptions, type ProfileValues } from './serve';
+import { UsageError, type CliIO, type RunContext } from '../command';
+import { opt, type OptionDecls } from '../options';
+import { endpointHost, endpointUrl, profileOrEndpoint, resolveProfile, type TargetDecl } from '../target';
 
 /**
  * What `accuracy` and `perf` share: where the job runs and which endpoint it measures.
@@ -14,19 +14,13 @@ import { loadProfile, openProfileTarget, profileOptions, type ProfileValues } fr
  *  --endpoint URL   any running OpenAI-compatible server; the job runs on this machine (or --host ALIAS /
  *                   --sim DIR), so URL is as seen from there; --model NAME or the first model it lists.
  */
-export const evalTargetOptions = {
-  ...profileOptions,
-  endpoint: { type: 'string' },
-  model: { type: 'string' },
-  'run-dir': { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
+export const EVAL_TARGET: TargetDecl = { profile: true, endpoint: true, sim: 'root' };
 
-export interface EvalTargetValues extends ProfileValues {
-  endpoint?: string;
-  model?: string;
-  'run-dir'?: string;
-}
+export const evalOptions = {
+  model: opt.string({ metavar: 'NAME', help: () => l10n.t('model name (with --endpoint; default: the first model the server lists)') }),
+  'run-dir': opt.string({ metavar: 'DIR', help: () => l10n.t('run folder on the host; an earlier run folder resumes that run') }),
+  json: opt.flag(() => l10n.t('print the result as JSON on stdout')),
+} satisfies OptionDecls;
 
 export interface EvalTarget {
   transport: Transport;
@@ -37,13 +31,13 @@ export interface EvalTarget {
   hostLabel: string;
 }
 
-export async function openEvalTarget(values: EvalTargetValues, io: CliIO): Promise<EvalTarget> {
-  if ((values.endpoint === undefined) === (values.profile === undefined)) throw new UsageError(l10n.t('give either --profile NAME or --endpoint URL'));
+export async function openEvalTarget(ctx: RunContext<typeof evalOptions>): Promise<EvalTarget> {
+  const { values, io } = ctx;
   const root = io.env.ASCEND_ADAPT_JOBS_ROOT || undefined;
-  if (values.profile !== undefined) {
+  if (profileOrEndpoint(ctx.where) === 'profile') {
     if (values.model) throw new UsageError(l10n.t('--model goes with --endpoint; a profile names its model'));
-    const profile = loadProfile(values, io);
-    const transport = await openProfileTarget(values, profile);
+    const { profile, target } = resolveProfile(ctx, EVAL_TARGET);
+    const transport = await target.open();
     return {
       transport,
       baseUrl: `http://127.0.0.1:${profile.port}`,
@@ -53,21 +47,14 @@ export async function openEvalTarget(values: EvalTargetValues, io: CliIO): Promi
       hostLabel: transport.label,
     };
   }
-  let url: URL;
-  try {
-    url = new URL(values.endpoint!);
-  } catch {
-    throw new UsageError(l10n.t('--endpoint wants a URL like http://127.0.0.1:8000, got {0}', JSON.stringify(values.endpoint)));
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(l10n.t('--endpoint wants an http:// URL, got {0}', values.endpoint!));
-  const given = [values.sim !== undefined, values.local === true, (values.host ?? []).length > 0].filter(Boolean).length;
-  if (given > 1) throw new UsageError(l10n.t('use only one of --sim, --local and --host'));
-  const transport = (values.host ?? []).length > 0 ? await targetsFrom(values)[0].open() : new LocalTransport();
+  const baseUrl = endpointUrl(ctx.where);
+  const target = endpointHost(ctx, EVAL_TARGET);
+  const transport = await target.open();
   return {
     transport,
-    baseUrl: values.endpoint!.replace(/\/+$/, ''),
+    baseUrl,
     model: values.model,
-    simRoot: values.sim !== undefined ? path.resolve(io.cwd, values.sim) : undefined,
+    simRoot: target.simRoot,
     jobs: new DetachedJobs(transport, { root, python: await hostPython(transport) }),
     hostLabel: transport.label,
   };
@@ -84,22 +71,44 @@ export function interruptOnSigint(io: CliIO): { signal: AbortSignal; dispose(): 
   return { signal: ac.signal, dispose: () => process.removeListener('SIGINT', on) };
 }
 
-export function positiveInt(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(l10n.t('{0} wants a whole number of 1 or more, got {1}', flag, v));
-  return n;
+/** The job-level failure of an accuracy or perf run: a message, and the job's log when it got that far. */
+interface JobFailure {
+  message: string;
+  evidence?: { logFile: string; host: string };
 }
 
-export function positiveNumber(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(l10n.t('{0} wants a number above 0, got {1}', flag, v));
-  return n;
+/**
+ * Opens the target, runs the job with Ctrl-C wired to stop it, prints the outcome (`show` returns the exit
+ * code); a job failure prints its message and log location (exit 1). The transport is always closed.
+ */
+export async function runEvalJob<R>(
+  ctx: RunContext<typeof evalOptions>,
+  isFailure: (e: unknown) => e is JobFailure,
+  run: (target: EvalTarget, signal: AbortSignal) => Promise<R>,
+  show: (r: R) => number,
+): Promise<number> {
+  const { io } = ctx;
+  const target = await openEvalTarget(ctx);
+  const sig = interruptOnSigint(io);
+  try {
+    return show(await run(target, sig.signal));
+  } catch (e) {
+    if (!isFailure(e)) throw e;
+    io.stderr.write(e.message + '\n');
+    if (e.evidence) io.stderr.write(l10n.t('Log: {0} on {1}', e.evidence.logFile, e.evidence.host) + '\n');
+    return 1;
+  } finally {
+    sig.dispose();
+    await target.transport.close();
+  }
 }
 
-/** Columns padded to their widest cell (cells are already translated). */
-export function table(rows: string[][]): string {
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
-  return rows.map((r) => r.map((c, i) => c + ' '.repeat(w[i]! - [...c].length)).join('  ').trimEnd()).join('\n') + '\n';
+/** Reads a local file named by an option; unreadable → usage error naming it. */
+export function readOptionFile(io: CliIO, file: string): { file: string; text: string } {
+  const f = path.resolve(io.cwd, file);
+  try {
+    return { file: f, text: fs.readFileSync(f, 'utf8') };
+  } catch (e) {
+    throw new UsageError(l10n.t('cannot read {0}: {1}', f, (e as Error).message));
+  }
 }

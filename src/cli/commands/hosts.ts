@@ -1,20 +1,17 @@
 import * as l10n from '@vscode/l10n';
 import { SshConfigFile } from '../../core/hosts/ssh-config';
-import { parse } from '../args';
-import type { CliCommand, CliIO } from '../command';
+import { defineCommand } from '../command';
+import { opt } from '../options';
+import { formatTable } from '../table';
 
 /** `ascend-adapt hosts`: the hosts configured in the ssh_config (aliases a person can pick). */
-export const hostsCommand: CliCommand = {
+export const hostsCommand = defineCommand({
   name: 'hosts',
   summary: () => l10n.t('list the SSH hosts configured in ~/.ssh/config'),
-  usage: () => [
-    l10n.t('Usage: ascend-adapt hosts [--ssh-config FILE] [--json]'),
-    '',
-    l10n.t('Lists Host aliases (Include honoured) with user, address, port and ProxyJump.'),
-  ].join('\n'),
-  async run(args: string[], io: CliIO): Promise<number> {
-    const { values } = parse(args, { 'ssh-config': { type: 'string' }, json: { type: 'boolean' } }, false);
-    const hosts = SshConfigFile.load(values['ssh-config']).hosts();
+  description: () => [l10n.t('Lists Host aliases (Include honoured) with user, address, port and ProxyJump.')],
+  options: { json: opt.flag(() => l10n.t('print the hosts as JSON on stdout')) },
+  async run({ values, globals, io }) {
+    const hosts = SshConfigFile.load(globals['ssh-config']).hosts();
     if (values.json) {
       io.stdout.write(JSON.stringify({ hosts }, null, 2) + '\n');
       return 0;
@@ -24,9 +21,7 @@ export const hostsCommand: CliCommand = {
       return 0;
     }
     const rows = hosts.map((h) => [h.alias, `${h.user}@${h.hostname}:${h.port}`, h.proxyJump ?? '']);
-    const head = [l10n.t('ALIAS'), l10n.t('ADDRESS'), l10n.t('VIA')];
-    const w = head.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
-    for (const r of [head, ...rows]) io.stdout.write(r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd() + '\n');
+    io.stdout.write(formatTable([[l10n.t('ALIAS'), l10n.t('ADDRESS'), l10n.t('VIA')], ...rows]));
     return 0;
   },
-};
+});

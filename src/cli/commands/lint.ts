@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import * as l10n from '@vscode/l10n';
 import { analyzeWorkspaceFiles, DEFAULT_LINT_SETTINGS, expandPaths, type FileFinding, LintSettings } from '../../core/analysis/index';
-import { parse } from '../args';
-import { UsageError, type CliCommand, type CliIO } from '../command';
+import { defineCommand, UsageError } from '../command';
+import { opt } from '../options';
 
 /**
  * `ascend-adapt lint PATH… [--format text|json]` — the language server's analysis without VS Code (CI,
@@ -27,35 +27,24 @@ export function formatText(records: LintRecord[]): string {
   return records.map((r) => `${r.file}:${r.range.start.line + 1}:${r.range.start.character + 1}: ${label[r.severity]} [${r.code}] ${r.message}`).join('\n');
 }
 
-export const lintCommand: CliCommand = {
+export const lintCommand = defineCommand({
   name: 'lint',
   summary: () => l10n.t('check patches, weight mappings, quant descriptions and vllm serve scripts for Ascend NPU problems'),
-  usage: () =>
-    [
-      l10n.t('Usage: ascend-adapt lint PATH… [--format text|json] [--chip NAME] [--include GLOB]… [--exclude GLOB]…'),
-      '',
-      l10n.t('Folders are searched for Python files that import torch / vllm / vllm_ascend / torch_npu, quant_model_description*.json, and shell / Markdown files that run vllm serve.'),
-      `  --format text|json   ${l10n.t('output format (json: an array of LSP-style findings on stdout)')}`,
-      `  --chip NAME          ${l10n.t('target chip as npu-smi names it (e.g. 910B3, 310P3) for chip-specific checks')}`,
-      `  --include GLOB       ${l10n.t('also analyse matching files the default selection skips')}`,
-      `  --exclude GLOB       ${l10n.t('never analyse matching files')}`,
-      '',
-      l10n.t('Exit codes: 0 no errors, 1 at least one error, 2 bad usage.'),
-    ].join('\n'),
-  async run(args: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parse(args, {
-      format: { type: 'string', default: 'text' },
-      chip: { type: 'string' },
-      include: { type: 'string', multiple: true },
-      exclude: { type: 'string', multiple: true },
-    });
-    if (values.format !== 'text' && values.format !== 'json') throw new UsageError(l10n.t('--format must be text or json'));
-    if (positionals.length === 0) throw new UsageError(l10n.t('say what to check: ascend-adapt lint PATH…'));
+  description: () => [l10n.t('Folders are searched for Python files that import torch / vllm / vllm_ascend / torch_npu, quant_model_description*.json, and shell / Markdown files that run vllm serve.')],
+  positionals: { usage: 'PATH…', min: 1 },
+  options: {
+    format: opt.string({ choices: ['text', 'json'], default: 'text', help: () => l10n.t('output format (json: an array of LSP-style findings on stdout)') }),
+    chip: opt.string({ metavar: 'NAME', help: () => l10n.t('target chip as npu-smi names it (e.g. 910B3, 310P3) for chip-specific checks') }),
+    include: opt.string({ metavar: 'GLOB', repeat: true, help: () => l10n.t('also analyse matching files the default selection skips') }),
+    exclude: opt.string({ metavar: 'GLOB', repeat: true, help: () => l10n.t('never analyse matching files') }),
+  },
+  exitCodes: () => l10n.t('Exit codes: 0 no errors, 1 at least one error, 2 bad usage.'),
+  async run({ values, positionals, io }) {
     const settings = LintSettings.parse({
       ...DEFAULT_LINT_SETTINGS,
       chip: values.chip ?? '',
-      include: values.include ?? [],
-      exclude: [...DEFAULT_LINT_SETTINGS.exclude, ...(values.exclude ?? [])],
+      include: values.include,
+      exclude: [...DEFAULT_LINT_SETTINGS.exclude, ...values.exclude],
     });
     const paths = positionals.map((p) => path.resolve(io.cwd, p));
     const { missing } = expandPaths(paths, settings, [io.cwd]);
@@ -69,4 +58,4 @@ export const lintCommand: CliCommand = {
     io.stderr.write(l10n.t('{0} error(s), {1} warning(s), {2} other finding(s)', String(errors), String(warnings), String(records.length - errors - warnings)) + '\n');
     return errors > 0 ? 1 : 0;
   },
-};
+});

@@ -1,28 +1,12 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as l10n from '@vscode/l10n';
 import { DEFAULT_MIN_RATIO } from '../../core/perf/baseline';
 import { perfJson, PerfJobError, runPerf, type PerfRunResult } from '../../core/perf/run';
 import { parsePerfFile, PerfFileError, PerfJsonSchema, type PerfRun } from '../../core/perf/schema';
-import { parse } from '../args';
-import { UsageError, type CliCommand, type CliIO } from '../command';
-import { evalTargetOptions, interruptOnSigint, openEvalTarget, positiveInt, positiveNumber, table } from './evaljob';
-
-const usage = () => [
-  l10n.t('Usage: ascend-adapt perf (--profile NAME [--config FILE] [--host ALIAS | --local | --sim DIR] | --endpoint URL [--model NAME])'),
-  l10n.t('         [--concurrency 1,8,32] [--request-rate R] [--num-prompts N] [--input-len I --output-len O]'),
-  l10n.t('         [--sharegpt FILE] [--api /v1/completions|/v1/chat/completions] [--baseline FILE] [--min-ratio 0.9]'),
-  l10n.t('         [--engine auto|bundled|vllm] [--run-dir DIR] [--json]'),
-  '',
-  l10n.t('Runs on the host next to the server as a detached job: `vllm bench serve` when the host has it, else the bundled'),
-  l10n.t('streaming client. --concurrency caps requests in flight (one run per value); --request-rate paces arrivals'),
-  l10n.t('per second (Poisson) as vLLM\'s benchmark does; both together are allowed. HBM is sampled from npu-smi meanwhile.'),
-  l10n.t('Metric names are vLLM\'s (request_throughput, output_throughput, mean_ttft_ms, p99_tpot_ms …).'),
-  l10n.t('--baseline: the same job\'s result from a GPU host, its --json output, or a vllm bench serve --save-result file.'),
-  l10n.t('Ratios are NPU performance / GPU performance (> 1 = NPU better); a metric passes at ratio ≥ --min-ratio.'),
-  '',
-  l10n.t('Exit codes: 0 done (and every compared metric passed), 1 a metric failed, requests failed or the job failed, 2 bad usage.'),
-].join('\n');
+import { defineCommand, UsageError, type CliIO } from '../command';
+import { opt } from '../options';
+import { formatTable } from '../table';
+import { EVAL_TARGET, evalOptions, readOptionFile, runEvalJob } from './evaljob';
 
 const SHOWN = [
   'request_throughput', 'output_throughput', 'total_token_throughput',
@@ -50,7 +34,7 @@ function printResult(r: PerfRunResult, io: CliIO): void {
       return [k, fmt(m[k]), fmt(c?.baseline), c?.ratio == null ? '-' : `${c.ratio.toFixed(2)}x`,
         c?.verdict === 'pass' ? l10n.t('pass') : c?.verdict === 'fail' ? l10n.t('FAIL') : '-'];
     });
-    io.stdout.write(table([head, ...rows]));
+    io.stdout.write(formatTable([head, ...rows]));
     for (const [msg, n] of Object.entries(run.errors)) io.stdout.write(l10n.t('{0} requests failed: {1}', n, msg) + '\n');
   }
   if (r.hbm) {
@@ -63,111 +47,75 @@ function printResult(r: PerfRunResult, io: CliIO): void {
   if (r.error) io.stdout.write(l10n.t('Error: {0}', r.error) + '\n');
 }
 
-function parseConcurrency(v: string | undefined): Array<number | null> | undefined {
-  if (v === undefined) return undefined;
-  const out: Array<number | null> = [];
-  for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
-    if (part === 'inf') {
-      out.push(null);
-      continue;
-    }
-    const n = Number(part);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(l10n.t('--concurrency wants whole numbers ≥ 1 separated by commas, got {0}', JSON.stringify(v)));
-    out.push(n);
+const options = {
+  ...evalOptions,
+  concurrency: opt.intList({ metavar: 'N', min: 1, inf: true, help: () => l10n.t('requests in flight, one run per value; inf: no cap') }),
+  'request-rate': opt.float({ metavar: 'R', above: 0, inf: true, help: () => l10n.t('arrivals per second, Poisson-paced; inf, the default, sends them all at once') }),
+  'num-prompts': opt.int({ metavar: 'N', min: 1, help: () => l10n.t('requests per run') }),
+  'input-len': opt.int({ metavar: 'I', min: 1, help: () => l10n.t('prompt length in tokens (random dataset)') }),
+  'output-len': opt.int({ metavar: 'O', min: 1, help: () => l10n.t('answer length in tokens') }),
+  sharegpt: opt.string({ metavar: 'FILE', help: () => l10n.t('ShareGPT JSON on the host to take prompts from') }),
+  api: opt.string({ metavar: 'PATH', choices: ['/v1/completions', '/v1/chat/completions'], help: () => l10n.t('the API to measure') }),
+  baseline: opt.string({ metavar: 'FILE', help: () => l10n.t('GPU baseline to compare with') }),
+  'min-ratio': opt.float({ metavar: 'R', above: 0, default: DEFAULT_MIN_RATIO, help: () => l10n.t('a metric passes at NPU/GPU ratio ≥ R') }),
+  engine: opt.string({ choices: ['auto', 'bundled', 'vllm'], default: 'auto', help: () => l10n.t('vllm bench serve when the host has it (auto), or force one') }),
+  'hbm-interval': opt.float({ metavar: 'SECONDS', min: 0, help: () => l10n.t('seconds between HBM samples from npu-smi; 0 turns sampling off') }),
+  seed: opt.int({ metavar: 'N', help: () => l10n.t('random seed of the dataset') }),
+};
+
+function baselineFrom(io: CliIO, file: string | undefined): { runs: PerfRun[]; source: string } | null {
+  if (!file) return null;
+  const { file: f, text } = readOptionFile(io, file);
+  try {
+    const b = parsePerfFile(text, f);
+    return { runs: b.runs, source: `${path.basename(f)} (${b.source}${b.simulated ? `, ${l10n.t('SIMULATED')}` : ''})` };
+  } catch (e) {
+    if (e instanceof PerfFileError) throw new UsageError(e.message);
+    throw e;
   }
-  if (!out.length) throw new UsageError(l10n.t('--concurrency is empty'));
-  return out;
 }
 
-export const perfCommand: CliCommand = {
+export const perfCommand = defineCommand({
   name: 'perf',
   summary: () => l10n.t('serving benchmark (vllm bench serve or the bundled client) against a GPU baseline'),
-  usage,
-  async run(args: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parse(args, {
-      ...evalTargetOptions,
-      concurrency: { type: 'string' },
-      'request-rate': { type: 'string' },
-      'num-prompts': { type: 'string' },
-      'input-len': { type: 'string' },
-      'output-len': { type: 'string' },
-      sharegpt: { type: 'string' },
-      api: { type: 'string' },
-      baseline: { type: 'string' },
-      'min-ratio': { type: 'string' },
-      engine: { type: 'string' },
-      'hbm-interval': { type: 'string' },
-      seed: { type: 'string' },
-    }, false);
-    if (positionals.length) throw new UsageError(l10n.t('unexpected argument: {0}', positionals[0]));
-    const engine = values.engine ?? 'auto';
-    if (!['auto', 'bundled', 'vllm'].includes(engine)) throw new UsageError(l10n.t('--engine is auto, bundled or vllm'));
-    if (values.api !== undefined && !['/v1/completions', '/v1/chat/completions'].includes(values.api)) throw new UsageError(l10n.t('--api is /v1/completions or /v1/chat/completions'));
-    const concurrency = parseConcurrency(values.concurrency);
-    const requestRate = positiveNumber(values['request-rate'], '--request-rate');
-    const numPrompts = positiveInt(values['num-prompts'], '--num-prompts');
-    const inputLen = positiveInt(values['input-len'], '--input-len');
-    const outputLen = positiveInt(values['output-len'], '--output-len');
-    const minRatio = positiveNumber(values['min-ratio'], '--min-ratio') ?? DEFAULT_MIN_RATIO;
-    const hbmInterval = values['hbm-interval'] === undefined ? undefined : Number(values['hbm-interval']);
-    if (hbmInterval !== undefined && (!Number.isFinite(hbmInterval) || hbmInterval < 0)) throw new UsageError(l10n.t('--hbm-interval wants seconds (0 = off)'));
-    const seed = values.seed === undefined ? undefined : Number(values.seed);
-    if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(l10n.t('--seed wants a whole number'));
-
-    let baseline: { runs: PerfRun[]; source: string } | null = null;
-    if (values.baseline) {
-      const f = path.resolve(io.cwd, values.baseline);
-      let text: string;
-      try {
-        text = fs.readFileSync(f, 'utf8');
-      } catch (e) {
-        throw new UsageError(l10n.t('cannot read {0}: {1}', f, (e as Error).message));
-      }
-      try {
-        const b = parsePerfFile(text, f);
-        baseline = { runs: b.runs, source: `${path.basename(f)} (${b.source}${b.simulated ? `, ${l10n.t('SIMULATED')}` : ''})` };
-      } catch (e) {
-        if (e instanceof PerfFileError) throw new UsageError(e.message);
-        throw e;
-      }
-    }
-
-    const target = await openEvalTarget(values, io);
-    const sig = interruptOnSigint(io);
-    try {
-      const r = await runPerf({
-        transport: target.transport,
-        jobs: target.jobs,
-        simRoot: target.simRoot,
-        spec: {
-          baseUrl: target.baseUrl, model: target.model, endpoint: values.api, concurrency, requestRate, numPrompts, inputLen, outputLen,
-          sharegptPath: values.sharegpt, engine: engine as 'auto' | 'bundled' | 'vllm', hbmIntervalS: hbmInterval, seed, runDir: values['run-dir'],
-        },
-        baseline, minRatio,
-        signal: sig.signal,
-        onStart: (job, runDir) => io.stderr.write(l10n.t('Started job {0} on {1} (run folder {2})', job.id, target.hostLabel, runDir) + '\n'),
-        onProgress: (p) => io.stderr.write(l10n.t('run {0}/{1} (concurrency {2}): {3}/{4} requests, {5} failed', p.run, p.runs, p.concurrency === null ? l10n.t('unlimited') : String(p.concurrency), p.done, p.total, p.failed) + '\n'),
-        onLine: (line) => {
-          if (/^(error|warning|model|running):/.test(line)) io.stderr.write(line + '\n');
-        },
-      });
-      if (values.json) {
-        const out = PerfJsonSchema.parse(perfJson(r));
-        io.stdout.write(JSON.stringify(out, null, 2) + '\n');
-      } else printResult(r, io);
+  description: () => [
+    l10n.t('Runs on the host next to the server as a detached job: `vllm bench serve` when the host has it, else the bundled'),
+    l10n.t('streaming client. --concurrency caps requests in flight (one run per value); --request-rate paces arrivals'),
+    l10n.t('per second (Poisson) as vLLM\'s benchmark does; both together are allowed. HBM is sampled from npu-smi meanwhile.'),
+    l10n.t('Metric names are vLLM\'s (request_throughput, output_throughput, mean_ttft_ms, p99_tpot_ms …).'),
+    l10n.t('--baseline: the same job\'s result from a GPU host, its --json output, or a vllm bench serve --save-result file.'),
+    l10n.t('Ratios are NPU performance / GPU performance (> 1 = NPU better); a metric passes at ratio ≥ --min-ratio.'),
+  ],
+  target: EVAL_TARGET,
+  options,
+  exitCodes: () => l10n.t('Exit codes: 0 done (and every compared metric passed), 1 a metric failed, requests failed or the job failed, 2 bad usage.'),
+  async run(ctx) {
+    const { values, io } = ctx;
+    const baseline = baselineFrom(io, values.baseline);
+    const concurrency = values.concurrency?.map((c) => (c === Infinity ? null : c));
+    const rate = values['request-rate'];
+    return runEvalJob(ctx, (e): e is PerfJobError => e instanceof PerfJobError, (target, signal) => runPerf({
+      transport: target.transport,
+      jobs: target.jobs,
+      simRoot: target.simRoot,
+      spec: {
+        baseUrl: target.baseUrl, model: target.model, endpoint: values.api, concurrency, requestRate: rate === Infinity ? undefined : rate,
+        numPrompts: values['num-prompts'], inputLen: values['input-len'], outputLen: values['output-len'],
+        sharegptPath: values.sharegpt, engine: values.engine, hbmIntervalS: values['hbm-interval'], seed: values.seed, runDir: values['run-dir'],
+      },
+      baseline, minRatio: values['min-ratio'],
+      signal,
+      onStart: (job, runDir) => io.stderr.write(l10n.t('Started job {0} on {1} (run folder {2})', job.id, target.hostLabel, runDir) + '\n'),
+      onProgress: (p) => io.stderr.write(l10n.t('run {0}/{1} (concurrency {2}): {3}/{4} requests, {5} failed', p.run, p.runs, p.concurrency === null ? l10n.t('unlimited') : String(p.concurrency), p.done, p.total, p.failed) + '\n'),
+      onLine: (line) => {
+        if (/^(error|warning|model|running):/.test(line)) io.stderr.write(line + '\n');
+      },
+    }), (r) => {
+      if (values.json) io.stdout.write(JSON.stringify(PerfJsonSchema.parse(perfJson(r)), null, 2) + '\n');
+      else printResult(r, io);
       const cmpFail = r.runs.some((x) => x.comparison.some((c) => c.verdict === 'fail'));
       const reqFail = r.runs.some((x) => (x.metrics.failed ?? 0) > 0 || (x.metrics.completed ?? 0) === 0);
       return cmpFail || reqFail || r.error || r.runs.length === 0 ? 1 : 0;
-    } catch (e) {
-      if (e instanceof PerfJobError) {
-        io.stderr.write(e.message + '\n');
-        if (e.evidence) io.stderr.write(l10n.t('Log: {0} on {1}', e.evidence.logFile, e.evidence.host) + '\n');
-        return 1;
-      }
-      throw e;
-    } finally {
-      sig.dispose();
-      await target.transport.close();
-    }
+    });
   },
-};
+});

@@ -6,8 +6,8 @@ import { renderComparisonHtml } from '../../core/report/compare';
 import { renderReportHtml } from '../../core/report/html';
 import { loadReportFile, type LoadedReport } from '../../core/report/load';
 import { renderMarkdown } from '../../core/report/markdown';
-import { parse } from '../args';
-import { UsageError, type CliCommand, type CliIO } from '../command';
+import { defineCommand, defineGroup, type CliIO } from '../command';
+import { opt } from '../options';
 
 /** Reports render in the language of the command (--lang / LANG). */
 export function reportLang(): Lang {
@@ -24,66 +24,74 @@ function exitFor(loaded: LoadedReport): number {
   return loaded.problems.some((p) => p.severity === 'error') ? 1 : 0;
 }
 
-const usage = () =>
-  [
-    l10n.t('Usage: ascend-adapt report render FILE --format md|html [--lang zh-CN|en] [--out FILE]'),
-    l10n.t('       ascend-adapt report compare FILE_A FILE_B [--label-a TEXT] [--label-b TEXT] [--out FILE]'),
-    '',
+const out = opt.string({ metavar: 'FILE', help: () => l10n.t('write to FILE instead of stdout') });
+
+const render = defineCommand({
+  name: 'render',
+  summary: () => l10n.t('render a validation report as Markdown or HTML'),
+  description: () => [
     l10n.t('Renders a validation_report_YYYYMMDD.json as Markdown laid out like the hand-written adaptation report, or as one HTML page with charts (no remote resources). compare puts two reports side by side.'),
     l10n.t('A damaged report is rendered as far as it can be read; the problems go to stderr (exit 1).'),
-  ].join('\n');
+    l10n.t('The language of the report is --lang (zh-CN or en).'),
+  ],
+  positionals: { usage: 'FILE', min: 1, max: 1 },
+  options: {
+    format: opt.string({ choices: ['md', 'html'], help: () => l10n.t('output format (default: from --out, else md)') }),
+    out,
+  },
+  async run({ values, positionals, io }) {
+    const format = values.format ?? (values.out?.endsWith('.html') ? 'html' : 'md');
+    const file = path.resolve(io.cwd, positionals[0]!);
+    const loaded = await loadReportFile(file);
+    printProblems(loaded, io);
+    const code = exitFor(loaded);
+    if (code === 2) return 2;
+    const lang = reportLang();
+    const text =
+      format === 'md'
+        ? renderMarkdown(loaded.report, { lang, problems: loaded.problems })
+        : renderReportHtml(loaded.report, { lang, mode: 'standalone', problems: loaded.problems });
+    writeOut(text, values.out, io);
+    return code;
+  },
+});
 
-async function render(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse(args, { format: { type: 'string' }, out: { type: 'string' } });
-  if (positionals.length !== 1) throw new UsageError(l10n.t('give one report file'));
-  const format = values.format ?? (values.out?.endsWith('.html') ? 'html' : 'md');
-  if (format !== 'md' && format !== 'html') throw new UsageError(l10n.t('--format must be md or html'));
-  const file = path.resolve(io.cwd, positionals[0]);
-  const loaded = await loadReportFile(file);
-  printProblems(loaded, io);
-  const code = exitFor(loaded);
-  if (code === 2) return 2;
-  const lang = reportLang();
-  const text =
-    format === 'md'
-      ? renderMarkdown(loaded.report, { lang, problems: loaded.problems })
-      : renderReportHtml(loaded.report, { lang, mode: 'standalone', problems: loaded.problems });
-  if (values.out) {
-    const out = path.resolve(io.cwd, values.out);
-    fs.writeFileSync(out, text);
-    io.stderr.write(l10n.t('wrote {0}', out) + '\n');
-  } else io.stdout.write(text);
-  return code;
+const compare = defineCommand({
+  name: 'compare',
+  summary: () => l10n.t('put two validation reports side by side (HTML)'),
+  positionals: { usage: 'FILE_A FILE_B', min: 2, max: 2 },
+  options: {
+    'label-a': opt.string({ metavar: 'TEXT', help: () => l10n.t('label of the first report (default: its file name)') }),
+    'label-b': opt.string({ metavar: 'TEXT', help: () => l10n.t('label of the second report (default: its file name)') }),
+    out,
+  },
+  async run({ values, positionals, io }) {
+    const [a, b] = await Promise.all(positionals.map((p) => loadReportFile(path.resolve(io.cwd, p))));
+    printProblems(a!, io);
+    printProblems(b!, io);
+    if (exitFor(a!) === 2 || exitFor(b!) === 2) return 2;
+    const html = renderComparisonHtml(a!.report, b!.report, {
+      lang: reportLang(),
+      mode: 'standalone',
+      labels: [values['label-a'] ?? path.basename(positionals[0]!), values['label-b'] ?? path.basename(positionals[1]!)],
+    });
+    writeOut(html, values.out, io);
+    return Math.max(exitFor(a!), exitFor(b!));
+  },
+});
+
+function writeOut(text: string, file: string | undefined, io: CliIO): void {
+  if (!file) {
+    io.stdout.write(text);
+    return;
+  }
+  const out = path.resolve(io.cwd, file);
+  fs.writeFileSync(out, text);
+  io.stderr.write(l10n.t('wrote {0}', out) + '\n');
 }
 
-async function compare(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse(args, { out: { type: 'string' }, 'label-a': { type: 'string' }, 'label-b': { type: 'string' } });
-  if (positionals.length !== 2) throw new UsageError(l10n.t('give two report files'));
-  const [a, b] = await Promise.all(positionals.map((p) => loadReportFile(path.resolve(io.cwd, p))));
-  printProblems(a, io);
-  printProblems(b, io);
-  if (exitFor(a) === 2 || exitFor(b) === 2) return 2;
-  const html = renderComparisonHtml(a.report, b.report, {
-    lang: reportLang(),
-    mode: 'standalone',
-    labels: [values['label-a'] ?? path.basename(positionals[0]), values['label-b'] ?? path.basename(positionals[1])],
-  });
-  if (values.out) {
-    const out = path.resolve(io.cwd, values.out);
-    fs.writeFileSync(out, html);
-    io.stderr.write(l10n.t('wrote {0}', out) + '\n');
-  } else io.stdout.write(html);
-  return Math.max(exitFor(a), exitFor(b));
-}
-
-export const reportCommand: CliCommand = {
+export const reportCommand = defineGroup({
   name: 'report',
   summary: () => l10n.t('render a validation report as Markdown or HTML, or compare two reports'),
-  usage,
-  async run(args: string[], io: CliIO): Promise<number> {
-    const sub = args[0];
-    if (sub === 'render') return render(args.slice(1), io);
-    if (sub === 'compare') return compare(args.slice(1), io);
-    throw new UsageError(sub ? l10n.t('unknown report subcommand: {0}', sub) : l10n.t('say what to do: render or compare'));
-  },
-};
+  subcommands: [render, compare],
+});

@@ -1,11 +1,11 @@
 import { constants } from 'node:os';
 import * as l10n from '@vscode/l10n';
-import { parse } from '../args';
-import { hostOptions, UsageError, type CliCommand, type CliIO } from '../command';
-import { targetsFrom } from '../target';
+import { defineCommand, UsageError } from '../command';
+import { opt } from '../options';
+import { resolveHosts, type TargetDecl } from '../target';
 
 /** `KEY=VALUE` options → an env record (names checked again by quoteCommand). */
-export function envFrom(list: string[] | undefined): Record<string, string> {
+export function envFrom(list: readonly string[] | undefined): Record<string, string> {
   const env: Record<string, string> = {};
   for (const kv of list ?? []) {
     const i = kv.indexOf('=');
@@ -17,42 +17,41 @@ export function envFrom(list: string[] | undefined): Record<string, string> {
   return env;
 }
 
+/** `--env KEY=VALUE`, repeatable: shared by run, jobs start and env-check. */
+export const envOption = opt.string({ metavar: 'KEY=VALUE', repeat: true, help: () => l10n.t('environment variable for the command') });
+
+const TARGET: TargetDecl = { sim: 'env' };
+
 /** `ascend-adapt run --host ALIAS -- CMD [ARG...]`: argv run verbatim, output streamed, exit code passed through. */
-export const runCommand: CliCommand = {
+export const runCommand = defineCommand({
   name: 'run',
   summary: () => l10n.t('run a command on a host (argv verbatim, exit code passed through)'),
-  usage: () => [
-    l10n.t('Usage: ascend-adapt run (--host ALIAS | --local) [--env KEY=VALUE]... [--cwd DIR] [--timeout SECONDS] -- CMD [ARG...]'),
-    '',
+  description: () => [
     l10n.t('Every argument reaches the program exactly as given: nothing is interpreted by a shell.'),
-    l10n.t('Options: --ssh-config FILE, --known-hosts FILE, --accept-new (trust an unknown host key and add it).'),
-  ].join('\n'),
-  async run(args: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parse(args, {
-      ...hostOptions,
-      env: { type: 'string', multiple: true },
-      cwd: { type: 'string' },
-      timeout: { type: 'string' },
-    });
-    if (positionals.length === 0) throw new UsageError(l10n.t('say what to run after --'));
+    l10n.t('Its output is passed through unchanged (byte for byte), as ssh does.'),
+  ],
+  target: TARGET,
+  argv: true,
+  options: {
+    env: envOption,
+    cwd: opt.string({ metavar: 'DIR', help: () => l10n.t('working directory on the host') }),
+    timeout: opt.float({ metavar: 'SECONDS', above: 0, help: () => l10n.t('stop the command after this many seconds') }),
+  },
+  async run(ctx) {
+    const { values, argv, rawIO } = ctx;
+    if (argv.length === 0) throw new UsageError(l10n.t('say what to run after --'));
     const env = envFrom(values.env);
-    let timeoutMs: number | undefined;
-    if (values.timeout !== undefined) {
-      const s = Number(values.timeout);
-      if (!Number.isFinite(s) || s <= 0) throw new UsageError(l10n.t('--timeout wants a number of seconds'));
-      timeoutMs = s * 1000;
-    }
-    const [target] = targetsFrom(values);
-    const t = await target.open();
+    const [target] = resolveHosts(ctx, TARGET);
+    const t = await target!.open();
     const ac = new AbortController();
     const onSig = () => ac.abort();
     process.once('SIGINT', onSig);
     try {
-      const r = await t.exec(positionals, {
-        env, cwd: values.cwd, timeoutMs, signal: ac.signal,
-        onStdout: (b) => io.stdout.write(b), onStderr: (b) => io.stderr.write(b),
+      const r = await t.exec(argv, {
+        env, cwd: values.cwd, timeoutMs: values.timeout === undefined ? undefined : values.timeout * 1000, signal: ac.signal,
+        onStdout: (b) => rawIO.stdout.write(b), onStderr: (b) => rawIO.stderr.write(b),
       });
-      if (r.timedOut) io.stderr.write(l10n.t('timed out after {0} s', String(values.timeout)) + '\n');
+      if (r.timedOut) ctx.io.stderr.write(l10n.t('timed out after {0} s', String(values.timeout)) + '\n');
       if (r.code !== null) return r.code;
       const n = r.signal ? (constants.signals as Record<string, number>)[r.signal] : undefined;
       return n ? 128 + n : 1;
@@ -61,4 +60,4 @@ export const runCommand: CliCommand = {
       await t.close();
     }
   },
-};
+});

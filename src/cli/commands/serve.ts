@@ -1,55 +1,14 @@
 import * as path from 'node:path';
 import * as l10n from '@vscode/l10n';
-import { ConfigError, configPath, getProfile, loadConfigFile, type NamedProfile } from '../../core/profiles';
+import type { NamedProfile } from '../../core/profiles';
 import { jobControl } from '../../core/jobs/index';
 import { PreflightFailedError, startServing, type ServingJob, type ServingJobRecord, type StopReport } from '../../core/serving/job';
 import { envSnapshotSchema, type EnvSnapshot, type PreflightCheck, type PreflightResult } from '../../core/serving/preflight';
 import * as fs from 'node:fs';
-import { LocalTransport } from '../../core/transport/local';
 import type { Transport } from '../../core/transport/transport';
-import { parse } from '../args';
-import { hostOptions, UsageError, type CliCommand, type CliIO } from '../command';
-import { targetsFrom, type TargetValues } from '../target';
-
-/** Options shared by `serve` and `smoke --profile`. */
-export const profileOptions = {
-  ...hostOptions,
-  profile: { type: 'string' },
-  config: { type: 'string' },
-  sim: { type: 'string' },
-} as const;
-
-export interface ProfileValues extends TargetValues {
-  profile?: string;
-  config?: string;
-  sim?: string;
-}
-
-/** --config FILE (default ./ascend-adapt.json) → the named profile; --sim DIR sets its simulated root. */
-export function loadProfile(values: ProfileValues, io: CliIO): NamedProfile {
-  if (!values.profile) throw new UsageError(l10n.t('say which profile: --profile NAME'));
-  const file = configPath(io.cwd, values.config);
-  try {
-    const p = getProfile(loadConfigFile(file), values.profile, file);
-    return values.sim ? { ...p, simRoot: path.resolve(io.cwd, values.sim) } : p;
-  } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(e.message);
-    throw e;
-  }
-}
-
-/** Where the profile runs: --sim DIR / --local / --host ALIAS, else the profile's own "host". */
-export async function openProfileTarget(values: ProfileValues, profile: NamedProfile): Promise<Transport> {
-  const given = [values.sim !== undefined, values.local === true, (values.host ?? []).length > 0].filter(Boolean).length;
-  if (given > 1) throw new UsageError(l10n.t('use only one of --sim, --local and --host'));
-  if (values.sim !== undefined) return new LocalTransport();
-  if (given === 0) {
-    if (!profile.host) throw new UsageError(l10n.t('profile "{0}" names no host: add "host" to it, or give --host ALIAS, --local or --sim DIR', profile.name));
-    const v: TargetValues = profile.host === 'local' ? { ...values, local: true } : { ...values, host: [profile.host] };
-    return targetsFrom(v)[0].open();
-  }
-  return targetsFrom(values)[0].open();
-}
+import { defineCommand, UsageError, type CliIO, type RunContext } from '../command';
+import { opt } from '../options';
+import { resolveProfile, type ProfileTarget, type TargetDecl } from '../target';
 
 /**
  * A saved `ascend-adapt env-check --json` result (one host object, or an array of them: the one whose host
@@ -125,109 +84,121 @@ function printStop(rep: StopReport, io: CliIO): void {
   if (rep.leftoverPids.length) io.stderr.write(l10n.t('Processes of the job still alive: {0}', rep.leftoverPids.join(', ')) + '\n');
 }
 
-const usage = () => [
-  l10n.t('Usage: ascend-adapt serve --profile NAME [--config FILE] [--host ALIAS | --local | --sim DIR] [--detach] [--force] [--env-check FILE] [--json]'),
-  '',
-  l10n.t('Launches the profile\'s vllm serve as a detached job (it survives this command and the connection), after'),
-  l10n.t('checking the model folder, the devices and free HBM. Without --detach the log is followed until Ctrl-C, which'),
-  l10n.t('stops the server and checks the NPUs are idle again; with --detach the command returns once the server is ready.'),
-  '',
-  `  --profile NAME   ${l10n.t('profile in ascend-adapt.json')}`,
-  `  --config FILE    ${l10n.t('the workspace file (default ./ascend-adapt.json)')}`,
-  `  --sim DIR        ${l10n.t('run on the SIMULATED host in DIR (ascend-adapt sim create DIR) on this machine')}`,
-  `  --detach         ${l10n.t('return when ready (or failed), leave the server running')}`,
-  `  --force          ${l10n.t('launch even when a pre-launch check fails')}`,
-  `  --env-check FILE ${l10n.t('check devices and free HBM against this saved env-check --json result (default: npu-smi now)')}`,
-  `  --json           ${l10n.t('print the job record (and checks) as JSON on stdout')}`,
-  '',
-  l10n.t('Exit codes: 0 ready (or stopped cleanly), 1 a check or the launch failed, 2 bad usage.'),
-].join('\n');
+export const TARGET: TargetDecl = { profile: true, sim: 'root' };
 
-export const serveCommand: CliCommand = {
+const options = {
+  detach: opt.flag(() => l10n.t('return when ready (or failed), leave the server running')),
+  force: opt.flag(() => l10n.t('launch even when a pre-launch check fails')),
+  'env-check': opt.string({ metavar: 'FILE', help: () => l10n.t('check devices and free HBM against this saved env-check --json result (default: npu-smi now)') }),
+  json: opt.flag(() => l10n.t('print the job record (and checks) as JSON on stdout')),
+};
+type Ctx = RunContext<typeof options>;
+
+/** Pre-launch checks, then the detached job; undefined when a check failed (already reported). */
+async function launch(ctx: Ctx, transport: Transport, pt: ProfileTarget, onChecks: (r: PreflightResult) => void): Promise<ServingJob | undefined> {
+  const { values, io } = ctx;
+  const env = values['env-check'] ? readEnvCheck(path.resolve(io.cwd, values['env-check']), pt.profile) : undefined;
+  try {
+    return await startServing(transport, pt.profile, {
+      jobs: jobControl({ root: io.env.ASCEND_ADAPT_JOBS_ROOT || undefined }),
+      env,
+      force: values.force,
+      onPreflight: (r) => {
+        onChecks(r);
+        printChecks(r, io);
+      },
+    });
+  } catch (e) {
+    if (e instanceof PreflightFailedError) {
+      io.stderr.write(l10n.t('Not launched: a pre-launch check failed (use --force to launch anyway).') + '\n');
+      if (values.json) io.stdout.write(JSON.stringify({ launched: false, checks: e.result.checks }, null, 2) + '\n');
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/** Waits for ready; detached: returns then; else follows the log until the server ends or Ctrl-C stops it. */
+async function watch(ctx: Ctx, job: ServingJob, pt: ProfileTarget, checks: () => PreflightResult | undefined): Promise<number> {
+  const { values, io } = ctx;
+  const log = values.json ? io.stderr : io.stdout;
+  const json = (extra: object) => {
+    if (values.json) io.stdout.write(JSON.stringify({ launched: true, checks: checks()?.checks ?? [], ...extra }, null, 2) + '\n');
+  };
+  // Foreground: Ctrl-C (while starting or serving) stops the server and checks the NPUs; with --detach
+  // the server is left alone (the default SIGINT ends only this command).
+  let stopping: Promise<StopReport | undefined> | undefined;
+  const onSig = () => {
+    if (stopping) return;
+    io.stderr.write('\n' + l10n.t('Stopping…') + '\n');
+    stopping = job.stop().catch(() => undefined);
+  };
+  if (!values.detach) process.on('SIGINT', onSig);
+  try {
+    const follower = values.detach ? undefined : job.attachLog(0, (c) => log.write(c));
+    const ready = await job.waitReady();
+    if (ready.state !== 'ready') {
+      await follower?.done;
+      const rep = stopping ? await stopping : undefined;
+      if (rep) printStop(rep, io);
+      else printFailure(ready, io);
+      json({ job: job.record(), stop: rep ?? null });
+      return rep?.idle ? 0 : 1;
+    }
+    const secs = ((ready.loadTimeMs ?? 0) / 1000).toFixed(1);
+    io.stderr.write(l10n.t('Ready: "{0}" on {1} port {2} after {3} s (model load time){4}', ready.command.servedModelName, ready.host, ready.command.port, secs, ready.simulated ? ` (${l10n.t('SIMULATED')})` : '') + '\n');
+    if (values.detach) {
+      const smoke = ctx.hint(['smoke'], pt.args);
+      const stop = ctx.hint(['jobs', 'stop'], [...pt.target.args, ready.jobId]);
+      io.stderr.write(l10n.t('The server keeps running. Smoke test: {0}; stop: {1}', smoke, stop) + '\n');
+      json({ job: { ...ready, endpoint: null } });
+      return 0;
+    }
+    io.stderr.write(l10n.t('Following the log; Ctrl-C stops the server.') + '\n');
+    const end = await job.waitFor(['exited', 'failed', 'stopped']);
+    const rep = stopping ? await stopping : undefined;
+    await follower?.done;
+    if (rep) printStop(rep, io);
+    else {
+      io.stderr.write(l10n.t('The server {0} (exit code {1}).', stateWord(end.state), String(end.exitCode ?? '?')) + '\n');
+      printFailure(end, io);
+    }
+    json({ job: job.record(), stop: rep ?? null });
+    return rep?.idle ? 0 : 1;
+  } finally {
+    process.removeListener('SIGINT', onSig);
+  }
+}
+
+export const serveCommand = defineCommand({
   name: 'serve',
   summary: () => l10n.t('launch a vllm serve profile as a detached job and wait until it is ready'),
-  usage,
-  async run(args: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parse(args, { ...profileOptions, detach: { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' }, 'env-check': { type: 'string' } }, false);
-    if (positionals.length) throw new UsageError(l10n.t('unexpected argument: {0}', positionals[0]));
-    const profile = loadProfile(values, io);
-    const env = values['env-check'] ? readEnvCheck(path.resolve(io.cwd, values['env-check']), profile) : undefined;
-    const transport = await openProfileTarget(values, profile);
-    const jobs = jobControl({ root: io.env.ASCEND_ADAPT_JOBS_ROOT || undefined });
+  description: () => [
+    l10n.t('Launches the profile\'s vllm serve as a detached job (it survives this command and the connection), after'),
+    l10n.t('checking the model folder, the devices and free HBM. Without --detach the log is followed until Ctrl-C, which'),
+    l10n.t('stops the server and checks the NPUs are idle again; with --detach the command returns once the server is ready.'),
+  ],
+  target: TARGET,
+  options,
+  exitCodes: () => l10n.t('Exit codes: 0 ready (or stopped cleanly), 1 a check or the launch failed, 2 bad usage.'),
+  async run(ctx) {
+    const pt = resolveProfile(ctx, TARGET);
+    const transport = await pt.target.open();
     let job: ServingJob | undefined;
     let checks: PreflightResult | undefined;
-    const log = values.json ? io.stderr : io.stdout;
     try {
-      try {
-        job = await startServing(transport, profile, {
-          jobs,
-          env,
-          force: values.force,
-          onPreflight: (r) => {
-            checks = r;
-            printChecks(r, io);
-          },
-        });
-      } catch (e) {
-        if (e instanceof PreflightFailedError) {
-          io.stderr.write(l10n.t('Not launched: a pre-launch check failed (use --force to launch anyway).') + '\n');
-          if (values.json) io.stdout.write(JSON.stringify({ launched: false, checks: e.result.checks }, null, 2) + '\n');
-          return 1;
-        }
-        throw e;
-      }
+      job = await launch(ctx, transport, pt, (r) => (checks = r));
+      if (!job) return 1;
       const rec0 = job.record();
-      io.stderr.write(l10n.t('Started job {0} on {1}{2}', rec0.jobId, rec0.host, rec0.simulated ? ` (${l10n.t('SIMULATED')})` : '') + '\n');
-      io.stderr.write(`  ${rec0.command.display}\n`);
+      ctx.io.stderr.write(l10n.t('Started job {0} on {1}{2}', rec0.jobId, rec0.host, rec0.simulated ? ` (${l10n.t('SIMULATED')})` : '') + '\n');
+      ctx.io.stderr.write(`  ${rec0.command.display}\n`);
       job.on('finding', (f, loc) => {
-        io.stderr.write(`${loc.severity === 'fatal' ? '✗' : '!'} ${l10n.t('log line {0}: {1}', f.line, loc.title)} — ${loc.fix}\n`);
+        ctx.io.stderr.write(`${loc.severity === 'fatal' ? '✗' : '!'} ${l10n.t('log line {0}: {1}', f.line, loc.title)} — ${loc.fix}\n`);
       });
-      const served = job;
-      // Foreground: Ctrl-C (while starting or serving) stops the server and checks the NPUs; with --detach
-      // the server is left alone (the default SIGINT ends only this command).
-      let stopping: Promise<StopReport | undefined> | undefined;
-      const onSig = () => {
-        if (stopping) return;
-        io.stderr.write('\n' + l10n.t('Stopping…') + '\n');
-        stopping = served.stop().catch(() => undefined);
-      };
-      if (!values.detach) process.on('SIGINT', onSig);
-      try {
-        const follower = values.detach ? undefined : job.attachLog(0, (c) => log.write(c));
-        const ready = await job.waitReady();
-        if (ready.state !== 'ready') {
-          await follower?.done;
-          const rep = stopping ? await stopping : undefined;
-          if (rep) printStop(rep, io);
-          else printFailure(ready, io);
-          if (values.json) io.stdout.write(JSON.stringify({ launched: true, checks: checks?.checks ?? [], job: job.record(), stop: rep ?? null }, null, 2) + '\n');
-          return rep?.idle ? 0 : 1;
-        }
-        const secs = ((ready.loadTimeMs ?? 0) / 1000).toFixed(1);
-        io.stderr.write(l10n.t('Ready: "{0}" on {1} port {2} after {3} s (model load time){4}', ready.command.servedModelName, ready.host, ready.command.port, secs, ready.simulated ? ` (${l10n.t('SIMULATED')})` : '') + '\n');
-        if (values.detach) {
-          io.stderr.write(l10n.t('The server keeps running. Smoke test: ascend-adapt smoke --profile {0}; stop: ascend-adapt jobs stop {1} {2}', profile.name, transport.kind === 'local' ? '--local' : `--host ${ready.host}`, ready.jobId) + '\n');
-          if (values.json) io.stdout.write(JSON.stringify({ launched: true, checks: checks?.checks ?? [], job: { ...ready, endpoint: null } }, null, 2) + '\n');
-          await job.dispose();
-          return 0;
-        }
-        io.stderr.write(l10n.t('Following the log; Ctrl-C stops the server.') + '\n');
-        const end = await served.waitFor(['exited', 'failed', 'stopped']);
-        const rep = stopping ? await stopping : undefined;
-        await follower?.done;
-        if (rep) printStop(rep, io);
-        else {
-          io.stderr.write(l10n.t('The server {0} (exit code {1}).', stateWord(end.state), String(end.exitCode ?? '?')) + '\n');
-          printFailure(end, io);
-        }
-        if (values.json) io.stdout.write(JSON.stringify({ launched: true, checks: checks?.checks ?? [], job: served.record(), stop: rep ?? null }, null, 2) + '\n');
-        return rep?.idle ? 0 : 1;
-      } finally {
-        process.removeListener('SIGINT', onSig);
-      }
+      return await watch(ctx, job, pt, () => checks);
     } finally {
       await job?.dispose();
       await transport.close();
     }
   },
-};
+});

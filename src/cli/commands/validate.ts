@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as l10n from '@vscode/l10n';
-import { configPath, getProfile, loadConfigFile } from '../../core/profiles/load';
+import { configPath } from '../../core/profiles/load';
 import type { NamedProfile } from '../../core/profiles/schema';
 import { statusCell, stepName } from '../../core/report/format';
 import { en, translator, type Translator } from '../../core/l10n';
@@ -10,76 +10,53 @@ import { LocalTransport } from '../../core/transport/local';
 import type { Transport } from '../../core/transport/transport';
 import { createDemo, OutDirError, prepareOutDir, runValidation, type AccuracyStepSpec, type PerfStepSpec, type RunEvent, type ValidateOptions } from '../../core/validate';
 import { packageVersion } from '../../core/version';
-import { parse } from '../args';
-import { hostOptions, UsageError, type CliCommand, type CliIO } from '../command';
-import { targetsFrom } from '../target';
+import { defineCommand, UsageError, type CliIO, type RunContext } from '../command';
+import { opt } from '../options';
+import { resolveProfile, type TargetDecl } from '../target';
 import { reportLang } from './report';
-
-const usage = () =>
-  [
-    l10n.t('Usage: ascend-adapt validate --profile NAME [--config FILE] [--out DIR] [--host ALIAS | --local | --sim DIR] [--workspace PATH]... [--json]'),
-    l10n.t('       ascend-adapt validate --demo [--out DIR] [--keep-host] [--no-perf] [--json]'),
-    l10n.t('Accuracy: --tasks gsm8k,mmlu,math --data DIR (on the host) [--limit N] [--reference FILE]. Without --tasks accuracy is not run.'),
-    l10n.t('Performance: [--concurrency 8] [--num-prompts 100] [--input-len 256] [--output-len 128] [--request-rate R] [--baseline FILE], or --no-perf.'),
-    '',
-    l10n.t('Runs the whole validation — environment check, model and operator analysis, serve, smoke prompts, accuracy, performance, stop — and writes validation_report_YYYYMMDD.json with Markdown (zh-CN, en) and HTML beside it. A failing step still produces a report that says what failed and why.'),
-    l10n.t('--workspace: files and folders with the port\'s patches, mappings and quantization descriptions, analysed for operator compatibility (default: the folder of ascend-adapt.json).'),
-    l10n.t('--sim DIR runs against a simulated Atlas host made by `ascend-adapt sim create DIR` (results are marked SIMULATED).'),
-    l10n.t('--demo creates a simulated Atlas host, a demo model and profile in a temporary folder and runs everything on it (SIMULATED); the folder is removed afterwards. --keep-host keeps it, inside the --out folder.'),
-    l10n.t('Default --out: ./.ascend-adapt-out/<date-time>/. A folder that already holds a validation run is refused: each run gets its own. Exit 0 when the report passes, 1 when it fails or is incomplete, 2 for bad usage or an --out that cannot be used.'),
-  ].join('\n');
 
 function stamp(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
+const TARGET: TargetDecl = { profile: true, sim: 'root' };
+
 const OPTIONS = {
-  ...hostOptions,
-  profile: { type: 'string' },
-  config: { type: 'string' },
-  out: { type: 'string' },
-  sim: { type: 'string' },
-  demo: { type: 'boolean' },
-  'keep-host': { type: 'boolean' },
-  json: { type: 'boolean' },
-  workspace: { type: 'string', multiple: true },
-  tasks: { type: 'string' },
-  data: { type: 'string' },
-  limit: { type: 'string' },
-  reference: { type: 'string' },
-  concurrency: { type: 'string' },
-  'num-prompts': { type: 'string' },
-  'input-len': { type: 'string' },
-  'output-len': { type: 'string' },
-  'request-rate': { type: 'string' },
-  baseline: { type: 'string' },
-  'no-perf': { type: 'boolean' },
-} as const;
-
-type Values = ReturnType<typeof parse<typeof OPTIONS>>['values'];
-
-function num(name: string, v: string | undefined, dflt: number | undefined, int = true): number | undefined {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || (int && !Number.isInteger(n))) throw new UsageError(l10n.t('--{0} wants a positive number, got {1}', name, v));
-  return n;
-}
+  out: opt.string({ metavar: 'DIR', help: () => l10n.t('folder for the report and its evidence (default ./.ascend-adapt-out/<date-time>/); a folder that already holds a validation run is refused') }),
+  demo: opt.flag(() => l10n.t('run everything on a SIMULATED host with a demo model, made in a temporary folder')),
+  'keep-host': opt.flag(() => l10n.t('with --demo: keep the simulated host, inside the --out folder')),
+  json: opt.flag(() => l10n.t('print where the report went and its verdict as JSON on stdout')),
+  workspace: opt.string({ metavar: 'PATH', repeat: true, help: () => l10n.t('files and folders of the port analysed for operator compatibility (default: the folder of ascend-adapt.json)') }),
+  tasks: opt.string({ metavar: 'LIST', help: () => l10n.t('accuracy datasets, comma-separated: gsm8k, mmlu, math (without it accuracy is not run)') }),
+  data: opt.string({ metavar: 'DIR', help: () => l10n.t('folder ON THE HOST with the dataset files') }),
+  limit: opt.float({ metavar: 'N', above: 0, help: () => l10n.t('items per dataset') }),
+  reference: opt.string({ metavar: 'FILE', help: () => l10n.t('reference results to compare with (GPU run)') }),
+  concurrency: opt.int({ metavar: 'N', min: 1, default: 8, help: () => l10n.t('requests in flight') }),
+  'num-prompts': opt.int({ metavar: 'N', min: 1, default: 100, help: () => l10n.t('requests per run') }),
+  'input-len': opt.int({ metavar: 'I', min: 1, default: 256, help: () => l10n.t('prompt length in tokens (random dataset)') }),
+  'output-len': opt.int({ metavar: 'O', min: 1, default: 128, help: () => l10n.t('answer length in tokens') }),
+  'request-rate': opt.float({ metavar: 'R', above: 0, help: () => l10n.t('arrivals per second (Poisson)') }),
+  baseline: opt.string({ metavar: 'FILE', help: () => l10n.t('GPU baseline to compare with') }),
+  'no-perf': opt.flag(() => l10n.t('leave out the performance step')),
+};
+type Ctx = RunContext<typeof OPTIONS>;
+type Values = Ctx['values'];
 
 /** Accuracy and perf from the flags (the demo replaces them with its own). */
 function stepSpecs(values: Values, cwd: string): { acc: AccuracyStepSpec | null; perf: PerfStepSpec | null } {
   const local = (f: string | undefined) => (f ? path.resolve(cwd, f) : undefined);
   if (values.tasks && !values.data) throw new UsageError(l10n.t('--tasks needs --data DIR (the dataset files on the host)'));
   const acc = values.tasks
-    ? { tasks: values.tasks.split(',').map((x) => x.trim()).filter(Boolean), dataDir: values.data ?? '', limit: num('limit', values.limit, undefined, false), referenceFile: local(values.reference) }
+    ? { tasks: values.tasks.split(',').map((x) => x.trim()).filter(Boolean), dataDir: values.data ?? '', limit: values.limit, referenceFile: local(values.reference) }
     : null;
   const perf = values['no-perf']
     ? null
     : {
-        concurrency: num('concurrency', values.concurrency, 8)!,
-        numPrompts: num('num-prompts', values['num-prompts'], 100)!,
-        inputLen: num('input-len', values['input-len'], 256)!,
-        outputLen: num('output-len', values['output-len'], 128)!,
-        requestRate: num('request-rate', values['request-rate'], undefined, false),
+        concurrency: values.concurrency,
+        numPrompts: values['num-prompts'],
+        inputLen: values['input-len'],
+        outputLen: values['output-len'],
+        requestRate: values['request-rate'],
         baselineFile: local(values.baseline),
       };
   return { acc, perf };
@@ -100,8 +77,9 @@ interface Target {
  * --demo: a simulated host with a demo model, profile, datasets, reference and baseline. In a temporary
  * folder deleted after the run; with --keep-host inside the output folder, where it stays.
  */
-function demoTarget(values: Values, workspace: string[]): (outDir: string, say: (s: string) => void, t: Translator) => Promise<Target> {
-  if (values.profile || values.host || values.local || values.sim) throw new UsageError(l10n.t('--demo takes no --profile, --host, --local or --sim'));
+function demoTarget(ctx: Ctx, workspace: string[]): (outDir: string, say: (s: string) => void, t: Translator) => Promise<Target> {
+  const { values, where: w } = ctx;
+  if (w.profile || w.host.length || w.local || w.sim.length) throw new UsageError(l10n.t('--demo takes no --profile, --host, --local or --sim'));
   const keep = values['keep-host'] === true;
   return async (outDir, say, t) => {
     const root = keep ? path.join(outDir, 'simulated-host') : fs.mkdtempSync(path.join(os.tmpdir(), 'ascend-adapt-demo-'));
@@ -123,24 +101,15 @@ function demoTarget(values: Values, workspace: string[]): (outDir: string, say: 
 }
 
 /** --profile NAME: checked here (usage errors before anything is made); the host is reached when opened. */
-function profileTarget(values: Values, io: CliIO, workspace: string[]): () => Promise<Target> {
-  if (!values.profile) throw new UsageError(l10n.t('say which profile: --profile NAME (or --demo)'));
+function profileTarget(ctx: Ctx, workspace: string[]): () => Promise<Target> {
+  const { values, io } = ctx;
+  if (!ctx.where.profile) throw new UsageError(l10n.t('say which profile: --profile NAME (or --demo)'));
   if (values['keep-host']) throw new UsageError(l10n.t('--keep-host goes with --demo'));
-  const file = configPath(io.cwd, values.config);
-  let profile = getProfile(loadConfigFile(file), values.profile, file);
+  const { profile, target } = resolveProfile(ctx, TARGET);
   const { acc, perf } = stepSpecs(values, io.cwd);
   // The port's files (patches, mappings, quant descriptions) live next to ascend-adapt.json by default.
-  const ws = workspace.length ? workspace : [path.dirname(file)];
+  const ws = workspace.length ? workspace : [path.dirname(configPath(io.cwd, ctx.where.config))];
   const jobsRoot = io.env.ASCEND_ADAPT_JOBS_ROOT || undefined;
-  if (values.sim) {
-    if (values.host || values.local) throw new UsageError(l10n.t('--sim runs on this machine: leave out --host and --local'));
-    const simRoot = path.resolve(io.cwd, values.sim);
-    if (!fs.existsSync(path.join(simRoot, 'sim.json'))) throw new UsageError(l10n.t('{0} is not a simulated host (no sim.json): make one with ascend-adapt sim create DIR', simRoot));
-    profile = { ...profile, simRoot };
-    return async () => ({ transport: new LocalTransport(), profile, jobsRoot, workspace: ws, acc, perf });
-  }
-  const hv = values.host || values.local ? values : profile.host === 'local' ? { ...values, local: true } : profile.host ? { ...values, host: [profile.host] } : values;
-  const [target] = targetsFrom(hv);
   return async () => ({ transport: await target.open(), profile, jobsRoot, workspace: ws, acc, perf });
 }
 
@@ -155,17 +124,25 @@ function progressPrinter(t: Translator, say: (s: string) => void): (e: RunEvent)
   };
 }
 
-export const validateCommand: CliCommand = {
+export const validateCommand = defineCommand({
   name: 'validate',
   summary: () => l10n.t('run the whole validation pipeline and write the validation report'),
-  usage,
-  async run(args: string[], io: CliIO): Promise<number> {
-    const { values } = parse(args, OPTIONS, false);
+  synopsis: '| ascend-adapt validate --demo [--keep-host]',
+  description: () => [
+    l10n.t('Runs the whole validation — environment check, model and operator analysis, serve, smoke prompts, accuracy, performance, stop — and writes validation_report_YYYYMMDD.json with Markdown (zh-CN, en) and HTML beside it. A failing step still produces a report that says what failed and why.'),
+    l10n.t('--sim DIR runs against a simulated Atlas host made by `ascend-adapt sim create DIR` (results are marked SIMULATED).'),
+    l10n.t('--demo creates a simulated Atlas host, a demo model and profile in a temporary folder and runs everything on it (SIMULATED); the folder is removed afterwards. --keep-host keeps it, inside the --out folder.'),
+  ],
+  target: TARGET,
+  options: OPTIONS,
+  exitCodes: () => l10n.t('Exit 0 when the report passes, 1 when it fails or is incomplete, 2 for bad usage or an --out that cannot be used.'),
+  async run(ctx) {
+    const { values, io } = ctx;
     const t = translator(reportLang());
     const say = (s: string) => io.stderr.write(s + '\n');
     const outDir = path.resolve(io.cwd, values.out ?? path.join('.ascend-adapt-out', stamp()));
-    const workspace = (values.workspace ?? []).map((w) => path.resolve(io.cwd, w));
-    const open = values.demo ? demoTarget(values, workspace) : profileTarget(values, io, workspace);
+    const workspace = values.workspace.map((w) => path.resolve(io.cwd, w));
+    const open = values.demo ? demoTarget(ctx, workspace) : profileTarget(ctx, workspace);
     try {
       prepareOutDir(outDir);
     } catch (e) {
@@ -209,9 +186,9 @@ export const validateCommand: CliCommand = {
       if (target.tempHost) fs.rmSync(target.tempHost, { recursive: true, force: true });
     }
     if (target.tempHost) say(t.tr('Removed the temporary simulated host {0} (keep it with --keep-host)', target.tempHost));
-    return summarize(result, outDir, values.json === true, t, say, io);
+    return summarize(result, outDir, values.json, t, say, io);
   },
-};
+});
 
 function summarize(result: Awaited<ReturnType<typeof runValidation>>, outDir: string, json: boolean, t: Translator, say: (s: string) => void, io: CliIO): number {
   const r = result.report;
