@@ -105,8 +105,8 @@ function profileTarget(ctx: Ctx, workspace: string[]): () => Promise<Target> {
   const { values, io } = ctx;
   if (!ctx.where.profile) throw new UsageError(l10n.t('say which profile: --profile NAME (or --demo)'));
   if (values['keep-host']) throw new UsageError(l10n.t('--keep-host goes with --demo'));
-  const { profile, target } = resolveProfile(ctx, TARGET);
   const { acc, perf } = stepSpecs(values, io.cwd);
+  const { profile, target } = resolveProfile(ctx, TARGET);
   // The port's files (patches, mappings, quant descriptions) live next to ascend-adapt.json by default.
   const ws = workspace.length ? workspace : [path.dirname(configPath(io.cwd, ctx.where.config))];
   const jobsRoot = io.env.ASCEND_ADAPT_JOBS_ROOT || undefined;
