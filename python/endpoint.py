@@ -1,30 +1,29 @@
 """Shared by the host-side jobs (accuracy, perf): talking to an OpenAI-compatible endpoint. Stdlib only."""
 from __future__ import annotations
 
-import http.client
-import json
-from urllib.parse import urlsplit
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import httpclient  # noqa: E402
 
 
-def list_models(base_url, api_key=None, timeout=30.0):
+def list_models(base_url, api_key=None, timeout=30.0, timeouts=None):
     """GET /v1/models once: fail fast with a clear message when nothing answers. Returns the model ids."""
-    u = urlsplit(base_url)
-    prefix = u.path.rstrip("/")
-    if prefix.endswith("/v1"):
-        prefix = prefix[:-3]
-    cls = http.client.HTTPSConnection if u.scheme == "https" else http.client.HTTPConnection
     try:
-        c = cls(u.hostname or "127.0.0.1", u.port or (443 if u.scheme == "https" else 80), timeout=timeout)
-        c.request("GET", prefix + "/v1/models", headers={"Authorization": "Bearer " + api_key} if api_key else {})
-        r = c.getresponse()
-        body = r.read()
+        c = httpclient.Client(base_url, api_key, timeouts or httpclient.Timeouts(timeout, timeout))
+    except ValueError as e:
+        raise RuntimeError(str(e))
+    try:
+        r = c.request("GET", "/v1/models")
+    except httpclient.RequestFailed as e:
+        raise RuntimeError("no server answers at %s (%s)" % (base_url, e.message))
+    finally:
         c.close()
-    except (OSError, http.client.HTTPException) as e:
-        raise RuntimeError("no server answers at %s (%s)" % (base_url, e))
     if r.status != 200:
-        raise RuntimeError("%s/v1/models answered HTTP %d" % (base_url, r.status))
+        raise RuntimeError("%s/v1/models answered HTTP %d: %s" % (base_url, r.status, httpclient.error_text(r.body)))
     try:
-        d = json.loads(body.decode("utf-8"))
+        d = r.json()
         return [m.get("id") for m in d.get("data", []) if isinstance(m, dict) and isinstance(m.get("id"), str)]
     except (ValueError, AttributeError):
         return []

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import glob
 import hashlib
-import http.client
 import json
 import os
 import shutil
@@ -43,6 +42,7 @@ sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import acc_data  # noqa: E402
 import endpoint  # noqa: E402
+import httpclient  # noqa: E402
 import extract  # noqa: E402
 import yaml_lite  # noqa: E402
 
@@ -70,38 +70,20 @@ def write_json_atomic(path, obj):
 # Endpoint client (non-streaming, one connection per worker thread)
 # ---------------------------------------------------------------------------------------------------------
 class Endpoint(object):
-    def __init__(self, base_url, model, chat, api_key=None, timeout=600.0, retries=3):
+    """Completions over python/httpclient.py: persistent connections shared by the worker threads, a kept-alive
+    connection the server closed replaced without losing the item; --request-timeout / --stall-timeout bound
+    each request. HTTP 5xx/429 and connections cut before an answer are retried (scoring the same item twice
+    changes nothing); a stall or a timeout is not (it would multiply the wait)."""
+
+    def __init__(self, base_url, model, chat, api_key=None, timeouts=None, retries=3):
         u = urlsplit(base_url)
         if u.scheme not in ("http", "https"):
             raise ValueError("--base-url must be http(s)://HOST:PORT[/v1], got %r" % base_url)
-        self.https = u.scheme == "https"
-        self.host = u.hostname
-        self.port = u.port or (443 if self.https else 80)
-        path = u.path.rstrip("/")
-        if path.endswith("/v1"):
-            path = path[:-3]
-        self.prefix = path
+        self.client = httpclient.Client(base_url, api_key, timeouts or httpclient.Timeouts())
         self.model = model
         self.chat = chat
-        self.api_key = api_key
-        self.timeout = timeout
         self.retries = retries
-        self.local = threading.local()
         self.simulated = False
-
-    def _conn(self):
-        c = getattr(self.local, "conn", None)
-        if c is None:
-            cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
-            c = cls(self.host, self.port, timeout=self.timeout)
-            self.local.conn = c
-        return c
-
-    def _drop(self):
-        c = getattr(self.local, "conn", None)
-        if c is not None:
-            c.close()
-        self.local.conn = None
 
     def complete(self, prompt_or_messages, max_tokens, stop):
         body = {"model": self.model, "temperature": 0.0, "max_tokens": max_tokens, "stream": False}
@@ -113,44 +95,43 @@ class Endpoint(object):
         else:
             body["prompt"] = prompt_or_messages
             path = "/v1/completions"
-        data = json.dumps(body).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = "Bearer " + self.api_key
         last = None
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(min(8.0, 0.5 * 2 ** attempt))
             try:
-                c = self._conn()
-                c.request("POST", self.prefix + path, body=data, headers=headers)
-                r = c.getresponse()
-                raw = r.read()
-                if r.getheader("x-ascend-adapt-simulated") == "1":
-                    self.simulated = True
-                if r.status != 200:
-                    last = "HTTP %d: %s" % (r.status, raw[:300].decode("utf-8", "replace"))
-                    if r.status < 500 and r.status != 429:
-                        raise RuntimeError(last)  # a bad request will not get better
-                    continue
-                obj = json.loads(raw.decode("utf-8"))
-                ch = (obj.get("choices") or [None])[0]
-                if not isinstance(ch, dict):
-                    last = "answer without choices"
-                    continue
-                if obj.get("simulated") is True:
-                    self.simulated = True
-                if self.chat:
-                    msg = ch.get("message") or {}
-                    text = msg.get("content")
-                    if text is None:
-                        text = msg.get("reasoning_content") or ""
-                else:
-                    text = ch.get("text") or ""
-                return text, ch.get("finish_reason"), obj.get("usage")
-            except (OSError, http.client.HTTPException, ValueError) as e:
-                last = "%s: %s" % (type(e).__name__, e)
-                self._drop()
+                r = self.client.request("POST", path, body=body)
+            except httpclient.RequestFailed as e:
+                last = e.message
+                if e.kind in (httpclient.FAIL_STALLED, httpclient.FAIL_TIMEOUT):
+                    raise RuntimeError(last)
+                continue
+            if r.headers.get("x-ascend-adapt-simulated") == "1":
+                self.simulated = True
+            if r.status != 200:
+                last = "HTTP %d: %s" % (r.status, httpclient.error_text(r.body))
+                if r.status < 500 and r.status != 429:
+                    raise RuntimeError(last)  # a bad request will not get better
+                continue
+            try:
+                obj = r.json()
+            except ValueError as e:
+                last = "ValueError: %s" % e
+                continue
+            ch = (obj.get("choices") or [None])[0] if isinstance(obj, dict) else None
+            if not isinstance(ch, dict):
+                last = "answer without choices"
+                continue
+            if obj.get("simulated") is True:
+                self.simulated = True
+            if self.chat:
+                msg = ch.get("message") or {}
+                text = msg.get("content")
+                if text is None:
+                    text = msg.get("reasoning_content") or ""
+            else:
+                text = ch.get("text") or ""
+            return text, ch.get("finish_reason"), obj.get("usage")
         raise RuntimeError(last or "request failed")
 
 
@@ -242,7 +223,8 @@ class ItemsWriter(object):
 
 
 def run_bundled(a, tasks, fewshot, limit, chat_template, multiturn, stop_flag):
-    ep = Endpoint(a.base_url, a.model, chat_template, a.api_key, a.timeout, a.retries)
+    ep = Endpoint(a.base_url, a.model, chat_template, a.api_key,
+                  httpclient.Timeouts(a.request_timeout, a.stall_timeout), a.retries)
     prev = read_items(a.items)
     writer = ItemsWriter(a.items)
     datasets, files = [], {}
@@ -464,7 +446,9 @@ def main(argv=None):
     ap.add_argument("--lm-eval-output")
     ap.add_argument("--offline", action="store_true", help="set HF_DATASETS_OFFLINE=1 for lm-eval")
     ap.add_argument("--api-key", default=os.environ.get("OPENAI_API_KEY"))
-    ap.add_argument("--timeout", type=float, default=600.0)
+    ap.add_argument("--request-timeout", type=float, help="seconds for a whole request (default: no limit)")
+    ap.add_argument("--stall-timeout", type=float, default=httpclient.DEFAULT_STALL_S,
+                    help="seconds without a byte from the server before a request fails (default 60)")
     ap.add_argument("--retries", type=int, default=3)
     ap.add_argument("--out", required=True, help="result JSON")
     ap.add_argument("--items", help="per-item JSONL (default <out>.items.jsonl); resumed when it exists")
@@ -523,7 +507,8 @@ def main(argv=None):
 
     def on_signal(signum, frame):
         if not stop_flag.is_set():
-            log("interrupted: finishing the requests in flight; run again with the same --items to resume")
+            log("interrupted: finishing the requests in flight; the items scored so far stay in %s and a run with the "
+                "same items file (ascend-adapt accuracy: the same --run-dir) resumes from them" % a.items)
         stop_flag.set()
 
     signal.signal(signal.SIGTERM, on_signal)

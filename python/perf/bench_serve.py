@@ -2,9 +2,10 @@
 """Serving benchmark for an OpenAI-compatible endpoint (stdlib only, Python >= 3.8).
 
 Two engines, one result file:
-  * bundled (default when `vllm bench serve` is missing): an asyncio client speaking raw HTTP/1.1 with
-    streaming (SSE over chunked transfer), keep-alive connection reuse, Poisson arrivals (or gamma with
-    --burstiness, as vLLM's benchmark does) and/or a cap on requests in flight;
+  * bundled (default when `vllm bench serve` is missing): an asyncio client over python/httpclient.py —
+    HTTP/1.1 as servers speak it (keep-alive honoured, a kept-alive connection the server closed is replaced
+    without losing the request: `reconnects`), streaming (SSE over chunked transfer), Poisson arrivals (or
+    gamma with --burstiness, as vLLM's benchmark does) and/or a cap on requests in flight;
   * vllm: runs `vllm bench serve ... --save-result` once per concurrency and reads its JSON.
 
 Metric names and meanings follow vLLM's benchmark (vllm/benchmarks/serve.py):
@@ -15,15 +16,23 @@ Metric names and meanings follow vLLM's benchmark (vllm/benchmarks/serve.py):
 Output tokens and prompt tokens come from the server's usage chunk when it sends one (the client asks for it),
 else from the number of content chunks / an estimate.
 
-Every request's timings go to --requests-file (JSONL) as evidence; failed requests (HTTP errors, connection
-errors, streams cut before [DONE]) are counted in `failed` with their error text, never dropped silently.
+Honest records: every finished request is appended (and flushed) to --requests-file as it ends. Only a request
+that succeeded has latencies (TTFT only when a first token arrived); statistics are over successful requests;
+failures are counted by kind (http_500, stalled, timeout, closed_before_response, ...). No successful request
+→ no latency figures at all (never 0.00).
+Timeouts: --request-timeout S (whole request), --stall-timeout S (no byte for S s, default 60): a request that
+hits one fails and the run goes on.
+Interrupts: SIGINT/SIGTERM stop the run at once; the result file is still written, marked "interrupted",
+with each run's completed requests (the run in progress marked too); requests cut in flight are counted, not
+failed. Prompts are made one at a time as they are sent (memory does not grow with --num-prompts).
 While it runs, `npu-smi info` is sampled (when present) and per-device HBM peak is reported.
-Progress lines: "progress: <run>/<runs> concurrency=<c> <done>/<total> failed=<f>" on stderr.
+Progress lines: "progress: run <run>/<runs> concurrency=<c> <done>/<total> failed=<f>" on stderr.
 
 Usage: bench_serve.py --base-url http://127.0.0.1:8000 --model NAME --out result.json
        [--endpoint /v1/completions] [--num-prompts 200] [--input-len 256 --output-len 128]
        [--dataset-name random|sharegpt --dataset-path FILE] [--request-rate inf] [--burstiness 1.0]
        [--max-concurrency 1,8,32] [--engine auto|bundled|vllm] [--requests-file FILE] [--seed 0]
+       [--request-timeout S] [--stall-timeout 60]
 """
 from __future__ import annotations
 
@@ -35,21 +44,23 @@ import os
 import random
 import re
 import shutil
-import socket
-import struct
+import signal
 import subprocess
 import sys
 import threading
 import time
-from urllib.parse import urlsplit
+from array import array
 
-# python/ itself, for the modules the host jobs share (endpoint.py).
+# python/ itself, for the modules the host jobs share (endpoint.py, httpclient.py).
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import endpoint  # noqa: E402
+import httpclient  # noqa: E402
+from httpclient import now  # noqa: E402
 
 SCHEMA = "ascend-adapt.perf/1"
 PERCENTILES = (50, 90, 99)
 METRICS = ("ttft", "tpot", "itl", "e2el")
+MAX_PROMPTS = 1000000
 
 _WORDS = (
     "time person year way day thing man world life hand part child eye woman place work week case point "
@@ -73,39 +84,122 @@ def percentile(sorted_vals, p):
     return sorted_vals[f] + (sorted_vals[c] - sorted_vals[f]) * (k - f)
 
 
-def summarize(vals_s, name, out, pcts=PERCENTILES):
-    """vals in seconds -> out[mean_<name>_ms] ... in milliseconds."""
-    v = sorted(x * 1000.0 for x in vals_s)
-    n = len(v)
-    mean = sum(v) / n if n else 0.0
-    out["mean_%s_ms" % name] = mean
-    out["median_%s_ms" % name] = percentile(v, 50)
-    out["std_%s_ms" % name] = math.sqrt(sum((x - mean) ** 2 for x in v) / n) if n else 0.0
-    for p in pcts:
-        out["p%s_%s_ms" % (_pname(p), name)] = percentile(v, p)
-
-
 def _pname(p):
     return str(int(p)) if float(p).is_integer() else str(p)
 
 
+class Dist(object):
+    """Values of one metric (seconds). Exact up to EXACT_MAX values (8 bytes each); past that a log histogram with
+    0.05 % relative bins, so memory stays bounded whatever --num-prompts is (percentiles then within 0.05 %)."""
+    EXACT_MAX = 1 << 21
+    _STEP = math.log(1.001)
+
+    def __init__(self):
+        self.vals = array("d")
+        self.hist = None
+        self.n = 0
+        self.total = 0.0
+        self.total_sq = 0.0
+
+    def add(self, v):
+        self.n += 1
+        self.total += v
+        self.total_sq += v * v
+        if self.hist is None:
+            self.vals.append(v)
+            if len(self.vals) > self.EXACT_MAX:
+                self.hist = {}
+                for x in self.vals:
+                    self._bin(x)
+                self.vals = array("d")
+        else:
+            self._bin(v)
+
+    def _bin(self, v):
+        k = int(math.floor(math.log(v / 1e-7) / self._STEP)) if v > 1e-7 else -1
+        self.hist[k] = self.hist.get(k, 0) + 1
+
+    def summarize(self, name, out, pcts=PERCENTILES):
+        """out[mean_<name>_ms] ... in milliseconds; nothing when there are no values."""
+        if not self.n:
+            return
+        mean = self.total / self.n * 1000.0
+        out["mean_%s_ms" % name] = mean
+        if self.hist is None:
+            v = sorted(x * 1000.0 for x in self.vals)
+            out["std_%s_ms" % name] = math.sqrt(sum((x - mean) ** 2 for x in v) / len(v))
+            out["median_%s_ms" % name] = percentile(v, 50)
+            for p in pcts:
+                out["p%s_%s_ms" % (_pname(p), name)] = percentile(v, p)
+            return
+        var = max(0.0, self.total_sq / self.n - (self.total / self.n) ** 2)
+        out["std_%s_ms" % name] = math.sqrt(var) * 1000.0
+        out["median_%s_ms" % name] = self._hist_pct(50)
+        for p in pcts:
+            out["p%s_%s_ms" % (_pname(p), name)] = self._hist_pct(p)
+
+    def _hist_pct(self, p):
+        want = (self.n - 1) * p / 100.0
+        seen = 0
+        for k in sorted(self.hist):
+            seen += self.hist[k]
+            if seen > want:
+                return 0.0 if k < 0 else 1e-7 * math.exp((k + 0.5) * self._STEP) * 1000.0
+        return 0.0
+
+
+def summarize(vals_s, name, out, pcts=PERCENTILES):
+    d = Dist()
+    for v in vals_s:
+        d.add(v)
+    d.summarize(name, out, pcts)
+
+
 # ---------------------------------------------------------------------------------------------------
-# Prompts
+# Prompts, made one at a time as they are sent
 # ---------------------------------------------------------------------------------------------------
-def random_prompts(n, input_len, output_len, seed, range_ratio=0.0):
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        lo = max(1, int(input_len * (1 - range_ratio)))
-        hi = max(lo, int(input_len * (1 + range_ratio)))
-        il = rng.randint(lo, hi)
-        olo = max(1, int(output_len * (1 - range_ratio)))
-        ohi = max(olo, int(output_len * (1 + range_ratio)))
-        ol = rng.randint(olo, ohi)
+class RandomPrompts(object):
+    """Prompt i of N from its own seeded generator: the same prompt whatever order they are asked in, and no list
+    of N prompts in memory."""
+
+    def __init__(self, n, input_len, output_len, seed, range_ratio=0.0):
+        self.n = n
+        self.input_len = input_len
+        self.output_len = output_len
+        self.seed = seed
+        self.range_ratio = range_ratio
+
+    def __len__(self):
+        return self.n
+
+    def get(self, i):
+        rng = random.Random(self.seed * 1000003 + i)
+        rr = self.range_ratio
+        lo = max(1, int(self.input_len * (1 - rr)))
+        hi = max(lo, int(self.input_len * (1 + rr)))
+        il = rng.randint(lo, hi) if hi > lo else lo
+        olo = max(1, int(self.output_len * (1 - rr)))
+        ohi = max(olo, int(self.output_len * (1 + rr)))
+        ol = rng.randint(olo, ohi) if ohi > olo else olo
         # one common English word per token for most tokenizers; a unique head keeps prefix caches honest
         words = ["%d" % i] + [rng.choice(_WORDS) for _ in range(il - 1)]
-        out.append({"prompt": " ".join(words), "prompt_len": il, "output_len": ol})
-    return out
+        return {"prompt": " ".join(words), "prompt_len": il, "output_len": ol}
+
+
+class ListPrompts(object):
+    def __init__(self, items):
+        self.items = items
+
+    def __len__(self):
+        return len(self.items)
+
+    def get(self, i):
+        return self.items[i]
+
+
+def random_prompts(n, input_len, output_len, seed, range_ratio=0.0):
+    src = RandomPrompts(n, input_len, output_len, seed, range_ratio)
+    return [src.get(i) for i in range(n)]
 
 
 def sharegpt_prompts(path, n, output_len, seed):
@@ -143,12 +237,13 @@ def _estimate_tokens(text):
 
 
 # ---------------------------------------------------------------------------------------------------
-# The HTTP/1.1 streaming client (asyncio Protocol: timestamps taken in data_received)
+# One request: what came back, read as it arrives (a httpclient sink)
 # ---------------------------------------------------------------------------------------------------
-class RequestResult(object):
-    __slots__ = ("index", "prompt_len", "output_len_req", "success", "error", "status", "start", "ttft",
+class RequestResult(httpclient.Sink):
+    __slots__ = ("index", "prompt_len", "output_len_req", "success", "error", "kind", "status", "start", "ttft",
                  "itl", "latency", "output_tokens", "prompt_tokens", "chunks", "text_len", "simulated",
-                 "finish_reason", "_last", "_usage")
+                 "finish_reason", "reconnects", "ended", "sse", "body", "sse_buf", "done_seen", "last_data",
+                 "_last", "_usage")
 
     def __init__(self, index, prompt_len, output_len_req):
         self.index = index
@@ -156,6 +251,7 @@ class RequestResult(object):
         self.output_len_req = output_len_req
         self.success = False
         self.error = ""
+        self.kind = None
         self.status = None
         self.start = 0.0
         self.ttft = None
@@ -167,219 +263,27 @@ class RequestResult(object):
         self.text_len = 0
         self.simulated = False
         self.finish_reason = None
+        self.reconnects = 0
+        self.ended = None
+        self.sse = False
+        self.body = bytearray()
+        self.sse_buf = bytearray()
+        self.done_seen = False
+        self.last_data = None
         self._last = None
         self._usage = None
 
+    # -- httpclient.Sink ------------------------------------------------------------------------------
+    def on_head(self, status, headers):
+        self.status = status
+        self.sse = status == 200 and headers.get("content-type", "").startswith("text/event-stream")
+        if headers.get("x-ascend-adapt-simulated") == "1":
+            self.simulated = True
 
-# Receive timestamps: on Linux the kernel stamps each arriving segment (SO_TIMESTAMPNS); a token's arrival time is
-# then the moment it reached this host, not the moment this process got round to reading it, so a busy client
-# (or a busy machine) does not inflate TTFT/ITL. Elsewhere the time of the read is used.
-_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform.startswith("linux") else None)
-_TS = struct.Struct("@ll")
-_CMSG = socket.CMSG_SPACE(_TS.size) if hasattr(socket, "CMSG_SPACE") else 0
-now = time.time  # one clock for stamps taken here and by the kernel (CLOCK_REALTIME)
-
-
-def enable_rx_timestamps(sock):
-    if _SO_TIMESTAMPNS is None or not hasattr(sock, "recvmsg"):
-        return False
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
-        return True
-    except OSError:
-        return False
-
-
-def recv_stamped(sock, size, kernel_ts):
-    """(data, arrival time). Raises BlockingIOError when nothing is there."""
-    if kernel_ts:
-        data, anc, _, _ = sock.recvmsg(size, _CMSG)
-        for level, typ, d in anc:
-            if level == socket.SOL_SOCKET and typ == _SO_TIMESTAMPNS and len(d) >= _TS.size:
-                sec, nsec = _TS.unpack_from(d)
-                return data, sec + nsec * 1e-9
-        return data, now()
-    return sock.recv(size), now()
-
-
-class HttpStream(object):
-    """One keep-alive connection on a non-blocking socket read through loop.add_reader; one request at a time."""
-
-    def __init__(self, loop, sock):
-        self.loop = loop
-        self.sock = sock
-        self.closed = False
-        self.reusable = False
-        self.kernel_ts = enable_rx_timestamps(sock)
-        self._reset(None, None)
-        loop.add_reader(sock.fileno(), self._readable)
-
-    def _readable(self):
-        for _ in range(32):
-            try:
-                data, ts = recv_stamped(self.sock, 262144, self.kernel_ts)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as e:
-                self.close()
-                self.connection_lost(e)
-                return
-            if not data:
-                self.close()
-                self.connection_lost(None)
-                return
-            self.data_received(data, ts)
-
-    def close(self):
-        if not self.closed:
-            self.closed = True
-            try:
-                self.loop.remove_reader(self.sock.fileno())
-            except (ValueError, OSError):
-                pass
-            self.sock.close()
-
-    def _reset(self, res, fut):
-        self.res = res
-        self.fut = fut
-        self.buf = bytearray()
-        self.state = "head"
-        self.body_mode = None
-        self.remaining = 0
-        self.sse = False
-        self.sse_buf = bytearray()
-        self.body = bytearray()
-        self.keep = True
-        self.done_seen = False
-        self.last_data = None
-        self.got_bytes = False
-
-    def connection_lost(self, exc):
-        if self.fut is not None and not self.fut.done():
-            if self.body_mode == "close" and self.state == "body":
-                self._finish(now())
-            else:
-                r = self.res
-                r.error = "connection closed by the server %s" % (
-                    "mid-stream after %d chunks" % r.chunks if self.state != "head" else "before a response")
-                if exc:
-                    r.error += " (%s)" % exc
-                self.fut.set_result(False)
-
-    async def send(self, payload, res, fut):
-        self._reset(res, fut)
-        res.start = now()
-        try:
-            await self.loop.sock_sendall(self.sock, payload)
-        except OSError as e:
-            self.close()
-            if not fut.done():
-                res.error = "send failed: %s" % e
-                fut.set_result(False)
-
-    def data_received(self, data, ts):
-        if self.fut is None or self.fut.done():
-            return
-        self.got_bytes = True
-        try:
-            self._feed(data, ts)
-        except Exception as e:  # malformed response: fail this request, never crash the run
-            self.res.error = "bad response: %s" % e
-            self.keep = False
-            if not self.fut.done():
-                self.fut.set_result(False)
-            self.close()
-
-    # -- parsing ---------------------------------------------------------------------------------------
-    def _feed(self, data, now):
-        if self.state == "head":
-            self.buf += data
-            i = self.buf.find(b"\r\n\r\n")
-            if i < 0:
-                return
-            head = bytes(self.buf[:i]).decode("latin-1").split("\r\n")
-            rest = bytes(self.buf[i + 4:])
-            self.buf = bytearray()
-            parts = head[0].split(" ", 2)
-            self.res.status = int(parts[1])
-            h = {}
-            for ln in head[1:]:
-                if ":" in ln:
-                    k, v = ln.split(":", 1)
-                    h[k.strip().lower()] = v.strip()
-            if h.get("x-ascend-adapt-simulated") == "1":
-                self.res.simulated = True
-            self.keep = parts[0] == "HTTP/1.1" and h.get("connection", "").lower() != "close"
-            self.sse = h.get("content-type", "").startswith("text/event-stream")
-            if h.get("transfer-encoding", "").lower() == "chunked":
-                self.body_mode = "chunked"
-                self.remaining = -1
-            elif "content-length" in h:
-                self.body_mode = "length"
-                self.remaining = int(h["content-length"])
-            else:
-                self.body_mode = "close"
-                self.keep = False
-            self.state = "body"
-            if self.body_mode == "length" and self.remaining == 0:
-                self._finish(now)
-                return
-            data = rest
-        if self.body_mode == "length":
-            take = data[: self.remaining]
-            self.remaining -= len(take)
-            self._body(take, now)
-            if self.remaining <= 0:
-                self._finish(now)
-        elif self.body_mode == "close":
-            self._body(data, now)
-        else:
-            self._dechunk(data, now)
-
-    def _dechunk(self, data, now):
-        buf = self.buf
-        buf += data
-        pos = 0
-        while True:
-            if self.remaining == -1:  # expecting a size line
-                j = buf.find(b"\r\n", pos)
-                if j < 0:
-                    break
-                size = int(bytes(buf[pos:j]).split(b";")[0].strip() or b"0", 16)
-                pos = j + 2
-                if size == 0:
-                    self.remaining = -2
-                    continue
-                self.remaining = size
-            elif self.remaining == -2:  # trailer section ends with an empty line
-                j = buf.find(b"\r\n", pos)
-                if j < 0:
-                    break
-                if j == pos:
-                    self.buf = bytearray()
-                    self._finish(now)
-                    return
-                pos = j + 2
-            else:
-                need = self.remaining + 2
-                if len(buf) - pos < need:
-                    # hand over what is there of the chunk's data (not the CRLF) so timing is not delayed
-                    avail = min(len(buf) - pos, self.remaining)
-                    if avail > 0:
-                        self._body(bytes(buf[pos:pos + avail]), now)
-                        self.remaining -= avail
-                        pos += avail
-                    break
-                self._body(bytes(buf[pos:pos + self.remaining]), now)
-                pos += need
-                self.remaining = -1
-        self.buf = buf[pos:] if pos else buf
-
-    def _body(self, data, now):
-        if not data:
-            return
-        if not self.sse or self.res.status != 200:
-            self.body += data
+    def on_body(self, data, ts):
+        if not self.sse:
+            if len(self.body) < 64 * 1024 * 1024:
+                self.body += data
             return
         sb = self.sse_buf
         sb += data
@@ -393,9 +297,9 @@ class HttpStream(object):
             else:
                 ev, cut = sb[:i], i + 2
             del sb[:cut]
-            self._event(bytes(ev), now)
+            self._event(bytes(ev), ts)
 
-    def _event(self, ev, now):
+    def _event(self, ev, ts):
         data = []
         for line in ev.replace(b"\r\n", b"\n").split(b"\n"):
             if line.startswith(b"data:"):
@@ -404,170 +308,196 @@ class HttpStream(object):
         if not data:
             return
         payload = b"\n".join(data)
-        r = self.res
         if payload.strip() == b"[DONE]":
             self.done_seen = True
             return
-        obj = json.loads(payload.decode("utf-8"))
-        self.last_data = now
+        try:
+            obj = json.loads(payload.decode("utf-8"))
+        except ValueError as e:
+            self._bad("unreadable SSE data: %s" % e)
+            return
+        self.last_data = ts
         if not isinstance(obj, dict):
-            raise ValueError("SSE data is not a JSON object")
+            self._bad("SSE data is not a JSON object")
+            return
         if obj.get("error"):
             err = obj["error"]
-            r.error = "error event: %s" % (err.get("message") if isinstance(err, dict) else err)
+            if not self.error:
+                self.error = "error event: %s" % (err.get("message") if isinstance(err, dict) else err)
+                self.kind = "error_event"
             return
         if obj.get("simulated") is True:
-            r.simulated = True
+            self.simulated = True
         u = obj.get("usage")
         if isinstance(u, dict):
-            r._usage = u
+            self._usage = u
         for ch in obj.get("choices") or ():
+            if not isinstance(ch, dict):
+                continue
             delta = ch.get("delta")
             text = delta.get("content") if isinstance(delta, dict) else ch.get("text")
             if isinstance(delta, dict) and not text:
                 text = delta.get("reasoning_content") or delta.get("reasoning")
             if ch.get("finish_reason"):
-                r.finish_reason = ch["finish_reason"]
+                self.finish_reason = ch["finish_reason"]
             if text:
-                r.chunks += 1
-                r.text_len += len(text)
-                if r.ttft is None:
-                    r.ttft = now - r.start
+                self.chunks += 1
+                self.text_len += len(text)
+                if self.ttft is None:
+                    self.ttft = ts - self.start
                 else:
-                    r.itl.append(now - r._last)
-                r._last = now
+                    self.itl.append(ts - self._last)
+                self._last = ts
 
-    def _finish(self, now):
-        r = self.res
-        self.state = "done"
-        self.reusable = self.keep and not self.closed
-        if r.status != 200:
-            r.error = "HTTP %s: %s" % (r.status, _error_text(bytes(self.body)))
-            self.fut.set_result(False)
+    def _bad(self, msg):
+        if not self.error:
+            self.error = msg
+            self.kind = "bad_response"
+
+    # -- the verdict ----------------------------------------------------------------------------------
+    def finish(self, outcome, t_end=None):
+        """outcome: None (a complete HTTP response) or (kind, message) from httpclient."""
+        self.ended = t_end if t_end is not None else now()
+        if outcome is not None:
+            self._failed(outcome[0], outcome[1])
+            return
+        if self.status != 200:
+            self._failed("http_%s" % self.status, "HTTP %s: %s" % (self.status, httpclient.error_text(bytes(self.body))))
+            return
+        if self.error:
+            self._failed(self.kind or "bad_response", self.error)
             return
         if self.sse:
             if not self.done_seen:
-                r.error = r.error or "stream ended without [DONE] after %d chunks" % r.chunks
-                self.fut.set_result(False)
+                self._failed("incomplete_stream", "stream ended without [DONE] after %d chunks" % self.chunks)
                 return
-        else:  # non-streaming answer (e.g. --no-stream): TTFT = latency as vLLM does
+            # vLLM: latency = the last data event (content or usage) - start
+            self.latency = (self.last_data if self.last_data is not None else self.ended) - self.start
+        else:  # a non-streaming answer (e.g. --no-stream): TTFT = latency, as vLLM does
             try:
                 obj = json.loads(bytes(self.body).decode("utf-8"))
                 ch = (obj.get("choices") or [{}])[0]
                 text = (ch.get("message") or {}).get("content") if "message" in ch else ch.get("text")
-                r._usage = obj.get("usage") if isinstance(obj.get("usage"), dict) else None
-                r.chunks = 1 if text else 0
-                r.ttft = now - r.start
-                r._last = now
+                self._usage = obj.get("usage") if isinstance(obj.get("usage"), dict) else None
+                self.chunks = 1 if text else 0
+                self.finish_reason = ch.get("finish_reason")
                 if obj.get("simulated") is True:
-                    r.simulated = True
-            except (ValueError, AttributeError) as e:
-                r.error = "bad JSON body: %s" % e
-                self.fut.set_result(False)
+                    self.simulated = True
+            except (ValueError, AttributeError, TypeError) as e:
+                self._failed("bad_response", "bad JSON body: %s" % e)
                 return
-        if r.error:
-            self.fut.set_result(False)
+            self.latency = self.ended - self.start
+            self.ttft = self.latency if self.chunks else None
+        u = self._usage or {}
+        self.output_tokens = u.get("completion_tokens") if isinstance(u.get("completion_tokens"), int) else self.chunks
+        self.prompt_tokens = u.get("prompt_tokens") if isinstance(u.get("prompt_tokens"), int) else self.prompt_len
+        if not self.output_tokens or self.ttft is None:
+            self._failed("no_tokens", "no tokens in the answer")
             return
-        # vLLM: latency = the last data event (content or usage) - start
-        r.latency = ((self.last_data if self.last_data is not None else now) if self.sse else now) - r.start
-        u = r._usage or {}
-        r.output_tokens = u.get("completion_tokens") if isinstance(u.get("completion_tokens"), int) else r.chunks
-        r.prompt_tokens = u.get("prompt_tokens") if isinstance(u.get("prompt_tokens"), int) else r.prompt_len
-        if r.output_tokens == 0 or r.ttft is None:
-            r.error = "no tokens in the answer"
-            self.fut.set_result(False)
+        self.success = True
+        self.body = bytearray()
+
+    def _failed(self, kind, message):
+        """A failed request has no latencies: whatever partly arrived is evidence (chunks), not timing."""
+        self.success = False
+        self.kind = kind
+        self.error = message
+        self.ttft = None
+        self.itl = []
+        self.latency = None
+        self.output_tokens = None
+        self.body = bytearray()
+
+
+def request_record(r, concurrency, t0, run=None):
+    ok = r.success
+    rec = {"i": r.index, "run": run, "concurrency": concurrency, "success": ok, "error": r.error or None,
+           "error_kind": r.kind if not ok else None, "http_status": r.status, "start_s": round(r.start - t0, 6),
+           "ttft_ms": r.ttft * 1000.0 if ok and r.ttft is not None else None,
+           "e2el_ms": r.latency * 1000.0 if ok else None,
+           "tpot_ms": ((r.latency - r.ttft) * 1000.0 / (r.output_tokens - 1)) if ok and r.output_tokens > 1 else None,
+           "prompt_tokens": r.prompt_tokens if r.prompt_tokens is not None else r.prompt_len,
+           "output_tokens": r.output_tokens if ok else None, "chunks": r.chunks, "finish_reason": r.finish_reason,
+           "itl_ms": [round(x * 1000.0, 4) for x in r.itl] if ok else [], "reconnects": r.reconnects}
+    if not ok and r.ended is not None and r.start:
+        rec["failed_after_ms"] = round((r.ended - r.start) * 1000.0, 3)
+    return rec
+
+
+def _error_key(msg):
+    return re.sub(r"\d+ chunks", "N chunks", msg or "unknown")
+
+
+class RunStats(object):
+    """A run's figures, gathered request by request (no list of results kept)."""
+
+    def __init__(self, t0):
+        self.t0 = t0
+        self.completed = 0
+        self.failed = 0
+        self.interrupted = 0
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.dists = dict((m, Dist()) for m in METRICS)
+        self.buckets = {}
+        self.errors = {}
+        self.failures = {}
+        self.reconnects = 0
+        self.simulated = False
+        self.peak_inflight = 0
+
+    def add(self, r):
+        self.reconnects += r.reconnects
+        if r.simulated:
+            self.simulated = True
+        if not r.success:
+            self.failed += 1
+            k = _error_key(r.error)
+            self.errors[k] = self.errors.get(k, 0) + 1
+            self.failures[r.kind] = self.failures.get(r.kind, 0) + 1
             return
-        r.success = True
-        self.fut.set_result(True)
+        self.completed += 1
+        self.input_tokens += r.prompt_tokens
+        self.output_tokens += r.output_tokens
+        d = self.dists
+        d["ttft"].add(r.ttft)
+        d["e2el"].add(r.latency)
+        if r.output_tokens > 1:
+            d["tpot"].add((r.latency - r.ttft) / (r.output_tokens - 1))
+        itl = d["itl"]
+        t = r.start + r.ttft
+        b = self.buckets
+        k = int(t - self.t0)
+        b[k] = b.get(k, 0) + 1
+        for g in r.itl:
+            itl.add(g)
+            t += g
+            k = int(t - self.t0)
+            b[k] = b.get(k, 0) + 1
+
+    def metrics(self, duration, percentiles=PERCENTILES):
+        m = {"duration": duration, "completed": self.completed, "failed": self.failed,
+             "total_input_tokens": self.input_tokens, "total_output_tokens": self.output_tokens}
+        m["request_throughput"] = self.completed / duration if duration > 0 else 0.0
+        m["output_throughput"] = self.output_tokens / duration if duration > 0 else 0.0
+        m["total_token_throughput"] = (self.input_tokens + self.output_tokens) / duration if duration > 0 else 0.0
+        for name in METRICS:
+            self.dists[name].summarize(name, m, percentiles)
+        m["max_output_tokens_per_s"] = float(max(self.buckets.values())) if self.buckets else 0.0
+        m["max_concurrent_requests"] = self.peak_inflight
+        return m
 
 
-def _error_text(body):
-    msg = body[:300].decode("utf-8", "replace")
-    try:
-        j = json.loads(body.decode("utf-8"))
-    except ValueError:
-        return msg
-    if isinstance(j, dict):
-        e = j.get("error")
-        if isinstance(e, dict) and e.get("message"):
-            return str(e["message"])
-        if j.get("message"):
-            return str(j["message"])
-        if isinstance(e, str):
-            return e
-    return msg
-
-
-class Client(object):
-    def __init__(self, base_url, api_key=None, timeout=600.0):
-        u = urlsplit(base_url)
-        if u.scheme != "http":
-            raise ValueError("only http:// endpoints are supported (got %r); forward the port" % base_url)
-        self.host = u.hostname or "127.0.0.1"
-        self.port = u.port or 80
-        self.prefix = u.path.rstrip("/")
-        if self.prefix.endswith("/v1"):
-            self.prefix = self.prefix[:-3]
-        self.api_key = api_key
-        self.timeout = timeout
-        self.idle = []
-
-    async def _conn(self):
-        while self.idle:
-            c = self.idle.pop()
-            if not c.closed:
-                return c, True
-        loop = asyncio.get_event_loop()
-        infos = await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
-        err = None
-        for family, type_, proto, _, addr in infos:
-            sock = socket.socket(family, type_, proto)
-            sock.setblocking(False)
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                await loop.sock_connect(sock, addr)
-            except OSError as e:
-                sock.close()
-                err = e
-                continue
-            return HttpStream(loop, sock), False
-        raise err or OSError("cannot resolve %s" % self.host)
-
-    def build(self, path, body):
-        data = json.dumps(body).encode("utf-8")
-        hdr = "POST %s%s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\n" \
-              "Content-Length: %d\r\nUser-Agent: ascend-adapt-bench\r\n" % (self.prefix, path, self.host, self.port,
-                                                                          len(data))
-        if self.api_key:
-            hdr += "Authorization: Bearer %s\r\n" % self.api_key
-        return hdr.encode("latin-1") + b"\r\n" + data
-
-    async def request(self, payload, res):
-        # No silent retry: a request the server cut is a failed request. An idle kept-alive connection the
-        # server closed is noticed by its reader (EOF) and never handed out again.
-        try:
-            conn, _ = await self._conn()
-        except OSError as e:
-            res.error = "connect failed: %s" % e
-            return res
-        fut = asyncio.get_event_loop().create_future()
-        await conn.send(payload, res, fut)
-        try:
-            await asyncio.wait_for(asyncio.shield(fut), self.timeout)
-        except asyncio.TimeoutError:
-            res.error = "timed out after %.0f s" % self.timeout
-            conn.close()
-            return res
-        if conn.reusable and not conn.closed:
-            self.idle.append(conn)
-        elif not conn.closed:
-            conn.close()
-        return res
-
-    def close(self):
-        for c in self.idle:
-            c.close()
-        self.idle = []
+def compute_metrics(results, duration, t0, percentiles=PERCENTILES):
+    st = RunStats(t0)
+    for r in results:
+        st.add(r)
+    events = sorted([(r.start, 1) for r in results] + [(r.start + (r.latency or 0.0), -1) for r in results])
+    cur = 0
+    for _, d in events:
+        cur += d
+        st.peak_inflight = max(st.peak_inflight, cur)
+    return st.metrics(duration, percentiles)
 
 
 def request_body(endpoint, model, prompt, max_tokens, ignore_eos, stream=True, temperature=0.0):
@@ -583,97 +513,104 @@ def request_body(endpoint, model, prompt, max_tokens, ignore_eos, stream=True, t
     return b
 
 
-def arrival_offsets(n, rate, burstiness, seed):
-    """Absolute arrival times (s from start) — gamma intervals with mean 1/rate, like vLLM's get_request."""
+def arrival_times(rate, burstiness, seed):
+    """Arrival offsets (s from start), one at a time — gamma intervals with mean 1/rate, like vLLM's get_request."""
     if rate is None or math.isinf(rate) or rate <= 0:
-        return [0.0] * n
+        while True:
+            yield 0.0
     rng = random.Random(seed)
     theta = 1.0 / (rate * burstiness)
-    t, out = 0.0, []
-    for _ in range(n):
-        out.append(t)
+    t = 0.0
+    while True:
+        yield t
         t += rng.gammavariate(burstiness, theta)
-    return out
 
 
-async def run_once(client, prompts, endpoint, model, rate, burstiness, concurrency, ignore_eos, seed,
-                   stream=True, progress=None):
-    n = len(prompts)
-    payloads = [client.build(endpoint, request_body(endpoint, model, p["prompt"], p["output_len"], ignore_eos, stream))
-                for p in prompts]
-    offsets = arrival_offsets(n, rate, burstiness, seed)
-    sem = asyncio.Semaphore(concurrency) if concurrency else None
-    results = [RequestResult(i, prompts[i]["prompt_len"], prompts[i]["output_len"]) for i in range(n)]
-    state = {"done": 0, "failed": 0, "inflight": 0, "peak": 0}
+def arrival_offsets(n, rate, burstiness, seed):
+    g = arrival_times(rate, burstiness, seed)
+    return [next(g) for _ in range(n)]
+
+
+def open_file_limit():
+    """Raise the soft open-file limit to the hard one (as vLLM's benchmark does); returns the soft limit."""
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY or hard > soft:
+            want = 1 << 20 if hard == resource.RLIM_INFINITY else hard
+            try:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+                soft = want
+            except (ValueError, OSError):
+                pass
+        return soft
+    except ImportError:
+        return 1024
+
+
+async def _sleep_until(t, stop):
+    while not stop.is_set():
+        d = t - now()
+        if d <= 0:
+            return
+        await asyncio.sleep(min(d, 0.25))
+
+
+async def run_once(client, source, endpoint, model, rate, burstiness, concurrency, ignore_eos, seed,
+                   stream=True, progress=None, on_request=None, stop=None, cap=None):
+    """One run over every prompt of `source`. Returns (RunStats, duration, t0). Requests are made as they are due;
+    `cap` bounds requests in flight when --max-concurrency does not (open files)."""
+    n = len(source)
+    stop = stop or threading.Event()
+    limit = concurrency or cap
+    sem = asyncio.Semaphore(limit) if limit else None
     t0 = now()
+    st = RunStats(t0)
+    state = {"done": 0, "inflight": 0}
+    tasks = set()
 
     async def one(i):
-        await _sleep_until(t0 + offsets[i])
-        if sem is not None:
-            await sem.acquire()
+        p = source.get(i)
+        r = RequestResult(i, p["prompt_len"], p["output_len"])
+        payload = client.build(endpoint, request_body(endpoint, model, p["prompt"], p["output_len"], ignore_eos, stream))
+        state["inflight"] += 1
+        if state["inflight"] > st.peak_inflight:
+            st.peak_inflight = state["inflight"]
         try:
-            state["inflight"] += 1
-            state["peak"] = max(state["peak"], state["inflight"])
-            await client.request(payloads[i], results[i])
+            out = await client.request(payload, r)
         finally:
             state["inflight"] -= 1
             if sem is not None:
                 sem.release()
+        r.finish(out)
+        if r.kind == httpclient.FAIL_INTERRUPTED:
+            st.interrupted += 1
+            return
+        st.add(r)
         state["done"] += 1
-        if not results[i].success:
-            state["failed"] += 1
+        if on_request:
+            on_request(r, t0)
         if progress:
-            progress(state["done"], n, state["failed"])
+            progress(state["done"], n, st.failed)
 
-    await asyncio.gather(*[one(i) for i in range(n)])
-    duration = now() - t0
-    return results, duration, t0, state["peak"]
-
-
-async def _sleep_until(t):
-    d = t - now()
-    if d > 0:
-        await asyncio.sleep(d)
-
-
-def compute_metrics(results, duration, t0, percentiles=PERCENTILES):
-    ok = [r for r in results if r.success]
-    m = {}
-    m["duration"] = duration
-    m["completed"] = len(ok)
-    m["failed"] = len(results) - len(ok)
-    m["total_input_tokens"] = sum(r.prompt_tokens for r in ok)
-    m["total_output_tokens"] = sum(r.output_tokens for r in ok)
-    m["request_throughput"] = len(ok) / duration if duration > 0 else 0.0
-    m["output_throughput"] = m["total_output_tokens"] / duration if duration > 0 else 0.0
-    m["total_token_throughput"] = (m["total_input_tokens"] + m["total_output_tokens"]) / duration if duration > 0 else 0.0
-    ttfts = [r.ttft for r in ok]
-    tpots = [(r.latency - r.ttft) / (r.output_tokens - 1) for r in ok if r.output_tokens > 1]
-    itls = [x for r in ok for x in r.itl]
-    e2els = [r.latency for r in ok]
-    for name, vals in (("ttft", ttfts), ("tpot", tpots), ("itl", itls), ("e2el", e2els)):
-        summarize(vals, name, m, percentiles)
-    # peak output tokens per 1-second bucket and peak requests in flight (vLLM reports both)
-    buckets = {}
-    events = []
-    for r in ok:
-        ts = [r.start + r.ttft]
-        for g in r.itl:
-            ts.append(ts[-1] + g)
-        for t in ts:
-            b = int(t - t0)
-            buckets[b] = buckets.get(b, 0) + 1
-    for r in results:
-        events.append((r.start, 1))
-        events.append((r.start + (r.latency if r.latency is not None else 0.0), -1))
-    events.sort()
-    cur = peak = 0
-    for _, d in events:
-        cur += d
-        peak = max(peak, cur)
-    m["max_output_tokens_per_s"] = float(max(buckets.values())) if buckets else 0.0
-    m["max_concurrent_requests"] = peak
-    return m
+    arrivals = arrival_times(rate, burstiness, seed)
+    for i in range(n):
+        due = t0 + next(arrivals)
+        if due > now():
+            await _sleep_until(due, stop)
+        if sem is not None:
+            await sem.acquire()
+        if stop.is_set():
+            if sem is not None:
+                sem.release()
+            break
+        t = asyncio.ensure_future(one(i))
+        tasks.add(t)
+        t.add_done_callback(tasks.discard)
+    if tasks:
+        await asyncio.gather(*list(tasks), return_exceptions=True)
+    st.not_started = n - state["done"] - st.interrupted
+    return st, now() - t0, t0
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -836,12 +773,11 @@ def run_vllm_bench(a, concurrency, run_dir, log):
 # ---------------------------------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------------------------------
-def preflight(base_url, api_key=None, timeout=30.0):
+def preflight(base_url, api_key=None, timeouts=None):
     """GET /v1/models once (see endpoint.list_models); this client speaks plain HTTP only."""
-    u = urlsplit(base_url)
-    if u.scheme != "http":
+    if not base_url.startswith("http://"):
         raise RuntimeError("only http:// endpoints are supported (got %r); forward the port" % base_url)
-    return endpoint.list_models(base_url, api_key, timeout)
+    return endpoint.list_models(base_url, api_key, timeouts=timeouts)
 
 
 def parse_concurrency(s):
@@ -850,14 +786,34 @@ def parse_concurrency(s):
     out = []
     for part in str(s).split(","):
         part = part.strip()
-        if part in ("", "inf", "none", "0"):
+        if part in ("", "inf", "none"):
             out.append(None)
             continue
-        v = int(part)
-        if v < 1:
-            raise ValueError("concurrency must be >= 1")
-        out.append(v)
+        if not re.match(r"^[0-9]+$", part) or int(part) < 1:
+            raise ValueError("--max-concurrency wants whole numbers >= 1 (or inf), got %r" % part)
+        out.append(int(part))
     return out
+
+
+def strict_int(lo, hi):
+    def parse(s):
+        if not re.match(r"^[0-9]+$", s or "") or not lo <= int(s) <= hi:
+            raise argparse.ArgumentTypeError("a whole number from %d to %d, got %r" % (lo, hi, s))
+        return int(s)
+    return parse
+
+
+def strict_float(allow_inf=False, allow_zero=False):
+    def parse(s):
+        if allow_inf and s in ("inf", "Infinity"):
+            return float("inf")
+        if not re.match(r"^[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$|^\.[0-9]+$", s or ""):
+            raise argparse.ArgumentTypeError("a decimal number%s, got %r" % (" or inf" if allow_inf else "", s))
+        v = float(s)
+        if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+            raise argparse.ArgumentTypeError("a number above 0%s, got %r" % (" or inf" if allow_inf else "", s))
+        return v
+    return parse
 
 
 def write_json_atomic(path, obj):
@@ -867,42 +823,151 @@ def write_json_atomic(path, obj):
     os.replace(tmp, path)
 
 
-def request_record(r, concurrency, t0):
-    return {"i": r.index, "concurrency": concurrency, "success": r.success, "error": r.error or None,
-            "http_status": r.status, "start_s": round(r.start - t0, 6),
-            "ttft_ms": None if r.ttft is None else r.ttft * 1000.0,
-            "e2el_ms": None if r.latency is None else r.latency * 1000.0,
-            "prompt_tokens": r.prompt_tokens if r.prompt_tokens is not None else r.prompt_len,
-            "output_tokens": r.output_tokens, "chunks": r.chunks, "finish_reason": r.finish_reason,
-            "itl_ms": [round(x * 1000.0, 4) for x in r.itl]}
-
-
-def main(argv=None):
+def build_parser():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:8000")
     ap.add_argument("--endpoint", default="/v1/completions")
     ap.add_argument("--model", help="default: the first model the endpoint lists")
     ap.add_argument("--tokenizer", help="passed to vllm bench serve")
-    ap.add_argument("--num-prompts", type=int, default=200)
-    ap.add_argument("--input-len", type=int, default=256)
-    ap.add_argument("--output-len", type=int, default=128)
-    ap.add_argument("--range-ratio", type=float, default=0.0)
+    ap.add_argument("--num-prompts", type=strict_int(1, MAX_PROMPTS), default=200)
+    ap.add_argument("--input-len", type=strict_int(1, 10000000), default=256)
+    ap.add_argument("--output-len", type=strict_int(1, 10000000), default=128)
+    ap.add_argument("--range-ratio", type=strict_float(allow_zero=True), default=0.0)
     ap.add_argument("--dataset-name", choices=["random", "sharegpt"], default="random")
     ap.add_argument("--dataset-path")
-    ap.add_argument("--request-rate", default="inf", help="requests per second (Poisson), or inf")
-    ap.add_argument("--burstiness", type=float, default=1.0)
+    ap.add_argument("--request-rate", type=strict_float(allow_inf=True), default=float("inf"),
+                    help="requests per second (Poisson), or inf (all at once)")
+    ap.add_argument("--burstiness", type=strict_float(), default=1.0)
     ap.add_argument("--max-concurrency", default="", help="comma list: one run per value (sweep); empty = no cap")
     ap.add_argument("--no-ignore-eos", action="store_true")
     ap.add_argument("--no-stream", action="store_true")
     ap.add_argument("--engine", choices=["auto", "bundled", "vllm"], default="auto")
     ap.add_argument("--api-key", default=os.environ.get("OPENAI_API_KEY"))
-    ap.add_argument("--timeout", type=float, default=1800.0)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--warmups", type=int, default=0)
+    ap.add_argument("--request-timeout", type=strict_float(), help="seconds for a whole request (default: no limit)")
+    ap.add_argument("--stall-timeout", type=strict_float(), default=httpclient.DEFAULT_STALL_S,
+                    help="seconds without a byte from the server before a request fails (default 60)")
+    ap.add_argument("--seed", type=strict_int(0, 2 ** 31), default=0)
+    ap.add_argument("--warmups", type=strict_int(0, 10000), default=0)
     ap.add_argument("--out", required=True, help="result JSON")
     ap.add_argument("--requests-file", help="per-request timings JSONL (default: <out>.requests.jsonl)")
-    ap.add_argument("--hbm-interval", type=float, default=1.0, help="npu-smi sampling period in s (0 = off)")
-    a = ap.parse_args(argv)
+    ap.add_argument("--hbm-interval", type=strict_float(allow_zero=True), default=1.0,
+                    help="npu-smi sampling period in s (0 = off)")
+    return ap
+
+
+class Interrupt(object):
+    """SIGINT/SIGTERM: stop sending, end what is in flight, keep what completed."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.signal = None
+        self.client = None
+        self.loop = None
+
+    def __call__(self, signum, frame=None):
+        first = not self.stop.is_set()
+        self.stop.set()
+        self.signal = self.signal or signum
+        if first:
+            sys.stderr.write("interrupted: keeping the requests that completed; the result is marked interrupted\n")
+            sys.stderr.flush()
+        if self.client is not None and self.loop is not None:
+            self.loop.call_soon_threadsafe(self.client.abort_all)
+
+    def install(self):
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, self)
+
+
+def run_bundled(a, result, concs, rate, req_file, intr, log):
+    if a.dataset_name == "sharegpt":
+        source = ListPrompts(sharegpt_prompts(a.dataset_path, a.num_prompts, a.output_len, a.seed))
+    else:
+        source = RandomPrompts(a.num_prompts, a.input_len, a.output_len, a.seed, a.range_ratio)
+    fd_limit = open_file_limit()
+    cap = max(1, fd_limit - 64)
+    if any(c is None or c > cap for c in concs) and a.num_prompts > cap:
+        log("warning: at most %d requests in flight (open-file limit %d)" % (cap, fd_limit))
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    client = httpclient.AsyncClient(a.base_url, a.api_key, httpclient.Timeouts(a.request_timeout, a.stall_timeout))
+    intr.client, intr.loop = client, loop
+    fh = open(req_file, "w", encoding="utf-8")
+    try:
+        if a.warmups > 0:
+            log("progress: warmup %d requests" % a.warmups)
+            warm = ListPrompts([source.get(i) for i in range(min(a.warmups, len(source)))])
+            loop.run_until_complete(run_once(client, warm, a.endpoint, a.model, float("inf"), 1.0, None,
+                                             not a.no_ignore_eos, a.seed, not a.no_stream, stop=intr.stop, cap=cap))
+        for k, c in enumerate(concs):
+            if intr.stop.is_set():
+                break
+            last = [0.0]
+
+            def progress(done, total, failed, k=k, c=c, last=last):
+                t = time.time()
+                if done == total or t - last[0] >= 1.0:
+                    last[0] = t
+                    log("progress: run %d/%d concurrency=%s %d/%d failed=%d" % (
+                        k + 1, len(concs), c or "inf", done, total, failed))
+
+            def on_request(r, t0, c=c, k=k):
+                fh.write(json.dumps(request_record(r, c, t0, k + 1)) + "\n")
+                fh.flush()
+
+            t_start = time.time()
+            st, duration, _ = loop.run_until_complete(run_once(
+                client, source, a.endpoint, a.model, rate, a.burstiness, c, not a.no_ignore_eos, a.seed,
+                not a.no_stream, progress, on_request, intr.stop, cap))
+            metrics = st.metrics(duration)
+            if st.simulated:
+                result["simulated"] = True
+            run = {"concurrency": c, "request_rate": result["request_rate"], "metrics": metrics, "errors": st.errors,
+                   "failures": st.failures, "reconnects": st.reconnects, "num_requests": len(source),
+                   "started": _iso(t_start), "ended": _iso(time.time())}
+            if intr.stop.is_set():
+                run["interrupted"] = True
+                run["cut_in_flight"] = st.interrupted
+                run["not_started"] = st.not_started
+            result["runs"].append(run)
+            result["reconnects"] = sum(x.get("reconnects", 0) for x in result["runs"])
+            write_json_atomic(a.out, result)
+            lat = ("mean_ttft_ms=%.2f mean_tpot_ms=%.2f" % (metrics["mean_ttft_ms"], metrics.get("mean_tpot_ms", 0.0))
+                   if "mean_ttft_ms" in metrics else "no successful request")
+            log("result: concurrency=%s completed=%d failed=%d reconnects=%d request_throughput=%.2f "
+                "output_throughput=%.1f %s%s" % (c or "inf", metrics["completed"], metrics["failed"], st.reconnects,
+                                                  metrics["request_throughput"], metrics["output_throughput"], lat,
+                                                  " (interrupted)" if intr.stop.is_set() else ""))
+    finally:
+        fh.close()
+        client.close()
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
+
+
+def run_vllm(a, result, concs, out_dir, intr, log):
+    for k, c in enumerate(concs):
+        if intr.stop.is_set():
+            break
+        log("progress: run %d/%d concurrency=%s engine=vllm" % (k + 1, len(concs), c or "inf"))
+        t_start = time.time()
+        try:
+            metrics, path, cmd = run_vllm_bench(a, c, out_dir, log)
+        except RuntimeError:
+            if intr.stop.is_set():
+                result["runs"].append({"concurrency": c, "request_rate": result["request_rate"], "metrics": {},
+                                       "errors": {}, "interrupted": True, "started": _iso(t_start),
+                                       "ended": _iso(time.time())})
+                break
+            raise
+        result["runs"].append({"concurrency": c, "request_rate": result["request_rate"], "metrics": metrics,
+                               "started": _iso(t_start), "ended": _iso(time.time()),
+                               "vllm_result_file": path, "command": cmd, "errors": {}})
+        write_json_atomic(a.out, result)
+
+
+def main(argv=None):
+    a = build_parser().parse_args(argv)
     a.out = os.path.expanduser(a.out)
     if a.requests_file:
         a.requests_file = os.path.expanduser(a.requests_file)
@@ -914,7 +979,17 @@ def main(argv=None):
         sys.stderr.flush()
 
     try:
-        models = preflight(a.base_url, a.api_key)
+        concs = parse_concurrency(a.max_concurrency)
+        if a.dataset_name == "sharegpt" and not a.dataset_path:
+            raise ValueError("--dataset-name sharegpt needs --dataset-path")
+    except ValueError as e:
+        log("error: %s" % e)
+        return 2
+    intr = Interrupt()
+    intr.install()
+    timeouts = httpclient.Timeouts(a.request_timeout, a.stall_timeout)
+    try:
+        models = preflight(a.base_url, a.api_key, httpclient.Timeouts(min(30.0, a.request_timeout or 30.0), a.stall_timeout))
     except RuntimeError as e:
         log("error: %s" % e)
         return 1
@@ -926,20 +1001,13 @@ def main(argv=None):
         log("model: %s (the first one %s lists)" % (a.model, a.base_url))
     elif models and a.model not in models:
         log("warning: %s lists %s, not %s" % (a.base_url, ", ".join(models), a.model))
-
-    try:
-        rate = float(a.request_rate)
-        concs = parse_concurrency(a.max_concurrency)
-        if a.num_prompts < 1:
-            raise ValueError("--num-prompts must be >= 1")
-        if a.dataset_name == "sharegpt" and not a.dataset_path:
-            raise ValueError("--dataset-name sharegpt needs --dataset-path")
-    except ValueError as e:
-        log("error: %s" % e)
-        return 2
+    rate = a.request_rate
     engine = a.engine
     if engine == "auto":
         engine = "vllm" if vllm_bench_available() else "bundled"
+    if engine == "vllm" and (a.request_timeout or a.stall_timeout != httpclient.DEFAULT_STALL_S):
+        log("warning: vllm bench serve has no request or stall timeout flags; --request-timeout/--stall-timeout "
+            "apply to the bundled client only")
     out_dir = os.path.dirname(os.path.abspath(a.out))
     os.makedirs(out_dir, exist_ok=True)
     req_file = a.requests_file or (a.out + ".requests.jsonl")
@@ -948,73 +1016,17 @@ def main(argv=None):
               "dataset": a.dataset_name, "dataset_path": a.dataset_path, "num_prompts": a.num_prompts,
               "input_len": a.input_len, "output_len": a.output_len,
               "request_rate": "inf" if math.isinf(rate) else rate, "burstiness": a.burstiness,
+              "concurrencies": concs, "timeouts": {"request_s": timeouts.request, "stall_s": timeouts.stall},
               "simulated": os.environ.get("ASCEND_ADAPT_SIMULATED") == "1", "started": _iso(time.time()),
               "ended": None, "runs": [], "requests_file": req_file if engine == "bundled" else None,
-              "hbm_samples_file": hbm_file, "argv": sys.argv}
+              "hbm_samples_file": hbm_file, "interrupted": False, "reconnects": 0, "argv": sys.argv}
     sampler = HbmSampler(a.hbm_interval, hbm_file).start()
     rc = 0
     try:
         if engine == "vllm":
-            for k, c in enumerate(concs):
-                log("progress: run %d/%d concurrency=%s engine=vllm" % (k + 1, len(concs), c or "inf"))
-                t_start = time.time()
-                metrics, path, cmd = run_vllm_bench(a, c, out_dir, log)
-                result["runs"].append({"concurrency": c, "request_rate": result["request_rate"], "metrics": metrics,
-                                       "started": _iso(t_start), "ended": _iso(time.time()),
-                                       "vllm_result_file": path, "command": cmd, "errors": {}})
-                write_json_atomic(a.out, result)
+            run_vllm(a, result, concs, out_dir, intr, log)
         else:
-            if a.dataset_name == "sharegpt":
-                prompts = sharegpt_prompts(a.dataset_path, a.num_prompts, a.output_len, a.seed)
-            else:
-                prompts = random_prompts(a.num_prompts, a.input_len, a.output_len, a.seed, a.range_ratio)
-            open(req_file, "w").close()
-            loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
-            client = Client(a.base_url, a.api_key, a.timeout)
-            try:
-                if a.warmups > 0:
-                    log("progress: warmup %d requests" % a.warmups)
-                    loop.run_until_complete(run_once(client, prompts[: a.warmups], a.endpoint, a.model, float("inf"), 1.0,
-                                                     None, not a.no_ignore_eos, a.seed, not a.no_stream))
-                for k, c in enumerate(concs):
-                    last = [0.0]
-
-                    def progress(done, total, failed, k=k, c=c, last=last):
-                        now = time.time()
-                        if done == total or now - last[0] >= 1.0:
-                            last[0] = now
-                            log("progress: run %d/%d concurrency=%s %d/%d failed=%d" % (
-                                k + 1, len(concs), c or "inf", done, total, failed))
-
-                    t_start = time.time()
-                    results, duration, t0, _ = loop.run_until_complete(run_once(
-                        client, prompts, a.endpoint, a.model, rate, a.burstiness, c, not a.no_ignore_eos,
-                        a.seed, not a.no_stream, progress))
-                    metrics = compute_metrics(results, duration, t0)
-                    errors = {}
-                    for r in results:
-                        if not r.success:
-                            key = re.sub(r"\d+ chunks", "N chunks", r.error or "unknown")
-                            errors[key] = errors.get(key, 0) + 1
-                    with open(req_file, "a", encoding="utf-8") as f:
-                        for r in results:
-                            f.write(json.dumps(request_record(r, c, t0)) + "\n")
-                    if any(r.simulated for r in results):
-                        result["simulated"] = True
-                    result["runs"].append({"concurrency": c, "request_rate": result["request_rate"],
-                                           "metrics": metrics, "errors": errors, "started": _iso(t_start),
-                                           "ended": _iso(time.time())})
-                    write_json_atomic(a.out, result)
-                    log("result: concurrency=%s completed=%d failed=%d request_throughput=%.2f output_throughput=%.1f "
-                        "mean_ttft_ms=%.2f mean_tpot_ms=%.2f" % (c or "inf", metrics["completed"], metrics["failed"],
-                                                                 metrics["request_throughput"],
-                                                                 metrics["output_throughput"], metrics["mean_ttft_ms"],
-                                                                 metrics["mean_tpot_ms"]))
-            finally:
-                client.close()
-                loop.run_until_complete(asyncio.sleep(0))
-                loop.close()
+            run_bundled(a, result, concs, rate, req_file, intr, log)
     except (ValueError, OSError, RuntimeError) as e:
         log("error: %s" % e)
         result["error"] = str(e)
@@ -1023,6 +1035,14 @@ def main(argv=None):
         hbm = sampler.stop()
         result["hbm"] = hbm
         result["ended"] = _iso(time.time())
+        if intr.stop.is_set():
+            result["interrupted"] = True
+            done = len([r for r in result["runs"] if not r.get("interrupted")])
+            log("interrupted: %d of %d runs complete%s" % (
+                done, len(concs), "; run %d kept %d completed requests" % (
+                    len(result["runs"]), result["runs"][-1]["metrics"].get("completed", 0) +
+                    result["runs"][-1]["metrics"].get("failed", 0)) if result["runs"] and result["runs"][-1].get("interrupted") else ""))
+            rc = 130
         write_json_atomic(a.out, result)
     log("result file: %s" % a.out)
     return rc

@@ -32,7 +32,18 @@ Error injection (deterministic, by arrival order of generation requests, countin
     error_rate  share of requests answered with HTTP 500 (exactly floor(n * rate) of the first n)
     drop_rate   share of the other requests whose connection is cut mid-way (streaming: after about half the
                 tokens, without [DONE]; non-streaming: before any response byte); exactly
-                floor(m * rate + 0.5) of the first m non-500 requests
+                floor(m * rate + 0.5) of the first m non-500 requests; drop_style "reset" (default) cuts with
+                a TCP reset, "close" closes cleanly (FIN) after reading the request
+    stall_rate  share of the remaining requests that go silent with the connection open (streaming: after about
+                half the tokens; non-streaming: before any response byte) until the client leaves or
+                stall_s passes; counted like drop_rate over the requests neither failed nor dropped
+
+Connection handling as servers in front of vLLM do it (both off by default):
+    keepalive_requests   N > 0: the Nth response on a connection says `connection: close` and the connection
+                         closes (nginx's keepalive_requests)
+    keepalive_timeout_s  S > 0: a kept-alive connection idle for S seconds is closed without a word (uvicorn's
+                         timeout_keep_alive, nginx's keepalive_timeout)
+    keepalive_header     true: responses announce `keep-alive: timeout=S, max=M` (as Apache does)
 
 CONFIG KEYS (a plain dict; every key optional):
     host                      "127.0.0.1"
@@ -48,6 +59,12 @@ CONFIG KEYS (a plain dict; every key optional):
     correct_share             0.7
     error_rate                0.0
     drop_rate                 0.0
+    drop_style                "reset" | "close"
+    stall_rate                0.0
+    stall_s                   0 (= until the client leaves)
+    keepalive_requests        0 (= no limit)
+    keepalive_timeout_s       0 (= no limit)
+    keepalive_header          False
     api_key                   when set, requests need "Authorization: Bearer <api_key>"
     stats_file                path: one JSON line per finished request (true timings)
     port_file                 path: the bound port is written there once listening
@@ -94,6 +111,12 @@ DEFAULTS = {
     "correct_share": 0.7,
     "error_rate": 0.0,
     "drop_rate": 0.0,
+    "drop_style": "reset",
+    "stall_rate": 0.0,
+    "stall_s": 0.0,
+    "keepalive_requests": 0,
+    "keepalive_timeout_s": 0.0,
+    "keepalive_header": False,
     "api_key": None,
     "stats_file": None,
     "port_file": None,
@@ -415,6 +438,7 @@ class SimServer:
         self.inflight = 0
         self.gen_count = 0
         self.nonerror_count = 0
+        self.nondrop_count = 0
         self.records = []
         self.created = int(time.time())
         self._stats_fh = open(cfg["stats_file"], "a", encoding="utf-8") if cfg["stats_file"] else None
@@ -443,7 +467,30 @@ class SimServer:
         m = self.nonerror_count
         if dr > 0 and int(m * dr + 0.5) > int((m - 1) * dr + 0.5):
             return "drop"
+        self.nondrop_count += 1
+        k, sr = self.nondrop_count, float(self.cfg["stall_rate"])
+        if sr > 0 and int(k * sr + 0.5) > int((k - 1) * sr + 0.5):
+            return "stall"
         return ""
+
+    async def _cut(self, writer, rec, fault):
+        """The injected end of a request: a reset, a clean close, or silence with the connection open."""
+        if fault == "stall":
+            rec["status"] = "stalled"
+            limit = float(self.cfg["stall_s"] or 0)
+            t_end = time.time() + limit if limit > 0 else None
+            while not writer.closed and (t_end is None or time.time() < t_end):
+                if writer.eof:  # the client gave up: it closed its side
+                    break
+                await asyncio.sleep(0.05)
+            writer.close()
+            return -1
+        rec["status"] = "dropped"
+        if self.cfg["drop_style"] == "close":
+            writer.close()
+        else:
+            writer.transport.abort()
+        return -1
 
     def _record(self, rec: dict) -> None:
         self.records.append(rec)
@@ -455,10 +502,19 @@ class SimServer:
     async def handle_conn(self, conn: "_Conn") -> None:
         reader = writer = conn
         peer = conn.peer
+        served = 0
+        ka_n = int(self.cfg["keepalive_requests"] or 0)
+        ka_t = float(self.cfg["keepalive_timeout_s"] or 0)
         try:
             while True:
                 try:
-                    head = await reader.readuntil(b"\r\n\r\n")
+                    if served and ka_t > 0:
+                        # idle past the keep-alive timeout: closed without a word, as uvicorn and nginx do
+                        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), ka_t)
+                    else:
+                        head = await reader.readuntil(b"\r\n\r\n")
+                except asyncio.TimeoutError:
+                    return
                 except (asyncio.IncompleteReadError, ConnectionError):
                     return
                 except asyncio.LimitOverrunError:
@@ -490,6 +546,11 @@ class SimServer:
                 elif headers.get("transfer-encoding", "").lower() == "chunked":
                     body = await _read_chunked(reader)
                 keep = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+                served += 1
+                if ka_n and served >= ka_n:
+                    keep = False  # the last request this connection may carry: the response says close
+                conn.extra_headers = ("keep-alive: timeout=%g, max=%d\r\n" % (ka_t, max(0, ka_n - served)) if (
+                    keep and self.cfg["keepalive_header"]) else "")
                 status = await self.dispatch(method, target, headers, body, writer, keep, t_arrival)
                 if self.cfg["access_log"]:
                     self._log('INFO:     %s:%s - "%s %s %s" %d %s' % (peer[0], peer[1], method, target, version, status,
@@ -503,8 +564,9 @@ class SimServer:
 
     async def _send(self, writer, status, body: bytes, ctype: str, close: bool) -> None:
         hdr = ("HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\nx-ascend-adapt-simulated: 1\r\n"
-               "server: ascend-adapt-simulated\r\n%s\r\n") % (
-            status, _REASONS.get(status, "Unknown"), ctype, len(body), "connection: close\r\n" if close else "")
+               "server: ascend-adapt-simulated\r\n%s%s\r\n") % (
+            status, _REASONS.get(status, "Unknown"), ctype, len(body), "connection: close\r\n" if close else "",
+            getattr(writer, "extra_headers", ""))
         writer.write(hdr.encode("latin-1") + body)
         await writer.drain()
 
@@ -535,6 +597,7 @@ class SimServer:
                 self.records = []
                 self.gen_count = 0
                 self.nonerror_count = 0
+                self.nondrop_count = 0
                 await self._send_json(writer, 200, {"simulated": True, "reset": True}, not keep)
                 return 200
             if self.cfg["api_key"] and headers.get("authorization", "") != "Bearer %s" % self.cfg["api_key"]:
@@ -697,9 +760,9 @@ class SimServer:
                         t_mid = t_next
                 if fault == "drop":
                     await _sleep_until(t_mid if t_mid is not None else t_next)
-                    rec["status"] = "dropped"
-                    writer.transport.abort()
-                    return -1
+                    return await self._cut(writer, rec, fault)
+                if fault == "stall":
+                    return await self._cut(writer, rec, fault)
                 await _sleep_until(t_next)
                 usage = _usage(total_ptoks, sum(len(o[0]) for o in outs))
                 if chat:
@@ -720,8 +783,8 @@ class SimServer:
                 return 200
 
             hdr = ("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\n"
-                   "x-ascend-adapt-simulated: 1\r\nserver: ascend-adapt-simulated\r\ntransfer-encoding: chunked\r\n%s\r\n"
-                   % ("" if keep else "connection: close\r\n"))
+                   "x-ascend-adapt-simulated: 1\r\nserver: ascend-adapt-simulated\r\ntransfer-encoding: chunked\r\n%s%s\r\n"
+                   % ("" if keep else "connection: close\r\n", getattr(writer, "extra_headers", "")))
             fast = None
             if n_prompts == 1:
                 marker = "\u0000TOKEN\u0000"
@@ -742,10 +805,10 @@ class SimServer:
                         await asyncio.sleep(d)
                 else:
                     await _sleep_until(t_next)
-                if fault == "drop" and i >= max(1, n_out // 2):
-                    rec["status"] = "dropped"
-                    writer.transport.abort()
-                    return -1
+                if fault in ("drop", "stall") and i >= max(1, n_out // 2):
+                    if writer._out:
+                        await writer.drain()
+                    return await self._cut(writer, rec, fault)
                 buf = []
                 if not sent_hdr:
                     buf.append(hdr.encode("latin-1"))
@@ -1004,6 +1067,12 @@ def main(argv=None) -> int:
     ap.add_argument("--correct-share", type=float, default=DEFAULTS["correct_share"])
     ap.add_argument("--error-rate", type=float, default=0.0, help="share of requests failed with HTTP 500")
     ap.add_argument("--drop-rate", type=float, default=0.0, help="share of requests whose stream is cut mid-way")
+    ap.add_argument("--drop-style", choices=["reset", "close"], default="reset")
+    ap.add_argument("--stall-rate", type=float, default=0.0, help="share of requests that go silent mid-way")
+    ap.add_argument("--stall-s", type=float, default=0.0, help="how long a stall lasts (0 = until the client leaves)")
+    ap.add_argument("--keepalive-requests", type=int, default=0, help="close a connection after N responses")
+    ap.add_argument("--keepalive-timeout", type=float, default=0.0, help="close a connection idle for S seconds")
+    ap.add_argument("--keepalive-header", action="store_true", help="announce Keep-Alive: timeout=, max=")
     ap.add_argument("--api-key")
     ap.add_argument("--stats-file", help="append the true per-request timings here (JSONL)")
     ap.add_argument("--port-file", help="write the bound port here once listening")
@@ -1015,7 +1084,9 @@ def main(argv=None) -> int:
         "ttft_base_ms": a.ttft_base_ms, "ttft_per_prompt_token_ms": a.ttft_per_prompt_token_ms,
         "tpot_base_ms": a.tpot_base_ms, "tpot_per_inflight_ms": a.tpot_per_inflight_ms,
         "default_max_tokens": a.default_max_tokens, "answer_key": a.answer_key, "correct_share": a.correct_share,
-        "error_rate": a.error_rate, "drop_rate": a.drop_rate, "api_key": a.api_key, "stats_file": a.stats_file,
+        "error_rate": a.error_rate, "drop_rate": a.drop_rate, "drop_style": a.drop_style, "stall_rate": a.stall_rate,
+        "stall_s": a.stall_s, "keepalive_requests": a.keepalive_requests, "keepalive_timeout_s": a.keepalive_timeout,
+        "keepalive_header": a.keepalive_header, "api_key": a.api_key, "stats_file": a.stats_file,
         "port_file": a.port_file, "access_log": not a.no_access_log, "metrics_log_interval_s": a.metrics_log_interval,
     }
     try:
