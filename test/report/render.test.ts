@@ -162,6 +162,21 @@ describe('report rendering', () => {
     assert.match(html, /1\.11x/);
   });
 
+  it('an interrupted run: a banner at the top, the interrupted section keeps its partial figures, later sections say why they did not run', () => {
+    const r = fixture();
+    r.interrupted = { step: 'accuracy', at: '2026-05-19T09:40:00.000Z' };
+    r.accuracy = { ...r.accuracy, status: 'not-run', reason: 'interrupted during Accuracy validation', partial: true };
+    r.performance = { ...r.performance, status: 'not-run', reason: 'interrupted during Accuracy validation', metrics: [], latency: null };
+    const en = renderMarkdown(r, { lang: 'en' });
+    assert.match(en, /> ⏹️ \*\*Interrupted\*\* — the run was stopped during Accuracy validation; steps after it did not run/);
+    assert.match(en, /## 2\. Accuracy validation\n\n⏹️ Interrupted: interrupted during Accuracy validation — partial results: only what completed before the stop\n/);
+    assert.match(en, /\| GSM8K \(n=1319\) \| 96\.74%\[\^E7\] \| 95\.82%\[\^E5\]/, 'the partial figures are shown');
+    assert.match(en, /## 3\. Performance benchmark\n\n⏸️ Not run: interrupted during Accuracy validation\n/);
+    const zh = renderMarkdown(r, { lang: 'zh-CN' });
+    assert.match(zh, /运行在精度验证时被停止/);
+    assert.match(zh, /⏹️ 已中断: 在精度验证时中断 — 部分结果/);
+  });
+
   it('nonces are fresh and CSP-safe', () => {
     const a = makeNonce();
     const b = makeNonce();

@@ -137,10 +137,6 @@ export function reportFileName(iso: string, ext = 'json'): string {
   return `validation_report_${iso.slice(0, 10).replace(/-/g, '')}.${ext}`;
 }
 
-export function mdEscape(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
 export function isThroughput(key: string): boolean {
   return key === 'output_throughput' || key === 'total_token_throughput';
 }

@@ -125,8 +125,12 @@ function csp(opts: { mode: 'webview' | 'standalone'; nonce: string; cspSource?: 
   return `default-src 'none'; img-src${src} data:; style-src${src} 'nonce-${opts.nonce}'; font-src${src || " 'none'"}; script-src ${script}; base-uri 'none'; form-action 'none'`;
 }
 
-function inline(s: string, mode: 'webview' | 'standalone'): string {
-  let h = esc(s);
+/** Markdown text (no code span) → HTML: escapes, figure / evidence markers, **bold**, backslash escapes. */
+function inlineText(s: string, mode: 'webview' | 'standalone'): string {
+  // Backslash-escaped punctuation is a literal character: set aside before anything reads it as markup.
+  const literals: string[] = [];
+  let h = s.replace(/\\([!-/:-@[-`{-~])/g, (_m, c: string) => `\u0002${literals.push(c) - 1}\u0003`);
+  h = esc(h);
   h = h.replace(/\u0000F([^\u0001]*)\u0001([^\u0001]*)\u0001([^\u0000]*)\u0000/g, (_m, fid: string, ev: string, text: string) =>
     mode === 'webview'
       ? `<button class="fig" type="button" data-figure-id="${fid}" title="${ev}">${text}</button><sup class="ev">${ev}</sup>`
@@ -134,8 +138,43 @@ function inline(s: string, mode: 'webview' | 'standalone'): string {
   );
   h = h.replace(/\u0000R([^\u0000]*)\u0000/g, (_m, ev: string) => `<sup class="ev"><a href="#ev-${ev}">${ev}</a></sup>`);
   h = h.replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
-  h = h.replace(/`([^`]+)`/g, '<code>$1</code>');
-  return h;
+  return h.replace(/\u0002(\d+)\u0003/g, (_m, i: string) => esc(literals[Number(i)]));
+}
+
+/**
+ * The inline Markdown the report renderer writes → HTML. Code spans are taken first (their content is
+ * literal, delimited by equal backtick runs as CommonMark has it), the text between them by inlineText.
+ */
+function inline(s: string, mode: 'webview' | 'standalone'): string {
+  let out = '';
+  let text = '';
+  let i = 0;
+  while (i < s.length) {
+    if (s[i] === '\\' && i + 1 < s.length) {
+      text += s.slice(i, i + 2);
+      i += 2;
+      continue;
+    }
+    if (s[i] !== '`') {
+      text += s[i++];
+      continue;
+    }
+    const run = /^`+/.exec(s.slice(i))![0];
+    const close = new RegExp(`(?<!\`)${run}(?!\`)`, 'g');
+    close.lastIndex = i + run.length;
+    const m = close.exec(s);
+    if (!m) {
+      text += run;
+      i += run.length;
+      continue;
+    }
+    let code = s.slice(i + run.length, m.index);
+    if (code.length > 2 && code.startsWith(' ') && code.endsWith(' ')) code = code.slice(1, -1);
+    out += `${inlineText(text, mode)}<code>${esc(code)}</code>`;
+    text = '';
+    i = m.index + run.length;
+  }
+  return out + inlineText(text, mode);
 }
 
 function splitRow(line: string): string[] {
@@ -155,11 +194,14 @@ export function markdownToHtml(md: string, mode: 'webview' | 'standalone', chart
   };
   while (i < lines.length) {
     const line = lines[i];
-    if (line.startsWith('```')) {
+    const fence = /^(`{3,})/.exec(line);
+    if (fence) {
+      // Closed only by a fence at least as long (the renderer makes it longer than any run inside).
       flush();
+      const closing = new RegExp(`^\`{${fence[1].length},}\\s*$`);
       const body: string[] = [];
       i++;
-      while (i < lines.length && !lines[i].startsWith('```')) body.push(lines[i++]);
+      while (i < lines.length && !closing.test(lines[i])) body.push(lines[i++]);
       i++;
       out.push(`<pre><code>${esc(body.join('\n'))}</code></pre>`);
       continue;
