@@ -44,7 +44,7 @@ describe('validate interrupted with SIGINT', { timeout: 240_000 }, () => {
       serving: { jobId: string };
       verdict: { overall: string };
       interrupted: { step: string; at: string } | null;
-      accuracy: { status: string; reason: string | null };
+      accuracy: { status: string; reason: string | null; partial?: boolean; datasets: unknown[] };
     };
     const st = Object.fromEntries(rep.steps.map((s) => [s.name, s]));
     assert.equal(st.serve.status, 'pass');
@@ -55,6 +55,8 @@ describe('validate interrupted with SIGINT', { timeout: 240_000 }, () => {
     assert.equal(rep.interrupted?.step, 'accuracy');
     assert.equal(rep.accuracy.status, 'not-run');
     assert.equal(rep.accuracy.reason, 'interrupted during Accuracy validation');
+    // What the accuracy job scored before the stop stays in the report, marked partial.
+    assert.equal(rep.accuracy.partial === true, rep.accuracy.datasets.length > 0);
     assert.match(stderr, /Interrupted during Accuracy validation/);
     assert.notEqual(rep.verdict.overall, 'pass');
     // The serving job's process group is gone: the demo's job folder records its pid and pgid.

@@ -43,6 +43,8 @@ export interface RunState {
   hbm: HbmSampler | null;
   /** Evidence id of the serving log, completed (end time, copy) when the server stops. */
   servingLogEvidence: string | null;
+  /** Evidence id of hbm.json: updated, not added again, each time the report is written. */
+  hbmEvidence: string | null;
 }
 
 export function newRunState(outDir: string, book: EvidenceBook): RunState {
@@ -61,5 +63,6 @@ export function newRunState(outDir: string, book: EvidenceBook): RunState {
     performance: null,
     hbm: null,
     servingLogEvidence: null,
+    hbmEvidence: null,
   };
 }

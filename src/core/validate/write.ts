@@ -45,8 +45,8 @@ function memoryOf(state: RunState, profile: NamedProfile): { memory: Performance
   if (!hbm || !sum) return { memory: null, samples: [] };
   const { book } = state;
   const saved = book.writeJson('hbm.json', { unit: 'MB', simulated: state.host?.simulated ?? Boolean(profile.simRoot), devices: hbm.devices, ...sum, samples: hbm.samples });
-  const ev = book.add({
-    kind: 'result',
+  const entry = {
+    kind: 'result' as const,
     jobId: state.serving?.jobId ?? null,
     host: 'local',
     startedAt: new Date(hbm.startedAtMs).toISOString(),
@@ -54,7 +54,10 @@ function memoryOf(state: RunState, profile: NamedProfile): { memory: Performance
     command: withSimEnv(profile.simRoot, ['npu-smi', 'info']),
     file: saved.file,
     copy: saved.rel,
-  });
+  };
+  const kept = state.hbmEvidence ? book.get(state.hbmEvidence) : undefined;
+  if (kept) Object.assign(kept, entry);
+  const ev = kept ? kept.id : (state.hbmEvidence = book.add(entry));
   const loadTime = state.serving?.loadTime;
   return {
     memory: {
