@@ -1,26 +1,51 @@
 import * as vscode from 'vscode';
-import type { Ctx } from './ctx';
+import { parseArgs, type ArgSchemas, type ParsedArgs } from './args';
+import type { Notifier } from './notify';
+import type { Scope } from './scope';
 
 /**
- * Registers a command whose failures end as a message and a log line, never as an unhandled rejection.
- * Commands are registered at activation, before anything that may fail (e.g. the language client), so
- * the palette never shows a command that says "not found".
+ * The one way a command is registered: its arguments are parsed with zod (args.ts) before the handler
+ * runs; a bad argument or a failure ends as an error toast with "Show Log" and the whole error in the log,
+ * never as an unhandled rejection. Cancelling (Escape in a picker, a cancelled progress) is not a failure.
  */
-export function registerCommand(ctx: Ctx, id: string, fn: (...args: unknown[]) => unknown): void {
-  ctx.own(
-    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-      try {
-        return await fn(...args);
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        ctx.log.error(`${id}: ${e instanceof Error && e.stack ? e.stack : msg}`);
-        void vscode.window.showErrorMessage(vscode.l10n.t('Ascend: {0}', msg));
-        return undefined;
-      }
-    }),
-  );
-}
+export class Commands {
+  private readonly registered = new Set<string>();
 
-export function registerCoreCommands(ctx: Ctx): void {
-  registerCommand(ctx, 'ascend.showLog', () => ctx.log.show(true));
+  constructor(
+    private readonly scope: Scope,
+    private readonly notifier: Notifier,
+  ) {}
+
+  register<const S extends ArgSchemas>(id: string, args: S, run: (...args: ParsedArgs<S>) => unknown): void {
+    this.registered.add(id);
+    this.scope.own(
+      vscode.commands.registerCommand(id, async (...raw: unknown[]) => {
+        try {
+          return await run(...parseArgs(id, args, raw));
+        } catch (e) {
+          if (e instanceof vscode.CancellationError) return undefined;
+          void this.notifier.error(undefined, e);
+          return undefined;
+        }
+      }),
+    );
+  }
+
+  has(id: string): boolean {
+    return this.registered.has(id);
+  }
+
+  /**
+   * Registers the contributed commands that no feature registered (because its start-up failed): they
+   * say why instead of VS Code's "command not found".
+   */
+  registerUnavailable(ids: readonly string[], why: () => string): string[] {
+    const missing = ids.filter((id) => !this.registered.has(id));
+    for (const id of missing) {
+      this.register(id, [], () => {
+        throw new Error(why());
+      });
+    }
+    return missing;
+  }
 }

@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { z } from 'zod';
 import { EnvReportSchema, type EnvReport } from '../core/checks/report';
-import type { Ctx } from './ctx';
 
 /**
  * The last environment-check result of every host, with the time it was received. Results stay visible
@@ -26,11 +25,14 @@ export class EnvResults implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<string>();
   readonly onDidChange = this.emitter.event;
 
-  constructor(private readonly ctx: Ctx) {
-    const saved = ctx.extension.workspaceState.get<unknown>(KEY);
+  constructor(
+    private readonly state: vscode.Memento,
+    log: vscode.LogOutputChannel,
+  ) {
+    const saved = state.get<unknown>(KEY);
     const parsed = z.array(HostResultSchema).safeParse(saved ?? []);
     if (parsed.success) for (const r of parsed.data) this.results.set(r.hostId, r);
-    else ctx.log.warn(`saved environment results ignored: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    else log.warn(`saved environment results ignored: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   }
 
   all(): HostResult[] {
@@ -46,14 +48,14 @@ export class EnvResults implements vscode.Disposable {
     this.results.set(hostId, r);
     this.emitter.fire(hostId);
     // Raw probe outputs can be large: only the reports are kept across reloads.
-    await this.ctx.extension.workspaceState.update(KEY, this.all().map((x) => ({ ...x, probe: undefined })));
+    await this.state.update(KEY, this.all().map((x) => ({ ...x, probe: undefined })));
     return r;
   }
 
   async clear(): Promise<void> {
     this.results.clear();
     this.emitter.fire('');
-    await this.ctx.extension.workspaceState.update(KEY, []);
+    await this.state.update(KEY, []);
   }
 
   dispose(): void {

@@ -1,10 +1,16 @@
+import * as l10n from '@vscode/l10n';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AccuracyRunResult } from '../core/accuracy/run';
 import type { PerfRunResult } from '../core/perf/run';
-import { registerCommand } from './commands';
-import type { Ctx } from './ctx';
-import { requireTrust, type TrackedJob } from './serving';
+import { accuracyOptions, jobRef, perfOptions } from './args';
+import type { Commands } from './commands';
+import type { Config } from './config';
+import type { Hosts } from './hosts';
+import type { AccuracySummary, PerfSummary, TrackedJob } from './jobResults';
+import type { Notifier } from './notify';
+import type { Serving } from './serving';
+import { requireTrust } from './trust';
 
 /**
  * Accuracy and performance jobs against a ready serving job, from VS Code: the core's runAccuracy / runPerf
@@ -12,22 +18,13 @@ import { requireTrust, type TrackedJob } from './serving';
  * and a results table when the job ends (terminal + Jobs view rows under the serving job).
  */
 
-export interface AccuracySummary {
-  at: string;
-  simulated: boolean;
-  engine: string;
-  datasets: Array<{ name: string; metric: string | null; value: number | null; n: number; reference: number | null; verdict: string | null }>;
-  error: string | null;
-  runDir: string;
-}
-
-export interface PerfSummary {
-  at: string;
-  simulated: boolean;
-  engine: string;
-  runs: Array<{ concurrency: number | null; requestThroughput: number | null; outputThroughput: number | null; meanTtftMs: number | null; meanTpotMs: number | null; p99E2elMs: number | null; failed: number }>;
-  error: string | null;
-  runDir: string;
+export interface EvaluationFeature {
+  serving: Serving;
+  hosts: Hosts;
+  config: Config;
+  notifier: Notifier;
+  /** The python/ folder shipped with the extension (demo data for the simulated host). */
+  pythonDir: string;
 }
 
 function num(v: unknown): number | null {
@@ -50,45 +47,46 @@ function table(rows: string[][]): string {
 
 const fmt = (v: number | null, d = 1) => (v === null ? '—' : v.toFixed(d));
 
-async function target(ctx: Ctx, arg: unknown, what: string): Promise<{ job: TrackedJob; baseUrl: string; model: string } | undefined> {
+async function target(d: EvaluationFeature, given: string | undefined, what: string): Promise<{ job: TrackedJob; baseUrl: string; model: string } | undefined> {
   requireTrust(what);
-  const ready = ctx.serving.all().filter((j) => j.record.state === 'ready');
-  let id = typeof arg === 'string' ? arg : arg && typeof arg === 'object' && 'job' in arg ? (arg as { job: TrackedJob }).job.record.jobId : undefined;
+  const ready = d.serving.all().filter((j) => j.record.state === 'ready');
+  let id = given;
   if (!id) {
     if (ready.length === 0) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('{0} needs a ready server: start one with "Ascend: Start Serving".', what));
+      void d.notifier.info(l10n.t('{0} needs a ready server: start one with "Ascend: Start Serving".', what));
       return undefined;
     }
-    id = ready.length === 1 ? ready[0].record.jobId : (await vscode.window.showQuickPick(ready.map((j) => ({ label: j.record.profileName, description: j.record.host, id: j.record.jobId })), { placeHolder: vscode.l10n.t('Against which server?') }))?.id;
+    id = ready.length === 1 ? ready[0].record.jobId : (await vscode.window.showQuickPick(ready.map((j) => ({ label: j.record.profileName, description: j.record.host, id: j.record.jobId })), { placeHolder: l10n.t('Against which server?') }))?.id;
   }
-  const job = id ? ctx.serving.get(id) : undefined;
-  if (!job) return undefined;
-  if (job.record.state !== 'ready') throw new Error(vscode.l10n.t('{0} is not ready.', job.record.profileName));
+  if (!id) return undefined;
+  const job = d.serving.get(id);
+  if (!job) throw new Error(l10n.t('Unknown job {0}', id));
+  if (job.record.state !== 'ready') throw new Error(l10n.t('{0} is not ready.', job.record.profileName));
   // The endpoint as the HOST sees it: the job runs next to the server.
   return { job, baseUrl: `http://127.0.0.1:${job.record.command.port}`, model: job.record.command.servedModelName };
 }
 
-export function registerEvaluation(ctx: Ctx): void {
-  registerCommand(ctx, 'ascend.accuracy.run', async (arg?: unknown, options?: unknown) => {
-    const t = await target(ctx, arg, vscode.l10n.t('Run Accuracy Test'));
+export function registerEvaluationCommands(commands: Commands, d: EvaluationFeature): void {
+  commands.register('ascend.accuracy.run', [jobRef.optional(), accuracyOptions.optional()], async (given, options) => {
+    const t = await target(d, given, l10n.t('Run Accuracy Test'));
     if (!t) return undefined;
-    const o = (options && typeof options === 'object' ? options : {}) as { tasks?: string[]; dataDir?: string; limit?: number };
+    const o = options ?? {};
     const tasks =
       o.tasks ??
-      (await vscode.window.showQuickPick(['gsm8k', 'mmlu', 'math'], { canPickMany: true, placeHolder: vscode.l10n.t('Datasets (the bundled runner reads your local copies on the host)') }));
+      (await vscode.window.showQuickPick(['gsm8k', 'mmlu', 'math'], { canPickMany: true, placeHolder: l10n.t('Datasets (the bundled runner reads your local copies on the host)') }));
     if (!tasks || tasks.length === 0) return undefined;
-    const demo = t.job.hostId === 'sim' ? path.join(ctx.extension.asAbsolutePath('python'), 'data', 'demo') : '';
+    const demo = t.job.hostId === 'sim' ? path.join(d.pythonDir, 'data', 'demo') : '';
     const dataDir =
       o.dataDir ??
-      (await vscode.window.showInputBox({ prompt: vscode.l10n.t('Folder with the dataset files on the host (gsm8k.jsonl, mmlu.jsonl or .csv, math.jsonl)'), value: demo, ignoreFocusOut: true }));
+      (await vscode.window.showInputBox({ prompt: l10n.t('Folder with the dataset files on the host (gsm8k.jsonl, mmlu.jsonl or .csv, math.jsonl)'), value: demo, ignoreFocusOut: true }));
     if (!dataDir) return undefined;
     const limit = o.limit;
-    const term = evalTerminal(vscode.l10n.t('Accuracy {0}', t.job.record.profileName));
+    const term = evalTerminal(l10n.t('Accuracy {0}', t.job.record.profileName));
     await term.ready;
     const { runAccuracy } = await import('../core/accuracy/run');
-    const transport = await ctx.hosts.transport(t.job.hostId);
+    const transport = await d.hosts.transport(t.job.hostId);
     const r: AccuracyRunResult = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Accuracy test on {0}', t.job.record.profileName), cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: l10n.t('Accuracy test on {0}', t.job.record.profileName), cancellable: true },
       (progress, token) => {
         const ac = new AbortController();
         token.onCancellationRequested(() => ac.abort());
@@ -96,16 +94,16 @@ export function registerEvaluation(ctx: Ctx): void {
           transport,
           spec: { baseUrl: t.baseUrl, model: t.model, tasks, dataDir, limit },
           simRoot: t.job.simRoot,
-          python: ctx.config.settings.pythonPath,
+          python: d.config.settings.pythonPath,
           signal: ac.signal,
           onLine: (line) => term.write(`${line}\n`),
           onProgress: (p) => progress.report({ message: `${p.task} ${p.done}/${p.total} · ${(p.accuracy * 100).toFixed(1)} %` }),
         });
       },
     );
-    const rows = [[vscode.l10n.t('Dataset'), vscode.l10n.t('Metric'), vscode.l10n.t('Value'), 'n', vscode.l10n.t('Reference'), vscode.l10n.t('Verdict')]];
+    const rows = [[l10n.t('Dataset'), l10n.t('Metric'), l10n.t('Value'), 'n', l10n.t('Reference'), l10n.t('Verdict')]];
     for (const d of r.datasets) rows.push([d.name, d.metric ?? '', d.value === null ? '—' : `${(d.value * 100).toFixed(2)} %`, String(d.n), d.reference === null ? '—' : `${(d.reference * 100).toFixed(2)} %`, d.verdict ?? '—']);
-    term.write(`\n${r.simulated ? `[${vscode.l10n.t('SIMULATED')}] ` : ''}${vscode.l10n.t('Accuracy results')}\n${table(rows)}`);
+    term.write(`\n${r.simulated ? `[${l10n.t('SIMULATED')}] ` : ''}${l10n.t('Accuracy results')}\n${table(rows)}`);
     const summary: AccuracySummary = {
       at: new Date().toISOString(),
       simulated: r.simulated,
@@ -114,33 +112,33 @@ export function registerEvaluation(ctx: Ctx): void {
       error: r.error,
       runDir: r.evidence.runDir,
     };
-    ctx.serving.setResult(t.job.record.jobId, { accuracy: summary });
-    const text = vscode.l10n.t('Accuracy: {0}', r.datasets.map((d) => `${d.name} ${d.value === null ? '—' : `${(d.value * 100).toFixed(1)} %`}`).join(', ')) + (r.simulated ? ` [${vscode.l10n.t('SIMULATED')}]` : '');
-    if (r.error) void vscode.window.showWarningMessage(`${text} — ${r.error}`);
-    else void vscode.window.showInformationMessage(text);
+    d.serving.setResult(t.job.record.jobId, { accuracy: summary });
+    const text = l10n.t('Accuracy: {0}', r.datasets.map((d) => `${d.name} ${d.value === null ? '—' : `${(d.value * 100).toFixed(1)} %`}`).join(', ')) + (r.simulated ? ` [${l10n.t('SIMULATED')}]` : '');
+    if (r.error) void d.notifier.warn(`${text} — ${r.error}`);
+    else void d.notifier.info(text);
     return summary;
   });
 
-  registerCommand(ctx, 'ascend.perf.run', async (arg?: unknown, options?: unknown) => {
-    const t = await target(ctx, arg, vscode.l10n.t('Run Performance Benchmark'));
+  commands.register('ascend.perf.run', [jobRef.optional(), perfOptions.optional()], async (given, options) => {
+    const t = await target(d, given, l10n.t('Run Performance Benchmark'));
     if (!t) return undefined;
-    const o = (options && typeof options === 'object' ? options : {}) as { concurrency?: number[]; numPrompts?: number; inputLen?: number; outputLen?: number };
+    const o = options ?? {};
     let concurrency = o.concurrency;
     if (!concurrency) {
       const c = await vscode.window.showInputBox({
-        prompt: vscode.l10n.t('Concurrencies to sweep, comma-separated'),
+        prompt: l10n.t('Concurrencies to sweep, comma-separated'),
         value: '1,8,32',
-        validateInput: (v) => (/^\s*\d+(\s*,\s*\d+)*\s*$/.test(v) ? undefined : vscode.l10n.t('e.g. 1,8,32')),
+        validateInput: (v) => (/^\s*\d+(\s*,\s*\d+)*\s*$/.test(v) ? undefined : l10n.t('e.g. 1,8,32')),
       });
       if (!c) return undefined;
       concurrency = c.split(',').map((x) => Number(x.trim()));
     }
-    const term = evalTerminal(vscode.l10n.t('Performance {0}', t.job.record.profileName));
+    const term = evalTerminal(l10n.t('Performance {0}', t.job.record.profileName));
     await term.ready;
     const { runPerf } = await import('../core/perf/run');
-    const transport = await ctx.hosts.transport(t.job.hostId);
+    const transport = await d.hosts.transport(t.job.hostId);
     const r: PerfRunResult = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Performance benchmark on {0}', t.job.record.profileName), cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: l10n.t('Performance benchmark on {0}', t.job.record.profileName), cancellable: true },
       (progress, token) => {
         const ac = new AbortController();
         token.onCancellationRequested(() => ac.abort());
@@ -148,10 +146,10 @@ export function registerEvaluation(ctx: Ctx): void {
           transport,
           spec: { baseUrl: t.baseUrl, model: t.model, concurrency, numPrompts: o.numPrompts ?? 64, inputLen: o.inputLen ?? 256, outputLen: o.outputLen ?? 128 },
           simRoot: t.job.simRoot,
-          python: ctx.config.settings.pythonPath,
+          python: d.config.settings.pythonPath,
           signal: ac.signal,
           onLine: (line) => term.write(`${line}\n`),
-          onProgress: (p) => progress.report({ message: vscode.l10n.t('run {0}/{1} (concurrency {2}): {3}/{4}', p.run, p.runs, String(p.concurrency ?? '∞'), p.done, p.total) }),
+          onProgress: (p) => progress.report({ message: l10n.t('run {0}/{1} (concurrency {2}): {3}/{4}', p.run, p.runs, String(p.concurrency ?? '∞'), p.done, p.total) }),
         });
       },
     );
@@ -167,14 +165,14 @@ export function registerEvaluation(ctx: Ctx): void {
         failed: Object.values(x.errors).reduce((a, b) => a + b, 0),
       };
     });
-    const rows = [[vscode.l10n.t('Concurrency'), 'QPS', 'tok/s', 'TTFT ms', 'TPOT ms', 'P99 E2E ms', vscode.l10n.t('Failed')]];
+    const rows = [[l10n.t('Concurrency'), 'QPS', 'tok/s', 'TTFT ms', 'TPOT ms', 'P99 E2E ms', l10n.t('Failed')]];
     for (const x of runs) rows.push([String(x.concurrency ?? '∞'), fmt(x.requestThroughput, 2), fmt(x.outputThroughput), fmt(x.meanTtftMs), fmt(x.meanTpotMs, 2), fmt(x.p99E2elMs), String(x.failed)]);
-    term.write(`\n${r.simulated ? `[${vscode.l10n.t('SIMULATED')}] ` : ''}${vscode.l10n.t('Performance results')}\n${table(rows)}`);
+    term.write(`\n${r.simulated ? `[${l10n.t('SIMULATED')}] ` : ''}${l10n.t('Performance results')}\n${table(rows)}`);
     const summary: PerfSummary = { at: new Date().toISOString(), simulated: r.simulated, engine: r.engine, runs, error: r.error, runDir: r.evidence.runDir };
-    ctx.serving.setResult(t.job.record.jobId, { perf: summary });
-    const text = vscode.l10n.t('Performance: {0}', runs.map((x) => `c=${x.concurrency ?? '∞'} ${fmt(x.outputThroughput)} tok/s`).join(', ')) + (r.simulated ? ` [${vscode.l10n.t('SIMULATED')}]` : '');
-    if (r.error) void vscode.window.showWarningMessage(`${text} — ${r.error}`);
-    else void vscode.window.showInformationMessage(text);
+    d.serving.setResult(t.job.record.jobId, { perf: summary });
+    const text = l10n.t('Performance: {0}', runs.map((x) => `c=${x.concurrency ?? '∞'} ${fmt(x.outputThroughput)} tok/s`).join(', ')) + (r.simulated ? ` [${l10n.t('SIMULATED')}]` : '');
+    if (r.error) void d.notifier.warn(`${text} — ${r.error}`);
+    else void d.notifier.info(text);
     return summary;
   });
 }

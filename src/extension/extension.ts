@@ -1,43 +1,153 @@
+import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
-import { registerCoreCommands } from './commands';
+import { langOf, setProcessLanguage } from '../core/l10n';
+import { Commands } from './commands';
+import { Config } from './config';
 import { Ctx } from './ctx';
-import { registerEnvironment } from './envCommands';
-import { registerEvaluation } from './evaluation';
-import { registerHosts } from './hostCommands';
-import { registerLanguageClient } from './languageClient';
-import { registerReports } from './reports';
-import { registerServing } from './serving';
-import { registerViews } from './views';
+import { registerEnvironmentCommands } from './envCommands';
+import { EnvResults } from './envResults';
+import { describeError } from './errors';
+import { registerEvaluationCommands } from './evaluation';
+import { HostStatusBar, registerHostCommands } from './hostCommands';
+import { Hosts } from './hosts';
+import { Lsp, registerLintCommands } from './languageClient';
+import { Notifier } from './notify';
+import { registerReportCommands } from './reportCommands';
+import { Reports } from './reports';
+import { Serving } from './serving';
+import { registerServingCommands } from './servingCommands';
+import { Views } from './views';
 
 /**
- * Activation only wires: it builds the context, registers commands and views, and returns. Nothing here
- * reads files synchronously, connects to a host or starts a process; those happen on first use.
+ * Activation only wires: it builds the services, each with the dependencies its constructor names, then
+ * registers the commands and views of each feature, and returns. Nothing here reads files synchronously,
+ * connects to a host or starts a process; the language client starts in the background, the rest on first
+ * use. A feature that fails to start is reported (with "Show Log") and its commands still exist: they say
+ * why instead of "command not found".
  */
-let ctx: Ctx | undefined;
+
+/** The extension's services, built once in `activate`. */
+export interface Services {
+  readonly log: vscode.LogOutputChannel;
+  readonly notifier: Notifier;
+  readonly commands: Commands;
+  readonly config: Config;
+  readonly hosts: Hosts;
+  readonly envResults: EnvResults;
+  readonly views: Views;
+  readonly statusBar: vscode.StatusBarItem;
+  readonly serving: Serving;
+  readonly reports: Reports;
+  readonly lsp: Lsp;
+}
 
 export interface AscendApi {
-  /** For the extension's own tests inside a real VS Code. */
+  /** The disposal scopes (for the extension's own tests inside a real VS Code). */
   readonly ctx: Ctx;
+  /** Undefined only when the services could not start (the log says why). */
+  readonly services: Services | undefined;
+  /** Why parts of the extension did not start; empty when everything did. */
+  readonly startupProblems: readonly string[];
 }
+
+function createServices(ctx: Ctx, log: vscode.LogOutputChannel, notifier: Notifier, commands: Commands): Services {
+  const ext = ctx.extension;
+  const config = ctx.own(
+    new Config((problems) => {
+      for (const p of problems) void notifier.warn(l10n.t('Setting {0} is invalid ({1}); its default is used.', p.key, p.message));
+    }),
+  );
+  const hosts = ctx.own(new Hosts(config, log, ext));
+  const envResults = ctx.own(new EnvResults(ext.workspaceState, log));
+  const views = ctx.own(new Views());
+  const statusBar = ctx.own(new HostStatusBar(hosts));
+  const serving = ctx.own(new Serving({ hosts, envResults, config, notifier, log, state: ext.workspaceState }));
+  const reports = ctx.own(new Reports(hosts, log, notifier, ext.globalStorageUri));
+  const lsp = ctx.own(
+    new Lsp({
+      config,
+      log,
+      notifier,
+      output: ctx.own(vscode.window.createOutputChannel(l10n.t('Ascend Adapt Language Server'), { log: true })),
+      serverModule: ext.asAbsolutePath('dist/server.js'),
+      clientScope: ctx.clientSubscriptions,
+    }),
+  );
+  return { log, notifier, commands, config, hosts, envResults, views, statusBar: statusBar.item, serving, reports, lsp };
+}
+
+/** Registers each feature's commands and views; a feature that throws is reported, the others go on. */
+function registerFeatures(ctx: Ctx, s: Services, problems: string[]): void {
+  const ext = ctx.extension;
+  const { commands, notifier, log } = s;
+  const feature = (name: string, wire: () => vscode.Disposable | void) => {
+    try {
+      const d = wire();
+      if (d) ctx.own(d);
+    } catch (e) {
+      problems.push(`${name}: ${describeError(e)}`);
+      void notifier.error(l10n.t('Ascend Adapt: {0} did not start: {1}', name, describeError(e)), e);
+    }
+  };
+  feature('hosts', () => registerHostCommands(commands, { hosts: s.hosts, envResults: s.envResults, config: s.config, views: s.views, notifier, log, cliPath: ext.asAbsolutePath('dist/cli.js') }));
+  feature('environment', () =>
+    registerEnvironmentCommands(commands, {
+      hosts: s.hosts,
+      envResults: s.envResults,
+      config: s.config,
+      views: s.views,
+      notifier,
+      log,
+      toolName: `ascend-adapt ${String(ext.extension.packageJSON.version)} (VS Code)`,
+      storageUri: ext.globalStorageUri,
+    }),
+  );
+  feature('serving', () => registerServingCommands(commands, { serving: s.serving, hosts: s.hosts, views: s.views, notifier, log }));
+  feature('evaluation', () => registerEvaluationCommands(commands, { serving: s.serving, hosts: s.hosts, config: s.config, notifier, pythonDir: ext.asAbsolutePath('python') }));
+  feature('reports', () => registerReportCommands(commands, { reports: s.reports, hosts: s.hosts, views: s.views, notifier }));
+  feature('language server', () => {
+    registerLintCommands(commands, s.lsp, notifier);
+    // Not awaited: activation returns at once, the server comes up in the background.
+    void s.lsp.start();
+  });
+}
+
+let current: AscendApi | undefined;
 
 export function activate(context: vscode.ExtensionContext): AscendApi {
-  const started = Date.now();
-  ctx = new Ctx(context);
+  const started = performance.now();
+  // Strings speak VS Code's display language, from the bundle VS Code already loaded for it.
+  setProcessLanguage(langOf(vscode.env.language), vscode.l10n.bundle);
+  const log = vscode.window.createOutputChannel('Ascend Adapt', { log: true });
+  const ctx = new Ctx(context, (what, e) => log.error(`${what}: ${describeError(e)}`));
   context.subscriptions.push(ctx);
-  registerCoreCommands(ctx);
-  ctx.views = registerViews(ctx);
-  registerHosts(ctx);
-  registerEnvironment(ctx);
-  registerServing(ctx);
-  registerEvaluation(ctx);
-  registerReports(ctx);
-  // Last: even if the language server cannot start, every command above is registered.
-  registerLanguageClient(ctx);
-  ctx.log.info(`activated in ${Date.now() - started} ms (${vscode.env.appName} ${vscode.version}, remote: ${vscode.env.remoteName ?? 'none'})`);
-  return { ctx };
+  ctx.own(log);
+  const notifier = new Notifier(log);
+  const commands = new Commands(ctx.subscriptions, notifier);
+  commands.register('ascend.showLog', [], () => log.show(true));
+
+  const problems: string[] = [];
+  let services: Services | undefined;
+  try {
+    services = createServices(ctx, log, notifier, commands);
+  } catch (e) {
+    problems.push(`services: ${describeError(e)}`);
+    void notifier.error(l10n.t('Ascend Adapt did not start: {0}', describeError(e)), e);
+  }
+  if (services) registerFeatures(ctx, services, problems);
+  // Every contributed command exists, whatever failed above.
+  const contributed = ((context.extension.packageJSON as { contributes?: { commands?: Array<{ command: string }> } }).contributes?.commands ?? []).map((c) => c.command);
+  const unavailable = commands.registerUnavailable(contributed, () => l10n.t('This part of Ascend Adapt did not start ({0}).', problems.join('; ')));
+  if (unavailable.length) log.warn(`commands unavailable after a start-up failure: ${unavailable.join(', ')}`);
+  log.info(`activated in ${Math.round(performance.now() - started)} ms (${vscode.env.appName} ${vscode.version}, remote: ${vscode.env.remoteName ?? 'none'})`);
+  current = { ctx, services, startupProblems: problems };
+  return current;
 }
 
-export function deactivate(): void {
-  ctx?.dispose();
-  ctx = undefined;
+export async function deactivate(): Promise<void> {
+  const c = current;
+  current = undefined;
+  // Awaited, so the language server is asked to shut down before the extension host goes.
+  await c?.services?.lsp.stop();
+  c?.ctx.dispose();
 }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -6,7 +7,7 @@ import type { HostManager, HostStateEvent } from '../core/hosts/manager';
 import type { SshCallbacks, UnknownHostKeyInfo } from '../core/transport/ssh';
 import { LocalTransport } from '../core/transport/local';
 import type { ConnectionState, Transport } from '../core/transport/transport';
-import type { Ctx } from './ctx';
+import type { Config } from './config';
 
 /**
  * The hosts the extension can reach, one list for every view and command:
@@ -48,8 +49,8 @@ export interface HostPrompts {
 export function hostKeyMessage(info: UnknownHostKeyInfo): { message: string; detail: string } {
   const where = info.port === 22 ? info.host : `[${info.host}]:${info.port}`;
   return {
-    message: vscode.l10n.t("The authenticity of host '{0}' ({1}) can't be established.", info.alias, where),
-    detail: vscode.l10n.t(
+    message: l10n.t("The authenticity of host '{0}' ({1}) can't be established.", info.alias, where),
+    detail: l10n.t(
       '{0} key fingerprint is {1}.\nIf you trust this host, its key is added to {2} and checked on every later connection.',
       info.keyType,
       info.fingerprint,
@@ -61,7 +62,7 @@ export function hostKeyMessage(info: UnknownHostKeyInfo): { message: string; det
 export const defaultPrompts: HostPrompts = {
   async confirmHostKey(info) {
     const { message, detail } = hostKeyMessage(info);
-    const trust = vscode.l10n.t('Trust Host and Connect');
+    const trust = l10n.t('Trust Host and Connect');
     const pick = await vscode.window.showWarningMessage(message, { modal: true, detail }, trust);
     return pick === trust;
   },
@@ -69,8 +70,8 @@ export const defaultPrompts: HostPrompts = {
     return Promise.resolve(vscode.window.showInputBox({ title, prompt, password: true, ignoreFocusOut: true }));
   },
   async offerToRemember(what) {
-    const yes = vscode.l10n.t('Remember');
-    const pick = await vscode.window.showInformationMessage(vscode.l10n.t('Keep the {0} in VS Code secret storage?', what), yes, vscode.l10n.t('Not Now'));
+    const yes = l10n.t('Remember');
+    const pick = await vscode.window.showInformationMessage(l10n.t('Keep the {0} in VS Code secret storage?', what), yes, l10n.t('Not Now'));
     return pick === yes;
   },
 };
@@ -86,6 +87,9 @@ function expandHome(p: string): string {
   return p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p;
 }
 
+/** What Hosts keeps between sessions: the active host and the simulated host's folder, secrets. */
+export type HostsStorage = Pick<vscode.ExtensionContext, 'globalState' | 'workspaceState' | 'secrets' | 'globalStorageUri'>;
+
 export class Hosts implements vscode.Disposable {
   private manager?: HostManager;
   private managerLoad?: Promise<HostManager>;
@@ -94,53 +98,56 @@ export class Hosts implements vscode.Disposable {
   readonly onDidChange = this.emitter.event;
   prompts: HostPrompts = defaultPrompts;
   private listError?: string;
+  private readonly configSub: vscode.Disposable;
 
-  constructor(private readonly ctx: Ctx) {
+  constructor(
+    private readonly config: Config,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly storage: HostsStorage,
+  ) {
     let sshFiles = this.sshFilesKey();
-    ctx.own(
-      ctx.config.onDidChange((s) => {
-        const key = this.sshFilesKey();
-        if (key !== sshFiles) {
-          // Another ssh_config / known_hosts: a new pool (the old connections are closed).
-          sshFiles = key;
-          const old = this.manager;
-          this.manager = undefined;
-          this.managerLoad = undefined;
-          if (old) void old.dispose();
-        } else if (this.manager) {
-          this.manager.setExtraHosts(s.hosts);
-        }
-        this.emitter.fire(undefined);
-      }),
-    );
+    this.configSub = config.onDidChange((s) => {
+      const key = this.sshFilesKey();
+      if (key !== sshFiles) {
+        // Another ssh_config / known_hosts: a new pool (the old connections are closed).
+        sshFiles = key;
+        const old = this.manager;
+        this.manager = undefined;
+        this.managerLoad = undefined;
+        if (old) void old.dispose();
+      } else if (this.manager) {
+        this.manager.setExtraHosts(s.hosts);
+      }
+      this.emitter.fire(undefined);
+    });
   }
 
   private sshFilesKey(): string {
-    const s = this.ctx.config.settings;
+    const s = this.config.settings;
     return `${s['ssh.configFile']}\n${s['ssh.knownHostsFile']}`;
   }
 
   /** Folder of the simulated host, when one was created. */
   get simDir(): string | undefined {
-    return this.ctx.extension.globalState.get<string>(SIM_DIR_KEY);
+    return this.storage.globalState.get<string>(SIM_DIR_KEY);
   }
 
   async setSimDir(dir: string | undefined): Promise<void> {
-    await this.ctx.extension.globalState.update(SIM_DIR_KEY, dir);
+    await this.storage.globalState.update(SIM_DIR_KEY, dir);
     this.emitter.fire(undefined);
   }
 
   defaultSimDir(): string {
-    const s = this.ctx.config.settings.simulatedHostDir;
-    return s ? expandHome(s) : path.join(this.ctx.extension.globalStorageUri.fsPath, 'simulated-atlas-host');
+    const s = this.config.settings.simulatedHostDir;
+    return s ? expandHome(s) : path.join(this.storage.globalStorageUri.fsPath, 'simulated-atlas-host');
   }
 
   get activeId(): string | undefined {
-    return this.ctx.extension.workspaceState.get<string>(ACTIVE_KEY);
+    return this.storage.workspaceState.get<string>(ACTIVE_KEY);
   }
 
   async setActive(id: string): Promise<void> {
-    await this.ctx.extension.workspaceState.update(ACTIVE_KEY, id);
+    await this.storage.workspaceState.update(ACTIVE_KEY, id);
     this.emitter.fire(id);
   }
 
@@ -149,7 +156,7 @@ export class Hosts implements vscode.Disposable {
     if (this.manager) return this.manager;
     this.managerLoad ??= (async () => {
       const { HostManager } = await import('../core/hosts/manager');
-      const s = this.ctx.config.settings;
+      const s = this.config.settings;
       const m = new HostManager({
         sshConfigPath: s['ssh.configFile'] ? expandHome(s['ssh.configFile']) : undefined,
         knownHostsFile: s['ssh.knownHostsFile'] ? expandHome(s['ssh.knownHostsFile']) : undefined,
@@ -157,7 +164,7 @@ export class Hosts implements vscode.Disposable {
         callbacks: this.callbacks(),
       });
       m.on('state', (e: HostStateEvent) => {
-        this.ctx.log.info(`host ${e.alias}: ${e.state}${e.error ? ` (${e.error.message})` : ''}${e.retryInMs ? `, retry in ${e.retryInMs} ms` : ''}`);
+        this.log.info(`host ${e.alias}: ${e.state}${e.error ? ` (${e.error.message})` : ''}${e.retryInMs ? `, retry in ${e.retryInMs} ms` : ''}`);
         this.emitter.fire(`ssh:${e.alias}`);
       });
       this.manager = m;
@@ -171,12 +178,12 @@ export class Hosts implements vscode.Disposable {
     const out: HostTarget[] = [];
     const sim = this.simDir;
     if (sim && (await fs.promises.access(path.join(sim, 'env.json')).then(() => true, () => false))) {
-      out.push({ id: SIM_ID, kind: 'sim', name: vscode.l10n.t('Simulated Atlas host'), simulated: true, address: sim });
+      out.push({ id: SIM_ID, kind: 'sim', name: l10n.t('Simulated Atlas host'), simulated: true, address: sim });
     }
     // This machine is an Atlas host candidate when VS Code runs the extension remotely on it (Remote-SSH)
     // or when it has npu-smi; a laptop without NPUs does not list itself.
     if (vscode.env.remoteName !== undefined || (await onPath('npu-smi'))) {
-      out.push({ id: LOCAL_ID, kind: 'local', name: vscode.l10n.t('This machine'), simulated: false, address: os.hostname() });
+      out.push({ id: LOCAL_ID, kind: 'local', name: l10n.t('This machine'), simulated: false, address: os.hostname() });
     }
     try {
       const m = await this.sshManager();
@@ -187,7 +194,7 @@ export class Hosts implements vscode.Disposable {
       }
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      if (msg !== this.listError) this.ctx.log.warn(`ssh hosts: ${msg}`);
+      if (msg !== this.listError) this.log.warn(`ssh hosts: ${msg}`);
       this.listError = msg;
     }
     return out;
@@ -222,15 +229,15 @@ export class Hosts implements vscode.Disposable {
     if (id === LOCAL_ID) return new LocalTransport(os.hostname());
     if (id === SIM_ID) {
       const dir = this.simDir;
-      if (!dir) throw new Error(vscode.l10n.t('No simulated Atlas host yet: run "Ascend: Create Simulated Atlas Host" first.'));
+      if (!dir) throw new Error(l10n.t('No simulated Atlas host yet: run "Ascend: Create Simulated Atlas Host" first.'));
       const { simExecEnv } = await import('../core/sim/env');
-      return new LocalTransport(vscode.l10n.t('simulated Atlas host'), simExecEnv(dir, process.env));
+      return new LocalTransport(l10n.t('simulated Atlas host'), simExecEnv(dir, process.env));
     }
     if (id.startsWith('ssh:')) {
       const m = await this.sshManager();
       return m.connect(id.slice(4));
     }
-    throw new Error(vscode.l10n.t('Unknown host {0}', id));
+    throw new Error(l10n.t('Unknown host {0}', id));
   }
 
   async disconnect(id: string): Promise<void> {
@@ -246,18 +253,18 @@ export class Hosts implements vscode.Disposable {
 
   /** SSH callbacks: host key prompt, secrets from SecretStorage first, then asked; kept only on request. */
   private callbacks(): SshCallbacks {
-    const secrets = this.ctx.extension.secrets;
+    const secrets = this.storage.secrets;
     // Secrets typed this session, waiting for onSecretResult to say whether they worked.
     const typed = new Map<string, string>();
     return {
       onUnknownHostKey: async (info) => {
-        this.ctx.log.info(`unknown host key for ${info.alias} (${info.host}:${info.port}): ${info.keyType} ${info.fingerprint}`);
+        this.log.info(`unknown host key for ${info.alias} (${info.host}:${info.port}): ${info.keyType} ${info.fingerprint}`);
         const ok = await this.prompts.confirmHostKey(info);
-        this.ctx.log.info(`host key for ${info.alias} ${ok ? 'trusted by the user' : 'refused by the user'}`);
+        this.log.info(`host key for ${info.alias} ${ok ? 'trusted by the user' : 'refused by the user'}`);
         return ok;
       },
       onHostKeyAdded: (info) => {
-        this.ctx.log.info(`Permanently added '${info.hostField}' (${info.keyType}) to ${info.knownHostsFile}:${info.line}`);
+        this.log.info(`Permanently added '${info.hostField}' (${info.keyType}) to ${info.knownHostsFile}:${info.line}`);
       },
       askPassphrase: async ({ keyPath, host, attempt }) => {
         const key = this.secretKey('passphrase', keyPath);
@@ -265,7 +272,7 @@ export class Hosts implements vscode.Disposable {
           const stored = await secrets.get(key);
           if (stored !== undefined) return stored;
         }
-        const v = await this.prompts.askSecret(vscode.l10n.t('Passphrase for {0}', keyPath), vscode.l10n.t('Key passphrase for {0} (connecting to {1})', keyPath, host));
+        const v = await this.prompts.askSecret(l10n.t('Passphrase for {0}', keyPath), l10n.t('Key passphrase for {0} (connecting to {1})', keyPath, host));
         if (v !== undefined) typed.set(key, v);
         return v;
       },
@@ -275,7 +282,7 @@ export class Hosts implements vscode.Disposable {
           const stored = await secrets.get(key);
           if (stored !== undefined) return stored;
         }
-        const v = await this.prompts.askSecret(vscode.l10n.t('Password for {0}@{1}', user, host), prompt ?? vscode.l10n.t('Password for {0}@{1}', user, host));
+        const v = await this.prompts.askSecret(l10n.t('Password for {0}@{1}', user, host), prompt ?? l10n.t('Password for {0}@{1}', user, host));
         if (v !== undefined) typed.set(key, v);
         return v;
       },
@@ -298,11 +305,11 @@ export class Hosts implements vscode.Disposable {
           return;
         }
         if (value === undefined) return; // it came from SecretStorage already
-        const what = kind === 'passphrase' ? vscode.l10n.t('passphrase for {0}', keyPath ?? '') : vscode.l10n.t('password for {0}@{1}', user, host);
+        const what = kind === 'passphrase' ? l10n.t('passphrase for {0}', keyPath ?? '') : l10n.t('password for {0}@{1}', user, host);
         void this.prompts.offerToRemember(what).then(async (yes) => {
           if (!yes) return;
           await this.remember(key, value);
-          this.ctx.log.info(`${kind} for ${kind === 'passphrase' ? keyPath : `${user}@${host}`} kept in SecretStorage`);
+          this.log.info(`${kind} for ${kind === 'passphrase' ? keyPath : `${user}@${host}`} kept in SecretStorage`);
         });
       },
     };
@@ -310,21 +317,22 @@ export class Hosts implements vscode.Disposable {
 
   /** Names (never values) of the secrets kept in SecretStorage, so they can be forgotten together. */
   private async remember(key: string, value: string): Promise<void> {
-    await this.ctx.extension.secrets.store(key, value);
-    const names = new Set(this.ctx.extension.globalState.get<string[]>(SECRET_NAMES_KEY) ?? []);
+    await this.storage.secrets.store(key, value);
+    const names = new Set(this.storage.globalState.get<string[]>(SECRET_NAMES_KEY) ?? []);
     names.add(key);
-    await this.ctx.extension.globalState.update(SECRET_NAMES_KEY, [...names]);
+    await this.storage.globalState.update(SECRET_NAMES_KEY, [...names]);
   }
 
   /** Forgets every passphrase and password this extension kept in SecretStorage; returns how many. */
   async forgetSecrets(): Promise<number> {
-    const names = this.ctx.extension.globalState.get<string[]>(SECRET_NAMES_KEY) ?? [];
-    for (const k of names) await this.ctx.extension.secrets.delete(k);
-    await this.ctx.extension.globalState.update(SECRET_NAMES_KEY, []);
+    const names = this.storage.globalState.get<string[]>(SECRET_NAMES_KEY) ?? [];
+    for (const k of names) await this.storage.secrets.delete(k);
+    await this.storage.globalState.update(SECRET_NAMES_KEY, []);
     return names.length;
   }
 
   dispose(): void {
+    this.configSub.dispose();
     void this.manager?.dispose();
     this.manager = undefined;
     this.emitter.dispose();

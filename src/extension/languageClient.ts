@@ -1,19 +1,25 @@
+import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest, LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { CHECK_FILE_COMMAND, DOCUMENT_SELECTOR } from '../server/protocol';
-import { registerCommand } from './commands';
-import type { Ctx } from './ctx';
+import { uri } from './args';
+import type { Commands } from './commands';
+import type { Config } from './config';
+import type { Notifier } from './notify';
+import type { RestartableScope } from './scope';
+import type { Settings } from './settings';
 
 /**
  * The language client for dist/server.js (NPU operator-support diagnostics, hovers, quick fixes). It is
  * started after activation returns, never awaited by it; a server that fails to start is logged and
  * reported, and the commands stay registered (they say what went wrong instead of "command not found").
+ * The client lives in the client scope: a restart or `lint.enable: false` ends it and what hangs off it.
  * The server only reads documents: nothing a workspace file contains is run, so it also works in
  * untrusted workspaces.
  */
+
 /** The `ascendAdapt.lint.*` settings as the server's LintSettings object. */
-export function lintSettings(ctx: Ctx): Record<string, unknown> {
-  const s = ctx.config.settings;
+export function lintSettings(s: Settings): Record<string, unknown> {
   return {
     enable: s['lint.enable'],
     include: s['lint.include'],
@@ -24,15 +30,30 @@ export function lintSettings(ctx: Ctx): Record<string, unknown> {
   };
 }
 
+export interface LspDeps {
+  config: Config;
+  log: vscode.LogOutputChannel;
+  notifier: Notifier;
+  /** The server's own output channel (kept across restarts). */
+  output: vscode.LogOutputChannel;
+  /** dist/server.js */
+  serverModule: string;
+  /** Ended on every stop / restart. */
+  clientScope: RestartableScope;
+}
+
 export class Lsp implements vscode.Disposable {
   client?: LanguageClient;
   private starting?: Promise<LanguageClient | undefined>;
   /** Why the last start failed, if it did. */
   startError?: string;
-  private readonly output: vscode.LogOutputChannel;
+  private readonly configSub: vscode.Disposable;
 
-  constructor(private readonly ctx: Ctx) {
-    this.output = ctx.own(vscode.window.createOutputChannel(vscode.l10n.t('Ascend Adapt Language Server'), { log: true }));
+  constructor(private readonly d: LspDeps) {
+    this.configSub = d.config.onDidChange(async (s) => {
+      if (s['lint.enable'] && !this.client) void this.start();
+      else if (!s['lint.enable'] && this.client) await this.stop();
+    });
   }
 
   /** Starts the server once (concurrent callers share the start). Never throws. */
@@ -45,88 +66,81 @@ export class Lsp implements vscode.Disposable {
   }
 
   private async doStart(): Promise<LanguageClient | undefined> {
-    if (!this.ctx.config.settings['lint.enable']) {
-      this.startError = vscode.l10n.t('NPU checks are turned off (ascendAdapt.lint.enable).');
+    const { config, log, notifier } = this.d;
+    if (!config.settings['lint.enable']) {
+      this.startError = l10n.t('NPU checks are turned off (ascendAdapt.lint.enable).');
       return undefined;
     }
-    const module = this.ctx.extension.asAbsolutePath('dist/server.js');
+    const module = this.d.serverModule;
     const serverOptions: ServerOptions = {
       run: { module, transport: TransportKind.stdio },
       debug: { module, transport: TransportKind.stdio, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: DOCUMENT_SELECTOR,
-      outputChannel: this.output,
+      outputChannel: this.d.output,
       // The server pulls `ascendAdapt.lint` with workspace/configuration; the first values travel with
       // initialize so the first diagnostics already use them.
-      initializationOptions: { settings: lintSettings(this.ctx) },
+      initializationOptions: { settings: lintSettings(config.settings) },
       diagnosticPullOptions: { onChange: true, onSave: true, onTabs: false },
     };
-    const client = new LanguageClient('ascendAdapt', vscode.l10n.t('Ascend Adapt Language Server'), serverOptions, clientOptions);
+    const client = new LanguageClient('ascendAdapt', l10n.t('Ascend Adapt Language Server'), serverOptions, clientOptions);
     this.client = client;
+    this.d.clientScope.own({ dispose: () => (client.state === State.Stopped ? undefined : client.stop()) });
     try {
       await client.start();
       this.startError = undefined;
-      this.ctx.log.info('language server started');
+      log.info('language server started');
       return client;
     } catch (e) {
       this.startError = e instanceof Error ? e.message : String(e);
-      this.ctx.log.error(`language server failed to start: ${this.startError}`);
-      void vscode.window.showErrorMessage(vscode.l10n.t('The Ascend Adapt language server did not start: {0}', this.startError));
+      void notifier.error(l10n.t('The Ascend Adapt language server did not start: {0}', this.startError), e);
       return undefined;
     }
   }
 
+  /** Stops the client and ends everything registered for this start. */
   async stop(): Promise<void> {
     const c = this.client;
     this.client = undefined;
-    if (c && c.state !== State.Stopped) await c.stop().catch(() => undefined);
+    if (c && c.state !== State.Stopped) await c.stop().catch((e: unknown) => this.d.log.warn(`language server stop: ${String(e)}`));
+    this.d.clientScope.reset();
   }
 
   dispose(): void {
+    this.configSub.dispose();
     void this.stop();
   }
 }
 
-export function registerLanguageClient(ctx: Ctx): void {
-  const lsp = ctx.own(new Lsp(ctx));
-  ctx.lsp = lsp;
-  ctx.own(
-    ctx.config.onDidChange(async (s) => {
-      if (s['lint.enable'] && !lsp.client) void lsp.start();
-      else if (!s['lint.enable'] && lsp.client) await lsp.stop();
-    }),
-  );
-  // Not awaited: activation returns at once, the server comes up in the background.
-  void lsp.start();
-
-  registerCommand(ctx, 'ascend.lint.checkFile', async (arg?: unknown) => {
-    const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
-    if (!uri) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('Open a Python patch, mapping, quant_model_description.json or serving script first.'));
+export function registerLintCommands(commands: Commands, lsp: Lsp, notifier: Notifier): void {
+  commands.register('ascend.lint.checkFile', [uri.optional()], async (given) => {
+    const file = given ?? vscode.window.activeTextEditor?.document.uri;
+    if (!file) {
+      void notifier.info(l10n.t('Open a Python patch, mapping, quant_model_description.json or serving script first.'));
       return undefined;
     }
     const client = await lsp.start();
-    if (!client) throw new Error(vscode.l10n.t('the language server is not running: {0}', lsp.startError ?? '?'));
-    const r = (await client.sendRequest(ExecuteCommandRequest.type, { command: CHECK_FILE_COMMAND, arguments: [uri.toString()] })) as
+    if (!client) throw new Error(l10n.t('the language server is not running: {0}', lsp.startError ?? '?'));
+    const r = (await client.sendRequest(ExecuteCommandRequest.type, { command: CHECK_FILE_COMMAND, arguments: [file.toString()] })) as
       | { errors: number; warnings: number; information: number }
       | undefined;
     if (!r) return undefined;
-    const name = vscode.workspace.asRelativePath(uri);
-    const text = vscode.l10n.t('NPU checks of {0}: {1} errors, {2} warnings, {3} notes.', name, r.errors, r.warnings, r.information);
+    const name = vscode.workspace.asRelativePath(file);
+    const text = l10n.t('NPU checks of {0}: {1} errors, {2} warnings, {3} notes.', name, r.errors, r.warnings, r.information);
     if (r.errors + r.warnings + r.information > 0) {
-      const show = vscode.l10n.t('Show Problems');
+      const show = l10n.t('Show Problems');
       void vscode.window.showWarningMessage(text, show).then((p) => p === show && vscode.commands.executeCommand('workbench.actions.view.problems'));
     } else {
-      void vscode.window.showInformationMessage(text);
+      void notifier.info(text);
     }
     return r;
   });
 
-  registerCommand(ctx, 'ascend.lint.restart', async () => {
+  commands.register('ascend.lint.restart', [], async () => {
     await lsp.stop();
     const c = await lsp.start();
-    if (!c) throw new Error(vscode.l10n.t('the language server is not running: {0}', lsp.startError ?? '?'));
+    if (!c) throw new Error(l10n.t('the language server is not running: {0}', lsp.startError ?? '?'));
     return c.state === State.Running;
   });
 }

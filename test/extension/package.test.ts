@@ -48,7 +48,7 @@ describe('package.json contributions', () => {
   it('registers every contributed command and contributes every registered one (no dead commands)', () => {
     const registered = new Set<string>();
     for (const f of srcFiles(path.join(root, 'src', 'extension'))) {
-      for (const m of fs.readFileSync(f, 'utf8').matchAll(/registerCommand\(\s*ctx,\s*'([^']+)'/g)) registered.add(m[1]);
+      for (const m of fs.readFileSync(f, 'utf8').matchAll(/\bcommands\.register\(\s*'([^']+)'/g)) registered.add(m[1]);
     }
     const contributed = new Set<string>(C.commands.map((c: { command: string }) => c.command));
     assert.deepEqual([...contributed].filter((c) => !registered.has(c)), [], 'contributed but never registered');

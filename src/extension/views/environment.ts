@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
 import type { Check, EnvReport, ReportDevice } from '../../core/checks/report';
 import type { HostResult } from '../envResults';
@@ -11,16 +12,16 @@ import type { Node } from './index';
  */
 
 function simulatedMark(r: EnvReport): string {
-  return r.simulated ? vscode.l10n.t('SIMULATED') : '';
+  return r.simulated ? l10n.t('SIMULATED') : '';
 }
 
 export function summaryText(r: EnvReport): string {
   const s = r.summary;
   const parts: string[] = [];
-  if (s.fail) parts.push(vscode.l10n.t('{0} failed', s.fail));
-  if (s.warn) parts.push(vscode.l10n.t('{0} warnings', s.warn));
-  parts.push(vscode.l10n.t('{0} passed', s.pass));
-  if (s.skip) parts.push(vscode.l10n.t('{0} skipped', s.skip));
+  if (s.fail) parts.push(l10n.t('{0} failed', s.fail));
+  if (s.warn) parts.push(l10n.t('{0} warnings', s.warn));
+  parts.push(l10n.t('{0} passed', s.pass));
+  if (s.skip) parts.push(l10n.t('{0} skipped', s.skip));
   return parts.join(', ');
 }
 
@@ -35,8 +36,8 @@ export class HostResultNode implements Node {
     it.iconPath = statusIcon(worst(r.checks.map((c) => c.status)));
     it.contextValue = 'ascend.envHost';
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**${this.result.hostName}**${r.simulated ? ` — ${vscode.l10n.t('SIMULATED: these are not NPU results')}` : ''}\n\n`);
-    md.appendMarkdown(`${vscode.l10n.t('Checked at {0}', new Date(this.result.at).toLocaleString())} · ${summaryText(r)}\n\n`);
+    md.appendMarkdown(`**${this.result.hostName}**${r.simulated ? ` — ${l10n.t('SIMULATED: these are not NPU results')}` : ''}\n\n`);
+    md.appendMarkdown(`${l10n.t('Checked at {0}', new Date(this.result.at).toLocaleString())} · ${summaryText(r)}\n\n`);
     if (r.hostInfo) md.appendText(`${r.hostInfo.os ?? ''} ${r.hostInfo.kernel ?? ''} ${r.hostInfo.arch ?? ''}`.trim());
     it.tooltip = md;
     return it;
@@ -61,9 +62,9 @@ class DevicesNode implements Node {
   item(): vscode.TreeItem {
     const r = this.result.report;
     const names = [...new Set(r.npu.devices.map((d) => d.name))].join(', ');
-    const it = new vscode.TreeItem(vscode.l10n.t('NPUs'), vscode.TreeItemCollapsibleState.Collapsed);
+    const it = new vscode.TreeItem(l10n.t('NPUs'), vscode.TreeItemCollapsibleState.Collapsed);
     it.id = `env:${this.result.hostId}:devices`;
-    it.description = [vscode.l10n.t('{0} × {1} ({2})', r.npu.devices.length, names, r.npu.family), simulatedMark(r)].filter(Boolean).join(' · ');
+    it.description = [l10n.t('{0} × {1} ({2})', r.npu.devices.length, names, r.npu.family), simulatedMark(r)].filter(Boolean).join(' · ');
     it.iconPath = new vscode.ThemeIcon('circuit-board');
     it.contextValue = 'ascend.envDevices';
     return it;
@@ -82,26 +83,26 @@ class DeviceNode implements Node {
 
   item(): vscode.TreeItem {
     const d = this.d;
-    const label = vscode.l10n.t('NPU {0}', d.npuId) + (d.chipId > 0 || this.result.report.npu.devices.some((x) => x.npuId === d.npuId && x.chipId !== d.chipId) ? ` / ${vscode.l10n.t('chip {0}', d.chipId)}` : '');
+    const label = l10n.t('NPU {0}', d.npuId) + (d.chipId > 0 || this.result.report.npu.devices.some((x) => x.npuId === d.npuId && x.chipId !== d.chipId) ? ` / ${l10n.t('chip {0}', d.chipId)}` : '');
     const it = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     it.id = `env:${this.result.hostId}:npu:${d.npuId}:${d.chipId}`;
     const used = d.hbmUsedMB ?? d.memUsedMB;
     const total = d.hbmTotalMB ?? d.memTotalMB;
-    const mem = used !== null && total !== null && total > 0 ? `${bar(used, total)} ${gb(used)} / ${gb(total)} GB` : vscode.l10n.t('memory unknown');
+    const mem = used !== null && total !== null && total > 0 ? `${bar(used, total)} ${gb(used)} / ${gb(total)} GB` : l10n.t('memory unknown');
     it.description = `${d.name} · ${d.health} · ${mem}`;
     const ok = /^(ok|healthy)$/i.test(d.health);
     it.iconPath = new vscode.ThemeIcon(ok ? 'chip' : 'error', new vscode.ThemeColor(ok ? 'testing.iconPassed' : 'testing.iconFailed'));
     it.contextValue = 'ascend.envDevice';
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**${label}** — ${d.name} (${d.family})${this.result.report.simulated ? ` — ${vscode.l10n.t('SIMULATED')}` : ''}\n\n`);
+    md.appendMarkdown(`**${label}** — ${d.name} (${d.family})${this.result.report.simulated ? ` — ${l10n.t('SIMULATED')}` : ''}\n\n`);
     const rows: Array<[string, string]> = [
-      [vscode.l10n.t('Health'), d.health],
-      [vscode.l10n.t('HBM'), used !== null && total !== null ? `${used} / ${total} MB` : '—'],
-      [vscode.l10n.t('Power'), d.powerW !== null ? `${d.powerW} W` : '—'],
-      [vscode.l10n.t('Temperature'), d.tempC !== null ? `${d.tempC} °C` : '—'],
-      [vscode.l10n.t('AI Core'), d.aicorePercent !== null ? `${d.aicorePercent} %` : '—'],
-      [vscode.l10n.t('Bus ID'), d.busId ?? '—'],
-      [vscode.l10n.t('Logical device'), String(d.logicalId)],
+      [l10n.t('Health'), d.health],
+      [l10n.t('HBM'), used !== null && total !== null ? `${used} / ${total} MB` : '—'],
+      [l10n.t('Power'), d.powerW !== null ? `${d.powerW} W` : '—'],
+      [l10n.t('Temperature'), d.tempC !== null ? `${d.tempC} °C` : '—'],
+      [l10n.t('AI Core'), d.aicorePercent !== null ? `${d.aicorePercent} %` : '—'],
+      [l10n.t('Bus ID'), d.busId ?? '—'],
+      [l10n.t('Logical device'), String(d.logicalId)],
     ];
     md.appendMarkdown(rows.map(([k, v]) => `- ${k}: \`${v}\``).join('\n'));
     it.tooltip = md;
@@ -114,7 +115,7 @@ class ProcessesNode implements Node {
 
   item(): vscode.TreeItem {
     const p = this.result.report.npu.processes;
-    const it = new vscode.TreeItem(vscode.l10n.t('Processes holding NPU memory'), vscode.TreeItemCollapsibleState.Collapsed);
+    const it = new vscode.TreeItem(l10n.t('Processes holding NPU memory'), vscode.TreeItemCollapsibleState.Collapsed);
     it.description = String(p.length);
     it.iconPath = new vscode.ThemeIcon('server-process');
     return it;
@@ -124,7 +125,7 @@ class ProcessesNode implements Node {
     return this.result.report.npu.processes.map((p) => ({
       item: () => {
         const it = new vscode.TreeItem(`${p.name || p.cmdline || '?'} (${p.pid})`);
-        it.description = vscode.l10n.t('NPU {0} · {1} MB', p.npuId, p.memoryMB) + (p.user ? ` · ${p.user}` : '');
+        it.description = l10n.t('NPU {0} · {1} MB', p.npuId, p.memoryMB) + (p.user ? ` · ${p.user}` : '');
         it.iconPath = new vscode.ThemeIcon('debug-stackframe-dot');
         it.tooltip = p.cmdline ?? undefined;
         return it;
@@ -138,7 +139,7 @@ class VersionsNode implements Node {
 
   item(): vscode.TreeItem {
     const v = this.result.report.versions;
-    const it = new vscode.TreeItem(vscode.l10n.t('Versions'), vscode.TreeItemCollapsibleState.Collapsed);
+    const it = new vscode.TreeItem(l10n.t('Versions'), vscode.TreeItemCollapsibleState.Collapsed);
     it.id = `env:${this.result.hostId}:versions`;
     it.description = [v.cann && `CANN ${v.cann}`, v.vllm_ascend && `vllm-ascend ${v.vllm_ascend}`, simulatedMark(this.result.report)].filter(Boolean).join(' · ');
     it.iconPath = new vscode.ThemeIcon('versions');
@@ -175,10 +176,10 @@ export class CheckNode implements Node {
     it.iconPath = statusIcon(c.status);
     it.contextValue = ['ascend.envCheck', c.fix ? 'fix' : '', c.source ? 'source' : ''].filter(Boolean).join('.');
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**${statusWord(c.status)}** — ${c.title}${this.result.report.simulated ? ` (${vscode.l10n.t('SIMULATED')})` : ''}\n\n`);
+    md.appendMarkdown(`**${statusWord(c.status)}** — ${c.title}${this.result.report.simulated ? ` (${l10n.t('SIMULATED')})` : ''}\n\n`);
     md.appendText(c.detail);
     if (c.fix) {
-      md.appendMarkdown(`\n\n**${vscode.l10n.t('Fix')}**\n\n`);
+      md.appendMarkdown(`\n\n**${l10n.t('Fix')}**\n\n`);
       md.appendCodeblock(c.fix, 'shell');
     }
     it.tooltip = md;
@@ -192,10 +193,10 @@ export class CheckNode implements Node {
       const fix = c.fix;
       out.push({
         item: () => {
-          const it = new vscode.TreeItem(vscode.l10n.t('Fix: {0}', fix.split('\n')[0]));
+          const it = new vscode.TreeItem(l10n.t('Fix: {0}', fix.split('\n')[0]));
           it.iconPath = new vscode.ThemeIcon('lightbulb', new vscode.ThemeColor('editorLightBulb.foreground'));
-          it.tooltip = vscode.l10n.t('Click to copy the fix command');
-          it.command = { command: 'ascend.env.copyFix', title: vscode.l10n.t('Copy Fix Command'), arguments: [this] };
+          it.tooltip = l10n.t('Click to copy the fix command');
+          it.command = { command: 'ascend.env.copyFix', title: l10n.t('Copy Fix Command'), arguments: [this] };
           it.contextValue = 'ascend.envFix';
           return it;
         },
@@ -205,9 +206,9 @@ export class CheckNode implements Node {
       const src = c.source;
       out.push({
         item: () => {
-          const it = new vscode.TreeItem(vscode.l10n.t('Source: {0}', src));
+          const it = new vscode.TreeItem(l10n.t('Source: {0}', src));
           it.iconPath = new vscode.ThemeIcon('link-external');
-          it.command = { command: 'ascend.env.openSource', title: vscode.l10n.t('Open Source'), arguments: [this] };
+          it.command = { command: 'ascend.env.openSource', title: l10n.t('Open Source'), arguments: [this] };
           return it;
         },
       });

@@ -1,5 +1,7 @@
+import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
 import type { CheckStatus } from '../../core/checks/report';
+import type { ServingJobRecord } from '../../core/serving/job';
 
 /** Small rendering helpers shared by the views (all strings localised here). */
 
@@ -19,13 +21,13 @@ export function statusIcon(s: CheckStatus): vscode.ThemeIcon {
 export function statusWord(s: CheckStatus): string {
   switch (s) {
     case 'pass':
-      return vscode.l10n.t('passed');
+      return l10n.t('passed');
     case 'warn':
-      return vscode.l10n.t('warning');
+      return l10n.t('warning');
     case 'fail':
-      return vscode.l10n.t('failed');
+      return l10n.t('failed');
     default:
-      return vscode.l10n.t('skipped');
+      return l10n.t('skipped');
   }
 }
 
@@ -43,4 +45,27 @@ export function when(iso: string): string {
   const now = new Date();
   const sameDay = d.toDateString() === now.toDateString();
   return sameDay ? d.toLocaleTimeString() : d.toLocaleString();
+}
+
+export function stateText(s: ServingJobRecord['state']): string {
+  switch (s) {
+    case 'starting':
+      return l10n.t('starting');
+    case 'ready':
+      return l10n.t('ready');
+    case 'failed':
+      return l10n.t('failed');
+    case 'stopped':
+      return l10n.t('stopped');
+    default:
+      return l10n.t('exited');
+  }
+}
+
+export function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
 }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
 import type { ConnectionState } from '../../core/transport/transport';
 import type { EnvResults } from '../envResults';
@@ -10,15 +11,15 @@ import type { Node } from './index';
 export function stateWord(s: ConnectionState): string {
   switch (s) {
     case 'connected':
-      return vscode.l10n.t('connected');
+      return l10n.t('connected');
     case 'connecting':
-      return vscode.l10n.t('connecting');
+      return l10n.t('connecting');
     case 'reconnecting':
-      return vscode.l10n.t('reconnecting');
+      return l10n.t('reconnecting');
     case 'failed':
-      return vscode.l10n.t('failed');
+      return l10n.t('failed');
     default:
-      return vscode.l10n.t('disconnected');
+      return l10n.t('disconnected');
   }
 }
 
@@ -53,20 +54,20 @@ export class HostNode implements Node {
     const it = new vscode.TreeItem(h.name, res?.report.npu.devices.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     it.id = `host:${h.id}`;
     const parts: string[] = [];
-    if (h.simulated) parts.push(vscode.l10n.t('SIMULATED'));
+    if (h.simulated) parts.push(l10n.t('SIMULATED'));
     if (h.kind === 'ssh') parts.push(stateWord(this.state));
-    else parts.push(vscode.l10n.t('local'));
-    if (this.hosts.activeId === h.id) parts.push(vscode.l10n.t('active'));
+    else parts.push(l10n.t('local'));
+    if (this.hosts.activeId === h.id) parts.push(l10n.t('active'));
     it.description = parts.join(' · ');
     it.iconPath = h.kind === 'sim' ? new vscode.ThemeIcon('beaker') : h.kind === 'local' ? new vscode.ThemeIcon('device-desktop') : stateIcon(this.state);
     it.contextValue = `ascend.host.${h.kind}${h.kind === 'ssh' ? `.${this.state}` : ''}`;
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**${h.name}**${h.simulated ? ` — ${vscode.l10n.t('SIMULATED: nothing it reports is an NPU result')}` : ''}\n\n`);
+    md.appendMarkdown(`**${h.name}**${h.simulated ? ` — ${l10n.t('SIMULATED: nothing it reports is an NPU result')}` : ''}\n\n`);
     if (h.address) md.appendMarkdown(`\`${h.address}\`\n\n`);
-    if (h.source) md.appendMarkdown(`${vscode.l10n.t('Defined in {0}', h.source)}\n\n`);
+    if (h.source) md.appendMarkdown(`${l10n.t('Defined in {0}', h.source)}\n\n`);
     const err = this.hosts.lastError(h.id);
-    if (err) md.appendMarkdown(`${vscode.l10n.t('Last error: {0}', err)}\n\n`);
-    if (res) md.appendMarkdown(vscode.l10n.t('Last environment check: {0}', when(res.at)));
+    if (err) md.appendMarkdown(`${l10n.t('Last error: {0}', err)}\n\n`);
+    if (res) md.appendMarkdown(l10n.t('Last environment check: {0}', when(res.at)));
     it.tooltip = md;
     return it;
   }
@@ -76,7 +77,7 @@ export class HostNode implements Node {
     if (!res) return [];
     return res.report.npu.devices.map((d) => ({
       item: () => {
-        const it = new vscode.TreeItem(vscode.l10n.t('NPU {0}', d.npuId) + (d.chipId ? ` / ${vscode.l10n.t('chip {0}', d.chipId)}` : ''));
+        const it = new vscode.TreeItem(l10n.t('NPU {0}', d.npuId) + (d.chipId ? ` / ${l10n.t('chip {0}', d.chipId)}` : ''));
         it.id = `host:${this.host.id}:npu:${d.npuId}:${d.chipId}`;
         const used = d.hbmUsedMB ?? d.memUsedMB;
         const total = d.hbmTotalMB ?? d.memTotalMB;

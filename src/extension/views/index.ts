@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import type { Ctx } from '../ctx';
 
 /** A row of one of the Ascend views: how it looks and, lazily, its children. */
 export interface Node {
@@ -45,23 +44,27 @@ export class NodeTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
 export const VIEW_IDS = ['ascend.hosts', 'ascend.environment', 'ascend.jobs', 'ascend.reports'] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 
-export interface Views {
-  trees: Record<ViewId, NodeTree>;
-  views: Record<ViewId, vscode.TreeView<Node>>;
-}
-
 /**
- * Creates the four views, empty: each feature sets its view's roots when it is wired. An empty view shows
- * its `viewsWelcome` text.
+ * The Ascend views, created empty at activation: each feature sets its view's roots when it is wired. An
+ * empty view shows its `viewsWelcome` text. A new view: add its id here and to package.json.
  */
-export function registerViews(ctx: Ctx): Views {
-  const trees = {} as Record<ViewId, NodeTree>;
-  const views = {} as Record<ViewId, vscode.TreeView<Node>>;
-  for (const id of VIEW_IDS) {
-    trees[id] = ctx.own(new NodeTree());
-    views[id] = ctx.own(vscode.window.createTreeView(id, { treeDataProvider: trees[id], showCollapseAll: id !== 'ascend.reports' }));
+export class Views implements vscode.Disposable {
+  readonly trees = {} as Record<ViewId, NodeTree>;
+  readonly views = {} as Record<ViewId, vscode.TreeView<Node>>;
+
+  constructor() {
+    for (const id of VIEW_IDS) {
+      this.trees[id] = new NodeTree();
+      this.views[id] = vscode.window.createTreeView(id, { treeDataProvider: this.trees[id], showCollapseAll: id !== 'ascend.reports' });
+    }
   }
-  return { trees, views };
+
+  dispose(): void {
+    for (const id of VIEW_IDS) {
+      this.views[id].dispose();
+      this.trees[id].dispose();
+    }
+  }
 }
 
 /** Expands a tree (for tests and "reveal"): all rows down to `depth`, as [depth, item] pairs. */

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
-import { api, EXTENSION_ID } from './util';
+import { api, services, EXTENSION_ID } from './util';
 
 interface Contributes {
   viewsContainers: { activitybar: { id: string; title: string; icon: string }[] };
@@ -38,10 +38,10 @@ describe('Ascend Adapt in a real VS Code', () => {
     assert.deepEqual(contributes.views.ascend.map((v) => v.id), VIEWS);
     // Opening the container and focusing each view only works when VS Code registered them.
     await vscode.commands.executeCommand('workbench.view.extension.ascend');
-    const { ctx } = await api();
+    const svc = await services();
     for (const id of VIEWS) {
       await vscode.commands.executeCommand(`${id}.focus`);
-      assert.ok(ctx.views.views[id as keyof typeof ctx.views.views].visible, `${id} is visible after focusing it`);
+      assert.ok(svc.views.views[id as keyof typeof svc.views.views].visible, `${id} is visible after focusing it`);
     }
   });
 

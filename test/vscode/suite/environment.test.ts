@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EnvSnapshotSchema } from '../../../src/core/probe/envcheck';
 import { flatten } from '../../../src/extension/views';
-import { api, labelOf } from './util';
+import { services, labelOf } from './util';
 
 // A simulated Atlas host (the core's sim create, through the extension's command) probed through the local
 // transport: the Environment view fills with checks, facts, fixes and NPUs with HBM bars, all marked
@@ -15,24 +15,24 @@ describe('Environment check of a simulated Atlas host', function () {
   const simDir = path.join(work, 'sim-atlas');
 
   it('creates the simulated host and lists it in the Hosts view, marked SIMULATED', async () => {
-    const { ctx } = await api();
+    const svc = await services();
     const id = await vscode.commands.executeCommand<string>('ascend.sim.create', { dir: simDir, chip: '910B3', devices: 8 });
     assert.equal(id, 'sim');
     assert.ok(fs.existsSync(path.join(simDir, 'env.sh')), 'env.sh written');
-    const rows = await flatten(ctx.views.trees['ascend.hosts'], 1);
+    const rows = await flatten(svc.views.trees['ascend.hosts'], 1);
     const sim = rows.find((r) => labelOf(r.item) === 'Simulated Atlas host');
     assert.ok(sim, `hosts: ${rows.map((r) => labelOf(r.item)).join(', ')}`);
     assert.match(String(sim.item.description), /SIMULATED/);
-    assert.match(ctx.statusBar.text, /Simulated Atlas host \[SIMULATED\]/);
+    assert.match(svc.statusBar.text, /Simulated Atlas host \[SIMULATED\]/);
   });
 
   it('runs the environment probe through the local transport and fills the Environment view', async () => {
-    const { ctx } = await api();
+    const svc = await services();
     await vscode.commands.executeCommand('ascend.environment.focus');
     const res = await vscode.commands.executeCommand<{ report: { simulated: boolean; npu: { devices: unknown[] } } }>('ascend.env.check', 'sim');
     assert.ok(res, 'the command returns the result');
     assert.equal(res.report.simulated, true);
-    const rows = await flatten(ctx.views.trees['ascend.environment'], 3);
+    const rows = await flatten(svc.views.trees['ascend.environment'], 3);
     const host = rows.find((r) => r.depth === 0);
     assert.ok(host, 'a host row');
     assert.equal(labelOf(host.item), 'Simulated Atlas host');
@@ -50,19 +50,19 @@ describe('Environment check of a simulated Atlas host', function () {
     const npus = rows.filter((r) => r.depth === 2 && r.item.contextValue === 'ascend.envDevice');
     assert.equal(npus.length, 8);
     for (const n of npus) assert.match(String(n.item.description), /910B3 · OK · [█▏▎▍▌▋▊▉░]{10} \d+\.\d \/ 64\.0 GB/);
-    assert.match(String(ctx.views.views['ascend.environment'].message), /SIMULATED/);
+    assert.match(String(svc.views.views['ascend.environment'].message), /SIMULATED/);
   });
 
   it('shows the NPUs under the host in the Hosts view', async () => {
-    const { ctx } = await api();
-    const rows = await flatten(ctx.views.trees['ascend.hosts'], 2);
+    const svc = await services();
+    const rows = await flatten(svc.views.trees['ascend.hosts'], 2);
     const npus = rows.filter((r) => r.depth === 1 && String(r.item.id).startsWith('host:sim:npu:'));
     assert.equal(npus.length, 8);
   });
 
   it('copies a check\'s fix and saves a snapshot that re-analyses', async () => {
-    const { ctx } = await api();
-    const rows = await flatten(ctx.views.trees['ascend.environment'], 2);
+    const svc = await services();
+    const rows = await flatten(svc.views.trees['ascend.environment'], 2);
     const withFix = rows.find((r) => String(r.item.contextValue).includes('.fix'));
     assert.ok(withFix, 'the simulated host (no HCCL_OP_EXPANSION_MODE set) has a check with a fix');
     const fix = await vscode.commands.executeCommand<string>('ascend.env.copyFix', withFix.node);
@@ -74,20 +74,20 @@ describe('Environment check of a simulated Atlas host', function () {
     const snap = EnvSnapshotSchema.parse(JSON.parse(fs.readFileSync(uri.fsPath, 'utf8')));
     assert.equal(snap.hosts.length, 1);
     assert.equal(snap.hosts[0].host, 'Simulated Atlas host');
-    assert.ok(ctx.envResults.get('sim'));
+    assert.ok(svc.envResults.get('sim'));
   });
 
   it('keeps the result with its time after the host is gone', async () => {
-    const { ctx } = await api();
-    const before = ctx.envResults.get('sim');
+    const svc = await services();
+    const before = svc.envResults.get('sim');
     assert.ok(before);
-    await ctx.hosts.setSimDir(path.join(work, 'no-such-sim'));
-    const hostRows = await flatten(ctx.views.trees['ascend.hosts'], 1);
+    await svc.hosts.setSimDir(path.join(work, 'no-such-sim'));
+    const hostRows = await flatten(svc.views.trees['ascend.hosts'], 1);
     assert.ok(!hostRows.some((r) => labelOf(r.item) === 'Simulated Atlas host'), 'host no longer listed');
-    const rows = await flatten(ctx.views.trees['ascend.environment'], 1);
+    const rows = await flatten(svc.views.trees['ascend.environment'], 1);
     const host = rows.find((r) => r.depth === 0 && labelOf(r.item) === 'Simulated Atlas host');
     assert.ok(host, 'result still shown');
-    assert.equal(ctx.envResults.get('sim')?.at, before.at);
-    await ctx.hosts.setSimDir(simDir);
+    assert.equal(svc.envResults.get('sim')?.at, before.at);
+    await svc.hosts.setSimDir(simDir);
   });
 });

@@ -11,6 +11,7 @@ export async function run(): Promise<void> {
   // Define describe/it on the global object before the test modules (bundled here) are evaluated.
   mocha.suite.emit('pre-require', globalThis, 'ascend-adapt-suite', mocha);
   await import('./activation.test');
+  await import('./commands.test');
   await import('./environment.test');
   await import('./hosts.test');
   await import('./lsp.test');

@@ -1,19 +1,19 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { api, until } from './util';
+import { services, until } from './util';
 
 // The language client talks to the real dist/server.js: a CUDA-only call in a workspace Python file gets a
 // diagnostic, its quick fix turns it into NPU code, and the diagnostic goes away.
 describe('Language server in VS Code', () => {
   it('flags .cuda() in a patch and applies the quick fix', async () => {
-    const { ctx } = await api();
+    const svc = await services();
     const folder = vscode.workspace.workspaceFolders?.[0];
     assert.ok(folder, 'a workspace folder');
     const uri = vscode.Uri.file(path.join(folder.uri.fsPath, 'patch_block.py'));
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc);
-    assert.ok(await ctx.lsp.start(), `language server running (${ctx.lsp.startError ?? ''})`);
+    assert.ok(await svc.lsp.start(), `language server running (${svc.lsp.startError ?? ''})`);
     const diag = await until('a cuda diagnostic', () =>
       vscode.languages.getDiagnostics(uri).find((d) => d.source === 'ascend-adapt' && doc.getText(d.range).includes('cuda')),
     );

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { collectFigures } from '../../../src/core/report/figures';
 import { flatten } from '../../../src/extension/views';
-import { api, EXTENSION_ID, labelOf, until } from './util';
+import { services, EXTENSION_ID, labelOf, until } from './util';
 
 // The Reports view lists the workspace's validation reports; opening one shows the core's HTML in a
 // webview whose own script runs under the strict CSP (it posts "ready"); a figure opens its evidence;
@@ -30,10 +30,10 @@ describe('Validation reports in VS Code', () => {
   });
 
   it('lists the reports in the Reports view', async () => {
-    const { ctx } = await api();
+    const svc = await services();
     await vscode.commands.executeCommand('ascend.reports.focus');
     const rows = await until('two reports', async () => {
-      const r = await flatten(ctx.views.trees['ascend.reports'], 1);
+      const r = await flatten(svc.views.trees['ascend.reports'], 1);
       return r.length === 2 ? r : undefined;
     });
     assert.ok(rows.every((r) => labelOf(r.item) === 'Hunyuan-A13B-Instruct-GPTQ-Int4'));
@@ -42,7 +42,7 @@ describe('Validation reports in VS Code', () => {
   });
 
   it('opens a report in a webview with its tables, a strict CSP and a running script', async () => {
-    const { ctx } = await api();
+    const svc = await services();
     const rp = await vscode.commands.executeCommand<{ panel: vscode.WebviewPanel; accepted: string[]; rejected: string[] }>('ascend.reports.open', vscode.Uri.file(reportFile));
     assert.ok(rp);
     const html = rp.panel.webview.html;
@@ -56,14 +56,14 @@ describe('Validation reports in VS Code', () => {
     assert.doesNotMatch(html, /<(img|script|link|iframe)[^>]+(src|href)="https?:/i, 'no remote resources');
     // The page's own script (nonce'd) runs in the real webview and says ready.
     await until('the webview to post "ready"', () => rp.accepted.includes('ready') || undefined, 60_000);
-    assert.ok([...ctx.reports.panels].some((p) => p.panel === rp.panel));
+    assert.ok([...svc.reports.panels].some((p) => p.panel === rp.panel));
   });
 
   it('drops messages that do not fit the schema and opens a figure\'s evidence', async () => {
-    const { ctx } = await api();
-    const rp = [...ctx.reports.panels][0];
-    await ctx.reports.onMessage(rp, { type: 'openEvidence', figureId: 'x', extra: 'nope' });
-    await ctx.reports.onMessage(rp, { type: 'runShell', command: 'rm -rf /' });
+    const svc = await services();
+    const rp = [...svc.reports.panels][0];
+    await svc.reports.onMessage(rp, { type: 'openEvidence', figureId: 'x', extra: 'nope' });
+    await svc.reports.onMessage(rp, { type: 'runShell', command: 'rm -rf /' });
     assert.equal(rp.rejected.length, 2);
     // A figure whose evidence is a result file copied beside the report, with a JSON pointer into it.
     const report = rp.entries[0].loaded.report;
@@ -77,7 +77,7 @@ describe('Validation reports in VS Code', () => {
     const copy = path.join(path.dirname(reportFile), ev.copy!);
     fs.mkdirSync(path.dirname(copy), { recursive: true });
     fs.writeFileSync(copy, `{\n  "note": "result file copy written by the test",\n  "other": 1,\n  "${key}": 0.5\n}\n`);
-    const opened = await ctx.reports.openEvidence(rp, fig.figure.id);
+    const opened = await svc.reports.openEvidence(rp, fig.figure.id);
     assert.equal(opened?.fsPath, copy);
     const editor = vscode.window.activeTextEditor;
     assert.equal(editor?.document.uri.fsPath, copy);

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { flatten } from '../../../src/extension/views';
-import { api, labelOf, until } from './util';
+import { services, labelOf, until } from './util';
 
 // Serving on the simulated Atlas host from VS Code: a profile of the workspace's ascend-adapt.json is
 // launched as a detached job (the simulated `vllm serve`), a terminal follows its log, the Jobs view shows
@@ -15,8 +15,8 @@ describe('Serving on the simulated host', function () {
   let jobId: string;
 
   before(async () => {
-    const { ctx } = await api();
-    if (!ctx.hosts.simDir || !fs.existsSync(path.join(ctx.hosts.simDir, 'env.json'))) {
+    const svc = await services();
+    if (!svc.hosts.simDir || !fs.existsSync(path.join(svc.hosts.simDir, 'env.json'))) {
       await vscode.commands.executeCommand('ascend.sim.create', { dir: path.join(work, 'sim-serve') });
     }
     await vscode.commands.executeCommand('ascend.hosts.select', 'sim');
@@ -41,17 +41,17 @@ describe('Serving on the simulated host', function () {
   });
 
   it('starts the profile: a terminal follows the log, the Jobs view goes starting → ready with the load time', async () => {
-    const { ctx } = await api();
+    const svc = await services();
     const id = await vscode.commands.executeCommand<string>('ascend.serve.start', { profile: 'small-sim' });
     assert.ok(id, 'a job id');
     jobId = id;
     const term = await until('the job terminal', () => vscode.window.terminals.find((t) => t.name.startsWith('vllm serve small-sim')));
     assert.ok(term);
     await vscode.commands.executeCommand('ascend.jobs.focus');
-    const ready = await until('ready', () => (ctx.serving.get(id)?.record.state === 'ready' ? ctx.serving.get(id) : undefined), 120_000);
+    const ready = await until('ready', () => (svc.serving.get(id)?.record.state === 'ready' ? svc.serving.get(id) : undefined), 120_000);
     assert.ok(ready.record.loadTimeMs !== null && ready.record.loadTimeMs > 0);
     assert.equal(ready.record.simulated, true);
-    const rows = await flatten(ctx.views.trees['ascend.jobs'], 2);
+    const rows = await flatten(svc.views.trees['ascend.jobs'], 2);
     const row = rows.find((r) => r.depth === 0 && labelOf(r.item) === 'small-sim');
     assert.ok(row, `jobs: ${rows.map((r) => labelOf(r.item)).join(', ')}`);
     assert.match(String(row.item.description), /SIMULATED · .* · ready · up .* · load \d/);
@@ -65,7 +65,7 @@ describe('Serving on the simulated host', function () {
   });
 
   it('runs the smoke test: four prompts streamed, every field recorded', async () => {
-    const { ctx } = await api();
+    const svc = await services();
     const rep = await vscode.commands.executeCommand<{ passed: number; simulated: boolean; results: Array<{ ttftMs: number; totalMs: number; completionTokens: number | null; finishReason: string | null; output: string }> }>('ascend.serve.smoke', jobId);
     assert.ok(rep);
     assert.equal(rep.results.length, 4);
@@ -76,14 +76,14 @@ describe('Serving on the simulated host', function () {
       assert.ok(r.output.length > 0 && r.completionTokens !== null && r.finishReason !== null);
     }
     assert.ok(vscode.window.terminals.some((t) => t.name.startsWith('Smoke test small-sim')));
-    const rows = await flatten(ctx.views.trees['ascend.jobs'], 3);
+    const rows = await flatten(svc.views.trees['ascend.jobs'], 3);
     const smoke = rows.find((r) => r.item.contextValue === 'ascend.job.smoke');
     assert.match(String(smoke?.item.description), /4\/4 passed · SIMULATED/);
     assert.equal(rows.filter((r) => r.item.contextValue === 'ascend.job.smokeResult').length, 4);
   });
 
   it('runs an accuracy test and a performance benchmark against it, with results in the Jobs view', async () => {
-    const { ctx } = await api();
+    const svc = await services();
     const demo = path.join(vscode.extensions.getExtension('ascend-adapt.ascend-adapt')!.extensionPath, 'python', 'data', 'demo');
     const acc = await vscode.commands.executeCommand<{ simulated: boolean; datasets: Array<{ name: string; value: number | null; n: number }> }>('ascend.accuracy.run', jobId, { tasks: ['gsm8k'], dataDir: demo, limit: 4 });
     assert.ok(acc, 'accuracy summary');
@@ -97,20 +97,20 @@ describe('Serving on the simulated host', function () {
     assert.equal(perf.runs[0].concurrency, 2);
     assert.ok((perf.runs[0].outputThroughput ?? 0) > 0 && (perf.runs[0].meanTtftMs ?? 0) > 0);
     assert.equal(perf.runs[0].failed, 0);
-    const rows = await flatten(ctx.views.trees['ascend.jobs'], 3);
+    const rows = await flatten(svc.views.trees['ascend.jobs'], 3);
     assert.ok(rows.some((r) => r.item.contextValue === 'ascend.job.accuracyRow' && labelOf(r.item) === 'gsm8k'));
     assert.ok(rows.some((r) => r.item.contextValue === 'ascend.job.perfRun' && /tok\/s/.test(String(r.item.description))));
     assert.ok(vscode.window.terminals.some((t) => t.name.startsWith('Accuracy small-sim')) && vscode.window.terminals.some((t) => t.name.startsWith('Performance small-sim')));
   });
 
   it('stops the server: the NPUs are back to idle and no process is left', async () => {
-    const { ctx } = await api();
+    const svc = await services();
     const rep = await vscode.commands.executeCommand<{ idle: boolean; checked: boolean; leftoverPids: number[] }>('ascend.jobs.stop', jobId);
     assert.ok(rep?.checked, 'npu-smi read after stop');
     assert.ok(rep.idle, JSON.stringify(rep));
     assert.deepEqual(rep.leftoverPids, []);
-    assert.equal(ctx.serving.get(jobId)?.record.state, 'stopped');
-    const rows = await flatten(ctx.views.trees['ascend.jobs'], 2);
+    assert.equal(svc.serving.get(jobId)?.record.state, 'stopped');
+    const rows = await flatten(svc.views.trees['ascend.jobs'], 2);
     assert.ok(rows.some((r) => r.depth === 1 && labelOf(r.item) === 'After stop' && /idle/.test(String(r.item.description))));
   });
 });

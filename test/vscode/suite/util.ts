@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { AscendApi } from '../../../src/extension/extension';
+import type { AscendApi, Services } from '../../../src/extension/extension';
 
 export const EXTENSION_ID = 'ascend-adapt.ascend-adapt';
 
@@ -28,4 +28,11 @@ export async function until<T>(what: string, fn: () => T | undefined | Promise<T
 export function labelOf(item: vscode.TreeItem): string {
   const l = item.label;
   return typeof l === 'string' ? l : (l?.label ?? '');
+}
+
+/** The extension's services; fails with the start-up problems when they did not start. */
+export async function services(): Promise<Services> {
+  const a = await api();
+  if (!a.services) throw new Error(`the extension's services did not start: ${a.startupProblems.join('; ')}`);
+  return a.services;
 }

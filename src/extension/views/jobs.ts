@@ -1,0 +1,123 @@
+import * as l10n from '@vscode/l10n';
+import * as vscode from 'vscode';
+import type { TrackedJob } from '../jobResults';
+import { duration, stateText, statusIcon } from './format';
+import type { Node } from './index';
+
+/** Jobs view: serving jobs with state, uptime and load time; smoke, accuracy and performance results under each. */
+
+export class JobNode implements Node {
+  constructor(readonly job: TrackedJob) {}
+
+  item(): vscode.TreeItem {
+    const r = this.job.record;
+    const it = new vscode.TreeItem(r.profileName, vscode.TreeItemCollapsibleState.Collapsed);
+    it.id = `job:${r.jobId}`;
+    const parts = [r.simulated ? l10n.t('SIMULATED') : '', r.host, stateText(r.state)];
+    const end = r.endedAt ?? Date.now();
+    if (r.state === 'ready' || r.state === 'starting') parts.push(l10n.t('up {0}', duration(end - r.startedAt)));
+    if (r.loadTimeMs !== null) parts.push(l10n.t('load {0}', duration(r.loadTimeMs)));
+    it.description = parts.filter(Boolean).join(' · ');
+    it.iconPath =
+      r.state === 'ready'
+        ? new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('testing.iconPassed'))
+        : r.state === 'starting'
+          ? new vscode.ThemeIcon('loading~spin')
+          : r.state === 'failed'
+            ? new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'))
+            : new vscode.ThemeIcon('debug-stop');
+    it.contextValue = `ascend.job.serve.${r.state}`;
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**${r.profileName}** — ${stateText(r.state)}${r.simulated ? ` (${l10n.t('SIMULATED')})` : ''}\n\n`);
+    md.appendCodeblock(r.command.display, 'shell');
+    if (r.failure) md.appendMarkdown(`\n\n${r.failure.error ? `**${r.failure.error.title}** — ${r.failure.error.explanation}\n\n${l10n.t('Fix: {0}', r.failure.error.fix)}` : r.failure.message}`);
+    it.tooltip = md;
+    it.command = { command: 'ascend.jobs.attach', title: l10n.t('Attach'), arguments: [this] };
+    return it;
+  }
+
+  children(): Node[] {
+    const r = this.job.record;
+    const out: Node[] = [];
+    const row = (label: string, description: string, icon: vscode.ThemeIcon, contextValue?: string): Node => ({
+      item: () => {
+        const it = new vscode.TreeItem(label);
+        it.description = description;
+        it.iconPath = icon;
+        it.contextValue = contextValue;
+        return it;
+      },
+    });
+    out.push(row(l10n.t('Job'), `${r.jobId} · ${new Date(r.startedAt).toLocaleString()}`, new vscode.ThemeIcon('tag')));
+    out.push(row(l10n.t('Model'), `${r.command.servedModelName} · TP ${r.command.worldSize} · NPUs ${r.command.devices.join(',')}`, new vscode.ThemeIcon('symbol-namespace')));
+    if (r.failure) out.push(row(l10n.t('Failure'), r.failure.error ? `${r.failure.error.title}: ${r.failure.error.fix}` : r.failure.message, statusIcon('fail')));
+    const s = this.job.smoke;
+    if (s) {
+      out.push({
+        item: () => {
+          const it = new vscode.TreeItem(l10n.t('Smoke test'), vscode.TreeItemCollapsibleState.Expanded);
+          it.description = l10n.t('{0}/{1} passed', s.passed, s.results.length) + (s.simulated ? ` · ${l10n.t('SIMULATED')}` : '');
+          it.iconPath = statusIcon(s.failed ? 'fail' : 'pass');
+          it.contextValue = 'ascend.job.smoke';
+          return it;
+        },
+        children: () =>
+          s.results.map((x) =>
+            row(
+              x.prompt,
+              l10n.t('TTFT {0} ms · total {1} ms · {2} tokens · {3}', Math.round(x.ttftMs), Math.round(x.totalMs), String(x.completionTokens ?? '?'), x.finishReason ?? x.error ?? '?'),
+              statusIcon(x.error ? 'fail' : 'pass'),
+              'ascend.job.smokeResult',
+            ),
+          ),
+      });
+    }
+    const acc = this.job.accuracy;
+    if (acc) {
+      out.push({
+        item: () => {
+          const it = new vscode.TreeItem(l10n.t('Accuracy'), vscode.TreeItemCollapsibleState.Expanded);
+          it.description = [acc.simulated ? l10n.t('SIMULATED') : '', acc.engine, acc.error ?? ''].filter(Boolean).join(' · ');
+          it.iconPath = statusIcon(acc.error ? 'warn' : acc.datasets.some((d) => d.verdict === 'fail') ? 'fail' : 'pass');
+          it.contextValue = 'ascend.job.accuracy';
+          return it;
+        },
+        children: () =>
+          acc.datasets.map((d) =>
+            row(
+              d.name,
+              `${d.metric ?? ''} ${d.value === null ? '—' : `${(d.value * 100).toFixed(2)} %`} · n=${d.n}${d.reference !== null ? ` · ${l10n.t('reference {0} %', (d.reference * 100).toFixed(2))}` : ''}`,
+              statusIcon(d.verdict === 'fail' ? 'fail' : d.verdict === 'pass' ? 'pass' : 'skip'),
+              'ascend.job.accuracyRow',
+            ),
+          ),
+      });
+    }
+    const perf = this.job.perf;
+    if (perf) {
+      out.push({
+        item: () => {
+          const it = new vscode.TreeItem(l10n.t('Performance'), vscode.TreeItemCollapsibleState.Expanded);
+          it.description = [perf.simulated ? l10n.t('SIMULATED') : '', perf.engine, perf.error ?? ''].filter(Boolean).join(' · ');
+          it.iconPath = statusIcon(perf.error ? 'warn' : 'pass');
+          it.contextValue = 'ascend.job.perf';
+          return it;
+        },
+        children: () =>
+          perf.runs.map((x) =>
+            row(
+              l10n.t('concurrency {0}', String(x.concurrency ?? '∞')),
+              `${x.requestThroughput?.toFixed(2) ?? '—'} req/s · ${x.outputThroughput?.toFixed(1) ?? '—'} tok/s · TTFT ${x.meanTtftMs?.toFixed(1) ?? '—'} ms · TPOT ${x.meanTpotMs?.toFixed(2) ?? '—'} ms`,
+              statusIcon(x.failed ? 'warn' : 'pass'),
+              'ascend.job.perfRun',
+            ),
+          ),
+      });
+    }
+    const st = this.job.stop;
+    if (st) {
+      out.push(row(l10n.t('After stop'), st.idle ? l10n.t('NPUs idle, no process left') : l10n.t('NPUs not idle: {0} process(es) left', st.npuProcesses.length + st.leftoverPids.length), statusIcon(st.idle ? 'pass' : st.checked ? 'fail' : 'skip')));
+    }
+    return out;
+  }
+}
