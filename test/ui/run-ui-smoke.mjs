@@ -100,7 +100,17 @@ async function main() {
 
     const folder = path.join(work, 'workspace');
     fs.cpSync(path.join(root, 'test', 'fixtures', 'vscode', 'workspace'), folder, { recursive: true });
-    server = await startCodeServer({ folder, extensionsDir, logFile: path.join(outDir, 'code-server.log') });
+    // An ssh host that refuses connections: connecting to it is a real failure to see in a toast.
+    const sshDir = path.join(work, 'ssh');
+    fs.mkdirSync(sshDir, { recursive: true });
+    fs.writeFileSync(path.join(sshDir, 'config'), 'Host atlas-offline\n  HostName 127.0.0.1\n  Port 1\n  User nobody\n');
+    fs.writeFileSync(path.join(sshDir, 'known_hosts'), '');
+    server = await startCodeServer({
+      folder,
+      extensionsDir,
+      logFile: path.join(outDir, 'code-server.log'),
+      userSettings: { 'ascendAdapt.ssh.configFile': path.join(sshDir, 'config'), 'ascendAdapt.ssh.knownHostsFile': path.join(sshDir, 'known_hosts') },
+    });
     browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     currentPage = page;
@@ -172,6 +182,24 @@ async function main() {
       await panel.waitFor({ state: 'visible', timeout: 30_000 });
       await panel.locator('.view-lines', { hasText: /activated\sin\s\d+\sms/ }).first().waitFor({ timeout: 30_000 });
       await page.screenshot({ path: path.join(outDir, '04-show-log.png') });
+    });
+
+    await check('a failure shows an error toast with Show Log, which opens the log holding the error', async () => {
+      await runPalette(page, 'View: Hide Panel');
+      const panel = page.locator('#workbench\\.parts\\.panel');
+      await panel.waitFor({ state: 'hidden', timeout: 15_000 });
+      await runPalette(page, 'Ascend: Connect to Host');
+      const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'atlas-offline' }).first();
+      await pick.waitFor({ state: 'visible', timeout: 30_000 });
+      await pick.click();
+      const toast = page.locator('.notification-toast', { hasText: /cannot connect to 127\.0\.0\.1:1/ }).first();
+      await toast.waitFor({ timeout: 60_000 });
+      await page.screenshot({ path: path.join(outDir, '05-error-toast.png') });
+      await toast.locator('.monaco-button', { hasText: 'Show Log' }).click();
+      await panel.waitFor({ state: 'visible', timeout: 30_000 });
+      // Monaco renders spaces as no-break spaces: \s matches both.
+      await panel.locator('.view-lines', { hasText: /\[error\][^\n]*cannot\sconnect\sto\s127\.0\.0\.1:1/ }).first().waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: path.join(outDir, '06-error-in-log.png') });
     });
   } finally {
     await browser?.close().catch(() => undefined);

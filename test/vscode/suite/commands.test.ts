@@ -1,9 +1,7 @@
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MessageUi } from '../../../src/extension/notify';
-import { api, services, until } from './util';
+import { api, logText, services, until } from './util';
 
 // Commands in a real VS Code: a bad argument is refused by the command's zod schema with a message naming
 // the command and the argument, before anything runs; every error toast offers "Show Log", which opens the
@@ -23,17 +21,6 @@ function recorder(answer?: string): MessageUi & { toasts: Toast[] } {
     return Promise.resolve(answer !== undefined && items.includes(answer) ? answer : undefined);
   };
   return { toasts, showErrorMessage: show('error'), showWarningMessage: show('warning'), showInformationMessage: show('info') };
-}
-
-/** Every file of the extension's log folder, concatenated (the LogOutputChannel writes there). */
-async function logText(): Promise<string> {
-  const dir = (await api()).ctx.extension.logUri.fsPath;
-  if (!fs.existsSync(dir)) return '';
-  return fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.log'))
-    .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8'))
-    .join('\n');
 }
 
 // Commands that take arguments, each given something it cannot use.

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AscendApi, Services } from '../../../src/extension/extension';
 
@@ -35,4 +37,15 @@ export async function services(): Promise<Services> {
   const a = await api();
   if (!a.services) throw new Error(`the extension's services did not start: ${a.startupProblems.join('; ')}`);
   return a.services;
+}
+
+/** Every file of the extension's log folder, concatenated (the LogOutputChannel writes there). */
+export async function logText(): Promise<string> {
+  const dir = (await api()).ctx.extension.logUri.fsPath;
+  if (!fs.existsSync(dir)) return '';
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.log'))
+    .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8'))
+    .join('\n');
 }
