@@ -1,7 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { langOf, type Lang } from '../core/l10n';
+import { currentLanguage, type Lang } from '../core/l10n';
 import type { LoadedReport } from '../core/report/load';
 import type { Hosts } from './hosts';
 import type { Notifier } from './notify';
@@ -15,8 +15,9 @@ import type { Notifier } from './notify';
 
 export const REPORT_GLOB = '**/validation_report_*.json';
 
+/** Reports open in the extension's language (VS Code's display language). */
 function reportLang(): Lang {
-  return langOf(vscode.env.language);
+  return currentLanguage();
 }
 
 export interface ReportEntry {
@@ -163,7 +164,7 @@ export class Reports implements vscode.Disposable {
     const { indexReport } = await import('../core/report/figures');
     const ev = indexReport(entry.loaded.report).evidenceOfFigure(id);
     if (!ev) {
-      void vscode.window.showWarningMessage(l10n.t('No evidence recorded for {0}.', id));
+      void this.notifier.info(l10n.t('No evidence recorded for {0}.', id));
       return undefined;
     }
     const candidates = [ev.copy ? path.resolve(path.dirname(entry.uri.fsPath), ev.copy) : undefined, ev.file].filter((x): x is string => Boolean(x));
@@ -184,7 +185,7 @@ export class Reports implements vscode.Disposable {
       await vscode.window.showTextDocument(doc, { selection: range, viewColumn: vscode.ViewColumn.Beside, preview: true });
       return uri;
     }
-    void vscode.window.showInformationMessage(l10n.t('Evidence for {0} is on {1}: {2}{3}', id, ev.host, ev.file, ev.line ? `:${ev.line}` : ''));
+    void this.notifier.info(l10n.t('Evidence for {0} is on {1}: {2}{3}', id, ev.host, ev.file, ev.line ? `:${ev.line}` : ''));
     return undefined;
   }
 
@@ -208,7 +209,7 @@ export class Reports implements vscode.Disposable {
       text = renderReportHtml(entry.loaded.report, { lang, mode: 'standalone', problems: entry.loaded.problems });
     }
     await vscode.workspace.fs.writeFile(dest, Buffer.from(text, 'utf8'));
-    void vscode.window.showInformationMessage(l10n.t('Report exported to {0}', dest.fsPath));
+    void this.notifier.info(l10n.t('Report exported to {0}', dest.fsPath));
     return dest;
   }
 

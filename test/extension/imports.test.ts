@@ -42,4 +42,9 @@ describe('extension module graph', () => {
     }
     assert.deepEqual(offenders, []);
   });
+
+  it('shows errors only through the Notifier (so every error toast has Show Log)', () => {
+    const offenders = files.filter((f) => !/[/\\]notify\.ts$/.test(f) && /\bshowErrorMessage\(/.test(fs.readFileSync(f, 'utf8'))).map((f) => path.relative(root, f));
+    assert.deepEqual(offenders, []);
+  });
 });

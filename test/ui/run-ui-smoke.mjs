@@ -193,9 +193,11 @@ async function main() {
       await pick.waitFor({ state: 'visible', timeout: 30_000 });
       await pick.click();
       const toast = page.locator('.notification-toast', { hasText: /cannot connect to 127\.0\.0\.1:1/ }).first();
-      await toast.waitFor({ timeout: 60_000 });
+      const showLog = toast.locator('.monaco-button', { hasText: 'Show Log' });
+      await showLog.waitFor({ state: 'visible', timeout: 60_000 });
+      await page.waitForTimeout(500); // the toast slides in; a settled shot
       await page.screenshot({ path: path.join(outDir, '05-error-toast.png') });
-      await toast.locator('.monaco-button', { hasText: 'Show Log' }).click();
+      await showLog.click();
       await panel.waitFor({ state: 'visible', timeout: 30_000 });
       // Monaco renders spaces as no-break spaces: \s matches both.
       await panel.locator('.view-lines', { hasText: /\[error\][^\n]*cannot\sconnect\sto\s127\.0\.0\.1:1/ }).first().waitFor({ timeout: 30_000 });
