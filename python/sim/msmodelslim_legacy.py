@@ -50,13 +50,16 @@ def main(argv=None):
     ms.hold_devices(s)
     os.makedirs(args.save_path, exist_ok=True)
     blocks = sorted({n.split(".layers.")[1].split(".")[0] for n in tensors if ".layers." in n}, key=int)
-    for i, b in enumerate(blocks):
-        ms.log.info("AntiOutlier: layer model.layers.%s done", b)
+    for i in range(len(blocks)):
         time.sleep(max(0.0, s["per_block"]))
         if s["fault"] == "oom" and i == 0:
             os.kill(os.getpid(), 9)
-    for n, b in enumerate(blocks):
-        sys.stdout.write("Collect quant param: %d%%|| %d/%d\n" % ((n + 1) * 100 // len(blocks), n + 1, len(blocks)))
+        done = (i + 1) * 10 // len(blocks)
+        # tqdm on stderr: updates separated by "\r", one "\n" when the bar closes
+        sys.stderr.write("\rCollect quant param: %3d%%|%s%s| %d/%d [00:00<00:00, %.2fit/s]"
+                         % ((i + 1) * 100 // len(blocks), "\u2588" * done, " " * (10 - done), i + 1, len(blocks), 1.0))
+        sys.stderr.flush()
+    sys.stderr.write("\n")
     out, desc = [], {}
     for name in sorted(tensors):
         dtype, shape = tensors[name]
