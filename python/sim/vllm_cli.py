@@ -239,6 +239,41 @@ def weight_bytes(cfg: dict, dtype: str, path: str = "") -> int:
     return estimate_params(cfg) * DTYPE_BYTES.get(d, 2)
 
 
+# ---- msModelSlim output (what vllm_ascend/quantization/modelslim_config.py checks at load) --------------
+MODELSLIM_FILE = "quant_model_description.json"
+# @register_scheme(quant_type, layer_type) on Atlas A2/A3 (vllm_ascend/quantization/methods/*.py)
+REGISTERED = {("W8A8", "linear"), ("W8A8_DYNAMIC", "linear"), ("W8A8_DYNAMIC", "moe"), ("W8A8_MIX", "linear"),
+              ("W8A16", "linear"), ("W4A16", "moe"), ("W4A8_DYNAMIC", "moe"), ("W4A4_DYNAMIC", "linear")}
+
+
+def modelslim_problem(model: str):
+    """The error vLLM-Ascend raises for this folder's quant description, or None (simulated subset)."""
+    path = os.path.join(model, MODELSLIM_FILE)
+    if not os.path.isfile(path):
+        names = sorted(n for n in os.listdir(model) if n.endswith(".json")) if os.path.isdir(model) else []
+        error("modelslim_config.py:905", "ModelSlim quantization config not found for model '%s'. Searched path: %s. "
+              "Found JSON files: %s." % (model, model, names or "N/A"))
+        return ("ValueError: \n" + "=" * 80 + "\nERROR: ModelSlim Quantization Config Not Found\n" + "=" * 80 + "\n\n"
+                "You have enabled '--quantization ascend' (ModelSlim quantization),\nbut the model '%s' does not "
+                "contain the required\n%s.\n" % (model, MODELSLIM_FILE))
+    try:
+        with open(path, encoding="utf-8") as f:
+            desc = json.load(f)
+    except (OSError, ValueError) as e:
+        return "json.decoder.JSONDecodeError: %s\n" % e
+    for key, qtype in sorted(desc.items()):
+        if not key.endswith(".weight") or not isinstance(qtype, str) or qtype == "FLOAT":
+            continue
+        layer = "moe" if ".experts." in key else "linear"
+        if (qtype, layer) not in REGISTERED:
+            error("modelslim_config.py:539", "Currently, vLLM Ascend doesn't support quant_type=%s for layer_type=%s. "
+                  "Please use a supported quantization format or load the model with its original float weights."
+                  % (qtype, layer))
+            return ("NotImplementedError: Currently, vLLM Ascend doesn't support quant_type=%s for layer_type=%s. Please "
+                    "use a supported quantization format or load the model with its original float weights.\n" % (qtype, layer))
+    return None
+
+
 # ---- NPU state (what the simulated npu-smi reads) -----------------------------------------------------
 class NpuState:
     def __init__(self, root):
@@ -345,6 +380,14 @@ def cmd_serve(argv) -> int:
         sys.stdout.write("ValueError: %s quantization is currently not supported in npu.\n" % qm)
         sys.stdout.flush()
         return 1
+
+    if args.quantization == "ascend" or (not args.quantization and not qm and os.path.isfile(os.path.join(model, MODELSLIM_FILE))):
+        problem = modelslim_problem(model)
+        if problem:
+            sys.stdout.write(problem)
+            sys.stdout.flush()
+            return 1
+        info("modelslim_config.py:522", "Using the vLLM Ascend modelslim Quantization now!")
 
     vis = os.environ.get("ASCEND_RT_VISIBLE_DEVICES", "")
     devices = [int(x) for x in vis.split(",") if x.strip().isdigit()] if vis.strip() else list(range(world))

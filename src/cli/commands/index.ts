@@ -11,6 +11,7 @@ import { reportCommand } from './report';
 import { validateCommand } from './validate';
 import { accuracyCommand } from './accuracy';
 import { perfCommand } from './perf';
+import { quantizeCommand } from './quantize';
 
 /**
  * Every subcommand, in --help order. Only commands whose feature works are listed (no dead commands).
@@ -23,6 +24,7 @@ export const commands: CliCommand[] = [
   lintCommand,
   envCheckCommand,
   simCommand,
+  quantizeCommand,
   serveCommand,
   smokeCommand,
   accuracyCommand,

@@ -196,7 +196,7 @@ export function planQuantization(input: PlanInput): QuantizePlan {
   const m = input.model;
   const cfg = m.config;
   const method = quantMethodOf(cfg);
-  const weightBytes = m.index?.totalSize ?? (m.files.filter((f) => WEIGHT_FILE.test(f.name)).reduce((s, f) => s + f.size, 0) || null);
+  const weightBytes = (m.index?.totalSize || null) ?? (m.files.filter((f) => WEIGHT_FILE.test(f.name)).reduce((s, f) => s + f.size, 0) || null);
   const t = cfg ? textConfig(cfg) : {};
   const base: QuantizePlan = {
     kind: 'float', model: m.path, action: 'quantize', quantMethod: method,

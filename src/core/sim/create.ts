@@ -8,6 +8,7 @@ import { pythonDir } from '../paths';
 import { SimConfigSchema, type SimConfig } from './config';
 import { quoteArg as shq } from '../transport/quote';
 import { stepToShell, type EnvStep, type SimEnvFile } from './env';
+import { layoutSimMsModelSlim } from '../quantize/simlayout';
 
 /**
  * `ascend-adapt sim create DIR`: lays out a SIMULATED Atlas host in DIR — a stand-in Ascend toolchain
@@ -253,6 +254,7 @@ export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreat
   write(path.join(bin, 'npu-smi'), wrapper('npu-smi', path.join(simDir, 'npu_smi.py'), true), 0o755);
   write(path.join(bin, 'vllm'), wrapper('vllm', path.join(simDir, 'vllm_cli.py'), false), 0o755);
   write(path.join(A, 'driver', 'tools', 'hccn_tool'), wrapper('hccn_tool', path.join(simDir, 'hccn_tool.py'), true), 0o755);
+  layoutSimMsModelSlim(root, { python, simDir, sitePackages: site, bin });
   // Shared like /tmp (sticky, world-writable): simulated processes of another login (an SSH user) register here too.
   const procs = path.join(root, 'state', 'npu_procs');
   fs.mkdirSync(procs, { recursive: true });

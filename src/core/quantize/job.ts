@@ -1,0 +1,282 @@
+import * as path from 'node:path';
+import * as l10n from '@vscode/l10n';
+import { z } from 'zod';
+import { DetachedJobs, hostMkdir, hostReadFile, hostWriteFile, LineSplitter, parseResultFile, runFolderName, unwrapSimEnv, withSimEnv, type JobRecord } from '../jobs/index';
+import type { DescriptionSummary } from '../analysis/quantdesc';
+import { readNpuSmi } from '../serving/job';
+import { quoteCommand } from '../transport/quote';
+import type { Transport } from '../transport/transport';
+import { QuantFailureWatcher, type QuantFinding } from './failures';
+import { checkOutput, hostSite, OutputFactsSchema, probeHost, probeModel, type HostSite } from './host';
+import { planQuantization, type QuantizePlan } from './plan';
+import { precheck, type QuantCheck } from './precheck';
+import { QuantProgressTracker, type QuantProgress } from './progress';
+
+/**
+ * A msModelSlim quantization as a detached job on the host: planned from the model folder, pre-checked,
+ * started (python/quantize/run_quant.py around `msmodelslim quant …` or a legacy example script), followed
+ * through its log (phases → progress, known failures), its result file read with zod and its output folder
+ * checked like `ascend-adapt lint` would. The job survives this process and the link: `attachQuantize` picks
+ * it up again from its record (or from the host's job list), `stop` ends it with nothing left.
+ */
+
+export interface QuantizeSpec {
+  /** Float checkpoint on the host. */
+  model: string;
+  /** Output folder on the host. */
+  out: string;
+  quantType?: string;
+  /** A quantization YAML (uploaded to the run folder) instead of --quant_type. */
+  config?: { name: string; text: string };
+  /** A legacy example script (relative to the msModelSlim checkout, or absolute) and its own arguments. */
+  script?: { path: string; args: string[] };
+  modelType?: string;
+  /** Logical devices (ASCEND_RT_VISIBLE_DEVICES); default [0]. */
+  devices?: number[];
+  /** Answer msModelSlim's "Enter y to continue" with y. */
+  yes?: boolean;
+  trustRemoteCode?: boolean;
+  /** npu-smi chip name, for the chip-family scheme check of the result. */
+  chip?: string;
+}
+
+export const QuantResultSchema = z.object({
+  schema: z.literal(1),
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  prompt: z.string().nullable(),
+  answered: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  command: z.array(z.string()),
+  output: OutputFactsSchema.nullable(),
+});
+export type QuantResult = z.infer<typeof QuantResultSchema>;
+
+export type QuantizeState = 'running' | 'succeeded' | 'needs-confirmation' | 'failed' | 'stopped';
+
+/** Everything a face shows, stores and re-attaches with. Plain data. */
+export interface QuantizeRecord {
+  jobId: string;
+  host: string;
+  simulated: boolean;
+  simRoot: string | null;
+  model: string;
+  outDir: string;
+  runDir: string;
+  resultFile: string;
+  logFile: string;
+  /** The tool's argv and environment as a person would type them. */
+  display: string;
+  state: QuantizeState;
+  startedAt: string;
+  endedAt: string | null;
+  progress: QuantProgress;
+  /** msModelSlim's own question when it asked for confirmation. */
+  question: string | null;
+  failure: (QuantFinding & { message: string }) | null;
+  description: DescriptionSummary | null;
+  check: { errors: number; warnings: number; messages: string[] } | null;
+  /** Log lines that carry the evidence: phase markers, saving, failures (1-based line numbers). */
+  evidence: Array<{ line: number; text: string }>;
+}
+
+export class QuantizeRefusedError extends Error {
+  constructor(message: string, readonly plan: QuantizePlan, readonly checks: QuantCheck[] = []) {
+    super(message);
+    this.name = 'QuantizeRefusedError';
+  }
+}
+
+export interface Prepared {
+  site: HostSite;
+  plan: QuantizePlan;
+  checks: QuantCheck[];
+  modelType: string;
+  source: string | null;
+  simulated: boolean;
+}
+
+/** Plan + pre-checks. Throws QuantizeRefusedError (with the plan and checks) when it must not start. */
+export async function prepareQuantize(transport: Transport, spec: QuantizeSpec, o: { simRoot?: string; force?: boolean } = {}): Promise<Prepared> {
+  const site = await hostSite(transport, o.simRoot);
+  const { facts, siblings } = await probeModel(site, spec.model, true);
+  const plan = planQuantization({ model: facts, siblings, modelType: spec.modelType });
+  if (plan.action !== 'quantize') throw new QuantizeRefusedError(plan.notes.join('\n'), plan);
+  const modelType = plan.modelType.name ?? (plan.modelType.candidates.length ? null : plan.modelType.hf);
+  if (!modelType && !spec.script) throw new QuantizeRefusedError(plan.notes.join('\n'), plan);
+  const host = await probeHost(site, spec.out);
+  const npu = await readNpuSmi(transport, { simRoot: o.simRoot });
+  const { checks, ok } = precheck({ plan, host, npu, devices: spec.devices ?? [0], mode: spec.script ? 'script' : 'cli', quantType: spec.config ? undefined : spec.quantType ?? 'w8a8' });
+  if (!ok && !o.force) {
+    const failed = checks.filter((c) => c.status === 'fail').map((c) => `${c.title}: ${c.detail}${c.fix ? ` — ${c.fix}` : ''}`);
+    throw new QuantizeRefusedError(l10n.t('pre-checks failed:\n{0}', failed.join('\n')), plan, checks);
+  }
+  return { site, plan, checks, modelType: modelType ?? '', source: host.msmodelslim.source, simulated: host.simulated || Boolean(o.simRoot) };
+}
+
+/** The tool's argv (what a person would run), its working folder and the environment the docs set. Pure. */
+export function toolCommand(spec: QuantizeSpec, p: { python: string; modelType: string; source: string | null; configPath?: string }): { argv: string[]; env: Record<string, string>; cwd: string | null } {
+  const devices = spec.devices?.length ? spec.devices : [0];
+  const env = { ASCEND_RT_VISIBLE_DEVICES: devices.join(','), PYTORCH_NPU_ALLOC_CONF: 'expandable_segments:False' };
+  if (spec.script) {
+    const script = path.posix.isAbsolute(spec.script.path) ? spec.script.path : path.posix.join(p.source ?? '.', spec.script.path);
+    const args = [...spec.script.args];
+    if (!args.includes('--model_path')) args.unshift('--model_path', spec.model);
+    if (!args.includes('--save_path') && !args.includes('--save_directory')) args.push('--save_path', spec.out);
+    return { argv: [p.python, script, ...args], env, cwd: path.posix.dirname(script) };
+  }
+  const device = devices.length > 1 ? `npu:${devices.map((_, i) => i).join(',')}` : 'npu';
+  const argv = ['msmodelslim', 'quant', '--model_path', spec.model, '--save_path', spec.out, '--device', device, '--model_type', p.modelType];
+  if (p.configPath) argv.push('--config_path', p.configPath);
+  else argv.push('--quant_type', (spec.quantType ?? 'w8a8').toLowerCase());
+  argv.push('--trust_remote_code', spec.trustRemoteCode ? 'True' : 'False');
+  return { argv, env, cwd: null };
+}
+
+/** Starts the job (after prepareQuantize) and returns a handle; the job runs on whether it is followed or not. */
+export async function startQuantize(transport: Transport, spec: QuantizeSpec, prep: Prepared, o: { jobs?: DetachedJobs } = {}): Promise<QuantizeJob> {
+  const { site } = prep;
+  const runDir = await hostMkdir(transport, `~/.ascend-adapt/runs/${runFolderName('quantize')}`, site.python);
+  let configPath: string | undefined;
+  if (spec.config) {
+    configPath = `${runDir}/${path.basename(spec.config.name).replace(/[^A-Za-z0-9._-]/g, '_') || 'quant.yaml'}`;
+    await hostWriteFile(transport, configPath, spec.config.text, site.python);
+  }
+  const tool = toolCommand(spec, { python: site.python, modelType: prep.modelType, source: prep.source, configPath });
+  const resultFile = `${runDir}/quantize.json`;
+  const body = [site.python, `${site.scriptsDir}/quantize/run_quant.py`, '--result', resultFile, '--out', spec.out, ...(spec.yes ? ['--yes'] : []), ...(tool.cwd ? ['--cwd', tool.cwd] : []), '--', ...tool.argv];
+  const jobs = o.jobs ?? new DetachedJobs(transport, { python: site.python });
+  const job = await jobs.start({ argv: withSimEnv(site.simRoot, body), env: tool.env, name: 'quantize' });
+  const record: QuantizeRecord = {
+    jobId: job.id, host: transport.label, simulated: prep.simulated, simRoot: site.simRoot ?? null, model: spec.model, outDir: spec.out,
+    runDir, resultFile, logFile: job.logPath, display: quoteCommand(tool.argv, tool.env), state: 'running', startedAt: job.startedAt, endedAt: null,
+    progress: new QuantProgressTracker(prep.plan.layers).current(), question: null, failure: null, description: null, check: null, evidence: [],
+  };
+  return new QuantizeJob(transport, record, { jobs, python: site.python, blocks: prep.plan.layers, chip: spec.chip });
+}
+
+/** A quantize job found in the host's job list → a record to attach with (null when it is not one). */
+export function quantizeRecordFromJob(job: JobRecord, host: string): QuantizeRecord | null {
+  const { simRoot, argv } = unwrapSimEnv(job.argv);
+  const at = argv.findIndex((a) => a.endsWith('/quantize/run_quant.py'));
+  if (at < 0 || job.name !== 'quantize') return null;
+  const opt = (f: string) => (argv.indexOf(f) > 0 ? argv[argv.indexOf(f) + 1] : undefined);
+  const tool = argv.slice(argv.indexOf('--') + 1);
+  const resultFile = opt('--result') ?? '';
+  const model = tool[tool.indexOf('--model_path') + 1] ?? '';
+  return {
+    jobId: job.id, host, simulated: simRoot !== null, simRoot, model, outDir: opt('--out') ?? '', runDir: path.posix.dirname(resultFile), resultFile, logFile: job.logPath,
+    display: quoteCommand(tool, job.env), state: job.state === 'running' ? 'running' : 'failed', startedAt: job.startedAt, endedAt: job.endedAt ?? null,
+    progress: new QuantProgressTracker(null).current(), question: null, failure: null, description: null, check: null, evidence: [],
+  };
+}
+
+export function attachQuantize(transport: Transport, record: QuantizeRecord, o: { jobs?: DetachedJobs; python?: string; chip?: string } = {}): QuantizeJob {
+  return new QuantizeJob(transport, { ...record }, { jobs: o.jobs ?? new DetachedJobs(transport, { python: o.python }), python: o.python ?? 'python3', blocks: record.progress.blocks, chip: o.chip });
+}
+
+const EVIDENCE = /={5,}[A-Z ]+={5,}|Save safetensors files to|Path of quant_model_description_json|Save quant_model_description_json success|Using model adapter|Get best practice|Enter y to continue|^error: /;
+
+export class QuantizeJob {
+  private stopping = false;
+  private readonly tracker: QuantProgressTracker;
+  private readonly watcher = new QuantFailureWatcher();
+  private lineNo = 0;
+
+  constructor(private transport: Transport, private rec: QuantizeRecord, private readonly o: { jobs: DetachedJobs; python: string; blocks: number | null; chip?: string }) {
+    this.tracker = new QuantProgressTracker(o.blocks);
+  }
+
+  get id(): string {
+    return this.rec.jobId;
+  }
+
+  record(): QuantizeRecord {
+    return JSON.parse(JSON.stringify(this.rec)) as QuantizeRecord;
+  }
+
+  useTransport(t: Transport): void {
+    this.transport = t;
+  }
+
+  /** Follows the log from the start until the job ends, then reads and checks its result. */
+  async follow(h: { onProgress?: (p: QuantProgress) => void; onLine?: (line: string) => void; signal?: AbortSignal } = {}): Promise<QuantizeRecord> {
+    const split = new LineSplitter();
+    const onLine = (line: string) => {
+      this.lineNo++;
+      this.watcher.feedLine(line);
+      if (EVIDENCE.test(line) && this.rec.evidence.length < 200) this.rec.evidence.push({ line: this.lineNo, text: line.slice(0, 500) });
+      h.onLine?.(line);
+      const p = this.tracker.feed(line);
+      if (p) {
+        this.rec.progress = p;
+        h.onProgress?.(p);
+      }
+    };
+    await this.o.jobs.followLog(this.rec.jobId, 0, (chunk) => split.push(chunk, onLine), { signal: h.signal });
+    if (h.signal?.aborted) return this.record();
+    split.flush(onLine);
+    await this.finish();
+    return this.record();
+  }
+
+  /** TERM the job's process group, KILL after the grace period; reports pids left (none expected). */
+  async stop(graceMs = 10_000): Promise<{ leftovers: number[] }> {
+    this.stopping = true;
+    const r = await this.o.jobs.stop(this.rec.jobId, { graceMs });
+    if (this.rec.state === 'running') {
+      this.rec.state = 'stopped';
+      this.rec.endedAt = new Date().toISOString();
+    }
+    return { leftovers: r.leftovers.map((p) => p.pid) };
+  }
+
+  private async finish(): Promise<void> {
+    const job = await this.o.jobs.get(this.rec.jobId);
+    this.rec.endedAt = job.endedAt ?? new Date().toISOString();
+    let result: QuantResult;
+    try {
+      result = parseResultFile(QuantResultSchema, (await hostReadFile(this.transport, this.rec.resultFile, { python: this.o.python })).toString('utf8'), `${this.transport.label}:${this.rec.resultFile}`);
+    } catch (e) {
+      this.fail(l10n.t('the quantize job {0} left no usable result (exit {1}): {2}', this.rec.jobId, String(job.exitCode ?? job.state), (e as Error).message));
+      return;
+    }
+    this.watcher.feedEnd(result.signal);
+    if (result.exitCode === 0 && result.output) {
+      const c = checkOutput(result.output, this.o.chip);
+      this.rec.description = c.description;
+      this.rec.check = { errors: c.errors, warnings: c.warnings, messages: c.findings.filter((f) => f.severity === 'error' || f.severity === 'warning').map((f) => f.message) };
+      this.rec.state = 'succeeded';
+    } else if (result.prompt && result.answered !== 'y') {
+      this.rec.question = result.prompt;
+      this.rec.state = 'needs-confirmation';
+    } else if (this.stopping || (result.signal === 'SIGTERM' && this.rec.state === 'stopped')) {
+      this.rec.state = 'stopped';
+    } else {
+      this.fail(l10n.t('msModelSlim ended with {0}', result.signal ?? l10n.t('exit code {0}', String(result.exitCode))));
+    }
+  }
+
+  private fail(message: string): void {
+    const f = this.watcher.primary();
+    this.rec.failure = f ? { ...f, message: `${f.error.title}: ${f.error.explanation}` } : { error: { id: 'unknown', codes: [], severity: 'fatal', title: message, explanation: message, fix: '', source: '' }, line: null, text: message, message };
+    this.rec.state = 'failed';
+  }
+}
+
+/** Plan, pre-check, start and follow to the end — what the CLI and the validate step do. */
+export async function runQuantize(transport: Transport, spec: QuantizeSpec, o: { simRoot?: string; force?: boolean; jobs?: DetachedJobs; detach?: boolean; signal?: AbortSignal; onPrepared?: (p: Prepared) => void; onStart?: (r: QuantizeRecord) => void; onProgress?: (p: QuantProgress) => void; onLine?: (line: string) => void } = {}): Promise<QuantizeRecord> {
+  const prep = await prepareQuantize(transport, spec, o);
+  o.onPrepared?.(prep);
+  const job = await startQuantize(transport, spec, prep, o);
+  o.onStart?.(job.record());
+  if (o.detach) return job.record();
+  const aborted = () => void job.stop().catch(() => undefined);
+  o.signal?.addEventListener('abort', aborted, { once: true });
+  try {
+    return await job.follow({ onProgress: o.onProgress, onLine: o.onLine });
+  } finally {
+    o.signal?.removeEventListener('abort', aborted);
+  }
+}

@@ -1,0 +1,71 @@
+// The quantize "done when" scenarios on a simulated host through the local transport (this machine):
+// BF16 MoE → w8a8 → lint 0 errors → serve; GPTQ refused naming its float original; the "Enter y" question
+// ends the run (no hang); an OOM kill explained; stop leaves no process and the NPU idle.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { attachQuantize, prepareQuantize, startQuantize } from '../../src/core/quantize/job';
+import { readNpuSmi } from '../../src/core/serving/job';
+import { LocalTransport } from '../../src/core/transport/local';
+import { makeSim } from '../serving/helpers';
+import { gptqRefused, oomExplained, promptEndsWithQuestion, quantizeLintServe, setSimMsModelSlim, writeModels, type QuantWorld } from './scenario';
+
+describe('quantize on a simulated host (local transport)', () => {
+  let sim: ReturnType<typeof makeSim>;
+  let w: QuantWorld;
+  before(() => {
+    sim = makeSim({ devices: 2 });
+    const models = path.join(sim.parent, 'models');
+    writeModels(models);
+    const ws = path.join(sim.parent, 'ws');
+    fs.mkdirSync(ws);
+    w = { sim: sim.dir, models, ws, target: ['--sim', sim.dir] };
+    setSimMsModelSlim(sim.dir, { secondsPerBlock: 0 });
+  });
+  after(() => sim.cleanup());
+
+  it('BF16 MoE → quantize --quant-type w8a8 --yes --json → lint 0 errors → its profile serves', async () => {
+    const out = path.join(sim.parent, 'out', 'Qwen3-30B-A3B-w8a8');
+    await quantizeLintServe(w, out, out);
+  });
+
+  it('the GPTQ folder is refused (exit 2) with the float checkpoint it needs', async () => {
+    await gptqRefused(w, path.join(sim.parent, 'out', 'never'));
+    assert.ok(!fs.existsSync(path.join(sim.parent, 'out', 'never')));
+  });
+
+  it('"Enter y to continue" without --yes ends with the tool\'s question', async () => {
+    await promptEndsWithQuestion(w, path.join(sim.parent, 'out', 'asked'));
+  });
+
+  it('an OOM kill ends failed with the explanation', async () => {
+    await oomExplained(w, path.join(sim.parent, 'out', 'oom'));
+  });
+
+  it('a detached job is re-attached and stopped: no process left, the NPU idle again', async () => {
+    setSimMsModelSlim(sim.dir, { secondsPerBlock: 30 });
+    const t = new LocalTransport();
+    try {
+      const spec = { model: path.join(w.models, 'Qwen3-30B-A3B'), out: path.join(sim.parent, 'out', 'stopped'), quantType: 'w8a8', yes: true, devices: [1] };
+      const prep = await prepareQuantize(t, spec, { simRoot: sim.dir });
+      const started = await startQuantize(t, spec, prep);
+      const record = started.record();
+      // a new handle from the stored record (as after a reload), following until the first block runs
+      const again = attachQuantize(t, record, { python: prep.site.python });
+      const ac = new AbortController();
+      const following = again.follow({ signal: ac.signal, onProgress: (p) => { if (p.block !== null) ac.abort(); } });
+      await following;
+      const smi = await readNpuSmi(t, { simRoot: sim.dir });
+      assert.ok(smi!.processes.some((p) => /msmodelslim/.test(p.name)), 'the running job holds device 1');
+      const stopped = await again.stop(3000);
+      assert.deepEqual(stopped.leftovers, []);
+      assert.equal(again.record().state, 'stopped');
+      const after = await readNpuSmi(t, { simRoot: sim.dir });
+      assert.deepEqual(after!.processes, []);
+    } finally {
+      setSimMsModelSlim(sim.dir, { secondsPerBlock: 0 });
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,138 @@
+// The quantize scenarios of the "done when" list, shared by the local and the real-sshd suites: a simulated
+// host with a BF16 MoE folder and a GPTQ folder beside it, driven through the CLI as a user would.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runCli, type CliRun } from '../harness/cli';
+import { freePort } from '../serving/helpers';
+import { config, floatTensors, TINY_MOE, writeFloatModel, writeSharded } from './helpers';
+
+export interface QuantWorld {
+  /** Simulated host folder (on the host). */
+  sim: string;
+  /** Parent of the model folders (on the host). */
+  models: string;
+  /** Local workspace (ascend-adapt.json is written here). */
+  ws: string;
+  /** Target arguments: --sim DIR, or --host A --sim DIR plus ssh files. */
+  target: string[];
+}
+
+export function writeModels(models: string): { float: string; gptq: string } {
+  const float = path.join(models, 'Qwen3-30B-A3B');
+  writeFloatModel(float, TINY_MOE);
+  const gptq = path.join(models, 'Qwen3-30B-A3B-GPTQ-Int4');
+  fs.mkdirSync(gptq, { recursive: true });
+  fs.writeFileSync(path.join(gptq, 'config.json'), JSON.stringify(config(TINY_MOE, { quantization_config: { quant_method: 'gptq', bits: 4, group_size: 128, desc_act: false } })));
+  const t = floatTensors(TINY_MOE);
+  const q: typeof t = {};
+  for (const [n, spec] of Object.entries(t)) {
+    if (/_proj\.weight$/.test(n)) {
+      const p = n.slice(0, -'.weight'.length);
+      q[`${p}.qweight`] = { dtype: 'I32', shape: [spec.shape[1] / 8, spec.shape[0]] };
+      q[`${p}.qzeros`] = { dtype: 'I32', shape: [1, spec.shape[0] / 8] };
+      q[`${p}.scales`] = { dtype: 'F16', shape: [1, spec.shape[0]] };
+    } else q[n] = spec;
+  }
+  writeSharded(gptq, 'model', q, 1, 'model.safetensors.index.json');
+  return { float, gptq };
+}
+
+/** msModelSlim simulator settings in the host's sim.json (its own key; the other simulators ignore it). */
+export function setSimMsModelSlim(sim: string, s: Record<string, unknown>): void {
+  const file = path.join(sim, 'sim.json');
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  raw.msmodelslim = s;
+  fs.writeFileSync(file, JSON.stringify(raw, null, 2));
+}
+
+export const cli = (w: QuantWorld, args: string[], lang = 'C'): Promise<CliRun> => runCli([...args, ...w.target], { cwd: w.ws, env: { ...process.env, LANG: lang } });
+
+/** BF16 MoE → quantize w8a8 --yes --json → lint passes with 0 errors → the written profile serves. */
+export async function quantizeLintServe(w: QuantWorld, outDir: string, lintDir: string): Promise<void> {
+  const float = path.join(w.models, 'Qwen3-30B-A3B');
+  const r = await cli(w, ['quantize', '--model', float, '--out', outDir, '--quant-type', 'w8a8', '--yes', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out) as Record<string, unknown>;
+  for (const k of ['jobId', 'state', 'outDir', 'description', 'profile']) assert.ok(k in j, k);
+  assert.equal(j.state, 'succeeded');
+  assert.equal(j.outDir, outDir);
+  assert.equal(j.simulated, true);
+  const d = j.description as { file: string; modelQuantType: string; tensors: number; covered: number; missing: string[] };
+  assert.deepEqual(Object.keys(d).sort(), ['covered', 'file', 'missing', 'modelQuantType', 'tensors']);
+  assert.equal(d.file, 'quant_model_description.json');
+  assert.equal(d.modelQuantType, 'W8A8');
+  assert.equal(d.covered, 2 * (4 + 1 + 3 * TINY_MOE.experts) + 2);
+  assert.deepEqual(d.missing, []);
+  assert.match(r.err, /\[quantize\] 100% done 2\/2/);
+  assert.match(r.err, /Started quantize job .* \(SIMULATED\): .*ASCEND_RT_VISIBLE_DEVICES=0 PYTORCH_NPU_ALLOC_CONF=expandable_segments:False msmodelslim quant --model_path/);
+
+  // the output as msModelSlim lays it out, checked by lint with no error
+  const files = fs.readdirSync(lintDir);
+  for (const f of ['quant_model_description.json', 'quant_model_weights.safetensors.index.json', 'config.json', 'Qwen3-30B_best_practice.yaml']) assert.ok(files.includes(f), f);
+  assert.ok(files.filter((f) => /^quant_model_weights-\d{5}-of-\d{5}\.safetensors$/.test(f)).length >= 2, 'sharded');
+  assert.ok(!('quantization_config' in JSON.parse(fs.readFileSync(path.join(lintDir, 'config.json'), 'utf8'))));
+  const lint = await runCli(['lint', lintDir, '--format', 'json'], { cwd: w.ws });
+  assert.equal(lint.code, 0, lint.out);
+  assert.deepEqual((JSON.parse(lint.out) as Array<{ severity: string }>).filter((x) => x.severity === 'error'), []);
+
+  // the profile it wrote serves
+  const cfgFile = path.join(w.ws, 'ascend-adapt.json');
+  const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as { profiles: Record<string, Record<string, unknown>> };
+  const profile = cfg.profiles[j.profile as string];
+  assert.equal(profile.modelPath, outDir);
+  assert.equal(profile.quantization, 'ascend');
+  profile.port = await freePort(); // the user's choice of port; other suites run servers at the same time
+  profile.env = { ASCEND_ADAPT_SIM_VLLM_LOAD_SEC: '1' };
+  fs.writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
+  const hostArgs = w.target.filter((a, i, all) => a !== '--sim' && all[i - 1] !== '--sim');
+  const serve = await runCli(['serve', '--profile', j.profile as string, '--detach', '--json', ...hostArgs], { cwd: w.ws, env: { ...process.env, LANG: 'C' } });
+  assert.equal(serve.code, 0, serve.err);
+  const rec = (JSON.parse(serve.out) as { job: { state: string; jobId: string } }).job;
+  assert.equal(rec.state, 'ready', serve.err);
+  const stop = await runCli(['jobs', 'stop', rec.jobId, ...(hostArgs.length ? hostArgs : ['--local'])], { cwd: w.ws, env: { ...process.env, LANG: 'C' } });
+  assert.equal(stop.code, 0, stop.err);
+}
+
+/** GPTQ → a refusal (exit 2) naming the float checkpoint it needs. */
+export async function gptqRefused(w: QuantWorld, outDir: string): Promise<void> {
+  const r = await cli(w, ['quantize', '--model', path.join(w.models, 'Qwen3-30B-A3B-GPTQ-Int4'), '--out', outDir, '--quant-type', 'w8a8', '--yes']);
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /GPTQ Int4 checkpoint: vLLM-Ascend has no GPTQ loader and msModelSlim quantizes from floating-point weights/);
+  assert.ok(r.err.includes(`--model ${path.join(w.models, 'Qwen3-30B-A3B')}`), r.err);
+  const j = await cli(w, ['quantize', '--model', path.join(w.models, 'Qwen3-30B-A3B-GPTQ-Int4'), '--out', outDir, '--json']);
+  assert.equal(j.code, 2);
+  const o = JSON.parse(j.out) as { state: string; plan: { floatModel: string } };
+  assert.equal(o.state, 'refused');
+  assert.equal(o.plan.floatModel, path.join(w.models, 'Qwen3-30B-A3B'));
+}
+
+/** No best practice for an unknown model type, no --yes: the run ends with the tool's own question. */
+export async function promptEndsWithQuestion(w: QuantWorld, outDir: string): Promise<void> {
+  const r = await cli(w, ['quantize', '--model', path.join(w.models, 'Qwen3-30B-A3B'), '--out', outDir, '--model-type', 'MyQwen-30B', '--json']);
+  assert.equal(r.code, 1, r.err);
+  const j = JSON.parse(r.out) as { state: string; question: string };
+  assert.equal(j.state, 'needs-confirmation');
+  assert.match(j.question, /^No best practice found for model_type=MyQwen-30B and quant_type=QuantType\.W8A8\. The default practice:default-w8a8 for QuantType\.W8A8 will be used\. ?\(Enter y to continue, otherwise it will exit\)$/);
+  assert.match(r.err, /msModelSlim asks: No best practice found/);
+  assert.match(r.err, /Run again with --yes/);
+}
+
+/** An OOM kill ends failed, with the explanation (en and zh-CN). */
+export async function oomExplained(w: QuantWorld, outDir: string): Promise<void> {
+  setSimMsModelSlim(w.sim, { fault: 'oom', secondsPerBlock: 0 });
+  try {
+    const r = await cli(w, ['quantize', '--model', path.join(w.models, 'Qwen3-30B-A3B'), '--out', outDir, '--yes', '--json']);
+    assert.equal(r.code, 1, r.err);
+    const j = JSON.parse(r.out) as { state: string; failure: { id: string; title: string; fix: string } };
+    assert.equal(j.state, 'failed');
+    assert.equal(j.failure.id, 'quant-oom-killed');
+    assert.match(j.failure.fix, /layer_wise/);
+    assert.match(r.err, /Killed \(out of host memory\)/);
+    const zh = await cli(w, ['--lang', 'zh-CN', 'quantize', '--model', path.join(w.models, 'Qwen3-30B-A3B'), '--out', `${outDir}-zh`, '--yes'], 'zh_CN.UTF-8');
+    assert.equal(zh.code, 1);
+    assert.match(zh.err, /进程被终止（主机内存不足）/);
+  } finally {
+    setSimMsModelSlim(w.sim, {});
+  }
+}
