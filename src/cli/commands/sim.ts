@@ -28,12 +28,13 @@ const create = defineCommand({
         chip: values.chip, devices: values.devices, release: values.release.replace(/^v/, ''), force: values.force,
       });
       if (values.json) {
-        io.stdout.write(JSON.stringify({ simulated: true, root: r.root, envFile: r.envFile, envJson: r.envJsonFile, config: r.config }, null, 2) + '\n');
+        io.stdout.write(JSON.stringify({ simulated: true, root: r.root, envFile: r.envFile, envJson: r.envJsonFile, models: r.modelsDir, config: r.config }, null, 2) + '\n');
       } else {
         const c = r.config;
         io.stdout.write([
           l10n.t('Created a SIMULATED Atlas host in {0}', r.root),
           l10n.t('  {0} x {1} ({2}), vllm-ascend {3}, vLLM {4}, CANN {5}, torch {6}, torch_npu {7}', String(c.devices), c.chip, c.family, c.release.vllmAscend, c.release.vllm, c.release.cann, c.release.torch, c.release.torchNpu),
+          l10n.t('  model checkpoints (tiny, made up): {0}', r.modelsDir),
           l10n.t('Use it:  {0}   or   {1}', `. ${quoteArg(r.envFile)}`, hint(['env-check'], ['--sim', r.root])),
           '',
         ].join('\n'));

@@ -8,7 +8,9 @@ import { pythonDir } from '../paths';
 import { SimConfigSchema, type SimConfig } from './config';
 import { quoteArg as shq } from '../transport/quote';
 import { stepToShell, type EnvStep, type SimEnvFile } from './env';
+import { writeSimModels } from './models';
 import { layoutSimMsModelSlim } from '../quantize/simlayout';
+import { makeDirs } from '../validate/outdir';
 
 /**
  * `ascend-adapt sim create DIR`: lays out a SIMULATED Atlas host in DIR — a stand-in Ascend toolchain
@@ -24,6 +26,7 @@ import { layoutSimMsModelSlim } from '../quantize/simlayout';
  *   DIR/etc/ascend_install.info
  *   DIR/site-packages/<dist>-<version>.dist-info   torch, torch_npu, vllm, vllm_ascend, transformers, …
  *   DIR/state/npu_procs/                        live simulated NPU processes (see python/sim/simhost.py)
+ *   DIR/models/<name>/                          tiny model checkpoints (see models.ts); env.sh exports ASCEND_ADAPT_SIM_MODELS
  */
 
 export interface SimCreateOptions {
@@ -46,6 +49,8 @@ export interface SimCreated {
   envFile: string;
   envJsonFile: string;
   env: SimEnvFile;
+  /** DIR/models: the simulated model checkpoints (ASCEND_ADAPT_SIM_MODELS). */
+  modelsDir: string;
 }
 
 export class SimCreateError extends Error {
@@ -149,45 +154,47 @@ function releaseRow(release: string | undefined): CompatRow {
   return row;
 }
 
-export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreated {
-  const root = path.resolve(dirArg);
-  const chip = opts.chip ?? '910B3';
-  const devices = opts.devices ?? 8;
-  if (!Number.isInteger(devices) || devices < 1 || devices > 64) throw new SimCreateError(`--devices must be 1..64, got ${devices}`);
-  const spec = chipSpec(chip);
-  const row = releaseRow(opts.release);
-
+/** DIR made (one level at a time: fails at once under /proc) or emptied with --force; never someone else's folder. */
+function prepareRoot(root: string, force: boolean | undefined): void {
   if (fs.existsSync(root)) {
-    const entries = fs.readdirSync(root);
+    let entries: string[];
+    try {
+      entries = fs.readdirSync(root);
+    } catch (e) {
+      throw new SimCreateError(`cannot use ${root}: ${(e as Error).message}`);
+    }
     if (entries.length > 0) {
       if (!fs.existsSync(path.join(root, 'sim.json'))) throw new SimCreateError(`${root} is not empty and is not a simulated host; refusing to write into it`);
-      if (!opts.force) throw new SimCreateError(`${root} already holds a simulated host (use --force to replace it)`);
+      if (!force) throw new SimCreateError(`${root} already holds a simulated host (use --force to replace it)`);
       fs.rmSync(root, { recursive: true, force: true });
     }
   }
-  fs.mkdirSync(root, { recursive: true });
+  try {
+    makeDirs(root);
+    fs.accessSync(root, fs.constants.W_OK);
+  } catch (e) {
+    throw new SimCreateError(`cannot create the simulated host in ${root}: ${(e as Error).message}`);
+  }
+}
 
-  const arch = hostArch();
-  const A = path.join(root, 'Ascend');
-  const cann = row.cann;
+interface CannLayout {
+  toolkitHome: string;
+  cannSetEnv: string;
+  infoFile: string;
+  newLayout: boolean;
+}
+
+/** CANN ≥ 8.5: Ascend/cann-<v> + cann → cann-<v>; older: Ascend/ascend-toolkit/<v> + latest. */
+function layoutCann(A: string, cann: string, arch: string): CannLayout {
   const newLayout = compareCann(cann, '8.5.0') >= 0;
-  let toolkitHome: string;
-  let cannSetEnv: string;
+  const installDir = newLayout ? path.join(A, `cann-${cann}`) : path.join(A, 'ascend-toolkit', cann);
+  fs.mkdirSync(installDir, { recursive: true });
   if (newLayout) {
-    const install = path.join(A, `cann-${cann}`);
-    toolkitHome = install;
-    cannSetEnv = path.join(A, 'cann', 'set_env.sh');
-    fs.mkdirSync(install, { recursive: true });
     symlink(`cann-${cann}`, path.join(A, 'cann'));
     symlink(`../cann-${cann}`, path.join(A, 'ascend-toolkit', 'latest'));
-  } else {
-    const install = path.join(A, 'ascend-toolkit', cann);
-    fs.mkdirSync(install, { recursive: true });
-    symlink(cann, path.join(A, 'ascend-toolkit', 'latest'));
-    toolkitHome = path.join(A, 'ascend-toolkit', 'latest');
-    cannSetEnv = path.join(A, 'ascend-toolkit', 'set_env.sh');
-  }
-  const installDir = newLayout ? path.join(A, `cann-${cann}`) : path.join(A, 'ascend-toolkit', cann);
+  } else symlink(cann, path.join(A, 'ascend-toolkit', 'latest'));
+  const toolkitHome = newLayout ? installDir : path.join(A, 'ascend-toolkit', 'latest');
+  const cannSetEnv = newLayout ? path.join(A, 'cann', 'set_env.sh') : path.join(A, 'ascend-toolkit', 'set_env.sh');
   const infoFile = path.join(installDir, `${arch}-linux`, 'ascend_toolkit_install.info');
   write(infoFile, [
     'package_name=Ascend-cann-toolkit',
@@ -199,8 +206,11 @@ export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreat
     '',
   ].join('\n'));
   for (const d of ['lib64', 'opp', 'bin', 'python/site-packages', 'tools/aml/lib64']) fs.mkdirSync(path.join(installDir, d), { recursive: true });
+  return { toolkitHome, cannSetEnv, infoFile, newLayout };
+}
 
-  // Driver, firmware, install record.
+/** Driver and firmware version files, the install record, NNAL/ATB; returns ATB's home. */
+function layoutDriverAndAtb(root: string, A: string, cann: string): string {
   write(path.join(A, 'driver', 'version.info'), [
     `Version=${DRIVER_VERSION}`, 'aicpu_version=1.0', 'tdt_version=1.0', 'log_version=1.0', 'prof_version=2.0',
     'dvppkernels_version=1.1', 'tsfw_version=1.0', `# ${SIM_MARK}`, '',
@@ -215,13 +225,13 @@ export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreat
     'Driver_Install_For_All=yes', 'Driver_Install_Mode=normal', 'Firmware_Install_Type=full',
     `Firmware_Install_Path_Param=${A}`, `# ${SIM_MARK}`, '',
   ].join('\n'));
-
-  // NNAL / ATB.
-  const atbHome = path.join(A, 'nnal', 'atb', 'latest', 'atb', 'cxx_abi_1');
   write(path.join(A, 'nnal', 'atb', cann, 'atb', 'cxx_abi_1', 'lib', 'libatb.so'), `${SIM_MARK}: stand-in for libatb.so\n`);
   symlink(cann, path.join(A, 'nnal', 'atb', 'latest'));
+  return path.join(A, 'nnal', 'atb', 'latest', 'atb', 'cxx_abi_1');
+}
 
-  // Python packages (metadata only) at versions from one row of the compatibility matrix.
+/** Python packages (metadata only) at versions from one row of the compatibility matrix; returns site-packages. */
+function layoutPackages(root: string, row: CompatRow): string {
   const site = path.join(root, 'site-packages');
   const pkgs: Array<[string, string]> = [
     ['torch', row.torch],
@@ -233,8 +243,11 @@ export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreat
   ];
   if (row.tritonAscend) pkgs.push(['triton_ascend', row.tritonAscend]);
   for (const [n, v] of pkgs) distInfo(site, n, v);
+  return site;
+}
 
-  // The simulators.
+/** The simulators (a copy of python/sim) and their wrappers npu-smi, vllm, hccn_tool; returns the bin folder. */
+function layoutTools(root: string, A: string, python: string): string {
   const simDir = path.join(root, 'sim');
   fs.mkdirSync(simDir, { recursive: true });
   const srcSim = path.join(pythonDir(), 'sim');
@@ -242,7 +255,6 @@ export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreat
     if (f.endsWith('.py')) fs.copyFileSync(path.join(srcSim, f), path.join(simDir, f));
   }
   const bin = path.join(root, 'bin');
-  const python = opts.python ?? resolvePython();
   // npu-smi and hccn_tool are stdlib-only and run often: -S skips site-packages for a faster start.
   const wrapper = (tool: string, script: string, fast: boolean) => [
     '#!/bin/sh',
@@ -254,94 +266,116 @@ export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreat
   write(path.join(bin, 'npu-smi'), wrapper('npu-smi', path.join(simDir, 'npu_smi.py'), true), 0o755);
   write(path.join(bin, 'vllm'), wrapper('vllm', path.join(simDir, 'vllm_cli.py'), false), 0o755);
   write(path.join(A, 'driver', 'tools', 'hccn_tool'), wrapper('hccn_tool', path.join(simDir, 'hccn_tool.py'), true), 0o755);
-  layoutSimMsModelSlim(root, { python, simDir, sitePackages: site, bin });
   // Shared like /tmp (sticky, world-writable): simulated processes of another login (an SSH user) register here too.
   const procs = path.join(root, 'state', 'npu_procs');
   fs.mkdirSync(procs, { recursive: true });
   fs.chmodSync(procs, 0o1777);
+  return bin;
+}
 
-  // Environment: CANN set_env.sh, ATB set_env.sh, and env.sh's own lines — one model, two renderings.
-  const steps: EnvStep[] = [
+const ATB_ENV: Record<string, string> = {
+  ATB_STREAM_SYNC_EVERY_KERNEL_ENABLE: '0',
+  ATB_STREAM_SYNC_EVERY_RUNNER_ENABLE: '0',
+  ATB_STREAM_SYNC_EVERY_OPERATION_ENABLE: '0',
+  ATB_OPSRUNNER_SETUP_CACHE_ENABLE: '1',
+  ATB_OPSRUNNER_KERNEL_CACHE_LOCAL_COUNT: '1',
+  ATB_OPSRUNNER_KERNEL_CACHE_GLOABL_COUNT: '5',
+  ATB_WORKSPACE_MEM_ALLOC_GLOBAL: '1',
+  ATB_WORKSPACE_MEM_ALLOC_ALG_TYPE: '1',
+  ATB_DEVICE_TILING_BUFFER_BLOCK_NUM: '32',
+  ATB_HOST_TILING_BUFFER_BLOCK_NUM: '128',
+  ATB_COMPARE_TILING_EVERY_KERNEL: '0',
+  ATB_MATMUL_SHUFFLE_K_ENABLE: '1',
+  ATB_SHARE_MEMORY_NAME_SUFFIX: '',
+};
+
+interface EnvPaths { root: string; A: string; arch: string; site: string; bin: string; models: string; atbHome: string; cann: CannLayout }
+
+/** CANN set_env.sh, ATB set_env.sh, and env.sh's own lines — one model, rendered as shell and as JSON. */
+function envSteps(p: EnvPaths): EnvStep[] {
+  const th = p.cann.toolkitHome;
+  return [
     {
       name: 'simulated host',
       file: null,
-      set: { ASCEND_ADAPT_SIM_ROOT: root, ASCEND_ADAPT_SIMULATED: '1' },
+      set: { ASCEND_ADAPT_SIM_ROOT: p.root, ASCEND_ADAPT_SIMULATED: '1', ASCEND_ADAPT_SIM_MODELS: p.models },
       prepend: {
-        LD_LIBRARY_PATH: [path.join(A, 'driver', 'lib64', 'common'), path.join(A, 'driver', 'lib64', 'driver')],
-        PYTHONPATH: [site],
+        LD_LIBRARY_PATH: [path.join(p.A, 'driver', 'lib64', 'common'), path.join(p.A, 'driver', 'lib64', 'driver')],
+        PYTHONPATH: [p.site],
       },
     },
     {
       name: 'CANN set_env.sh',
-      file: cannSetEnv,
-      set: {
-        ASCEND_TOOLKIT_HOME: toolkitHome,
-        ASCEND_HOME_PATH: toolkitHome,
-        ASCEND_AICPU_PATH: toolkitHome,
-        ASCEND_OPP_PATH: path.join(toolkitHome, 'opp'),
-        TOOLCHAIN_HOME: path.join(toolkitHome, 'toolkit'),
-      },
+      file: p.cann.cannSetEnv,
+      set: { ASCEND_TOOLKIT_HOME: th, ASCEND_HOME_PATH: th, ASCEND_AICPU_PATH: th, ASCEND_OPP_PATH: path.join(th, 'opp'), TOOLCHAIN_HOME: path.join(th, 'toolkit') },
       prepend: {
         LD_LIBRARY_PATH: [
-          path.join(toolkitHome, 'tools', 'aml', 'lib64'),
-          path.join(toolkitHome, 'tools', 'aml', 'lib64', 'plugin'),
-          path.join(toolkitHome, 'lib64'),
-          path.join(toolkitHome, 'lib64', 'plugin', 'opskernel'),
-          path.join(toolkitHome, 'lib64', 'plugin', 'nnengine'),
-          path.join(toolkitHome, 'opp', 'built-in', 'op_impl', 'ai_core', 'tbe', 'op_tiling', 'lib', 'linux', arch),
+          path.join(th, 'tools', 'aml', 'lib64'),
+          path.join(th, 'tools', 'aml', 'lib64', 'plugin'),
+          path.join(th, 'lib64'),
+          path.join(th, 'lib64', 'plugin', 'opskernel'),
+          path.join(th, 'lib64', 'plugin', 'nnengine'),
+          path.join(th, 'opp', 'built-in', 'op_impl', 'ai_core', 'tbe', 'op_tiling', 'lib', 'linux', p.arch),
         ],
-        PYTHONPATH: [path.join(toolkitHome, 'python', 'site-packages'), path.join(toolkitHome, 'opp', 'built-in', 'op_impl', 'ai_core', 'tbe')],
-        PATH: [path.join(toolkitHome, 'bin'), path.join(toolkitHome, 'compiler', 'ccec_compiler', 'bin'), path.join(toolkitHome, 'tools', 'ccec_compiler', 'bin')],
+        PYTHONPATH: [path.join(th, 'python', 'site-packages'), path.join(th, 'opp', 'built-in', 'op_impl', 'ai_core', 'tbe')],
+        PATH: [path.join(th, 'bin'), path.join(th, 'compiler', 'ccec_compiler', 'bin'), path.join(th, 'tools', 'ccec_compiler', 'bin')],
       },
     },
     {
       name: 'NNAL/ATB set_env.sh',
-      file: path.join(A, 'nnal', 'atb', 'set_env.sh'),
-      set: {
-        ATB_HOME_PATH: atbHome,
-        ATB_STREAM_SYNC_EVERY_KERNEL_ENABLE: '0',
-        ATB_STREAM_SYNC_EVERY_RUNNER_ENABLE: '0',
-        ATB_STREAM_SYNC_EVERY_OPERATION_ENABLE: '0',
-        ATB_OPSRUNNER_SETUP_CACHE_ENABLE: '1',
-        ATB_OPSRUNNER_KERNEL_CACHE_LOCAL_COUNT: '1',
-        ATB_OPSRUNNER_KERNEL_CACHE_GLOABL_COUNT: '5',
-        ATB_WORKSPACE_MEM_ALLOC_GLOBAL: '1',
-        ATB_WORKSPACE_MEM_ALLOC_ALG_TYPE: '1',
-        ATB_DEVICE_TILING_BUFFER_BLOCK_NUM: '32',
-        ATB_HOST_TILING_BUFFER_BLOCK_NUM: '128',
-        ATB_COMPARE_TILING_EVERY_KERNEL: '0',
-        ATB_MATMUL_SHUFFLE_K_ENABLE: '1',
-        ATB_SHARE_MEMORY_NAME_SUFFIX: '',
-      },
-      prepend: {
-        LD_LIBRARY_PATH: [path.join(atbHome, 'lib'), path.join(atbHome, 'examples'), path.join(atbHome, 'tests', 'atbopstest')],
-      },
+      file: path.join(p.A, 'nnal', 'atb', 'set_env.sh'),
+      set: { ATB_HOME_PATH: p.atbHome, ...ATB_ENV },
+      prepend: { LD_LIBRARY_PATH: [path.join(p.atbHome, 'lib'), path.join(p.atbHome, 'examples'), path.join(p.atbHome, 'tests', 'atbopstest')] },
     },
-    { name: 'simulated tools first on PATH', file: null, set: {}, prepend: { PATH: [bin] } },
+    { name: 'simulated tools first on PATH', file: null, set: {}, prepend: { PATH: [p.bin] } },
   ];
+}
+
+/** The set_env.sh files, DIR/env.sh and DIR/env.json. */
+function writeEnv(p: EnvPaths, steps: EnvStep[]): { envFile: string; envJsonFile: string; env: SimEnvFile } {
   for (const s of steps) {
-    if (s.file) {
-      write(s.file, `# ${s.name}: ${SIM_MARK}.\n# Exports what the real one exports (resolved paths); safe to source repeatedly.\n${stepToShell(s)}`);
-    }
+    if (s.file) write(s.file, `# ${s.name}: ${SIM_MARK}.\n# Exports what the real one exports (resolved paths); safe to source repeatedly.\n${stepToShell(s)}`);
   }
-  if (newLayout) {
-    // Older instructions still say `source …/ascend-toolkit/set_env.sh`: keep that working too.
-    write(path.join(A, 'ascend-toolkit', 'set_env.sh'), `# ${SIM_MARK}\n. ${shq(cannSetEnv)}\n`);
-  }
+  // Older instructions still say `source …/ascend-toolkit/set_env.sh`: keep that working too.
+  if (p.cann.newLayout) write(path.join(p.A, 'ascend-toolkit', 'set_env.sh'), `# ${SIM_MARK}\n. ${shq(p.cann.cannSetEnv)}\n`);
   const envSh = [
     '# Environment of a SIMULATED Atlas host (ascend-adapt sim create). Source it: . DIR/env.sh',
-    '# POSIX sh; idempotent (sourcing twice changes nothing). Sets ASCEND_ADAPT_SIMULATED=1.',
-    stepToShell(steps[0]).trimEnd(),
-    `. ${shq(steps[1].file as string)}`,
-    `. ${shq(steps[2].file as string)}`,
-    stepToShell(steps[3]).trimEnd(),
+    '# POSIX sh; idempotent (sourcing twice changes nothing). Sets ASCEND_ADAPT_SIMULATED=1;',
+    '# ASCEND_ADAPT_SIM_MODELS is the folder of the simulated model checkpoints.',
+    stepToShell(steps[0]!).trimEnd(),
+    `. ${shq(steps[1]!.file as string)}`,
+    `. ${shq(steps[2]!.file as string)}`,
+    stepToShell(steps[3]!).trimEnd(),
     '',
   ].join('\n');
-  const envFile = path.join(root, 'env.sh');
+  const envFile = path.join(p.root, 'env.sh');
   write(envFile, envSh);
-  const env: SimEnvFile = { simulated: true, root, steps };
-  const envJsonFile = path.join(root, 'env.json');
+  const env: SimEnvFile = { simulated: true, root: p.root, steps };
+  const envJsonFile = path.join(p.root, 'env.json');
   write(envJsonFile, JSON.stringify(env, null, 2) + '\n');
+  return { envFile, envJsonFile, env };
+}
+
+export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreated {
+  const root = path.resolve(dirArg);
+  const chip = opts.chip ?? '910B3';
+  const devices = opts.devices ?? 8;
+  if (!Number.isInteger(devices) || devices < 1 || devices > 64) throw new SimCreateError(`--devices must be 1..64, got ${devices}`);
+  const spec = chipSpec(chip);
+  const row = releaseRow(opts.release);
+  prepareRoot(root, opts.force);
+
+  const arch = hostArch();
+  const A = path.join(root, 'Ascend');
+  const cann = layoutCann(A, row.cann, arch);
+  const atbHome = layoutDriverAndAtb(root, A, row.cann);
+  const site = layoutPackages(root, row);
+  const python = opts.python ?? resolvePython();
+  const bin = layoutTools(root, A, python);
+  layoutSimMsModelSlim(root, { python, simDir: path.join(root, 'sim'), sitePackages: site, bin });
+  const models = writeSimModels(root);
+  const paths: EnvPaths = { root, A, arch, site, bin, models, atbHome, cann };
+  const { envFile, envJsonFile, env } = writeEnv(paths, envSteps(paths));
 
   const config = SimConfigSchema.parse({
     simulated: true,
@@ -363,7 +397,7 @@ export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreat
     release: {
       vllmAscend: row.vllmAscend,
       vllm: row.vllm[0],
-      cann,
+      cann: row.cann,
       torch: row.torch,
       torchNpu: row.torchNpu,
       tritonAscend: row.tritonAscend,
@@ -371,17 +405,18 @@ export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreat
       pythonRange: row.python,
       source: row.source,
     },
-    paths: { ascendRoot: A, toolkitHome, cannInstallInfo: infoFile, sitePackages: site, bin },
+    paths: { ascendRoot: A, toolkitHome: cann.toolkitHome, cannInstallInfo: cann.infoFile, sitePackages: site, bin },
     faults: opts.faults ?? {},
   });
   write(path.join(root, 'sim.json'), JSON.stringify(config, null, 2) + '\n');
   write(path.join(root, 'README-SIMULATED.txt'), [
     SIM_MARK,
     '',
-    `A stand-in for an Atlas host with ${devices} x ${chip} (${spec.family}), vllm-ascend ${row.vllmAscend}, CANN ${cann}.`,
+    `A stand-in for an Atlas host with ${devices} x ${chip} (${spec.family}), vllm-ascend ${row.vllmAscend}, CANN ${row.cann}.`,
     'Source env.sh to use it:  . ' + envFile,
+    `Model checkpoints to try serving, quantization and lint on (tiny, made up): ${models}`,
     'Every result obtained from it is SIMULATED and says so.',
     '',
   ].join('\n'));
-  return { root, config, envFile, envJsonFile, env };
+  return { root, config, envFile, envJsonFile, env, modelsDir: models };
 }
