@@ -9,7 +9,7 @@ import { readSimConfig } from '../../core/sim/config';
 import { defineCommand, UsageError, type RunContext } from '../command';
 import { opt } from '../options';
 import { formatTable } from '../table';
-import { resolveHosts, type TargetDecl } from '../target';
+import { resolveHosts, type Target, type TargetDecl } from '../target';
 import { envFrom } from './run';
 
 function statusWord(s: Check['status']): string {
@@ -102,9 +102,8 @@ function fromSnapshot(ctx: Ctx, plan: RunPlan): EnvReportWithRaw[] {
   }
 }
 
-async function probe(ctx: Ctx, plan: RunPlan, format: string): Promise<EnvReportWithRaw[]> {
+async function probe(ctx: Ctx, plan: RunPlan, format: string, hosts: Target[]): Promise<EnvReportWithRaw[]> {
   const { values, io } = ctx;
-  const hosts = resolveHosts(ctx, TARGET);
   // A simulated host's own interpreter (resolved once at creation) unless --python says otherwise.
   const python = values.python ?? (hosts[0]?.simRoot ? readSimConfig(hosts[0].simRoot).python : undefined);
   const targets: EnvCheckTarget[] = hosts.map((h) => ({ name: h.name, open: h.open }));
@@ -116,6 +115,16 @@ async function probe(ctx: Ctx, plan: RunPlan, format: string): Promise<EnvReport
     hccn: values.hccn ? true : undefined,
     ...(values.timeout !== undefined ? { commandTimeoutS: values.timeout } : {}),
   });
+}
+
+/** An SSH host the probe could not reach: the command that shows why, with the same flags. */
+function connectionHints(ctx: Ctx, reports: EnvReportWithRaw[], hosts: Target[]): void {
+  for (const r of reports) {
+    const probeCheck = r.checks.find((c) => c.id === 'probe' && c.status === 'fail');
+    const target = hosts.find((h) => h.name === r.host);
+    if (!probeCheck || target?.kind !== 'ssh' || probeCheck.facts?.kind !== 'transport') continue;
+    ctx.io.stderr.write(l10n.t('{0}: check the connection with {1}', r.host, ctx.hint(['run'], [...target.args, '--', 'true'])) + '\n');
+  }
 }
 
 /** Writes the snapshot; a path that cannot be written costs the file, never the results (already printed). */
@@ -146,7 +155,8 @@ export const envCheckCommand = defineCommand({
     const { values, io } = ctx;
     const format = values.json ? 'json' : values.format;
     const plan = planFrom(values);
-    const reports = values.snapshot !== undefined ? fromSnapshot(ctx, plan) : await probe(ctx, plan, format);
+    const hosts = values.snapshot !== undefined ? [] : resolveHosts(ctx, TARGET);
+    const reports = values.snapshot !== undefined ? fromSnapshot(ctx, plan) : await probe(ctx, plan, format, hosts);
     if (format === 'json') {
       const plain = reportsForJson(reports);
       io.stdout.write(JSON.stringify(plain.length === 1 ? plain[0] : plain, null, 2) + '\n');
@@ -155,6 +165,7 @@ export const envCheckCommand = defineCommand({
     } else {
       for (const r of reports) io.stdout.write(renderText(r) + '\n');
     }
+    connectionHints(ctx, reports, hosts);
     if (values['save-snapshot'] !== undefined && !saveSnapshot(ctx, reports, plan)) return 2;
     return envCheckExitCode(reports);
   },

@@ -82,7 +82,7 @@ export function probeFailureCheck(f: ProbeFailure, host: string): Check {
         l10n.t('Run `python3 ~/.ascend-adapt/scripts/*/env_probe.py` on the host to see the error, then run the check again.'), facts);
     default:
       return mk('probe', 'fail', title, l10n.t('Could not run the probe on {0}: {1}', host, f.message),
-        l10n.t('Check the connection to the host (ascend-adapt hosts test), then run the check again.'), facts);
+        l10n.t('Check that {0} answers over SSH (for example `ssh {0} true` in a terminal: it shows what fails), then run the check again.', host), facts);
   }
 }
 
