@@ -1,7 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import { HostJobError, runHostJob, type DetachedJobs, type HostJobEvidence, type HostJobKind, type JobRecord } from '../jobs/index';
 import type { Transport } from '../transport/transport';
-import { compareRun, DEFAULT_MIN_RATIO, matchBaselineRun, type MetricComparison } from './baseline';
+import { baselineMismatches, compareRun, DEFAULT_MIN_RATIO, matchBaselineRun, type BaselineMismatch, type MetricComparison } from './baseline';
 import { hostRuns, PerfHostResultSchema, type PerfHostResult, type PerfRun } from './schema';
 
 /**
@@ -36,6 +36,10 @@ export interface PerfJobSpec {
   seed?: number;
   warmups?: number;
   runDir?: string;
+  /** Seconds for a whole request (default: no limit). */
+  requestTimeoutS?: number;
+  /** Seconds without a byte from the server before a request fails (host script default 60). */
+  stallTimeoutS?: number;
 }
 
 export class PerfJobError extends HostJobError {
@@ -62,6 +66,8 @@ export function perfArgv(spec: PerfJobSpec, scriptsDir: string, runDir: string, 
   if (spec.hbmIntervalS !== undefined) argv.push('--hbm-interval', String(spec.hbmIntervalS));
   if (spec.seed !== undefined) argv.push('--seed', String(spec.seed));
   if (spec.warmups !== undefined) argv.push('--warmups', String(spec.warmups));
+  if (spec.requestTimeoutS !== undefined) argv.push('--request-timeout', String(spec.requestTimeoutS));
+  if (spec.stallTimeoutS !== undefined) argv.push('--stall-timeout', String(spec.stallTimeoutS));
   return argv;
 }
 
@@ -89,6 +95,10 @@ export interface PerfRunEvidence extends HostJobEvidence {
 
 export interface PerfRunWithComparison extends PerfRun {
   comparison: MetricComparison[];
+  /** How the baseline run it was compared with was measured differently (empty: like with like). */
+  baselineMismatch: BaselineMismatch[];
+  /** With a strict baseline, a run whose baseline differs is not compared at all. */
+  baselineRefused: boolean;
 }
 
 export interface PerfRunResult {
@@ -107,6 +117,10 @@ export interface PerfRunResult {
   baselineSource: string | null;
   evidence: PerfRunEvidence;
   raw: PerfHostResult;
+  /** Stopped by Ctrl-C / Stop / SIGTERM: runs hold what completed before (the last one marked interrupted). */
+  interrupted: boolean;
+  /** Requests moved to a fresh connection because the server closed a kept-alive one (never failures). */
+  reconnects: number;
   error: string | null;
 }
 
@@ -119,6 +133,8 @@ export interface RunPerfOptions {
   simRoot?: string;
   baseline?: { runs: PerfRun[]; source: string } | null;
   minRatio?: number;
+  /** Compare only like with like: a baseline run measured differently is not compared (default: compared, with a warning). */
+  strictBaseline?: boolean;
   python?: string;
   onProgress?: (p: PerfProgress) => void;
   onLine?: (line: string) => void;
@@ -126,8 +142,34 @@ export interface RunPerfOptions {
   signal?: AbortSignal;
 }
 
-export function comparedRuns(runs: PerfRun[], baseline: PerfRun[] | null, minRatio = DEFAULT_MIN_RATIO): PerfRunWithComparison[] {
-  return runs.map((r) => ({ ...r, comparison: compareRun(r, baseline ? matchBaselineRun(r, baseline) : null, minRatio) }));
+export function comparedRuns(runs: PerfRun[], baseline: PerfRun[] | null, minRatio = DEFAULT_MIN_RATIO, strict = false): PerfRunWithComparison[] {
+  return runs.map((r) => {
+    const base = baseline ? matchBaselineRun(r, baseline) : null;
+    const baselineMismatch = base ? baselineMismatches(r, base) : [];
+    const baselineRefused = strict && baselineMismatch.length > 0;
+    return { ...r, comparison: compareRun(r, baselineRefused ? null : base, minRatio), baselineMismatch, baselineRefused };
+  });
+}
+
+/** What bench_serve.py uses when the spec leaves it out. */
+const HOST_DEFAULTS = { inputLen: 256, outputLen: 128 };
+
+/**
+ * Before running: how the baseline differs from what the spec will measure (per planned run), from what is
+ * known up front (concurrency, rate, lengths, a forced engine, a given model). The rest is checked after.
+ */
+export function plannedMismatches(spec: PerfJobSpec, baseline: PerfRun[]): Array<{ concurrency: number | null; mismatch: BaselineMismatch[] }> {
+  return (spec.concurrency?.length ? spec.concurrency : [null]).map((concurrency) => {
+    const planned: PerfRun = {
+      concurrency, requestRate: spec.requestRate ?? 'inf', metrics: {}, errors: {},
+      conditions: {
+        model: spec.model ?? null, engine: spec.engine && spec.engine !== 'auto' ? spec.engine : null,
+        inputLen: spec.sharegptPath ? null : (spec.inputLen ?? HOST_DEFAULTS.inputLen), outputLen: spec.outputLen ?? HOST_DEFAULTS.outputLen,
+      },
+    };
+    const base = matchBaselineRun(planned, baseline);
+    return { concurrency, mismatch: base ? baselineMismatches(planned, base) : [] };
+  });
 }
 
 export function hbmSummary(raw: PerfHostResult): PerfRunResult['hbm'] {
@@ -154,28 +196,45 @@ export const PERF_JOB: HostJobKind<PerfJobSpec, PerfProgress, PerfHostResult> = 
 };
 
 export async function runPerf(o: RunPerfOptions): Promise<PerfRunResult> {
-  const { result: raw, evidence, exitError } = await runHostJob(PERF_JOB, o.spec, { ...o, runDir: o.spec.runDir });
+  const { result: raw, evidence, exitError, interrupted } = await runHostJob(PERF_JOB, o.spec, { ...o, runDir: o.spec.runDir });
+  const stopped = raw.interrupted || interrupted;
   return {
     kind: 'perf', simulated: raw.simulated, engine: raw.engine, model: raw.model, baseUrl: raw.base_url, endpoint: raw.endpoint,
     numPrompts: raw.num_prompts, inputLen: raw.input_len, outputLen: raw.output_len,
-    runs: comparedRuns(hostRuns(raw), o.baseline?.runs ?? null, o.minRatio),
+    runs: comparedRuns(hostRuns(raw), o.baseline?.runs ?? null, o.minRatio, o.strictBaseline),
     hbm: hbmSummary(raw),
     baselineSource: o.baseline?.source ?? null,
     evidence: { ...evidence, requestsFile: raw.requests_file },
     raw,
-    error: raw.error ?? exitError,
+    interrupted: stopped,
+    reconnects: raw.reconnects,
+    // an interrupted job exits 130 on purpose: that is the `interrupted` mark, not an error
+    error: raw.error ?? (stopped ? null : exitError),
   };
 }
 
-/** `ascend-adapt perf --json`: {"runs":[{"concurrency", "metrics":{…}}]} plus comparison, HBM and evidence. */
+/**
+ * `ascend-adapt perf --json`: {"runs":[{"concurrency", "metrics":{…}}]} plus what the runs were measured under
+ * (so the output serves as a baseline), failures by kind, reconnects, interruption, comparison, HBM, evidence.
+ */
 export function perfJson(r: PerfRunResult): Record<string, unknown> {
   return {
     simulated: r.simulated,
+    interrupted: r.interrupted,
     engine: r.engine,
     model: r.model,
+    endpoint: r.endpoint,
+    numPrompts: r.numPrompts,
+    inputLen: r.inputLen,
+    outputLen: r.outputLen,
+    reconnects: r.reconnects,
     runs: r.runs.map((x) => ({
-      concurrency: x.concurrency, requestRate: x.requestRate, metrics: x.metrics, errors: x.errors,
+      concurrency: x.concurrency, requestRate: x.requestRate, metrics: x.metrics, errors: x.errors, failures: x.failures ?? {},
+      reconnects: x.reconnects ?? 0,
+      ...(x.interrupted ? { interrupted: true, completedRequests: (x.metrics.completed ?? 0) + (x.metrics.failed ?? 0), cutInFlight: x.cutInFlight ?? 0, notStarted: x.notStarted ?? 0 } : {}),
       comparison: x.comparison.filter((c) => c.baseline !== null),
+      baselineMismatch: x.baselineMismatch,
+      ...(x.baselineRefused ? { baselineRefused: true } : {}),
     })),
     hbm: r.hbm ? { peakMB: r.hbm.peakMB, totalMB: r.hbm.totalMB } : null,
     baselineSource: r.baselineSource,
