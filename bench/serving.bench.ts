@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { LogWatcher } from '../src/core/knowledge/errors';
 import { jobControl } from '../src/core/jobs/index';
 import { startServing } from '../src/core/serving/job';
-import { runSmoke } from '../src/core/smoke/client';
+import { runSmoke } from '../src/core/smoke/index';
 import { LocalTransport } from '../src/core/transport/local';
 import { copyModel, freePort, makeSim, simProfile } from '../test/serving/helpers';
 import type { Figure } from './run';

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { AscendAdaptConfig, NamedProfile } from '../core/profiles/schema';
 import type { ServingJob, StopReport } from '../core/serving/job';
 import type { PreflightResult } from '../core/serving/preflight';
-import type { SmokeReport } from '../core/smoke/client';
+import type { SmokeReport } from '../core/smoke/index';
 import type { Transport } from '../core/transport/transport';
 import type { Config } from './config';
 import type { EnvResults } from './envResults';
@@ -239,7 +239,7 @@ export class Serving implements vscode.Disposable {
     const cfg = await this.loadConfig();
     const profile = cfg?.config.profiles[rec.profileName];
     const prompts = profile?.smokePrompts ?? (await import('../core/profiles/schema')).DEFAULT_SMOKE_PROMPTS;
-    const { runSmoke } = await import('../core/smoke/client');
+    const { runSmoke } = await import('../core/smoke/index');
     const endpoint = await job.endpointUrl();
     let current = -1;
     const report = await runSmoke(

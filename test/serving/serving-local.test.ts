@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runSmoke } from '../../src/core/smoke/client';
+import { runSmoke } from '../../src/core/smoke/index';
 import { parseNpuSmiInfo } from '../../src/core/npu/smi';
 import { jobControl } from '../../src/core/jobs/index';
 import { attachServing, PreflightFailedError, servingRecordFromJob, startServing, type ServingJobRecord } from '../../src/core/serving/job';

@@ -6,7 +6,7 @@ import { SshConfigFile } from '../../src/core/hosts/ssh-config';
 import { parseNpuSmiInfo } from '../../src/core/npu/smi';
 import { attachServing, startServing } from '../../src/core/serving/job';
 import { jobControl } from '../../src/core/jobs/index';
-import { runSmoke } from '../../src/core/smoke/client';
+import { runSmoke } from '../../src/core/smoke/index';
 import { SshTransport } from '../../src/core/transport/ssh';
 import { sshdAvailable, startSshd, writeClientFiles, type ClientFiles, type Sshd } from '../harness/sshd';
 import * as net from 'node:net';

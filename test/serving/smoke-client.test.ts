@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { listModels, normalizeEndpoint, runSmoke, smokeReportSchema, streamChat, usageCheck } from '../../src/core/smoke/client';
+import { chatCompletion, checkHealth, listModels, normalizeEndpoint, streamChat } from '../../src/core/endpoint/index';
+import { runSmoke, smokePrompt, smokeReportSchema, usageCheck } from '../../src/core/smoke/index';
 
 /**
  * The smoke client against a hand-written OpenAI-compatible server with odd-but-valid streaming habits
@@ -100,7 +101,47 @@ after(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
 
-describe('smoke client (OpenAI streaming format)', () => {
+describe('endpoint client (src/core/endpoint)', () => {
+  it('streams a chat completion: raw usage, finish reason, chunks; a JSON answer is flagged not streamed', async () => {
+    mode = 'odd';
+    const r = await streamChat(base, 'q', { model: 'odd-model', maxTokens: 64 });
+    assert.equal(r.error, null);
+    assert.equal(r.output, ANSWER);
+    assert.deepEqual({ p: r.usage?.prompt_tokens, c: r.usage?.completion_tokens, t: r.usage?.total_tokens }, { p: 9, c: 6, t: 15 });
+    assert.equal(r.notStreamed, false);
+    assert.equal(seenBodies.at(-1)!.max_tokens, 64);
+    mode = 'json';
+    const j = await streamChat(base, 'q', { model: 'odd-model' });
+    assert.equal(j.notStreamed, true);
+    assert.equal(j.output, ANSWER);
+  });
+
+  it('one whole chat completion, the raw answer kept; an HTTP error with the server\'s message', async () => {
+    mode = 'json';
+    const body = { model: 'odd-model', messages: [{ role: 'user', content: 'q' }], max_tokens: 8 };
+    const r = await chatCompletion(base + '/v1', body);
+    assert.equal(r.status, 200);
+    assert.equal(r.error, null);
+    assert.equal(r.content, ANSWER);
+    assert.equal(r.usage?.completion_tokens, 6);
+    assert.equal(JSON.parse(r.text).id, 'c2');
+    assert.deepEqual(seenBodies.at(-1), body);
+    mode = 'http-400';
+    const bad = await chatCompletion(base, body);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.content, null);
+    assert.match(bad.error ?? '', /^HTTP 400: This model's maximum context length/);
+    mode = 'garbage';
+    assert.match((await chatCompletion(base, body)).error ?? '', /not JSON/);
+  });
+
+  it('health: true on 200, false (never a throw) when nothing answers', async () => {
+    assert.equal(await checkHealth(base), true);
+    assert.equal(await checkHealth('http://127.0.0.1:1', { timeoutMs: 2000 }), false);
+  });
+});
+
+describe('smoke prompts over the endpoint client (OpenAI streaming format)', () => {
   it('normalises endpoints with or without /v1', () => {
     assert.equal(normalizeEndpoint('http://h:1/v1/'), 'http://h:1');
     assert.equal(normalizeEndpoint('http://h:1'), 'http://h:1');
@@ -112,7 +153,7 @@ describe('smoke client (OpenAI streaming format)', () => {
   it('reads a stream with comments, a role-only chunk, split UTF-8, CRLF/LF, a second choice and a split usage chunk', async () => {
     mode = 'odd';
     const deltas: string[] = [];
-    const r = await streamChat(base + '/v1', '你好,请介绍一下你自己', { model: 'odd-model', maxTokens: 64 }, (d) => deltas.push(d));
+    const r = await smokePrompt(base + '/v1', '你好,请介绍一下你自己', { model: 'odd-model', maxTokens: 64 }, (d) => deltas.push(d));
     assert.equal(r.error, null);
     assert.equal(r.output, ANSWER);
     assert.deepEqual(deltas, ['你好！', '我是', '测试', '模型。']);
@@ -130,7 +171,7 @@ describe('smoke client (OpenAI streaming format)', () => {
 
   it('says usage is missing (null, with a note) when the server sends no usage chunk', async () => {
     mode = 'no-usage';
-    const r = await streamChat(base, 'q', { model: 'odd-model' });
+    const r = await smokePrompt(base, 'q', { model: 'odd-model' });
     assert.equal(r.error, null);
     assert.equal(r.usageConsistent, null);
     assert.equal(r.promptTokens, null);
@@ -139,7 +180,7 @@ describe('smoke client (OpenAI streaming format)', () => {
 
   it('flags usage that does not add up', async () => {
     mode = 'bad-usage';
-    const r = await streamChat(base, 'q', { model: 'odd-model' });
+    const r = await smokePrompt(base, 'q', { model: 'odd-model' });
     assert.equal(r.usageConsistent, false);
     assert.match(r.usageNote ?? '', /total_tokens 99/);
     assert.match(r.usageNote ?? '', /4 content chunks but only 2/);
@@ -147,7 +188,7 @@ describe('smoke client (OpenAI streaming format)', () => {
 
   it('accepts finish_reason "length" when completion_tokens equals max_tokens', async () => {
     mode = 'length';
-    const r = await streamChat(base, 'q', { model: 'odd-model', maxTokens: 3 });
+    const r = await smokePrompt(base, 'q', { model: 'odd-model', maxTokens: 3 });
     assert.equal(r.finishReason, 'length');
     assert.equal(r.completionTokens, 3);
     assert.equal(r.usageConsistent, true);
@@ -155,31 +196,31 @@ describe('smoke client (OpenAI streaming format)', () => {
 
   it('reports an HTTP error with the server\'s message', async () => {
     mode = 'http-400';
-    const r = await streamChat(base, 'q', { model: 'odd-model' });
+    const r = await smokePrompt(base, 'q', { model: 'odd-model' });
     assert.match(r.error ?? '', /^HTTP 400: This model's maximum context length/);
     assert.equal(r.output, '');
   });
 
   it('reports a stream cut before [DONE] and a stream that ends without [DONE]', async () => {
     mode = 'cut';
-    const cut = await streamChat(base, 'q', { model: 'odd-model' });
+    const cut = await smokePrompt(base, 'q', { model: 'odd-model' });
     assert.match(cut.error ?? '', /aborted|closed|DONE|reset/i);
     assert.equal(cut.output, ANSWER, 'what arrived is kept');
     mode = 'no-done';
-    const nd = await streamChat(base, 'q', { model: 'odd-model' });
+    const nd = await smokePrompt(base, 'q', { model: 'odd-model' });
     assert.match(nd.error ?? '', /without data: \[DONE\]/);
   });
 
   it('reports an error event inside the stream', async () => {
     mode = 'error-event';
-    const r = await streamChat(base, 'q', { model: 'odd-model' });
+    const r = await smokePrompt(base, 'q', { model: 'odd-model' });
     assert.match(r.error ?? '', /engine died/);
   });
 
   it('reads a server that ignores "stream": true and answers one JSON completion, and says so', async () => {
     mode = 'json';
     const deltas: string[] = [];
-    const r = await streamChat(base, 'q', { model: 'odd-model' }, (d) => deltas.push(d));
+    const r = await smokePrompt(base, 'q', { model: 'odd-model' }, (d) => deltas.push(d));
     assert.equal(r.error, null);
     assert.equal(r.output, ANSWER);
     assert.deepEqual(deltas, [ANSWER]);
@@ -189,7 +230,7 @@ describe('smoke client (OpenAI streaming format)', () => {
     assert.match(r.usageNote ?? '', /did not stream/);
     assert.equal(r.ttftMs, r.totalMs);
     mode = 'garbage';
-    const g = await streamChat(base, 'q', { model: 'odd-model' });
+    const g = await smokePrompt(base, 'q', { model: 'odd-model' });
     assert.match(g.error ?? '', /neither an event stream nor JSON/);
   });
 

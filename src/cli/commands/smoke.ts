@@ -1,6 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import { DEFAULT_SMOKE_PROMPTS } from '../../core/profiles';
-import { listModels, runSmoke, smokePassed, smokeReportSchema, type SmokeReport } from '../../core/smoke/client';
+import { listModels } from '../../core/endpoint/index';
+import { runSmoke, smokePassed, smokeReportSchema, type SmokeReport } from '../../core/smoke/index';
 import type { ForwardedPort, Transport } from '../../core/transport/transport';
 import { defineCommand, UsageError, type CliIO, type RunContext } from '../command';
 import { opt } from '../options';

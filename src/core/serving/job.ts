@@ -3,7 +3,7 @@ import * as l10n from '@vscode/l10n';
 import { localize, LogWatcher, recogniseLine, type LocalizedError, type LogFinding } from '../knowledge/errors';
 import { parseNpuSmiInfo, type NpuSmiInfo } from '../npu/smi';
 import type { NamedProfile } from '../profiles/schema';
-import { checkHealth, listModels } from '../smoke/client';
+import { checkHealth, listModels } from '../endpoint/index';
 import { unwrapSimEnv, withSimEnv, type JobControl, type JobStatus } from '../jobs/index';
 import type { ForwardedPort, Transport } from '../transport/transport';
 import { quoteCommand } from '../transport/quote';

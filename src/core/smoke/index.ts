@@ -1,16 +1,12 @@
 export {
-  checkHealth,
-  listModels,
-  normalizeEndpoint,
   runSmoke,
   smokePassed,
+  smokePrompt,
   smokeReportSchema,
   smokeResultSchema,
-  streamChat,
   usageCheck,
   type DeltaListener,
-  type ModelList,
   type SmokeOptions,
   type SmokeReport,
   type SmokeResult,
-} from './client';
+} from './smoke';

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { hostReadFile } from '../jobs/index';
 import type { Evidence, Figure } from '../report/schema';
 import type { Transport } from '../transport/transport';
 
@@ -68,10 +69,9 @@ export class EvidenceBook {
   /** Copy a file from the host (through the transport) beside the report. Returns the relative path or null. */
   async copyFromHost(transport: Transport, hostFile: string, rel: string): Promise<string | null> {
     try {
-      const r = await transport.exec(['cat', '--', hostFile], { timeoutMs: 120_000 });
-      if (r.code !== 0) return null;
+      const data = await hostReadFile(transport, hostFile);
       const file = this.target(rel);
-      fs.writeFileSync(file, r.stdout);
+      fs.writeFileSync(file, data);
       return path.relative(this.outDir, file);
     } catch {
       return null;

@@ -1,7 +1,7 @@
 import { en } from '../l10n';
 import { buildServeCommand, servedModelName, type ServeCommand } from '../serving/command';
 import { PreflightFailedError, startServing, type ServingJob, type ServingJobRecord } from '../serving/job';
-import { checkHealth } from '../smoke/client';
+import { checkHealth } from '../endpoint/index';
 import { findInLog } from './evidence';
 import { HbmSampler } from './hbm';
 import { redactArgv, redactEnv } from './redact';

@@ -1,5 +1,5 @@
 import { en } from '../l10n';
-import { runSmoke, smokePassed } from '../smoke/client';
+import { runSmoke, smokePassed } from '../smoke/index';
 import type { StepContext, StepResult, ValidateStep } from './types';
 
 /** The profile's smoke prompts, streamed against the server: outputs, TTFT and totals, usage checked. */
