@@ -1,5 +1,5 @@
 import type { ServingJobRecord, StopReport } from '../core/serving/job';
-import type { SmokeReport } from '../core/smoke/client';
+import type { SmokeReport } from '../core/smoke/index';
 
 /** What the Jobs view keeps about a serving job and the runs against it (saved in workspace state). */
 
