@@ -6,6 +6,7 @@ import { defineCommand, UsageError, type CliIO, type RunContext } from '../comma
 import { opt } from '../options';
 import { formatTable } from '../table';
 import { EVAL_TARGET, evalOptions, readOptionFile, runEvalJob } from './evaljob';
+import { timeoutOptions } from './timeouts';
 
 function parseThresholds(list: readonly string[]): Record<string, Partial<Threshold>> {
   const out: Record<string, Partial<Threshold>> = {};
@@ -51,6 +52,7 @@ function printResult(r: AccuracyRunResult, io: CliIO): void {
 
 const options = {
   ...evalOptions,
+  ...timeoutOptions,
   tasks: opt.string({ metavar: 'LIST', help: () => l10n.t('datasets, comma-separated: gsm8k, mmlu, math (lm-eval task names with --engine lm-eval)') }),
   data: opt.string({ metavar: 'DIR', help: () => l10n.t('folder ON THE HOST with the dataset files (bundled runner)') }),
   limit: opt.float({ metavar: 'N', above: 0, help: () => l10n.t('items per dataset (a fraction below 1: that share of them)') }),
@@ -117,6 +119,7 @@ export const accuracyCommand = defineCommand({
         baseUrl: target.baseUrl, model: target.model, tasks, lmEvalConfig, dataDir: values.data, limit: values.limit, numFewshot: values['num-fewshot'],
         chat: values.chat === undefined ? undefined : values.chat === 'yes', concurrency: values.concurrency, maxTokens: values['max-tokens'],
         engine: values.engine, runDir: values['run-dir'],
+        requestTimeoutS: values['request-timeout'] ?? target.requestTimeoutS, stallTimeoutS: values['stall-timeout'] ?? target.stallTimeoutS,
       },
       references, thresholds,
       signal,

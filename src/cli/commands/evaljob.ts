@@ -29,6 +29,9 @@ export interface EvalTarget {
   simRoot: string | undefined;
   jobs: DetachedJobs;
   hostLabel: string;
+  /** The profile's request timeouts (seconds), which --request-timeout / --stall-timeout override. */
+  requestTimeoutS?: number;
+  stallTimeoutS?: number;
 }
 
 export async function openEvalTarget(ctx: RunContext<typeof evalOptions>): Promise<EvalTarget> {
@@ -45,6 +48,8 @@ export async function openEvalTarget(ctx: RunContext<typeof evalOptions>): Promi
       simRoot: profile.simRoot,
       jobs: new DetachedJobs(transport, { root, python: await hostPython(transport) }),
       hostLabel: transport.label,
+      requestTimeoutS: profile.requestTimeoutSec,
+      stallTimeoutS: profile.stallTimeoutSec,
     };
   }
   const baseUrl = endpointUrl(ctx.where);

@@ -140,11 +140,11 @@ export const perfCommand = defineCommand({
     const baseline = baselineFrom(io, values.baseline);
     const concurrency = values.concurrency?.map((c) => (c === Infinity ? null : c));
     const rate = values['request-rate'];
-    const spec = (baseUrl: string, model: string | undefined): PerfJobSpec => ({
+    const spec = (baseUrl: string, model: string | undefined, t: { requestTimeoutS?: number; stallTimeoutS?: number } = {}): PerfJobSpec => ({
       baseUrl, model, endpoint: values.api, concurrency, requestRate: rate === Infinity ? undefined : rate,
       numPrompts: values['num-prompts'], inputLen: values['input-len'], outputLen: values['output-len'],
       sharegptPath: values.sharegpt, engine: values.engine, hbmIntervalS: values['hbm-interval'], seed: values.seed, runDir: values['run-dir'],
-      requestTimeoutS: values['request-timeout'], stallTimeoutS: values['stall-timeout'],
+      requestTimeoutS: values['request-timeout'] ?? t.requestTimeoutS, stallTimeoutS: values['stall-timeout'] ?? t.stallTimeoutS,
     });
     if (baseline && values['strict-baseline']) {
       // refuse before spending the run: what differs already in what was asked
@@ -158,7 +158,7 @@ export const perfCommand = defineCommand({
       transport: target.transport,
       jobs: target.jobs,
       simRoot: target.simRoot,
-      spec: spec(target.baseUrl, target.model),
+      spec: spec(target.baseUrl, target.model, target),
       baseline, minRatio: values['min-ratio'], strictBaseline: values['strict-baseline'],
       signal,
       onStart: (job, runDir) => io.stderr.write(l10n.t('Started job {0} on {1} (run folder {2})', job.id, target.hostLabel, runDir) + '\n'),

@@ -36,6 +36,10 @@ export interface AccuracyJobSpec {
   lmEvalModelArgs?: string;
   /** Run folder on the host (an existing one resumes its per-item file). Default ~/.ascend-adapt/runs/<new>. */
   runDir?: string;
+  /** Seconds for a whole request (default: no limit). */
+  requestTimeoutS?: number;
+  /** Seconds without a byte from the server before a request fails (host script default 60). */
+  stallTimeoutS?: number;
 }
 
 export class AccuracyJobError extends HostJobError {
@@ -60,6 +64,8 @@ export function accuracyArgv(spec: AccuracyJobSpec, scriptsDir: string, runDir: 
   if (spec.maxTokens !== undefined) argv.push('--max-tokens', String(spec.maxTokens));
   if (spec.engine && spec.engine !== 'auto') argv.push('--engine', spec.engine);
   if (spec.lmEvalModelArgs) argv.push('--lm-eval-model-args', spec.lmEvalModelArgs);
+  if (spec.requestTimeoutS !== undefined) argv.push('--request-timeout', String(spec.requestTimeoutS));
+  if (spec.stallTimeoutS !== undefined) argv.push('--stall-timeout', String(spec.stallTimeoutS));
   return argv;
 }
 

@@ -75,6 +75,16 @@ export const profileSchema = z
     smokeMaxTokens: z.int().min(1).default(256).describe('max_tokens for each smoke prompt.'),
     smokeTemperature: z.number().min(0).max(2).default(0).describe('temperature for the smoke prompts (0 = greedy).'),
     readyTimeoutSec: z.int().min(1).default(1800).describe('How long to wait for the server to become ready before calling the launch failed.'),
+    requestTimeoutSec: z
+      .number()
+      .gt(0)
+      .optional()
+      .describe('Smoke, accuracy and perf: seconds one request may take in all before it fails (default: no limit). The CLI\'s --request-timeout overrides it.'),
+    stallTimeoutSec: z
+      .number()
+      .gt(0)
+      .default(60)
+      .describe('Smoke, accuracy and perf: seconds without a byte from the server before a request fails ("no data for S s"). The CLI\'s --stall-timeout overrides it.'),
   })
   .describe('A launch profile for vllm serve.')
   .meta({
