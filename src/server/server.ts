@@ -11,6 +11,7 @@ import {
   type Diagnostic,
   DiagnosticSeverity,
   DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
   type DocumentDiagnosticReport,
   DocumentDiagnosticReportKind,
   MarkupKind,
@@ -27,6 +28,7 @@ import {
   contains,
   decodeText,
   DEFAULT_LINT_SETTINGS,
+  extraRoots,
   fileKind,
   type FileKind,
   type Finding,
@@ -34,14 +36,16 @@ import {
   type LintSettings,
   parseIndexNames,
   parseLintSettings,
+  ModuleIndex,
   PythonDocument,
   type Range,
   selection,
+  sharedParser,
   siblingReader,
 } from '../core/analysis/index';
-import { pythonParser } from '../core/analysis/treesitter';
+import { pickRelease, type ReleaseChoice } from '../core/knowledge/torch-npu-signatures';
 import { langOf, setProcessLanguage } from '../core/l10n';
-import { CHECK_FILE_COMMAND, SETTINGS_SECTION } from './protocol';
+import { CHECK_FILE_COMMAND, HOST_ENVIRONMENT_NOTIFICATION, SETTINGS_SECTION } from './protocol';
 
 /**
  * Ascend Adapt language server (`node dist/server.js --stdio`): NPU operator-support diagnostics (pull
@@ -73,10 +77,27 @@ let canPullConfiguration = false;
  * read files beside them are recomputed (Python chunk caches keep that cheap). */
 let worldVersion = 0;
 let canRegisterConfiguration = false;
+let canWatchFiles = false;
 /** Workspace folders (relative globs in the settings are relative to them). */
 let roots: string[] = [];
-const parserReady = pythonParser();
+/** torch_npu of the host from the client's last environment check (wins over the setting). */
+let hostTorchNpu: string | undefined;
+const parserReady = sharedParser();
 parserReady.catch((e) => connection.console.error(`tree-sitter failed to load: ${(e as Error).message}`));
+/**
+ * Workspace and extra-path modules. Resolution follows files as saved: watched-file events invalidate it
+ * (an unsaved edit changes only its own document's findings).
+ */
+let moduleIndex: ModuleIndex | undefined;
+async function modules(): Promise<ModuleIndex> {
+  moduleIndex ??= new ModuleIndex(await parserReady);
+  moduleIndex.setRoots([...roots, ...settings.extraPaths.flatMap(extraRoots)]);
+  return moduleIndex;
+}
+
+function release(): ReleaseChoice {
+  return pickRelease(hostTorchNpu || settings.torchNpuVersion || undefined);
+}
 
 /** Every document operation runs in order on one queue, so a diagnostic request sees the latest edit. */
 let queue: Promise<unknown> = Promise.resolve();
@@ -162,14 +183,17 @@ function indexBeside(st: DocState): { names: string[]; file: string } | undefine
 }
 
 async function findingsOf(st: DocState): Promise<Finding[]> {
-  const key = `${settingsKey}#${worldVersion}`;
+  const key = `${settingsKey}#${worldVersion}#${hostTorchNpu ?? ''}#${moduleIndex?.generation ?? 0}`;
   if (st.cache && st.cache.version === st.version && st.cache.settingsKey === key) return st.cache.findings;
   let findings: Finding[] = [];
   const enabled = settings.enable || st.forced;
   const sel = st.forced ? 'included' : selection(st.file, settings, roots);
   if (enabled && sel !== 'excluded' && !st.binary) {
     if (st.kind === 'python' && st.py) {
-      const ctx = st.py.context();
+      const index = await modules();
+      const file = st.uri.startsWith('file:') ? st.file : undefined;
+      if (file) index.addRootsFor(file);
+      const ctx = st.py.context({ index, module: file ? index.refOf(file) : undefined, release: release() });
       if (ctx.relevant || sel === 'included' || st.py.hasMappings()) {
         const index = st.py.hasMappings() ? indexBeside(st) : undefined;
         findings = st.py.findings(ctx, index);
@@ -177,7 +201,7 @@ async function findingsOf(st: DocState): Promise<Finding[]> {
     } else if (st.kind !== 'python') {
       const text = st.doc.getText();
       if (text.length <= settings.maxFileSizeKB * 1024) {
-        findings = await analyzeText(st.file, text, { settings, readSibling: siblingOf(st), force: st.forced, roots });
+        findings = await analyzeText(st.file, text, { settings, readSibling: siblingOf(st), force: st.forced, roots, hostTorchNpu });
       }
     }
   }
@@ -218,12 +242,14 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
   setProcessLanguage(langOf(params.locale));
   canPullConfiguration = !!params.capabilities.workspace?.configuration;
   canRegisterConfiguration = !!params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration;
+  canWatchFiles = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
   roots = (params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri }] : [])).filter((f) => f.uri.startsWith('file:')).map((f) => uriToFile(f.uri));
-  const init = params.initializationOptions as { settings?: unknown } | undefined;
+  const init = params.initializationOptions as { settings?: unknown; hostTorchNpu?: unknown } | undefined;
   if (init?.settings) {
     settings = parseLintSettings(init.settings).settings;
     settingsKey = JSON.stringify(settings);
   }
+  if (typeof init?.hostTorchNpu === 'string') hostTorchNpu = init.hostTorchNpu;
   return {
     capabilities: {
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -241,7 +267,27 @@ declare const PACKAGE_VERSION: string | undefined;
 
 connection.onInitialized(() => {
   if (canRegisterConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION });
+  if (canWatchFiles) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.py' }] });
   void serial(refreshSettings, undefined);
+});
+
+// A Python file changed on disk (saved, created, deleted): what other files resolve through it may change.
+connection.onDidChangeWatchedFiles((p) => {
+  void serial(() => {
+    if (!moduleIndex) return;
+    for (const c of p.changes) moduleIndex.invalidate(uriToFile(c.uri));
+    connection.languages.diagnostics.refresh();
+  }, undefined);
+});
+
+// The client tells which torch_npu the host runs (from its last environment check).
+connection.onNotification(HOST_ENVIRONMENT_NOTIFICATION, (p: unknown) => {
+  void serial(() => {
+    const v = p && typeof p === 'object' && typeof (p as { torchNpu?: unknown }).torchNpu === 'string' ? (p as { torchNpu: string }).torchNpu : undefined;
+    if (v === hostTorchNpu) return;
+    hostTorchNpu = v;
+    connection.languages.diagnostics.refresh();
+  }, undefined);
 });
 
 connection.onDidChangeConfiguration((change) => {
@@ -330,7 +376,7 @@ connection.onHover((p) =>
       }
     }
     if (st.py) {
-      const h = st.py.hover(p.position, st.py.context());
+      const h = st.py.hover(p.position, st.py.context({ release: release() }));
       if (h) {
         parts.push(h.markdown);
         r ??= h.range;
@@ -387,7 +433,7 @@ connection.onCompletion((p) =>
   serial(async () => {
     const st = docs.get(p.textDocument.uri);
     if (!st?.py) return [];
-    return st.py.completions(p.position, st.py.context()).map((c) => ({
+    return st.py.completions(p.position, st.py.context({ release: release() })).map((c) => ({
       label: c.label,
       insertText: c.insertText,
       kind: c.label.endsWith('=') ? CompletionItemKind.Property : CompletionItemKind.Function,
@@ -418,7 +464,9 @@ connection.onExecuteCommand((p) =>
         return { uri, error: l10n.t('Cannot read {0}: {1}', file, (e as Error).message) };
       }
       st = undefined;
-      diagnostics = text === undefined ? [] : (await analyzeText(file, text, { settings, force: true, readSibling: siblingReader(file), roots })).map(toDiagnostic);
+      const index = await modules();
+      index.addRootsFor(file);
+      diagnostics = text === undefined ? [] : (await analyzeText(file, text, { settings, force: true, readSibling: siblingReader(file), roots, index, hostTorchNpu })).map(toDiagnostic);
     }
     const count = (s: DiagnosticSeverity) => diagnostics.filter((d) => d.severity === s).length;
     return { uri, errors: count(DiagnosticSeverity.Error), warnings: count(DiagnosticSeverity.Warning), information: count(DiagnosticSeverity.Information), diagnostics };

@@ -155,7 +155,8 @@ describe('language server over stdio', () => {
     const ntext = read('npu_native/ascend_ops.py');
     const nl = lineOf(ntext, 'torch_npu.npu_rms_norm(');
     const nh = await s.hover(native, nl, ntext.split('\n')[nl].indexOf('npu_rms_norm') + 3);
-    assert.match((nh!.contents as { value: string }).value, /npu_rms_norm\(x, gamma, epsilon=1e-6\)[\s\S]*fp16 \/ bf16 \/ fp32/);
+    // the signature of the torch_npu release checked against, with its op-plugin source line, then the documented constraints
+    assert.match((nh!.contents as { value: string }).value, /npu_rms_norm\(Tensor self, Tensor gamma, float epsilon=1e-06\)[\s\S]*torch_npu 2\.10\.0\.post4[\s\S]*op_plugin_functions\.yaml#L\d+[\s\S]*fp16 \/ bf16 \/ fp32/);
     assert.equal(await s.hover(native, 0, 2), null, 'comment');
   });
 

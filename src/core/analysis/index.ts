@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { minimatch } from 'minimatch';
+import { Minimatch } from 'minimatch';
 import { z } from 'zod';
+import { pickRelease } from '../knowledge/torch-npu-signatures';
 import { parseIndexNames } from './mapping';
+import { ModuleIndex } from './modules';
 import { PythonDocument } from './pydoc';
 import { analyzeQuantDescription, QUANT_DESCRIPTION_RE, quantDescriptionContext } from './quantdesc';
 import { analyzeMarkdown, analyzeShell, SERVE_RE } from './serve';
@@ -12,6 +14,7 @@ import type { FileFinding, Finding } from './types';
 export * from './types';
 export { PythonDocument } from './pydoc';
 export { parseIndexNames } from './mapping';
+export { ModuleIndex } from './modules';
 
 /**
  * The analysis face-independent entry points: settings, which files are analysed, and
@@ -32,6 +35,13 @@ export const LintSettings = z.object({
   longContextThreshold: z.number().int().positive().default(8192),
   /** Files larger than this are skipped. */
   maxFileSizeKB: z.number().int().positive().default(4096),
+  /**
+   * torch_npu release whose operator signatures are checked ('' = the host's from the last environment check,
+   * else the newest known release).
+   */
+  torchNpuVersion: z.string().default(''),
+  /** Folders searched for imported modules besides the workspace (e.g. a checkout of vllm). */
+  extraPaths: z.array(z.string()).default([]),
 });
 export type LintSettings = z.infer<typeof LintSettings>;
 export const DEFAULT_LINT_SETTINGS: LintSettings = LintSettings.parse({});
@@ -59,9 +69,20 @@ export function fileKind(file: string): FileKind | undefined {
   return undefined;
 }
 
+const compiled = new Map<string, Minimatch>();
+function matcher(g: string): Minimatch {
+  let m = compiled.get(g);
+  if (!m) {
+    m = new Minimatch(g, { dot: true, matchBase: !g.includes('/') });
+    compiled.set(g, m);
+  }
+  return m;
+}
+
 function matchAny(file: string, globs: string[], roots: string[]): boolean {
+  if (!globs.length) return false;
   const candidates = [file, ...roots.map((r) => path.relative(r, file)).filter((r) => r && !r.startsWith('..') && !path.isAbsolute(r))].map((p) => p.split(path.sep).join('/'));
-  return globs.some((g) => candidates.some((p) => minimatch(p, g, { dot: true, matchBase: !g.includes('/') })));
+  return globs.some((g) => candidates.some((p) => matcher(g).match(p)));
 }
 
 /**
@@ -83,6 +104,10 @@ export interface AnalyzeOptions {
   force?: boolean;
   /** Folders that relative globs in the settings are relative to. */
   roots?: string[];
+  /** Workspace and extra-path modules (cross-module re-exports, wrappers, packages written for the NPU). */
+  index?: ModuleIndex;
+  /** torch_npu version of the host from the last environment check (wins over the setting). */
+  hostTorchNpu?: string;
 }
 
 export function siblingReader(file: string): (name: string) => string | undefined {
@@ -128,7 +153,9 @@ export async function analyzeText(file: string, text: string, opts: AnalyzeOptio
       const parser = await sharedParser();
       const doc = PythonDocument.create(parser, text, false);
       try {
-        const ctx = doc.context();
+        opts.index?.adopt(file, text, ...doc.root());
+        const release = pickRelease(opts.hostTorchNpu || settings.torchNpuVersion || undefined);
+        const ctx = doc.context({ index: opts.index, module: opts.index?.refOf(file), release });
         if (!ctx.relevant && sel !== 'included' && !doc.hasMappings()) return [];
         const idx = doc.hasMappings() ? readIndex(opts.readSibling) : undefined;
         return doc.findings(ctx, idx);
@@ -149,7 +176,7 @@ function guessKind(text: string): FileKind | undefined {
 }
 
 let parserPromise: ReturnType<typeof pythonParser> | undefined;
-function sharedParser() {
+export function sharedParser(): ReturnType<typeof pythonParser> {
   parserPromise ??= pythonParser();
   return parserPromise;
 }
@@ -163,10 +190,28 @@ export function decodeText(buf: Buffer): string | undefined {
 
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', '.venv', 'venv', '__pycache__', '.vscode-test', 'site-packages']);
 
-/** Expands directories into the files the analysers handle. */
-export function expandPaths(paths: string[], settings: LintSettings = DEFAULT_LINT_SETTINGS, roots: string[] = []): { files: string[]; missing: string[] } {
+/** Why a file was not analysed. */
+export type SkipReason = 'too-large' | 'binary' | 'unreadable' | 'not-a-regular-file';
+export interface Skipped {
+  file: string;
+  reason: SkipReason;
+  /** Size in bytes (too-large), or the error / file type. */
+  detail?: string;
+}
+
+function kindOfStat(st: fs.Stats): string {
+  return st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'character device' : st.isBlockDevice() ? 'block device' : st.isSocket() ? 'socket' : 'special file';
+}
+
+/**
+ * Expands directories into the files the analysers handle. Entries that are not regular files (FIFOs,
+ * devices, sockets) are listed in `special` and never opened.
+ */
+export function expandPaths(paths: string[], settings: LintSettings = DEFAULT_LINT_SETTINGS, roots: string[] = []): { files: string[]; missing: string[]; special: Skipped[] } {
   const files: string[] = [];
   const missing: string[] = [];
+  const special: Skipped[] = [];
+  const wanted = (p: string) => fileKind(p) !== undefined || selection(p, settings, roots) === 'included';
   const walk = (dir: string) => {
     let entries: fs.Dirent[];
     try {
@@ -179,7 +224,18 @@ export function expandPaths(paths: string[], settings: LintSettings = DEFAULT_LI
       const p = path.join(dir, e.name);
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name)) walk(p);
-      } else if (e.isFile() && (fileKind(p) || selection(p, settings, roots) === 'included')) files.push(p);
+      } else if (e.isFile()) {
+        if (wanted(p)) files.push(p);
+      } else if (wanted(p) && selection(p, settings, roots) !== 'excluded') {
+        let st: fs.Stats | undefined;
+        try {
+          st = fs.statSync(p); // a symlink to a regular file is fine
+        } catch {
+          /* dangling link */
+        }
+        if (st?.isFile()) files.push(p);
+        else if (!st?.isDirectory()) special.push({ file: p, reason: st ? 'not-a-regular-file' : 'unreadable', detail: st ? kindOfStat(st) : 'dangling link' });
+      }
     }
   };
   for (const p of paths) {
@@ -191,39 +247,85 @@ export function expandPaths(paths: string[], settings: LintSettings = DEFAULT_LI
       continue;
     }
     if (st.isDirectory()) walk(p);
-    else files.push(p);
+    else if (st.isFile()) files.push(p);
+    else special.push({ file: p, reason: 'not-a-regular-file', detail: kindOfStat(st) });
   }
-  return { files, missing };
+  return { files, missing, special };
+}
+
+export interface LintRun {
+  /** Files analysed (whether or not they had findings). */
+  files: string[];
+  skipped: Skipped[];
+  findings: FileFinding[];
+}
+
+export interface LintPathOptions {
+  settings?: LintSettings;
+  /** Folders relative globs are relative to; also searched for imported modules. */
+  roots?: string[];
+  hostTorchNpu?: string;
+  /** Reuse a module index (bench, server); one is made otherwise. */
+  index?: ModuleIndex;
 }
 
 /**
- * Analyses files and folders on disk (no server needed): the report (issue 8) lists these findings as
- * adaptation items; `ascend-adapt lint` prints them. Explicitly named files are analysed even when the
- * default selection would skip them.
+ * Analyses files and folders on disk (no server needed) and says what it did: which files it checked, which
+ * it skipped and why. The report lists the findings as adaptation items; `ascend-adapt lint` prints them.
+ * Explicitly named files are analysed even when the default selection would skip them.
  */
-export async function analyzeWorkspaceFiles(paths: string[], opts: { settings?: LintSettings; roots?: string[] } = {}): Promise<FileFinding[]> {
+export async function lintPaths(paths: string[], opts: LintPathOptions = {}): Promise<LintRun> {
   const settings = opts.settings ?? DEFAULT_LINT_SETTINGS;
   const roots = opts.roots ?? [];
-  const { files } = expandPaths(paths, settings, roots);
+  const { files, special } = expandPaths(paths, settings, roots);
   const named = new Set(paths.map((p) => path.resolve(p)));
-  const out: FileFinding[] = [];
+  const index = opts.index ?? new ModuleIndex(await sharedParser());
+  index.setRoots([...index.getRoots(), ...roots, ...settings.extraPaths.flatMap(extraRoots)]);
+  const run: LintRun = { files: [], skipped: [...special], findings: [] };
   for (const file of files) {
     let buf: Buffer;
     try {
       const st = fs.statSync(file);
-      if (st.size > settings.maxFileSizeKB * 1024) continue;
+      if (!st.isFile()) {
+        run.skipped.push({ file, reason: 'not-a-regular-file', detail: kindOfStat(st) });
+        continue;
+      }
+      if (st.size > settings.maxFileSizeKB * 1024) {
+        run.skipped.push({ file, reason: 'too-large', detail: String(st.size) });
+        continue;
+      }
       buf = fs.readFileSync(file);
-    } catch {
+    } catch (e) {
+      run.skipped.push({ file, reason: 'unreadable', detail: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
       continue;
     }
     const text = decodeText(buf);
-    if (text === undefined) continue;
+    if (text === undefined) {
+      run.skipped.push({ file, reason: 'binary' });
+      continue;
+    }
+    run.files.push(file);
+    if (fileKind(file) === 'python') {
+      index.addRootsFor(file);
+      index.remember(file, text);
+    }
     const force = named.has(path.resolve(file)) && fileKind(file) !== undefined;
-    const found = await analyzeText(file, text, { settings, readSibling: siblingReader(file), force, roots });
+    const found = await analyzeText(file, text, { settings, readSibling: siblingReader(file), force, roots, index, hostTorchNpu: opts.hostTorchNpu });
     found.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
-    for (const f of found) out.push({ file, ...f });
+    for (const f of found) run.findings.push({ file, ...f });
   }
-  return out;
+  return run;
+}
+
+/** An extra path may be a folder holding packages (a checkout) or a package itself: search both. */
+export function extraRoots(p: string): string[] {
+  const abs = path.resolve(p);
+  return fs.existsSync(path.join(abs, '__init__.py')) ? [abs, path.dirname(abs)] : [abs];
+}
+
+/** The findings of `lintPaths` (the report's adaptation items). */
+export async function analyzeWorkspaceFiles(paths: string[], opts: { settings?: LintSettings; roots?: string[] } = {}): Promise<FileFinding[]> {
+  return (await lintPaths(paths, opts)).findings;
 }
 
 /** Counts for a report or a status line: by severity and by rule code. */

@@ -1,7 +1,9 @@
 import * as l10n from '@vscode/l10n';
-import type { Node } from 'web-tree-sitter';
+import type { Language, Node, Query } from 'web-tree-sitter';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import WebTreeSitter = require('web-tree-sitter');
 import { vaUrl, vllmUrl } from '../knowledge/text';
-import { literal, nodeRange, stringValue } from './python';
+import { dotted, literal, nodeRange, stringValue } from './pytree';
 import { type Finding, type Range, shiftFinding } from './types';
 
 /**
@@ -27,10 +29,42 @@ export interface StackedEntry {
   malformed: boolean;
 }
 export interface MappingFacts {
-  stacked: { range: Range; entries: StackedEntry[] }[];
-  packed: { range: Range; entries: { key: string; keyRange: Range; members: Elem[] | undefined }[] }[];
+  /** `scope`: first line of the top-level statement (class, function) the mapping is in. */
+  stacked: { range: Range; entries: StackedEntry[]; scope: number }[];
+  packed: { range: Range; entries: { key: string; keyRange: Range; members: Elem[] | undefined }[]; scope: number }[];
   experts: { range: Range; projNames: string[]; literalEntries: StackedEntry[] | undefined }[];
   /** Checks on shapes are collected together with the facts. */
+}
+
+/** A fused layer class that loads its own shards (defines weight_loader / validate_shard_id …). */
+export interface FusedLoader {
+  cls: string;
+  /** String literals its loading methods use (the shard ids it accepts). */
+  accepts: string[];
+}
+/** Param leaf name (qkv_proj) → the classes the module builds that param from, when they load their own shards. */
+export type LoaderCheck = (param: string) => FusedLoader[];
+
+const LAYER_QUERY = '(assignment left: (attribute object: (identifier) @obj attribute: (identifier) @attr) right: (call function: [(identifier) (attribute)] @fn))';
+let layerQuery: { lang: Language; q: Query } | undefined;
+
+/** `self.<attr> = <Callee>(…)` assignments of a (sub)tree: attr → callee names as written. */
+export function collectLayerAssignments(root: Node): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const lang = root.tree.language;
+  if (!layerQuery || layerQuery.lang !== lang) layerQuery = { lang, q: new WebTreeSitter.Query(lang, LAYER_QUERY) };
+  for (const m of layerQuery.q.matches(root)) {
+    const get = (n: string) => m.captures.find((c) => c.name === n)?.node;
+    const obj = get('obj');
+    const attr = get('attr');
+    const fn = get('fn');
+    const callee = fn ? dotted(fn) : undefined;
+    if (obj?.text !== 'self' || !attr || !callee) continue;
+    const list = out.get(attr.text) ?? [];
+    if (!list.includes(callee)) list.push(callee);
+    out.set(attr.text, list);
+  }
+  return out;
 }
 
 export function emptyFacts(): MappingFacts {
@@ -66,9 +100,23 @@ function rightOf(n: Node): { right: Node; left: Node } | undefined {
   return undefined;
 }
 
+/** First row of the top-level statement holding `n`. */
+function scopeOf(tops: Node[], n: Node): number {
+  let lo = 0;
+  let hi = tops.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (tops[mid].endIndex < n.startIndex) lo = mid + 1;
+    else if (tops[mid].startIndex > n.startIndex) hi = mid - 1;
+    else return tops[mid].startPosition.row;
+  }
+  return -1;
+}
+
 export function collectMappingFacts(root: Node, text: string): MappingFacts {
   const facts = emptyFacts();
   const seen = new Set<number>();
+  const tops = root.namedChildren.filter((x): x is Node => !!x);
   for (const m of text.matchAll(MAPPING_RE)) {
     const n = root.descendantForIndex(m.index, m.index + m[0].length);
     if (!n || n.type !== 'identifier') continue;
@@ -94,7 +142,7 @@ export function collectMappingFacts(root: Node, text: string): MappingFacts {
     const r = nodeRange(asg.left);
     const right = asg.right;
     if (m[1] === 'stacked_params_mapping') {
-      if (right.type === 'list' || right.type === 'tuple') facts.stacked.push({ range: r, entries: tupleEntries(right) });
+      if (right.type === 'list' || right.type === 'tuple') facts.stacked.push({ range: r, entries: tupleEntries(right), scope: scopeOf(tops, right) });
     } else if (m[1] === 'expert_params_mapping') {
       if (right.type === 'list' || right.type === 'tuple') facts.experts.push({ range: r, projNames: [], literalEntries: tupleEntries(right) });
     } else if (right.type === 'dictionary') {
@@ -108,7 +156,7 @@ export function collectMappingFacts(root: Node, text: string): MappingFacts {
         const members = v && (v.type === 'list' || v.type === 'tuple') ? v.namedChildren.filter((x): x is Node => !!x && x.type !== 'comment').map((x) => ({ value: literal(x), range: nodeRange(x) })) : undefined;
         entries.push({ key, keyRange: nodeRange(k), members });
       }
-      facts.packed.push({ range: r, entries });
+      facts.packed.push({ range: r, entries, scope: scopeOf(tops, right) });
     }
   }
   return facts;
@@ -120,8 +168,8 @@ export function shiftFacts(f: MappingFacts, lines: number): MappingFacts {
   const se = (e: Elem): Elem => ({ ...e, range: sr(e.range) });
   const ss = (s: StackedEntry): StackedEntry => ({ ...s, range: sr(s.range), elems: s.elems.map(se) });
   return {
-    stacked: f.stacked.map((s) => ({ range: sr(s.range), entries: s.entries.map(ss) })),
-    packed: f.packed.map((p) => ({ range: sr(p.range), entries: p.entries.map((e) => ({ key: e.key, keyRange: sr(e.keyRange), members: e.members?.map(se) })) })),
+    stacked: f.stacked.map((s) => ({ range: sr(s.range), entries: s.entries.map(ss), scope: s.scope + lines })),
+    packed: f.packed.map((p) => ({ range: sr(p.range), entries: p.entries.map((e) => ({ key: e.key, keyRange: sr(e.keyRange), members: e.members?.map(se) })), scope: p.scope + lines })),
     experts: f.experts.map((x) => ({ range: sr(x.range), projNames: x.projNames, literalEntries: x.literalEntries?.map(ss) })),
   };
 }
@@ -150,12 +198,29 @@ export function parseIndexNames(json: string | undefined): string[] | undefined 
   }
 }
 
-export function checkMappings(facts: MappingFacts, index?: { names: string[]; file: string }): Finding[] {
+/** The tuple length every literal entry has, when they all agree. */
+function commonArity(entries: StackedEntry[]): number | undefined {
+  const lens = new Set(entries.filter((e) => !e.malformed && e.elems.length > 0).map((e) => e.elems.length));
+  return lens.size === 1 && !entries.some((e) => e.malformed) ? [...lens][0] : undefined;
+}
+
+/** A shard id the standard fused layers do not take: fine when the param's own layer class accepts it. */
+function ownLoaderVerdict(param: string, id: string, loaders: LoaderCheck | undefined): 'accepted' | 'own-loader' | undefined {
+  const leaf = param.split('.').pop() ?? param;
+  const found = loaders?.(leaf) ?? [];
+  if (found.some((l) => l.accepts.includes(id))) return 'accepted';
+  return found.length ? 'own-loader' : undefined;
+}
+
+export function checkMappings(facts: MappingFacts, index?: { names: string[]; file: string }, loaders?: LoaderCheck): Finding[] {
   const out: Finding[] = [];
   const stackedWeights = new Map<string, Set<string>>(); // param → weight leaf names
+  const byScope = new Map<number, Map<string, Set<string>>>(); // the same, per class / function
   for (const s of facts.stacked) {
     const seen = new Map<string, Range>();
     const shards = new Map<string, Set<string>>();
+    const arity = commonArity(s.entries);
+    if (arity !== undefined && arity !== 3) continue; // a model's own consistent format, read by its own loop
     for (const e of s.entries) {
       if (e.malformed || (e.elems.length !== 3 && e.elems.length > 0)) {
         out.push(find(e.range, 'error', l10n.t('Each stacked_params_mapping entry is (param_name, weight_name, shard_id); this one has {0} element(s).', String(e.elems.length))));
@@ -171,17 +236,25 @@ export function checkMappings(facts: MappingFacts, index?: { names: string[]; fi
       const weight = strip(w.value);
       if (!stackedWeights.has(param)) stackedWeights.set(param, new Set());
       stackedWeights.get(param)!.add(weight);
+      if (!byScope.has(s.scope)) byScope.set(s.scope, new Map());
+      const sc = byScope.get(s.scope)!;
+      if (!sc.has(param)) sc.set(param, new Set());
+      sc.get(param)!.add(weight);
       if (id.value === undefined) continue;
       if (param.endsWith('qkv_proj')) {
         if (typeof id.value !== 'string' || !QKV.includes(id.value)) {
-          out.push(find(id.range, 'error', l10n.t('Shard id of `{0}` must be "q", "k" or "v"; got {1}.', p.value, JSON.stringify(id.value))));
+          const own = ownLoaderVerdict(param, String(id.value), loaders);
+          if (own === 'own-loader') out.push(find(id.range, 'warning', l10n.t('Shard id {1} of `{0}` is not one QKVParallelLinear takes ("q", "k", "v"); the layer built for it has its own weight_loader — check that it accepts {1}.', p.value, JSON.stringify(id.value))));
+          else if (!own) out.push(find(id.range, 'error', l10n.t('Shard id of `{0}` must be "q", "k" or "v"; got {1}.', p.value, JSON.stringify(id.value))));
           continue;
         }
         const expect = /(^|[._])([qkv])_proj$/.exec(weight)?.[2];
         if (expect && expect !== id.value) out.push(find(id.range, 'warning', l10n.t('`{0}` is loaded as shard "{1}" but its name says "{2}".', w.value, String(id.value), expect)));
       } else if (param.endsWith('gate_up_proj')) {
         if (id.value !== 0 && id.value !== 1) {
-          out.push(find(id.range, 'error', l10n.t('Shard id of `{0}` must be 0 (gate) or 1 (up); got {1}.', p.value, JSON.stringify(id.value))));
+          const own = ownLoaderVerdict(param, String(id.value), loaders);
+          if (own === 'own-loader') out.push(find(id.range, 'warning', l10n.t('Shard id {1} of `{0}` is not one MergedColumnParallelLinear takes (0, 1); the layer built for it has its own weight_loader — check that it accepts {1}.', p.value, JSON.stringify(id.value))));
+          else if (!own) out.push(find(id.range, 'error', l10n.t('Shard id of `{0}` must be 0 (gate) or 1 (up); got {1}.', p.value, JSON.stringify(id.value))));
           continue;
         }
         const expect = /gate_proj$/.test(weight) ? 0 : /up_proj$/.test(weight) ? 1 : undefined;
@@ -210,17 +283,22 @@ export function checkMappings(facts: MappingFacts, index?: { names: string[]; fi
       const members = e.members.map((m) => m.value as string);
       packedMembers.set(e.key, members);
       const want = e.key === 'qkv_proj' ? ['q_proj', 'k_proj', 'v_proj'] : e.key === 'gate_up_proj' ? ['gate_proj', 'up_proj'] : undefined;
-      if (want && JSON.stringify(members) !== JSON.stringify(want)) {
+      // only the standard names in another order are a mistake; other names are the model's own (w1/w3, query/key/value, a fused checkpoint)
+      const permuted = want && members.length === want.length && want.every((w) => members.includes(w)) && JSON.stringify(members) !== JSON.stringify(want);
+      if (want && permuted) {
         out.push(find(e.keyRange, 'error', l10n.t('packed_modules_mapping["{0}"] must list {1} in this order (the shard order of the fused weight); got {2}.', e.key, JSON.stringify(want), JSON.stringify(members)), MODELSLIM_SRC));
       }
-      if (facts.stacked.length && want) {
-        const loaded = stackedWeights.get(e.key);
+      const scoped = byScope.get(p.scope);
+      if (scoped && want && members.every((m) => want.includes(m))) {
+        const loaded = scoped.get(e.key);
         const notLoaded = members.filter((m) => !loaded?.has(m));
-        if (notLoaded.length) out.push(find(e.keyRange, 'warning', l10n.t('packed_modules_mapping packs {0} into `{1}`, but stacked_params_mapping does not load {2} into it.', members.join(', '), e.key, notLoaded.join(', '))));
+        if (notLoaded.length) out.push(find(e.keyRange, 'information', l10n.t('packed_modules_mapping packs {0} into `{1}`, but stacked_params_mapping does not load {2} into it.', members.join(', '), e.key, notLoaded.join(', '))));
       }
     }
   }
   for (const x of facts.experts) {
+    const arity = commonArity(x.literalEntries ?? []);
+    if (arity !== undefined && arity !== 4) continue;
     for (const e of x.literalEntries ?? []) {
       if (e.malformed || e.elems.length !== 4) {
         out.push(find(e.range, 'error', l10n.t('Each expert mapping entry is (param_name, weight_name, expert_id, shard_id); this one has {0} element(s).', String(e.elems.length))));

@@ -1,6 +1,7 @@
-import type { Parser, Tree } from 'web-tree-sitter';
-import { checkMappings, collectMappingFacts, mergeFacts, shiftFacts, type MappingFacts } from './mapping';
-import { analyzePython, buildContext, collectImports, hoverAt, keywordCompletions, type ImportInfo, type KeywordCompletion, type PyContext } from './python';
+import type { Node, Parser, Tree } from 'web-tree-sitter';
+import { checkMappings, collectLayerAssignments, collectMappingFacts, mergeFacts, shiftFacts, type FusedLoader, type LoaderCheck, type MappingFacts } from './mapping';
+import { analyzePython, buildContext, collectImports, hoverAt, keywordCompletions, type ContextEnv, type ImportInfo, type KeywordCompletion, type PyContext } from './python';
+import { mergeSummaries, summarize, type ModuleSummary } from './summary';
 import { input } from './treesitter';
 import { type Finding, type Position, type Range, shiftFinding } from './types';
 
@@ -22,6 +23,8 @@ interface Chunk {
   text: string;
   imports: ImportInfo[]; // chunk-relative
   facts?: MappingFacts; // chunk-relative
+  summary?: ModuleSummary;
+  layers?: Map<string, string[]>;
   cache?: { key: string; findings: Finding[] };
 }
 
@@ -189,19 +192,30 @@ export class PythonDocument {
     this.starts = this.starts.slice(0, r.start.line + 1).concat(added, tail);
   }
 
-  /** Import context of the whole document. */
-  context(): PyContext {
+  /** Imports of the whole document (document coordinates). */
+  imports(): ImportInfo[] {
     const all: ImportInfo[] = [];
     for (const c of this.chunks) {
       for (const i of c.imports) {
-        all.push(
-          c.start === 0
-            ? i
-            : { ...i, endLine: i.endLine + c.start, range: { start: { line: i.range.start.line + c.start, character: i.range.start.character }, end: { line: i.range.end.line + c.start, character: i.range.end.character } } },
-        );
+        if (c.start === 0) {
+          all.push(i);
+          continue;
+        }
+        const mv = (r: Range): Range => ({ start: { line: r.start.line + c.start, character: r.start.character }, end: { line: r.end.line + c.start, character: r.end.character } });
+        all.push({ ...i, endLine: i.endLine + c.start, range: mv(i.range), statement: mv(i.statement) });
       }
     }
-    return buildContext(all);
+    return all;
+  }
+
+  /** Module summary of the document (bindings, classes, redirects; no call lists), from the chunks. */
+  summary(): ModuleSummary {
+    return mergeSummaries(this.chunks.map((c) => (c.summary ??= summarize(c.tree.rootNode, c.text, c.imports, { calls: false }))));
+  }
+
+  /** Import context of the whole document. */
+  context(env: ContextEnv = {}): PyContext {
+    return buildContext(this.imports(), { ...env, summary: () => this.summary(), keyed: this.split });
   }
 
   /** True when the text mentions a weight mapping (such files are analysed even without imports). */
@@ -215,7 +229,10 @@ export class PythonDocument {
   private mappingsFor?: string;
   private mappings = false;
 
-  /** Python rule findings; mapping findings use `index` (checkpoint tensor names) when given. */
+  /**
+   * Python rule findings; mapping findings use `index` (checkpoint tensor names) when given and `loaders`
+   * (fused layers that accept their own shard ids).
+   */
   findings(ctx: PyContext, index?: { names: string[]; file: string }): Finding[] {
     const out: Finding[] = [];
     const facts: MappingFacts[] = [];
@@ -225,8 +242,26 @@ export class PythonDocument {
       if (!c.facts) c.facts = collectMappingFacts(c.tree.rootNode, c.text);
       if (c.facts.stacked.length || c.facts.packed.length || c.facts.experts.length) facts.push(shiftFacts(c.facts, c.start));
     }
-    if (facts.length) out.push(...checkMappings(mergeFacts(facts), index));
+    if (facts.length) out.push(...checkMappings(mergeFacts(facts), index, this.loaderCheck(ctx)));
     return out;
+  }
+
+  /** Layers built as `self.<param> = Cls(…)` whose class loads its own shards (this file or another module). */
+  private loaderCheck(ctx: PyContext): LoaderCheck {
+    const local = this.summary().classes;
+    return (param) => {
+      const out: FusedLoader[] = [];
+      for (const c of this.chunks) {
+        c.layers ??= collectLayerAssignments(c.tree.rootNode);
+        for (const callee of c.layers.get(param) ?? []) {
+          const head = callee.split('.')[0];
+          const q = ctx.aliases.has(head) ? ctx.aliases.get(head)! + callee.slice(head.length) : undefined;
+          const info = (!callee.includes('.') ? local.get(callee) : undefined) ?? (q ? ctx.classOf?.(q) : undefined);
+          if (info && info.methods.some((m) => /^(weight_loader(_v2)?|validate_shard_id)$/.test(m))) out.push({ cls: info.name, accepts: info.loaderStrings });
+        }
+      }
+      return out;
+    };
   }
 
   hover(pos: Position, ctx: PyContext): { markdown: string; range: Range } | undefined {
@@ -240,6 +275,12 @@ export class PythonDocument {
 
   completions(pos: Position, ctx: PyContext): KeywordCompletion[] {
     return keywordCompletions(this.text, this.offsetAt(pos), ctx);
+  }
+
+  /** The tree and imports of a one-chunk document (CLI): lets the module index reuse the parse. */
+  root(): [Node, ImportInfo[]] {
+    const c = this.chunks[0];
+    return [c.tree.rootNode, c.imports];
   }
 
   /** Number of chunks (tests). */

@@ -1,0 +1,516 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Node, Parser } from 'web-tree-sitter';
+import { CUDA_KERNEL_MODULES, CUDA_KERNELS, CUSTOM_OP_SRC, libraryOf, TRITON_ASCEND_MODULES, TRITON_SRC, type CudaKernelRow, type CudaLibraryRow } from '../knowledge/cuda';
+import { absolute, collectImports, type ImportInfo } from './imports';
+import { qualifierOf, redirectsOf, summarize, type ClassInfo, type DefInfo, type ModuleSummary } from './summary';
+import { input } from './treesitter';
+import type { Severity } from './types';
+
+/**
+ * Python modules of the workspace and of configured extra paths (e.g. a checkout of vllm): which file a
+ * module name is, what a module re-exports (transitively, through `from x import y`, `y = x.z`, platform-
+ * guarded branches), what a module-level function reaches (a CUDA kernel, a CUDA library, a Triton JIT
+ * kernel), and whether a package is written for the NPU. Summaries are cached by file content (sha1), so a
+ * kernel reached through any path is resolved once.
+ */
+
+export interface ModuleRef {
+  file: string;
+  /** Dotted module name (vllm.v1.attention.backends.fa_utils), when the file sits in a package. */
+  name?: string;
+  isPackage: boolean;
+}
+
+export interface Origin {
+  kind: 'kernel' | 'library' | 'triton';
+  /** The origin's qualified name (vllm.vllm_flash_attn.flash_attn_varlen_func, torch.ops._C.rms_norm …). */
+  name: string;
+  /** Names followed to get there, nearest first (re-exporting modules, wrapper functions). */
+  via: string[];
+  severity: Severity;
+  kernel?: CudaKernelRow;
+  library?: CudaLibraryRow;
+  src: { source: string; href: string };
+}
+
+/** Modules whose importers are written for the NPU (file-level NPU-native). */
+export function npuModule(mod: string): boolean {
+  const m = mod.split('.')[0];
+  if (m === 'torch_npu' || m === 'vllm_ascend') return true;
+  return TRITON_ASCEND_MODULES.some((t) => mod === t.module || mod.startsWith(t.module + '.'));
+}
+
+/** The knowledge-table origin of a qualified name, if it names one directly. */
+export function knownOrigin(q: string): Origin | undefined {
+  const kmod = CUDA_KERNEL_MODULES.find((m) => q.startsWith(m + '.'));
+  if (kmod) {
+    const kernel = q.slice(kmod.length + 1).split('.')[0];
+    const row = CUDA_KERNELS.find((k) => k.names.includes(kernel));
+    return { kind: 'kernel', name: `${kmod}.${kernel}`, via: [], severity: 'error', kernel: row, src: row ?? CUSTOM_OP_SRC };
+  }
+  const lib = libraryOf(q);
+  if (lib && !lib.quietWhenNpuNative && lib.modules.some((m) => q.startsWith(m + '.'))) {
+    return { kind: 'library', name: q, via: [], severity: lib.severity, library: lib, src: lib };
+  }
+  return undefined;
+}
+
+interface Entry {
+  hash: string;
+  summary: ModuleSummary;
+}
+
+const MAX_DEPTH = 8;
+const REDIRECT_TEXT = /\bcuda(?:\.\w+)?\s*=(?!=)/;
+
+export class ModuleIndex {
+  private roots: string[] = [];
+  private readonly byHash = new Map<string, ModuleSummary>();
+  /** Function call lists, made only for modules whose functions are followed (`reach`). */
+  private readonly callsByHash = new Map<string, Map<string, DefInfo>>();
+  private readonly byFile = new Map<string, Entry | null>();
+  private readonly fileOfModule = new Map<string, string | null>();
+  private readonly refOfFile = new Map<string, ModuleRef>();
+  private readonly resolved = new Map<string, Origin | null>();
+  private readonly reached = new Map<string, Origin | null>();
+  private readonly pkgNpu = new Map<string, string | null>();
+  private readonly pkgRedirects = new Map<string, Set<string>>();
+  private readonly classes = new Map<string, ReturnType<ModuleIndex['classOfUncached']> | null>();
+  /** Bumped whenever a file may have changed: callers key their own caches on it. */
+  generation = 0;
+
+  /** Texts already read by the caller (a lint run reads every file once). */
+  private readonly known = new Map<string, string>();
+  private readonly redirectsByHash = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly parser: Parser,
+    private readonly reader: (file: string) => string | undefined = readSmallFile,
+  ) {}
+
+  /** Hands the index a file's text the caller has read anyway (saves a second read). */
+  remember(file: string, text: string): void {
+    this.known.set(path.resolve(file), text);
+  }
+
+  private read(file: string): string | undefined {
+    return this.known.get(file) ?? this.reader(file);
+  }
+
+  setRoots(roots: string[]): void {
+    const next = [...new Set(roots.map((r) => path.resolve(r)))];
+    if (next.join('\n') === this.roots.join('\n')) return;
+    this.roots = next;
+    this.invalidate();
+  }
+
+  /** Adds the folder above `file`'s top package (and `file`'s own folder) to the search roots. */
+  addRootsFor(file: string): void {
+    const ref = this.refOf(file);
+    const top = ref.name ? path.resolve(path.dirname(file), ...Array(ref.name.split('.').length - (ref.isPackage ? 0 : 1)).fill('..')) : path.dirname(file);
+    if (!this.roots.includes(top)) this.setRoots([...this.roots, top]);
+  }
+
+  getRoots(): string[] {
+    return [...this.roots];
+  }
+
+  /** Forget cached lookups (a file changed, was created or deleted). Content-keyed summaries stay. */
+  invalidate(file?: string): void {
+    this.generation++;
+    if (file) {
+      this.byFile.delete(path.resolve(file));
+      this.known.delete(path.resolve(file));
+    } else {
+      this.byFile.clear();
+      this.known.clear();
+    }
+    this.fileOfModule.clear();
+    this.resolved.clear();
+    this.reached.clear();
+    this.pkgNpu.clear();
+    this.pkgRedirects.clear();
+    this.classes.clear();
+    pkgDirs.clear();
+    if (!file) this.refOfFile.clear();
+  }
+
+  /** Module name of a file from its package folders (__init__.py up the tree). */
+  refOf(file: string): ModuleRef {
+    const abs = path.resolve(file);
+    const hit = this.refOfFile.get(abs);
+    if (hit) return hit;
+    const base = path.basename(abs).replace(/\.pyi?$/, '');
+    const isPackage = base === '__init__';
+    const parts = isPackage ? [] : [base];
+    let dir = path.dirname(abs);
+    for (let guard = 0; guard < 64 && isPkgDir(dir); guard++) {
+      parts.unshift(path.basename(dir));
+      dir = path.dirname(dir);
+    }
+    const ref: ModuleRef = { file: abs, isPackage, ...(parts.length ? { name: parts.join('.') } : {}) };
+    this.refOfFile.set(abs, ref);
+    return ref;
+  }
+
+  /** The file of a dotted module name in the roots, if there is one. */
+  fileOf(mod: string): string | undefined {
+    const hit = this.fileOfModule.get(mod);
+    if (hit !== undefined) return hit ?? undefined;
+    let found: string | null = null;
+    const rel = path.join(...mod.split('.'));
+    for (const r of this.roots) {
+      for (const cand of [path.join(r, rel + '.py'), path.join(r, rel, '__init__.py')]) {
+        if (isFile(cand)) {
+          found = cand;
+          break;
+        }
+      }
+      if (found) break;
+    }
+    this.fileOfModule.set(mod, found);
+    return found ?? undefined;
+  }
+
+  /** Summary of a file (parsed once per distinct content). */
+  summaryOf(file: string): ModuleSummary | undefined {
+    const abs = path.resolve(file);
+    const hit = this.byFile.get(abs);
+    if (hit !== undefined) return hit?.summary;
+    const text = this.read(abs);
+    if (text === undefined) {
+      this.byFile.set(abs, null);
+      return undefined;
+    }
+    const hash = createHash('sha1').update(text).digest('hex');
+    let summary = this.byHash.get(hash);
+    if (!summary) {
+      const tree = this.parser.parse(input(text));
+      if (!tree) return undefined;
+      try {
+        summary = this.summarizeTree(abs, hash, tree.rootNode, text, collectImports(tree.rootNode, text));
+      } finally {
+        tree.delete();
+      }
+    }
+    this.byFile.set(abs, { hash, summary });
+    return summary;
+  }
+
+  /**
+   * Summary from a tree the caller parsed anyway (the file being linted), so the file is not parsed a second
+   * time when another module imports it.
+   */
+  adopt(file: string, text: string, root: Node, imports: ImportInfo[]): void {
+    const abs = path.resolve(file);
+    if (this.byFile.get(abs)) return;
+    const hash = createHash('sha1').update(text).digest('hex');
+    const summary = this.byHash.get(hash) ?? this.summarizeTree(abs, hash, root, text, imports);
+    this.byFile.set(abs, { hash, summary });
+  }
+
+  /** Call lists are made only for modules not written for the NPU (only theirs are followed). */
+  private summarizeTree(abs: string, hash: string, root: Node, text: string, imports: ImportInfo[]): ModuleSummary {
+    const light = summarize(root, text, imports, { calls: false });
+    const npu = !!this.fileNpu(this.refOf(abs), light) || !!this.packageNpu(abs);
+    const summary = npu ? light : summarize(root, text, imports, { calls: true });
+    this.byHash.set(hash, summary);
+    if (!npu) this.callsByHash.set(hash, summary.defs);
+    return summary;
+  }
+
+  /** The module's functions with their call lists (parsed again on first need, then kept per content). */
+  private defsWithCalls(file: string): Map<string, DefInfo> | undefined {
+    const e = this.byFile.get(path.resolve(file));
+    if (!e) return undefined;
+    const hit = this.callsByHash.get(e.hash);
+    if (hit) return hit;
+    const text = this.read(path.resolve(file));
+    const tree = text === undefined ? null : this.parser.parse(input(text));
+    if (!tree || text === undefined) return undefined;
+    try {
+      const defs = summarize(tree.rootNode, text, collectImports(tree.rootNode, text), { calls: true }).defs;
+      this.callsByHash.set(e.hash, defs);
+      return defs;
+    } finally {
+      tree.delete();
+    }
+  }
+
+  /** Absolute import targets of a module: local name → qualified. */
+  aliasesOf(ref: ModuleRef, s: ModuleSummary): Map<string, string> {
+    const m = new Map<string, string>();
+    for (const i of s.imports) {
+      const q = absolute(i, ref.name, ref.isPackage);
+      if (i.local && q) m.set(i.local, q);
+    }
+    return m;
+  }
+
+  /** Why a file is NPU-native through its package: a package __init__.py (or the top package) is. */
+  packageNpu(file: string): string | undefined {
+    const ref = this.refOf(file);
+    if (!ref.name) return undefined;
+    const top = ref.name.split('.')[0];
+    if (npuModule(top)) return top;
+    let dir = path.dirname(path.resolve(file));
+    const chain: string[] = [];
+    for (let i = 0; i < 64 && isPkgDir(dir); i++) {
+      chain.push(dir);
+      dir = path.dirname(dir);
+    }
+    for (const d of chain) {
+      const hit = this.pkgNpu.get(d);
+      if (hit !== undefined) {
+        if (hit) return hit;
+        continue;
+      }
+      const init = path.join(d, '__init__.py');
+      this.pkgNpu.set(d, null); // cycle guard: summarising __init__.py asks this again
+      const s = this.summaryOf(init);
+      const why = s ? this.fileNpu(this.refOf(init), s) : undefined;
+      this.pkgNpu.set(d, why ? `${path.basename(d)}/__init__.py imports ${why}` : null);
+      if (why) return this.pkgNpu.get(d)!;
+    }
+    return undefined;
+  }
+
+  /** The NPU module a file imports at module level, if any (file-level NPU-native). */
+  fileNpu(ref: ModuleRef, s: ModuleSummary): string | undefined {
+    for (const i of s.imports) {
+      if (i.inFunction) continue;
+      const q = i.level ? absolute(i, ref.name, ref.isPackage) : i.module;
+      if (q && npuModule(q)) return q;
+    }
+    return undefined;
+  }
+
+  /**
+   * torch.cuda members redirected anywhere in the file's top package (`torch.cuda.X = torch.npu.X` in a
+   * patch module applies process-wide once imported; flow-insensitive by design).
+   */
+  packageRedirects(file: string): Set<string> {
+    const ref = this.refOf(file);
+    if (!ref.name) return new Set();
+    const depth = ref.name.split('.').length - (ref.isPackage ? 0 : 1);
+    const topDir = path.resolve(path.dirname(file), ...Array(Math.max(0, depth - 1)).fill('..'));
+    const hit = this.pkgRedirects.get(topDir);
+    if (hit) return hit;
+    const out = new Set<string>();
+    for (const f of pythonFilesUnder(topDir, 20000)) {
+      const text = this.read(f);
+      if (!text || !REDIRECT_TEXT.test(text)) continue;
+      for (const r of this.redirectsIn(text)) out.add(r);
+    }
+    this.pkgRedirects.set(topDir, out);
+    return out;
+  }
+
+  /** `torch.cuda.X = …` members of a text (parsed for that alone, once per content). */
+  private redirectsIn(text: string): Set<string> {
+    const hash = createHash('sha1').update(text).digest('hex');
+    const hit = this.byHash.get(hash)?.redirects ?? this.redirectsByHash.get(hash);
+    if (hit) return hit;
+    const tree = this.parser.parse(input(text));
+    const out = new Set<string>();
+    if (tree) {
+      try {
+        const root = tree.rootNode;
+        redirectsOf(root, text, qualifierOf(collectImports(root, text)), out);
+      } finally {
+        tree.delete();
+      }
+    }
+    this.redirectsByHash.set(hash, out);
+    return out;
+  }
+
+  /** Whether a module (file + summary) is written for the NPU: its own imports or its package. */
+  isNpuNative(ref: ModuleRef, s: ModuleSummary): boolean {
+    return !!this.fileNpu(ref, s) || !!this.packageNpu(ref.file);
+  }
+
+  /**
+   * The CUDA-only origin a qualified name reaches, if any: directly (knowledge tables), through re-exports,
+   * or through a module-level function that calls one on the NPU path.
+   */
+  resolve(q: string, depth = 0): Origin | undefined {
+    const known = knownOrigin(q);
+    if (known) return known;
+    if (depth > MAX_DEPTH) return undefined;
+    const hit = this.resolved.get(q);
+    if (hit !== undefined) return hit ?? undefined;
+    this.resolved.set(q, null); // cycle guard
+    const o = this.resolveUncached(q, depth);
+    this.resolved.set(q, o ?? null);
+    return o;
+  }
+
+  private split(q: string): { ref: ModuleRef; s: ModuleSummary; name: string; rest: string } | undefined {
+    const parts = q.split('.');
+    if (!this.fileOf(parts[0])) return undefined; // torch, numpy …: not a workspace package
+    for (let k = parts.length - 1; k >= 1; k--) {
+      const file = this.fileOf(parts.slice(0, k).join('.'));
+      if (!file) continue;
+      const s = this.summaryOf(file);
+      if (!s) return undefined;
+      return { ref: this.refOf(file), s, name: parts[k], rest: parts.slice(k + 1).join('.') };
+    }
+    return undefined;
+  }
+
+  private resolveUncached(q: string, depth: number): Origin | undefined {
+    const at = this.split(q);
+    if (!at || this.isNpuNative(at.ref, at.s)) return undefined;
+    const bindings = at.s.bindings.get(at.name);
+    if (!bindings?.length) return undefined;
+    const aliases = this.aliasesOf(at.ref, at.s);
+    const tail = at.rest ? '.' + at.rest : '';
+    let guardedOrigin: Origin | undefined;
+    let portableOnNpu = false;
+    for (const b of bindings) {
+      let o: Origin | undefined;
+      if (b.kind === 'import' && b.imp) {
+        const t = absolute(b.imp, at.ref.name, at.ref.isPackage);
+        o = t ? this.resolve(t + tail, depth + 1) : undefined;
+      } else if (b.kind === 'alias' && b.target) {
+        const head = b.target.split('.')[0];
+        const t = aliases.has(head) ? aliases.get(head)! + b.target.slice(head.length) : at.ref.name ? `${at.ref.name}.${b.target}` : undefined;
+        o = t && t !== q ? this.resolve(t + tail, depth + 1) : undefined;
+      } else if (b.kind === 'def' && !at.rest) {
+        o = this.reach(at.ref, at.s, at.name, depth + 1);
+      }
+      if (o && !b.guard) return withVia(o, q);
+      if (o) guardedOrigin ??= o;
+      else if (!b.guard) portableOnNpu = true;
+    }
+    // every binding that exists on the NPU is portable → fine; none exists there → the CUDA one is what the name is
+    return guardedOrigin && !portableOnNpu ? withVia(guardedOrigin, q) : undefined;
+  }
+
+  /** What a module-level function reaches on the NPU path (its calls outside other-platform branches). */
+  reach(ref: ModuleRef, s: ModuleSummary, fn: string, depth: number): Origin | undefined {
+    const key = `${ref.file}#${fn}`;
+    const hit = this.reached.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    this.reached.set(key, null);
+    const o = this.reachUncached(ref, s, fn, depth);
+    this.reached.set(key, o ?? null);
+    return o;
+  }
+
+  private reachUncached(ref: ModuleRef, s: ModuleSummary, fn: string, depth: number): Origin | undefined {
+    if (!s.defs.has(fn) || depth > MAX_DEPTH || this.isNpuNative(ref, s)) return undefined;
+    const def = this.defsWithCalls(ref.file)?.get(fn);
+    if (!def) return undefined;
+    const aliases = this.aliasesOf(ref, s);
+    const qualify = (d: string) => {
+      const head = d.split('.')[0];
+      return aliases.has(head) ? aliases.get(head)! + d.slice(head.length) : undefined;
+    };
+    const qname = ref.name ? `${ref.name}.${fn}` : fn;
+    if (def.decorators.some((d) => isTritonDecorator(qualify(d) ?? d))) {
+      return { kind: 'triton', name: qname, via: [], severity: 'warning', src: TRITON_SRC };
+    }
+    for (const c of def.calls) {
+      if (c.guard) continue;
+      const head = c.callee.split('.')[0];
+      let o: Origin | undefined;
+      if (s.defs.has(head) && !aliases.has(head) && c.callee === head) o = head === fn ? undefined : this.reach(ref, s, head, depth + 1);
+      else {
+        const t = qualify(c.callee);
+        o = t ? this.resolve(t, depth + 1) : undefined;
+      }
+      if (o) return withVia(o, qname);
+    }
+    return undefined;
+  }
+
+  /** A class by qualified name (through re-exports), for base-class and loader checks. */
+  classOf(q: string, depth = 0): { ref: ModuleRef; info: ClassInfo; aliases: Map<string, string> } | undefined {
+    const hit = this.classes.get(q);
+    if (hit !== undefined) return hit ?? undefined;
+    this.classes.set(q, null);
+    const c = this.classOfUncached(q, depth);
+    this.classes.set(q, c ?? null);
+    return c;
+  }
+
+  private classOfUncached(q: string, depth: number): { ref: ModuleRef; info: ClassInfo; aliases: Map<string, string> } | undefined {
+    if (depth > MAX_DEPTH) return undefined;
+    const at = this.split(q);
+    if (!at || at.rest) return undefined;
+    const aliases = this.aliasesOf(at.ref, at.s);
+    const info = at.s.classes.get(at.name);
+    if (info) return { ref: at.ref, info, aliases };
+    for (const b of at.s.bindings.get(at.name) ?? []) {
+      const t = b.kind === 'import' && b.imp ? absolute(b.imp, at.ref.name, at.ref.isPackage) : undefined;
+      const c = t && t !== q ? this.classOf(t, depth + 1) : undefined;
+      if (c) return c;
+    }
+    return undefined;
+  }
+}
+
+function withVia(o: Origin, name: string): Origin {
+  return o.via.includes(name) || o.name === name ? o : { ...o, via: [name, ...o.via] };
+}
+
+/** `@triton.jit`, `@triton.autotune(…)`, `@triton.heuristics(…)` (through any alias of triton). */
+export function isTritonDecorator(q: string): boolean {
+  return /(^|\.)triton\.(jit|autotune|heuristics)$/.test(q) || /^triton\.(runtime\.)?jit$/.test(q);
+}
+
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+const pkgDirs = new Map<string, boolean>();
+/** Whether a folder is a package (has __init__.py); cached until `forgetPackageDirs` (an index invalidation). */
+function isPkgDir(dir: string): boolean {
+  let v = pkgDirs.get(dir);
+  if (v === undefined) {
+    v = isFile(path.join(dir, '__init__.py'));
+    pkgDirs.set(dir, v);
+  }
+  return v;
+}
+
+/** Python sources up to 4 MB that are regular files (FIFOs, devices and huge files are never read). */
+export function readSmallFile(file: string): string | undefined {
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile() || st.size > 4 * 1024 * 1024) return undefined;
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function pythonFilesUnder(dir: string, limit: number): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (out.length >= limit) return;
+      if (e.isDirectory()) {
+        if (!e.name.startsWith('.') && e.name !== '__pycache__' && e.name !== 'node_modules') walk(path.join(d, e.name));
+      } else if (e.isFile() && e.name.endsWith('.py')) out.push(path.join(d, e.name));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+export type { ImportInfo };
