@@ -71,9 +71,17 @@ function createServices(ctx: Ctx, log: vscode.LogOutputChannel, notifier: Notifi
       output: ctx.own(vscode.window.createOutputChannel(l10n.t('Ascend Adapt Language Server'), { log: true })),
       serverModule: ext.asAbsolutePath('dist/server.js'),
       clientScope: ctx.clientSubscriptions,
+      hostTorchNpu: { current: () => newestTorchNpu(envResults), onDidChange: envResults.onDidChange },
     }),
   );
   return { log, notifier, commands, config, hosts, envResults, views, statusBar: statusBar.item, serving, reports, lsp };
+}
+
+/** torch_npu of the most recent environment check that found one. */
+function newestTorchNpu(envResults: EnvResults): string | undefined {
+  const withVersion = envResults.all().filter((r) => r.report.versions.torch_npu);
+  withVersion.sort((a, b) => (a.at < b.at ? 1 : -1));
+  return withVersion[0]?.report.versions.torch_npu ?? undefined;
 }
 
 /** Registers each feature's commands and views; a feature that throws is reported, the others go on. */

@@ -1,7 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest, LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { CHECK_FILE_COMMAND, DOCUMENT_SELECTOR } from '../server/protocol';
+import { CHECK_FILE_COMMAND, DOCUMENT_SELECTOR, HOST_ENVIRONMENT_NOTIFICATION } from '../server/protocol';
 import { uri } from './args';
 import type { Commands } from './commands';
 import type { Config } from './config';
@@ -27,6 +27,8 @@ export function lintSettings(s: Settings): Record<string, unknown> {
     chip: s['lint.chip'],
     longContextThreshold: s['lint.longContextThreshold'],
     maxFileSizeKB: s['lint.maxFileSizeKB'],
+    torchNpuVersion: s['lint.torchNpuVersion'],
+    extraPaths: s['lint.extraPaths'],
   };
 }
 
@@ -40,6 +42,8 @@ export interface LspDeps {
   serverModule: string;
   /** Ended on every stop / restart. */
   clientScope: RestartableScope;
+  /** torch_npu of the host from the newest environment check, and when that changes (the server checks op signatures against it). */
+  hostTorchNpu?: { current(): string | undefined; onDidChange: vscode.Event<unknown> };
 }
 
 export class Lsp implements vscode.Disposable {
@@ -81,7 +85,7 @@ export class Lsp implements vscode.Disposable {
       outputChannel: this.d.output,
       // The server pulls `ascendAdapt.lint` with workspace/configuration; the first values travel with
       // initialize so the first diagnostics already use them.
-      initializationOptions: { settings: lintSettings(config.settings) },
+      initializationOptions: { settings: lintSettings(config.settings), hostTorchNpu: this.d.hostTorchNpu?.current() },
       diagnosticPullOptions: { onChange: true, onSave: true, onTabs: false },
     };
     const client = new LanguageClient('ascendAdapt', l10n.t('Ascend Adapt Language Server'), serverOptions, clientOptions);
@@ -91,6 +95,8 @@ export class Lsp implements vscode.Disposable {
       await client.start();
       this.startError = undefined;
       log.info('language server started');
+      const host = this.d.hostTorchNpu;
+      if (host) this.d.clientScope.own(host.onDidChange(() => void client.sendNotification(HOST_ENVIRONMENT_NOTIFICATION, { torchNpu: host.current() })));
       return client;
     } catch (e) {
       this.startError = e instanceof Error ? e.message : String(e);

@@ -30,6 +30,8 @@ export const settingsSchema = z.object({
   'lint.chip': z.string().default(''),
   'lint.longContextThreshold': z.number().int().positive().default(8192),
   'lint.maxFileSizeKB': z.number().int().positive().default(4096),
+  'lint.torchNpuVersion': z.string().default(''),
+  'lint.extraPaths': z.array(z.string()).default([]),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

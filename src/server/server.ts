@@ -91,7 +91,8 @@ parserReady.catch((e) => connection.console.error(`tree-sitter failed to load: $
 let moduleIndex: ModuleIndex | undefined;
 async function modules(): Promise<ModuleIndex> {
   moduleIndex ??= new ModuleIndex(await parserReady);
-  moduleIndex.setRoots([...roots, ...settings.extraPaths.flatMap(extraRoots)]);
+  const base = roots[0] ?? process.cwd();
+  moduleIndex.setRoots([...roots, ...settings.extraPaths.flatMap((p) => extraRoots(path.resolve(base, p)))]);
   return moduleIndex;
 }
 

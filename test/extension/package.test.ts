@@ -34,6 +34,7 @@ describe('package.json contributions', () => {
       {
         enable: d['lint.enable'], include: d['lint.include'], exclude: d['lint.exclude'], chip: d['lint.chip'],
         longContextThreshold: d['lint.longContextThreshold'], maxFileSizeKB: d['lint.maxFileSizeKB'],
+        torchNpuVersion: d['lint.torchNpuVersion'], extraPaths: d['lint.extraPaths'],
       },
       DEFAULT_LINT_SETTINGS,
     );

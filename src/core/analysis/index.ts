@@ -195,12 +195,13 @@ export type SkipReason = 'too-large' | 'binary' | 'unreadable' | 'not-a-regular-
 export interface Skipped {
   file: string;
   reason: SkipReason;
-  /** Size in bytes (too-large), or the error / file type. */
+  /** Size in bytes (too-large), the errno code (unreadable, or dangling-link) or the file type (fifo, character-device, block-device, socket, special). */
   detail?: string;
 }
 
+/** What a non-regular file is (a code; faces translate it). */
 function kindOfStat(st: fs.Stats): string {
-  return st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'character device' : st.isBlockDevice() ? 'block device' : st.isSocket() ? 'socket' : 'special file';
+  return st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'character-device' : st.isBlockDevice() ? 'block-device' : st.isSocket() ? 'socket' : 'special';
 }
 
 /**
@@ -234,7 +235,7 @@ export function expandPaths(paths: string[], settings: LintSettings = DEFAULT_LI
           /* dangling link */
         }
         if (st?.isFile()) files.push(p);
-        else if (!st?.isDirectory()) special.push({ file: p, reason: st ? 'not-a-regular-file' : 'unreadable', detail: st ? kindOfStat(st) : 'dangling link' });
+        else if (!st?.isDirectory()) special.push({ file: p, reason: st ? 'not-a-regular-file' : 'unreadable', detail: st ? kindOfStat(st) : 'dangling-link' });
       }
     }
   };
@@ -280,7 +281,7 @@ export async function lintPaths(paths: string[], opts: LintPathOptions = {}): Pr
   const { files, special } = expandPaths(paths, settings, roots);
   const named = new Set(paths.map((p) => path.resolve(p)));
   const index = opts.index ?? new ModuleIndex(await sharedParser());
-  index.setRoots([...index.getRoots(), ...roots, ...settings.extraPaths.flatMap(extraRoots)]);
+  index.setRoots([...roots, ...settings.extraPaths.flatMap(extraRoots)]);
   const run: LintRun = { files: [], skipped: [...special], findings: [] };
   for (const file of files) {
     let buf: Buffer;

@@ -67,6 +67,8 @@ const REDIRECT_TEXT = /\bcuda(?:\.\w+)?\s*=(?!=)/;
 
 export class ModuleIndex {
   private roots: string[] = [];
+  private configured: string[] = [];
+  private readonly discovered: string[] = [];
   private readonly byHash = new Map<string, ModuleSummary>();
   /** Function call lists, made only for modules whose functions are followed (`reach`). */
   private readonly callsByHash = new Map<string, Map<string, DefInfo>>();
@@ -99,18 +101,23 @@ export class ModuleIndex {
     return this.known.get(file) ?? this.reader(file);
   }
 
+  /** Configured roots (workspace folders, extra paths); a change forgets every cached lookup. */
   setRoots(roots: string[]): void {
     const next = [...new Set(roots.map((r) => path.resolve(r)))];
-    if (next.join('\n') === this.roots.join('\n')) return;
-    this.roots = next;
+    if (next.join('\n') === this.configured.join('\n')) return;
+    this.configured = next;
+    this.roots = [...new Set([...this.configured, ...this.discovered])];
     this.invalidate();
   }
 
-  /** Adds the folder above `file`'s top package (and `file`'s own folder) to the search roots. */
+  /** Adds the folder above `file`'s top package (the file's own folder outside packages) to the search roots. */
   addRootsFor(file: string): void {
     const ref = this.refOf(file);
-    const top = ref.name ? path.resolve(path.dirname(file), ...Array(ref.name.split('.').length - (ref.isPackage ? 0 : 1)).fill('..')) : path.dirname(file);
-    if (!this.roots.includes(top)) this.setRoots([...this.roots, top]);
+    const top = ref.name ? path.resolve(path.dirname(file), ...Array(ref.name.split('.').length - (ref.isPackage ? 0 : 1)).fill('..')) : path.dirname(path.resolve(file));
+    if (this.roots.includes(top)) return;
+    this.discovered.push(top);
+    this.roots.push(top);
+    this.invalidate();
   }
 
   getRoots(): string[] {
