@@ -124,8 +124,10 @@ let current: AscendApi | undefined;
 
 export function activate(context: vscode.ExtensionContext): AscendApi {
   const started = performance.now();
-  // Strings speak VS Code's display language, from the bundle VS Code already loaded for it.
-  setProcessLanguage(langOf(vscode.env.language), vscode.l10n.bundle);
+  // Strings speak VS Code's display language when VS Code loaded our bundle for it (as it does our
+  // package.nls for menus and titles): zh-cn → zh-CN; a language we do not translate (zh-tw …) stays English
+  // rather than mixing Simplified Chinese strings into an English UI.
+  setProcessLanguage(vscode.l10n.bundle ? langOf(vscode.env.language) : 'en', vscode.l10n.bundle);
   const log = vscode.window.createOutputChannel('Ascend Adapt', { log: true });
   const ctx = new Ctx(context, (what, e) => log.error(`${what}: ${describeError(e)}`));
   context.subscriptions.push(ctx);
