@@ -13,14 +13,18 @@ import { scriptBundle } from '../../src/core/hostscripts/upload';
 import {
   copyFromHost,
   DetachedJobs,
+  followHostJob,
   hostPython,
   hostReadFile,
   hostWriteFile,
   HostIoError,
   HostJobError,
   LineSplitter,
+  readHostJobResult,
   runHostJob,
+  startHostJob,
   type HostJobKind,
+  type HostJobRef,
 } from '../../src/core/jobs/index';
 import { LocalTransport } from '../../src/core/transport/local';
 import { SshTransport } from '../../src/core/transport/ssh';
@@ -31,6 +35,8 @@ const COUNTER = fs.readFileSync(path.resolve(__dirname, '..', 'fixtures', 'jobs'
 
 interface CountSpec {
   total: number;
+  /** Run with COUNT_LABEL set and the run folder as working folder (the { argv, env, cwd } form). */
+  label?: string;
   delayS?: number;
   fail?: string;
   badResult?: boolean;
@@ -39,7 +45,7 @@ interface CountProgress {
   done: number;
   total: number;
 }
-const CountResult = z.object({ done: z.number().int(), total: z.number().int(), complete: z.boolean(), simulated: z.boolean() });
+const CountResult = z.object({ done: z.number().int(), total: z.number().int(), complete: z.boolean(), simulated: z.boolean(), label: z.string().nullable(), cwd: z.string() });
 
 class CountJobError extends HostJobError {}
 
@@ -54,7 +60,7 @@ const COUNT_JOB: HostJobKind<CountSpec, CountProgress, z.infer<typeof CountResul
     const argv = [at.python, script, '--out', at.resultPath, '--total', String(spec.total), '--delay', String(spec.delayS ?? 0)];
     if (spec.fail) argv.push('--fail', spec.fail);
     if (spec.badResult) argv.push('--bad-result');
-    return argv;
+    return spec.label ? { argv, env: { COUNT_LABEL: spec.label }, cwd: at.runDir } : argv;
   },
   progress: (line) => {
     const m = /^progress: (\d+)\/(\d+)$/.exec(line);
@@ -83,7 +89,7 @@ function skeletonCases(open: () => Promise<Transport>, place: () => { jobsRoot?:
     });
     assert.deepEqual(progress.map((p) => p.done), [...Array(12).keys()].map((i) => i + 1));
     assert.ok(lines.includes('note: 昇腾 step 7'), 'non-ASCII lines arrive whole');
-    assert.deepEqual(r.result, { done: 12, total: 12, complete: true, simulated: false });
+    assert.deepEqual({ ...r.result, cwd: undefined }, { done: 12, total: 12, complete: true, simulated: false, label: null, cwd: undefined });
     assert.equal(r.exitError, null);
     assert.equal(r.interrupted, false);
     assert.equal(r.evidence.exitCode, 0);
@@ -121,6 +127,26 @@ function skeletonCases(open: () => Promise<Transport>, place: () => { jobsRoot?:
     const job = await jobs.get(r.evidence.jobId);
     assert.equal(job.state, 'exited');
     await t.close();
+  });
+
+  it('started now, followed later from another connection: the same progress and result; env and cwd of the kind', async () => {
+    const first = await open();
+    const { jobsRoot, runDir } = place();
+    const { ref, job } = await startHostJob(COUNT_JOB, { total: 5, delayS: 0.05, label: '昇腾 label' }, { transport: first, jobs: new DetachedJobs(first, { root: jobsRoot }), runDir });
+    assert.equal(job.state, 'running');
+    await first.close(); // the caller goes away; the job runs on
+    const stored = JSON.parse(JSON.stringify(ref)) as HostJobRef;
+    const second = await open();
+    const jobs = new DetachedJobs(second, { root: jobsRoot });
+    const progress: number[] = [];
+    const r = await followHostJob(COUNT_JOB, second, stored, { jobs, onProgress: (p) => progress.push(p.done) });
+    assert.deepEqual(progress, [1, 2, 3, 4, 5], 'every progress line, from the first byte of the log');
+    assert.equal(r.result.complete, true);
+    assert.equal(r.result.label, '昇腾 label');
+    assert.equal(r.result.cwd, ref.runDir);
+    assert.equal(r.evidence.jobId, ref.jobId);
+    assert.deepEqual(await readHostJobResult(COUNT_JOB, second, stored), r.result, 'an ended job reads the same');
+    await second.close();
   });
 
   it('a failing script: the kind\'s error with the script\'s `error:` line and the evidence', async () => {
