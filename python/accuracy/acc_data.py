@@ -5,11 +5,14 @@ MMLU   CSV  without header: question,A,B,C,D,answer  (subject from the file name
        CSV  with header containing question, A/B/C/D (or choices), answer[, subject]
        JSONL {"question", "choices": [4], "answer": 0-3 or "A"-"D", "subject"?}  (cais/mmlu layout)
              or {"question", "A", "B", "C", "D", "answer", "subject"?}
-MATH   JSONL {"problem": str, "solution": str with \\boxed{...}, "answer"?: str, "level"?, "type"?}
+MATH   JSONL {"problem": str, "solution": str with \\boxed{...}, "level"?, "type"?}  (EleutherAI/hendrycks_math)
+       The answer is taken from the solution's last \\boxed{} as lm-eval does (an "answer" field is not used).
 
 find_files(DIR, task) looks for DIR/<task>.jsonl|.csv and then DIR/<task>/**.jsonl|.csv; files whose name holds
-"train", "dev" or "val" are few-shot sources, the others are evaluated.
-Every item gets a stable id: "<file name>:<line or row number>".
+"train", "dev" or "val" are few-shot sources, the others are evaluated. One dataset serves every protocol of it
+(gsm8k; mmlu and mmlu_generative; hendrycks_math and minerva_math).
+Every item gets a stable id: "<file name>:<line or row number>" and a subtask: the MMLU subject, the MATH type
+(lm-eval runs, samples few-shot examples for and limits each subject / type separately).
 """
 from __future__ import annotations
 
@@ -19,7 +22,9 @@ import json
 import os
 import re
 
-from extract import gsm8k_target, math_target, mmlu_target
+import mathnorm
+import tasks as T
+from extract import gsm8k_target, mmlu_target
 
 TASKS = ("gsm8k", "mmlu", "math")
 _ALIASES = {"gsm8k": ("gsm8k", "gsm8k_test", "grade-school-math", "grade_school_math"),
@@ -177,14 +182,16 @@ def load_math(path):
     out = []
     for n, o in _rows(path):
         p, s = o.get("problem"), o.get("solution")
-        if not isinstance(p, str) or not (isinstance(s, str) or isinstance(o.get("answer"), str)):
-            raise DataError("%s line %d: MATH needs 'problem' and 'solution' (or 'answer')" % (path, n))
+        if not isinstance(p, str) or not isinstance(s, str):
+            raise DataError("%s line %d: MATH needs string fields 'problem' and 'solution'" % (path, n))
         try:
-            tgt = math_target(s or "", o.get("answer"))
-        except ValueError as e:
-            raise DataError("%s line %d: %s" % (path, n, e))
-        out.append({"id": "%s:%d" % (os.path.basename(path), n), "problem": p, "solution": s or "",
-                    "target": tgt, "subject": o.get("type") if isinstance(o.get("type"), str) else None})
+            ans = mathnorm.solution_answer(s)
+        except mathnorm.BoxError as e:
+            raise DataError("%s line %d: the solution has no usable \\boxed{} answer (%s)" % (path, n, e))
+        typ = o.get("type") if isinstance(o.get("type"), str) else None
+        sub = T.MATH_TYPES.get(typ.strip().lower(), re.sub(r"[^a-z0-9]+", "_", typ.strip().lower())) if typ else None
+        out.append({"id": "%s:%d" % (os.path.basename(path), n), "problem": p, "solution": s, "answer": ans,
+                    "minerva_answer": mathnorm.normalize_final_answer(ans), "target": ans, "subject": sub})
     return out
 
 
@@ -205,60 +212,3 @@ def load_task(root, task):
     if not items:
         raise DataError("%s: the %s files hold no items" % (root, task))
     return items, shots, ev, fs
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Prompts (lm-eval's standard templates)
-# ---------------------------------------------------------------------------------------------------------
-def _mmlu_block(it):
-    c = it["choices"]
-    return "%s\nA. %s\nB. %s\nC. %s\nD. %s\nAnswer:" % (it["question"].strip(), c[0], c[1], c[2], c[3])
-
-
-def turns(task, item, shots, num_fewshot):
-    """[(user_text, assistant_text_or_None)] — the few-shot examples then the question (last has None)."""
-    ex = []
-    if task == "gsm8k":
-        for s in shots[:num_fewshot]:
-            ex.append(("Question: %s\nAnswer:" % s["question"], " " + s["answer"]))
-        ex.append(("Question: %s\nAnswer:" % item["question"], None))
-    elif task == "mmlu":
-        same = [s for s in shots if s.get("subject") == item.get("subject")] or shots
-        for s in same[:num_fewshot]:
-            ex.append((_mmlu_block(s), " " + s["target"]))
-        ex.append((_mmlu_block(item), None))
-    else:
-        for s in shots[:num_fewshot]:
-            ex.append(("Problem: %s\nAnswer:" % s["problem"], " " + s["solution"]))
-        ex.append(("Problem: %s\nAnswer:" % item["problem"], None))
-    return ex
-
-
-def mmlu_header(subject):
-    return "The following are multiple choice questions (with answers) about %s.\n\n" % (
-        (subject or "").replace("_", " ").strip())
-
-
-def completion_prompt(task, item, shots, num_fewshot):
-    t = turns(task, item, shots, num_fewshot)
-    body = "\n\n".join(u + (a if a is not None else "") for u, a in t)
-    if task == "mmlu":
-        body = mmlu_header(item.get("subject")) + body
-    return body
-
-
-def chat_messages(task, item, shots, num_fewshot, multiturn):
-    t = turns(task, item, shots, num_fewshot)
-    head = mmlu_header(item.get("subject")) if task == "mmlu" else ""
-    if multiturn and len(t) > 1:
-        msgs = []
-        for k, (u, a) in enumerate(t):
-            msgs.append({"role": "user", "content": (head if k == 0 else "") + u})
-            if a is not None:
-                msgs.append({"role": "assistant", "content": a.strip()})
-        return msgs
-    return [{"role": "user", "content": head + "\n\n".join(u + (a if a is not None else "") for u, a in t)}]
-
-
-STOP = {"gsm8k": ["Question:", "</s>", "<|im_end|>"], "mmlu": ["</s>"], "math": ["Problem:", "</s>", "<|im_end|>"]}
-MAX_TOKENS = {"gsm8k": 512, "mmlu": 32, "math": 1024}

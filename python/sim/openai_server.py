@@ -28,6 +28,13 @@ the others with `wrong` (or, when absent, `answer` with its last number changed,
 shifted). An explicit "correct" in an entry overrides the share. So accuracy over the key's items is
 known exactly and does not depend on request order.
 
+Log-probabilities (non-streaming /v1/completions with `echo` and/or `logprobs`, as vLLM answers them:
+`text` = prompt + output with echo, `logprobs` = {tokens, token_logprobs, top_logprobs, text_offset}, the first
+prompt token without a value). SIMULATED scoring, no model: the token the server would generate next after
+the text before it (the answer key's answer, else "[") gets -0.05, any other token a value in [-9, -3] from a
+hash. So a log-likelihood ranking of continuations (lm-eval's multiple-choice scoring) picks what the answer
+key answers: its correct_share holds for log-likelihood tasks too.
+
 Error injection (deterministic, by arrival order of generation requests, counting from 1):
     error_rate  share of requests answered with HTTP 500 (exactly floor(n * rate) of the first n)
     drop_rate   share of the other requests whose connection is cut mid-way (streaming: after about half the
@@ -677,10 +684,14 @@ class SimServer:
         ignore_eos = bool(req.get("ignore_eos"))
         min_tokens = req.get("min_tokens") or 0
         so = req.get("stream_options") or {}
+        lp = req.get("logprobs")
+        if lp is not None and not chat and (isinstance(lp, bool) or not isinstance(lp, int) or lp < 0):
+            raise HttpError(400, "logprobs must be a non-negative integer")
         return {
             "model": model, "prompts": prompts, "ptoks": ptoks, "max_tokens": mt, "stop": stop,
             "ignore_eos": ignore_eos, "min_tokens": int(min_tokens) if isinstance(min_tokens, int) else 0,
             "stream": bool(req.get("stream")), "include_usage": bool(isinstance(so, dict) and so.get("include_usage")),
+            "echo": bool(req.get("echo")) and not chat, "logprobs": None if chat else lp,
         }
 
     def _completion_pieces(self, prompt: str, p: dict):
@@ -710,6 +721,44 @@ class SimServer:
         if len(pieces) > p["max_tokens"]:
             return pieces[: p["max_tokens"]], "length", hit
         return pieces, "stop", hit
+
+    # ---- log-probabilities (completions: echo / logprobs) -----------------------------------------------
+    def _greedy_first(self, prefix: str) -> str:
+        """The first token this simulated model would generate after `prefix` (answer key, else filler)."""
+        hit = self.key.lookup(prefix) if self.key else None
+        if hit is None:
+            return "["  # default_text() always starts with "[simulated]"
+        pieces = tokenize(hit[0])
+        return pieces[0] if pieces else ""
+
+    def _token_logprob(self, prefix: str, token: str) -> float:
+        """SIMULATED scoring: the token the model would generate next gets -0.05; any other token a value in
+        [-9, -3] from a hash of (prefix, token). Enough to make log-likelihood ranking determinable."""
+        want = self._greedy_first(prefix).strip()
+        if want and token.strip() == want:
+            return -0.05
+        return -3.0 - (_h(prefix[-200:] + "\u0000" + token) % 6000) / 1000.0
+
+    def _logprobs(self, prompt: str, pieces: list, p: dict) -> dict:
+        """vLLM's completions `logprobs` object: tokens, token_logprobs (None for the first prompt token),
+        top_logprobs, text_offset; prompt tokens first when echo is set, then the generated ones."""
+        toks = (tokenize(prompt) if p["echo"] else []) + [x for x in pieces if x]
+        vals, tops, offs = [], [], []
+        pos = 0
+        text = "" if p["echo"] else prompt
+        for i, t in enumerate(toks):
+            offs.append(pos)
+            pos += len(t)
+            if p["echo"] and i == 0:
+                vals.append(None)
+                tops.append(None)
+            else:
+                v = self._token_logprob(text, t)
+                vals.append(v)
+                best = self._greedy_first(text)
+                tops.append({t: v} if best.strip() == t.strip() or not p["logprobs"] else {t: v, best: -0.05})
+            text += t
+        return {"tokens": toks, "token_logprobs": vals, "top_logprobs": tops, "text_offset": offs}
 
     async def generate(self, chat: bool, req: dict, writer, keep: bool, t_arrival: float) -> int:
         p = self._parse(chat, req)
@@ -772,8 +821,10 @@ class SimServer:
                                 "logprobs": None, "finish_reason": fin, "stop_reason": None}]
                     obj = "chat.completion"
                 else:
-                    choices = [{"index": k, "text": "".join(o[0]), "logprobs": None, "finish_reason": o[1],
-                                "stop_reason": None} for k, o in enumerate(outs)]
+                    choices = [{"index": k, "text": (pr if p["echo"] else "") + "".join(o[0]),
+                                "logprobs": self._logprobs(pr, o[0], p) if p["echo"] or p["logprobs"] is not None
+                                else None, "finish_reason": o[1], "stop_reason": None}
+                               for k, (o, pr) in enumerate(zip(outs, p["prompts"]))]
                     obj = "text_completion"
                 await self._send_json(writer, 200, {"id": rid, "object": obj, "created": created, "model": p["model"],
                                                     "choices": choices, "usage": usage, "simulated": True,

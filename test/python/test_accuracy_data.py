@@ -30,7 +30,7 @@ class LoaderTest(unittest.TestCase):
 
     def test_fixture_layout(self):
         items, shots, ev, fs = d.load_task(os.path.join(FIX, "data"), "gsm8k")
-        self.assertEqual((len(items), len(shots)), (10, 2))
+        self.assertEqual((len(items), len(shots)), (10, 7))
         self.assertEqual(items[0]["target"], "54")
         self.assertEqual(items[0]["id"], "gsm8k.jsonl:1")
         items, shots, ev, fs = d.load_task(os.path.join(FIX, "data"), "mmlu")
@@ -47,12 +47,15 @@ class LoaderTest(unittest.TestCase):
         items, _, _, _ = d.load_task(self.tmp, "mmlu")
         self.assertEqual([(i["target"], i["subject"]) for i in items], [("C", "law"), ("D", "virology"), ("A", "b")])
 
-    def test_math_answer_field_or_boxed_solution(self):
+    def test_math_targets_from_the_boxed_solution(self):
         write(os.path.join(self.tmp, "math.jsonl"),
-              json.dumps({"problem": "p1", "solution": "so \\boxed{\\frac{1}{2}}"}) + "\n" +
-              json.dumps({"problem": "p2", "solution": "", "answer": "4"}) + "\n")
+              json.dumps({"problem": "p1", "solution": "so \\boxed{\\frac12}", "type": "Number Theory"}) + "\n" +
+              json.dumps({"problem": "p2", "solution": "it is \\boxed{4\\text{ cm}}", "answer": "5"}) + "\n")
         items, _, _, _ = d.load_task(self.tmp, "math")
-        self.assertEqual([i["target"] for i in items], ["\\frac{1}{2}", "4"])
+        # hendrycks_math compares with the box content, minerva_math with it normalised; "answer" is not used
+        self.assertEqual([i["answer"] for i in items], ["\\frac12", "4\\text{ cm}"])
+        self.assertEqual([i["minerva_answer"] for i in items], ["\\frac{1}{2}", "4"])
+        self.assertEqual([i["subject"] for i in items], ["num_theory", None])
 
     def test_bad_files_name_file_and_line(self):
         cases = [("gsm8k.jsonl", '{"question": "q"}\n', "gsm8k", "line 1"),
@@ -71,41 +74,36 @@ class LoaderTest(unittest.TestCase):
             d.load_task(self.tmp, "gsm8k")
         self.assertIn("no gsm8k files", str(cm.exception))
 
-    def test_prompts_follow_lm_eval_templates(self):
-        items, shots, _, _ = d.load_task(os.path.join(FIX, "data"), "mmlu")
-        p = d.completion_prompt("mmlu", items[0], shots, 1)
-        self.assertTrue(p.startswith("The following are multiple choice questions (with answers) about astronomy.\n\n"))
-        self.assertIn("Which planet has the most prominent rings?\nA. Saturn", p)  # the dev example of the same subject
-        self.assertTrue(p.endswith("D. Earth\nAnswer:"))
-        msgs = d.chat_messages("gsm8k", {"question": "Q?"}, [{"question": "S?", "answer": "x\n#### 1"}], 1, True)
-        self.assertEqual([m["role"] for m in msgs], ["user", "assistant", "user"])
-        self.assertEqual(msgs[-1]["content"], "Question: Q?\nAnswer:")
-
-
 class ConfigBundledTest(unittest.TestCase):
+    """A vllm-ascend config as the CLI hands it over (parsed to JSON on our side)."""
+
     def test_vllm_ascend_config_with_the_bundled_runner(self):
-        cfg = os.path.join(SHARED, "lm_eval_config_Qwen3-30B-A3B.yaml")
-        if not os.path.exists(cfg):
-            self.skipTest("shared samples not beside the repo")
         h = sim.start_in_thread({"port": 0, "model": "Qwen/Qwen3-30B-A3B", "access_log": False, "ttft_base_ms": 1.0,
                                  "tpot_base_ms": 0.1, "answer_key": os.path.join(FIX, "answer_key.jsonl"),
                                  "log": open(os.devnull, "w")})
         self.addCleanup(h.stop)
-        out = os.path.join(tempfile.mkdtemp(prefix="cfgb-"), "r.json")
-        p = subprocess.run([sys.executable, os.path.join(ROOT, "python", "accuracy", "run_accuracy.py"), "--base-url", h.url,
-                            "--lm-eval-config", cfg, "--engine", "bundled", "--data", os.path.join(FIX, "data"), "--out", out],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-        self.assertEqual(p.returncode, 1, p.stderr.decode())  # ceval-valid is not a bundled task
+        tmp = tempfile.mkdtemp(prefix="cfgb-")
+        cfg = write(os.path.join(tmp, "cfg.json"), json.dumps({
+            "source": "lm_eval_config_Qwen3-30B-A3B.yaml", "model_name": "Qwen/Qwen3-30B-A3B",
+            "tasks": ["gsm8k", "ceval-valid"], "num_fewshot": 5, "apply_chat_template": False,
+            "fewshot_as_multiturn": False}))
+        out = os.path.join(tmp, "r.json")
+        run = [sys.executable, os.path.join(ROOT, "python", "accuracy", "run_accuracy.py"), "--base-url", h.url,
+               "--config-json", cfg, "--engine", "bundled", "--data", os.path.join(FIX, "data"), "--out", out]
+        p = subprocess.run(run, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        self.assertEqual(p.returncode, 2, p.stderr.decode())  # ceval-valid is not a bundled task: bad usage
+        self.assertIn("not 'ceval-valid'", p.stderr.decode())
+        self.assertFalse(os.path.exists(out))  # no 0 % figure for it, no result at all
+        p = subprocess.run(run + ["--tasks", "gsm8k"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
         with open(out) as f:
             res = json.load(f)
         rows = {(r["name"], r["metric"]): r for r in res["datasets"]}
-        self.assertEqual(rows[("gsm8k", "exact_match,strict-match")]["n"], 10)
-        self.assertIsNone(rows[("ceval-valid", None)]["value"])
-        self.assertIn("not supported by the bundled runner", rows[("ceval-valid", None)]["note"])
-        self.assertEqual(res["num_fewshot"], 5)
+        row = rows[("gsm8k", "exact_match,strict-match")]
+        self.assertEqual(row["n"], 10)
+        self.assertEqual((row["protocol"]["nShot"], row["protocol"]["chat"]), (5, False))
+        self.assertEqual(res["config_file"], "lm_eval_config_Qwen3-30B-A3B.yaml")
         self.assertFalse(res["chat"])  # apply_chat_template: false → /v1/completions
-        self.assertEqual(len(res["references"]), 3)
-        self.assertIn("note: gsm8k: 5-shot asked, 2 few-shot examples found", p.stderr.decode())
 
 
 class ShareGptTest(unittest.TestCase):
