@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import subprocess
 import time
 
@@ -88,9 +89,11 @@ def row_protocol(d, task, filt):
         chat = "chat" in str(cfg.get("model", "")) or None
     tcfg = (d.get("configs") or {}).get(task) or {}
     gk = tcfg.get("generation_kwargs") if isinstance(tcfg.get("generation_kwargs"), dict) else {}
+    model_toks = re.search(r"(?:^|,)max_gen_toks=(\d+)", cfg.get("model_args") if isinstance(cfg.get("model_args"), str) else "")
+    max_tokens = gk.get("max_gen_toks") if _num(gk.get("max_gen_toks")) else (
+        (int(model_toks.group(1)) if model_toks else T.DEFAULT_MAX_GEN_TOKS) if tcfg.get("output_type") == "generate_until" else None)
     p = {"task": task, "version": (d.get("versions") or {}).get(task), "nShot": int(nshot) if _num(nshot) else None,
-         "fewshotSeed": cfg.get("fewshot_seed", T.DEFAULT_FEWSHOT_SEED), "chat": chat,
-         "maxTokens": gk.get("max_gen_toks", T.DEFAULT_MAX_GEN_TOKS if tcfg.get("output_type") == "generate_until" else None),
+         "fewshotSeed": cfg.get("fewshot_seed", T.DEFAULT_FEWSHOT_SEED), "chat": chat, "maxTokens": max_tokens,
          "filter": filt, "source": "lm-evaluation-harness %s" % (d.get("lm_eval_version") or "?")}
     if chat and d.get("fewshot_as_multiturn") is not None:
         p["multiturn"] = bool(d.get("fewshot_as_multiturn"))

@@ -19,7 +19,8 @@ import { ACC_FIX, cli, SHARED, startSimServer, tmpDir, type SimServer } from './
 const issueShape = z.object({
   datasets: z.array(z.object({
     name: z.string(), metric: z.string().nullable(), value: z.number().min(0).max(1).nullable(), n: z.number(),
-    reference: z.number().nullable(), verdict: z.enum(['pass', 'fail']).nullable(),
+    reference: z.number().nullable(), verdict: z.enum(['pass', 'fail']).nullable(), comparable: z.boolean().nullable(),
+    protocol: z.object({ task: z.string(), version: z.number().nullable(), nShot: z.number(), fewshotSeed: z.number(), chat: z.boolean(), maxTokens: z.number().nullable(), filter: z.string() }).passthrough(),
   })),
 });
 
@@ -39,7 +40,8 @@ after(async () => {
 
 describe('accuracy CLI (bundled runner, simulated server)', () => {
   it('measures the known accuracy, judges it against a reference file and keeps the evidence', async () => {
-    // GPU reference: gsm8k strict 70.5 % (0.5 pt away: pass at 1.0 pt), mmlu 62 % (2 pt away: fail at 1.5 pt)
+    // GPU reference: gsm8k strict 70.5 % (0.5 pt away: pass at 1.0 pt), mmlu 62 % (18 pt away: fail at 1.5 pt);
+    // no protocol stated: lm-eval's defaults are assumed and said
     const ref = path.join(work, 'gpu.json');
     fs.writeFileSync(ref, JSON.stringify({ references: [{ name: 'gsm8k', metric: 'exact_match,strict-match', value: 70.5, unit: '%' }, { name: 'mmlu', value: 0.62 }] }));
     const runDir = path.join(work, 'run-a');
@@ -50,31 +52,42 @@ describe('accuracy CLI (bundled runner, simulated server)', () => {
     const row = (n: string, m: string) => out.datasets.find((d) => d.name === n && d.metric === m)!;
     assert.equal(row('gsm8k', 'exact_match,strict-match').value, 0.7);
     assert.equal(row('gsm8k', 'exact_match,flexible-extract').value, 0.9);
-    assert.equal(row('mmlu', 'acc').value, 0.6);
-    assert.equal(row('math', 'exact_match').value, 0.8);
+    assert.equal(row('mmlu', 'acc,none').value, 0.8);
+    assert.equal(row('minerva_math', 'exact_match,none').value, 0.8); // math = minerva_math
     assert.equal(row('gsm8k', 'exact_match,strict-match').n, 10);
     assert.deepEqual([row('gsm8k', 'exact_match,strict-match').reference, row('gsm8k', 'exact_match,strict-match').verdict], [0.705, 'pass']);
-    assert.deepEqual([row('mmlu', 'acc').reference, row('mmlu', 'acc').verdict], [0.62, 'fail']);
-    assert.equal(row('mmlu', 'acc,micro').reference, null); // a metric-less reference goes to the primary metric only
-    assert.deepEqual([row('math', 'exact_match').reference, row('math', 'exact_match').verdict], [null, null]);
-    const full = JSON.parse(r.out) as { simulated: boolean; evidence: { jobId: string; resultFile: string; itemsFile: string; logFile: string; command: string[] } };
+    assert.deepEqual([row('mmlu', 'acc,none').reference, row('mmlu', 'acc,none').verdict], [0.62, 'fail']);
+    assert.deepEqual([row('gsm8k', 'exact_match,flexible-extract').comparable, row('gsm8k', 'exact_match,flexible-extract').verdict], [false, null]);
+    assert.deepEqual([row('minerva_math', 'exact_match,none').reference, row('minerva_math', 'exact_match,none').comparable], [null, false]);
+    assert.deepEqual(row('gsm8k', 'exact_match,strict-match').protocol, { task: 'gsm8k', version: 3, nShot: 5, fewshotSeed: 1234, chat: false, maxTokens: 256, filter: 'strict-match', outputType: 'generate_until', source: 'lm-evaluation-harness 0.4.12' });
+    assert.equal(row('mmlu', 'acc,none').protocol.outputType, 'multiple_choice');
+    const full = JSON.parse(r.out) as { simulated: boolean; notes: string[]; evidence: { jobId: string; resultFile: string; itemsFile: string; logFile: string; command: string[] } };
     assert.equal(full.simulated, true);
+    assert.match(full.notes[0]!, /math is not an lm-eval task name: running lm-eval's minerva_math/);
     assert.ok(fs.existsSync(full.evidence.resultFile) && fs.existsSync(full.evidence.itemsFile) && fs.existsSync(full.evidence.logFile));
     assert.equal(fs.readFileSync(full.evidence.itemsFile, 'utf8').trim().split('\n').length, 30);
     assert.ok(full.evidence.command.some((a) => a.endsWith('run_accuracy.py')));
     assert.match(r.err, /gsm8k: 10\/10 items/);
   });
 
+  it('an lm-eval results file as reference: a verdict where the protocol matches, the reason where not', async () => {
+    const r = await cli(['accuracy', '--endpoint', srv.url, '--tasks', 'gsm8k', '--num-fewshot', '2', '--data', path.join(ACC_FIX, 'data'),
+      '--reference', path.join(ACC_FIX, 'lm_eval_results_0.4.12.json'), '--run-dir', path.join(work, 'run-lm-ref')], { cwd: work, env });
+    assert.equal(r.code, 0, r.err); // nothing comparable, nothing failed
+    assert.match(r.out, /gsm8k\s+exact_match,strict-match\s+\S+\s+-\s.*not comparable\s+2-shot · seed 1234 · completions · ≤256 tokens · strict-match · v3/);
+    assert.match(r.out, /76\.12% from lm_eval_results_0\.4\.12\.json not compared: 2-shot here, 5-shot in the reference/);
+  });
+
   it('prints a table (SIMULATED marked) and resumes an existing run folder without asking again', async () => {
     const runDir = path.join(work, 'run-b');
-    const first = await cli(['accuracy', '--endpoint', srv.url, '--model', 'sim-model', '--tasks', 'math', '--data', path.join(ACC_FIX, 'data'), '--run-dir', runDir], { cwd: work, env });
+    const first = await cli(['accuracy', '--endpoint', srv.url, '--model', 'sim-model', '--tasks', 'hendrycks_math', '--data', path.join(ACC_FIX, 'data'), '--run-dir', runDir], { cwd: work, env });
     assert.equal(first.code, 0, first.err);
-    assert.match(first.out, /math\s+exact_match\s+80\.00%/);
+    assert.match(first.out, /hendrycks_math\s+exact_match,none\s+70\.00%.*0-shot · completions · ≤256 tokens · v1/);
     assert.match(first.out, /SIMULATED/);
     const asked = srv.records().length;
-    const again = await cli(['accuracy', '--endpoint', srv.url, '--model', 'sim-model', '--tasks', 'math', '--data', path.join(ACC_FIX, 'data'), '--run-dir', runDir], { cwd: work, env });
+    const again = await cli(['accuracy', '--endpoint', srv.url, '--model', 'sim-model', '--tasks', 'hendrycks_math', '--data', path.join(ACC_FIX, 'data'), '--run-dir', runDir], { cwd: work, env });
     assert.equal(again.code, 0, again.err);
-    assert.match(again.out, /80\.00%/);
+    assert.match(again.out, /70\.00%/);
     assert.equal(srv.records().length, asked, 'every item came from the items file');
   });
 
@@ -84,7 +97,7 @@ describe('accuracy CLI (bundled runner, simulated server)', () => {
     fs.writeFileSync(path.join(ws, 'ascend-adapt.json'), JSON.stringify({
       profiles: { sim: { host: 'local', modelPath: '/models/Qwen3-8B', servedModelName: 'sim-model', port: srv.port } },
     }));
-    const r = await cli(['accuracy', '--profile', 'sim', '--tasks', 'math', '--data', path.join(ACC_FIX, 'data'), '--limit', '4', '--run-dir', path.join(work, 'run-p'), '--json'], { cwd: ws, env });
+    const r = await cli(['accuracy', '--profile', 'sim', '--tasks', 'gsm8k', '--data', path.join(ACC_FIX, 'data'), '--limit', '4', '--run-dir', path.join(work, 'run-p'), '--json'], { cwd: ws, env });
     assert.equal(r.code, 0, r.err);
     const out = JSON.parse(r.out) as { model: string; datasets: Array<{ n: number }>; evidence: { command: string[] } };
     assert.equal(out.model, 'sim-model');
@@ -100,7 +113,12 @@ describe('accuracy CLI (bundled runner, simulated server)', () => {
     const cases: Array<[string[], RegExp]> = [
       [['accuracy', '--tasks', 'gsm8k'], /--profile NAME or --endpoint URL/],
       [['accuracy', '--endpoint', srv.url], /--tasks LIST or --lm-eval-config FILE/],
-      [['accuracy', '--endpoint', srv.url, '--tasks', 'gsm8k', '--engine', 'bundled', '--tasks', 'arc'], /gsm8k, mmlu and math/],
+      [['accuracy', '--endpoint', srv.url, '--tasks', 'gsm8k', '--engine', 'bundled', '--tasks', 'arc'], /the bundled runner implements the lm-eval tasks gsm8k, mmlu, mmlu_generative, hendrycks_math, minerva_math \(math = minerva_math\), not arc/],
+      [['accuracy', '--endpoint', srv.url, '--tasks', 'arc_easy', '--data', path.join(ACC_FIX, 'data'), '--run-dir', path.join(work, 'run-u')], /not 'arc_easy'/],
+      [['accuracy', '--endpoint', srv.url, '--tasks', 'mmlu', '--chat', 'yes', '--data', path.join(ACC_FIX, 'data'), '--run-dir', path.join(work, 'run-v')], /needs the completions API/],
+      [['accuracy', '--endpoint', srv.url, '--tasks', 'gsm8k', '--score-reasoning'], /--chat yes/],
+      [['accuracy', '--endpoint', srv.url, '--tasks', 'gsm8k', '--num-fewshot', '1.5'], /--num-fewshot wants a whole number/],
+      [['accuracy', '--endpoint', srv.url, '--lm-eval-config', path.join(ACC_FIX, 'data', 'gsm8k.jsonl')], /not an lm_eval config|not valid YAML/],
       [['accuracy', '--endpoint', 'ftp://x', '--tasks', 'gsm8k'], /http/],
       [['accuracy', '--endpoint', srv.url, '--tasks', 'gsm8k', '--threshold', 'gsm8k=abc'], /--threshold/],
       [['accuracy', '--endpoint', srv.url, '--tasks', 'gsm8k', '--reference', path.join(ACC_FIX, 'data', 'gsm8k.jsonl')], /not JSON/],

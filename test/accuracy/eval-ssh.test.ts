@@ -34,11 +34,11 @@ describe('accuracy and perf over ssh (real sshd)', { skip }, () => {
   const hostArgs = () => ['--host', 'atlas', '--ssh-config', files.configPath, '--known-hosts', files.knownHostsPath];
 
   it('accuracy --host: job on the host, result read back, evidence on the host', async () => {
-    const r = await cli(['accuracy', ...hostArgs(), '--endpoint', srv.url, '--tasks', 'gsm8k,math', '--data', path.join(ACC_FIX, 'data'), '--json'], { env });
+    const r = await cli(['accuracy', ...hostArgs(), '--endpoint', srv.url, '--tasks', 'gsm8k,minerva_math', '--data', path.join(ACC_FIX, 'data'), '--json'], { env });
     assert.equal(r.code, 0, r.err);
     const out = JSON.parse(r.out) as { datasets: Array<{ name: string; metric: string; value: number }>; simulated: boolean; evidence: { host: string; resultFile: string; itemsFile: string; jobId: string } };
     assert.equal(out.datasets.find((d) => d.metric === 'exact_match,strict-match')!.value, 0.7);
-    assert.equal(out.datasets.find((d) => d.name === 'math')!.value, 0.8);
+    assert.equal(out.datasets.find((d) => d.name === 'minerva_math')!.value, 0.8);
     assert.equal(out.simulated, true);
     assert.equal(out.evidence.host, 'atlas');
     assert.ok(out.evidence.resultFile.startsWith(sshd.home), `${out.evidence.resultFile} is in the host user's home`);

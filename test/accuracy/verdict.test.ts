@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { parseReferenceFile, ReferenceError, type HostDatasetRow } from '../../src/core/accuracy/schema';
+import { parseReferenceFile, type HostDatasetRow } from '../../src/core/accuracy/schema';
 import { accuracyArgv, mergeReferences, parseAccuracyProgress } from '../../src/core/accuracy/run';
 import { datasetFamily, judge, thresholdFor, withVerdicts } from '../../src/core/accuracy/verdict';
 
@@ -33,47 +33,27 @@ describe('accuracy verdicts', () => {
     assert.equal(datasetFamily('hendrycks_math_algebra'), 'math');
   });
 
-  it('matches references to rows by dataset and metric; a metric-less one goes to the primary metric', () => {
+  it('matches references to rows by task and metric; a metric-less one goes to the primary metric', () => {
+    const p = (task: string, filter: string, nShot = 5) => ({ task, nShot, chat: false, fewshotSeed: 1234, version: 3, filter, maxTokens: 256 });
     const rows: HostDatasetRow[] = [
-      { name: 'gsm8k', metric: 'exact_match,strict-match', value: 0.7, n: 10 },
-      { name: 'gsm8k', metric: 'exact_match,flexible-extract', value: 0.9, n: 10 },
-      { name: 'MMLU', metric: 'acc', value: 0.6, n: 10, subjects: { a: 0.5, b: 0.7 } },
+      { name: 'gsm8k', metric: 'exact_match,strict-match', value: 0.7, n: 10, protocol: p('gsm8k', 'strict-match') },
+      { name: 'gsm8k', metric: 'exact_match,flexible-extract', value: 0.9, n: 10, protocol: p('gsm8k', 'flexible-extract') },
+      { name: 'mmlu', metric: 'acc,none', value: 0.6, n: 10, subjects: { a: 0.5, b: 0.7 }, protocol: { ...p('mmlu', 'none', 0), version: 2, maxTokens: null } },
     ];
-    const out = withVerdicts(rows, [
-      { name: 'gsm8k', metric: null, value: 0.705, source: 'typed' },
-      { name: 'mmlu', metric: 'acc', value: 0.6, source: 'gpu.json' },
+    const refs = parseReferenceFile(JSON.stringify({ references: [{ name: 'gsm8k', value: 0.705 }, { name: 'mmlu', metric: 'acc', value: 0.6 }] }), 'typed.json');
+    const out = withVerdicts(rows, refs);
+    assert.deepEqual(out.map((r) => [r.name, r.metric, r.reference, r.comparable, r.verdict]), [
+      ['gsm8k', 'exact_match,strict-match', 0.705, true, 'pass'],
+      ['gsm8k', 'exact_match,flexible-extract', null, false, null],
+      ['mmlu', 'acc,none', 0.6, true, 'pass'],
     ]);
-    assert.deepEqual(out.map((r) => [r.name, r.metric, r.reference, r.verdict]), [
-      ['gsm8k', 'exact_match,strict-match', 0.705, 'pass'],
-      ['gsm8k', 'exact_match,flexible-extract', null, null],
-      ['MMLU', 'acc', 0.6, 'pass'],
-    ]);
+    assert.match(out[0]!.note!, /lm-eval's defaults assumed \(5-shot · seed 1234 · completions · strict-match\)/);
+    assert.match(out[1]!.note!, /the reference gives gsm8k exact_match,strict-match, this run measures exact_match,flexible-extract/);
     assert.deepEqual(out[2]!.subjects, { a: 0.5, b: 0.7 });
+    // no reference at all: not a refusal, just nothing to compare with
+    assert.deepEqual(withVerdicts(rows.slice(0, 1), []).map((r) => [r.comparable, r.note]), [[null, undefined]]);
     const merged = mergeReferences([{ name: 'gsm8k', metric: 'm', value: 0.1, source: 'cfg' }], [{ name: 'GSM8K', metric: 'm', value: 0.2, source: 'file' }]);
     assert.deepEqual(merged.map((r) => r.value), [0.2]);
-  });
-});
-
-describe('reference files', () => {
-  it('reads a GPU accuracy result, --json output, lm-eval results and typed lists', () => {
-    const host = {
-      schema: 'ascend-adapt.accuracy/1', engine: 'bundled', simulated: false, model: 'm', base_url: 'http://x', tasks: ['gsm8k'],
-      started: 't', ended: 't', items_file: null, references: [],
-      datasets: [{ name: 'gsm8k', metric: 'exact_match,strict-match', value: 0.96, n: 1319 }, { name: 'x', metric: null, value: null, n: 0 }],
-    };
-    assert.deepEqual(parseReferenceFile(JSON.stringify(host), '/a/gpu.json'), [{ name: 'gsm8k', metric: 'exact_match,strict-match', value: 0.96, source: 'gpu.json' }]);
-    const json = { datasets: [{ name: 'mmlu', metric: 'acc', value: 0.69, n: 10, reference: null, verdict: null }] };
-    assert.equal(parseReferenceFile(JSON.stringify(json), 'out.json')[0]!.value, 0.69);
-    const lm = { results: { gsm8k: { alias: 'gsm8k', 'exact_match,strict-match': 0.8, 'exact_match_stderr,strict-match': 0.01 } } };
-    assert.deepEqual(parseReferenceFile(JSON.stringify(lm), 'results_x.json'), [{ name: 'gsm8k', metric: 'exact_match,strict-match', value: 0.8, source: 'results_x.json' }]);
-    const typed = { references: [{ name: 'math', value: 73, unit: '%' }] };
-    assert.deepEqual(parseReferenceFile(JSON.stringify(typed), 'r.json'), [{ name: 'math', metric: null, value: 0.73, source: 'r.json' }]);
-  });
-
-  it('names the file and the problem on bad input', () => {
-    assert.throws(() => parseReferenceFile('{"datasets": 3', 'bad.json'), (e: Error) => e instanceof ReferenceError && /bad\.json is not JSON/.test(e.message));
-    assert.throws(() => parseReferenceFile('{"foo": 1}', 'other.json'), (e: Error) => e instanceof ReferenceError && /other\.json: not a reference file/.test(e.message));
-    assert.throws(() => parseReferenceFile('{"references": [{"name": "x", "value": "high"}]}', 'typed.json'), ReferenceError);
   });
 });
 
@@ -82,8 +62,8 @@ describe('accuracy job argv and progress', () => {
     const argv = accuracyArgv({ baseUrl: 'http://127.0.0.1:8000', model: 'qwen', tasks: ['gsm8k', 'mmlu'], dataDir: '/data', limit: 50, concurrency: 16, chat: false, engine: 'bundled' }, '/s', '/runs/r1', undefined, '/usr/bin/python3');
     assert.deepEqual(argv, ['/usr/bin/python3', '/s/accuracy/run_accuracy.py', '--base-url', 'http://127.0.0.1:8000', '--out', '/runs/r1/accuracy.json', '--items', '/runs/r1/items.jsonl',
       '--model', 'qwen', '--tasks', 'gsm8k,mmlu', '--data', '/data', '--limit', '50', '--chat', 'no', '--concurrency', '16', '--engine', 'bundled']);
-    const cfg = accuracyArgv({ baseUrl: 'http://h:1' }, '/s', '/r', '/r/c.yaml');
-    assert.deepEqual(cfg.slice(-2), ['--lm-eval-config', '/r/c.yaml']);
+    const cfg = accuracyArgv({ baseUrl: 'http://h:1', fewshotSeed: 7, scoreReasoning: true, fewshotAsMultiturn: true }, '/s', '/r', '/r/c.json');
+    assert.deepEqual(cfg.slice(-6), ['--config-json', '/r/c.json', '--fewshot-seed', '7', '--fewshot-as-multiturn', '--score-reasoning']);
     assert.throws(() => accuracyArgv({ baseUrl: 'http://h:1' }, '/s', '/r'));
   });
 

@@ -125,7 +125,9 @@ describe('validate --demo (simulated host, end to end)', { timeout: 240_000 }, (
     const st = Object.fromEntries(report.steps.map((s) => [s.name, s.status]));
     assert.equal(st.accuracy, 'pass');
     assert.notEqual(st.perf, 'not-run');
-    assert.deepEqual(report.accuracy.datasets.map((d) => d.name), ['gsm8k', 'mmlu', 'math']);
+    assert.deepEqual(report.accuracy.datasets.map((d) => d.name), ['gsm8k', 'mmlu', 'minerva_math']);
+    // every figure says how it was measured (lm-eval's defaults for each task here)
+    assert.deepEqual(report.accuracy.datasets.map((d) => [d.protocol?.nShot, d.protocol?.chat, d.comparable]), [[5, false, true], [0, false, true], [4, false, true]]);
     // The demo answer key makes exactly one item per dataset wrong: 9/10, 7/8, 7/8.
     assert.deepEqual(report.accuracy.datasets.map((d) => d.measured.value), [90, 87.5, 87.5]);
     assert.deepEqual(report.accuracy.datasets.map((d) => d.reference?.value), [90.5, 88, 88.5]);

@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import * as l10n from '@vscode/l10n';
 import { AccuracyJobError, accuracyJson, runAccuracy, type AccuracyRunResult } from '../../core/accuracy/run';
+import { LmEvalConfigError, parseLmEvalConfig } from '../../core/accuracy/lmevalconfig';
+import { protocolText } from '../../core/accuracy/protocol';
 import { AccuracyJsonSchema, parseReferenceFile, ReferenceError, type Reference, type Threshold } from '../../core/accuracy/schema';
 import { defineCommand, UsageError, type CliIO, type RunContext } from '../command';
 import { opt } from '../options';
@@ -32,37 +34,54 @@ function thresholdText(t: Threshold): string {
   return parts.join(' + ') || '-';
 }
 
+function verdictCell(d: AccuracyRunResult['datasets'][number]): string {
+  return d.comparable === false ? l10n.t('not comparable') : verdictText(d.verdict);
+}
+
 function printResult(r: AccuracyRunResult, io: CliIO): void {
-  const head = [l10n.t('Dataset'), l10n.t('Metric'), l10n.t('Measured'), l10n.t('Reference'), l10n.t('Abs. error'), l10n.t('Rel. error'), l10n.t('Threshold'), l10n.t('n'), l10n.t('Verdict')];
+  const head = [l10n.t('Task'), l10n.t('Metric'), l10n.t('Measured'), l10n.t('Reference'), l10n.t('Abs. error'), l10n.t('Rel. error'), l10n.t('Threshold'), l10n.t('n'), l10n.t('Verdict'), l10n.t('Protocol')];
   const rows = r.datasets.map((d) => [
-    d.name, d.metric ?? '-', pct(d.value), pct(d.reference),
+    d.group ? `  ${d.name}` : d.name, d.metric ?? '-', pct(d.value), pct(d.reference),
     d.absError === null ? '-' : l10n.t('{0} pt', d.absError.toFixed(2)),
     d.relError === null ? '-' : `${d.relError.toFixed(2)}%`,
-    thresholdText(d.threshold), String(d.n), verdictText(d.verdict),
+    thresholdText(d.threshold), String(d.n), verdictCell(d), protocolText(d.protocol),
   ]);
   io.stdout.write('\n' + formatTable([head, ...rows]));
+  const seen = new Set<string>();
   for (const d of r.datasets) {
-    if (d.note && d.value === null) io.stdout.write(`${d.name}: ${d.note}\n`);
-    if (d.errors > 0) io.stdout.write(l10n.t('{0}: {1} items failed to get an answer (not scored; run again with --run-dir to retry them)', d.name, d.errors) + '\n');
+    if (d.note && !seen.has(`${d.name}\u0000${d.note}`)) {
+      seen.add(`${d.name}\u0000${d.note}`);
+      io.stdout.write(`${d.name} ${d.metric ?? ''}: ${d.note}\n`);
+    }
   }
+  // One line per task, not per metric: a task's metrics score the same items.
+  const failed = new Map<string, number>();
+  for (const d of r.datasets) if (d.errors > 0 && !d.group) failed.set(d.name, d.errors);
+  for (const [name, n] of failed) io.stdout.write(l10n.t('{0}: {1} items failed to get an answer (not scored; run again with --run-dir to retry them)', name, n) + '\n');
+  for (const n of r.notes) io.stdout.write(l10n.t('Note: {0}', n) + '\n');
   io.stdout.write(l10n.t('Engine: {0}; model: {1}{2}', r.engine, r.model, r.simulated ? ` (${l10n.t('SIMULATED')})` : '') + '\n');
   io.stdout.write(l10n.t('Evidence: job {0} on {1}; result {2}; items {3}', r.evidence.jobId, r.evidence.host, r.evidence.resultFile, r.evidence.itemsFile ?? r.evidence.samplesFiles.join(', ') ?? '-') + '\n');
   if (r.error) io.stdout.write(l10n.t('Error: {0}', r.error) + '\n');
 }
 
+const BUNDLED_TASKS = ['gsm8k', 'mmlu', 'mmlu_generative', 'hendrycks_math', 'minerva_math', 'math'];
+
 const options = {
   ...evalOptions,
   ...timeoutOptions,
-  tasks: opt.string({ metavar: 'LIST', help: () => l10n.t('datasets, comma-separated: gsm8k, mmlu, math (lm-eval task names with --engine lm-eval)') }),
+  tasks: opt.string({ metavar: 'LIST', help: () => l10n.t('lm-eval tasks, comma-separated: gsm8k, mmlu, mmlu_generative, hendrycks_math, minerva_math (math = minerva_math); any lm-eval task when lm-eval runs') }),
   data: opt.string({ metavar: 'DIR', help: () => l10n.t('folder ON THE HOST with the dataset files (bundled runner)') }),
   limit: opt.float({ metavar: 'N', above: 0, help: () => l10n.t('items per dataset (a fraction below 1: that share of them)') }),
-  'num-fewshot': opt.int({ metavar: 'K', min: 0, help: () => l10n.t('few-shot examples per prompt') }),
+  'num-fewshot': opt.int({ metavar: 'K', min: 0, help: () => l10n.t('few-shot examples per prompt (default: the task\'s, gsm8k 5, minerva_math 4, others 0)') }),
+  'fewshot-seed': opt.int({ metavar: 'S', min: 0, help: () => l10n.t('seed of the few-shot draws (default 1234, as lm-eval)') }),
+  'fewshot-as-multiturn': opt.flag(() => l10n.t('with --chat yes: each few-shot example as its own user/assistant turn')),
+  'score-reasoning': opt.flag(() => l10n.t('with --chat yes: score reasoning_content when an answer is empty (lm-eval does not; it becomes part of the protocol)')),
   'lm-eval-config': opt.string({ metavar: 'FILE', help: () => l10n.t('a vllm-ascend lm-eval config (YAML) naming tasks, settings and reference values') }),
   reference: opt.string({ metavar: 'FILE', help: () => l10n.t('reference results to compare with (GPU run)') }),
   threshold: opt.string({ metavar: 'NAME=POINTS[%]', repeat: true, help: () => l10n.t('tolerance for one dataset: points, or a relative percentage with %') }),
   concurrency: opt.int({ metavar: 'N', min: 1, help: () => l10n.t('requests in flight') }),
-  'max-tokens': opt.int({ metavar: 'N', min: 1, help: () => l10n.t('most tokens per answer') }),
-  chat: opt.string({ choices: ['yes', 'no'], help: () => l10n.t('use the chat template (default: per dataset)') }),
+  'max-tokens': opt.int({ metavar: 'N', min: 1, help: () => l10n.t('most tokens per answer (default 256, lm-eval\'s max_gen_toks)') }),
+  chat: opt.string({ choices: ['yes', 'no'], help: () => l10n.t('apply the server\'s chat template (default: the config\'s apply_chat_template, else no, as lm-eval)') }),
   engine: opt.string({ choices: ['auto', 'bundled', 'lm-eval'], default: 'auto', help: () => l10n.t('lm-eval when the host has it (auto), or force one') }),
 };
 type Values = RunContext<typeof options>['values'];
@@ -72,8 +91,11 @@ function tasksFrom(values: Values): string[] | undefined {
   const tasks = values.tasks?.split(',').map((s) => s.trim()).filter(Boolean);
   if (values.tasks !== undefined && !tasks?.length) throw new UsageError(l10n.t('--tasks is empty'));
   if (tasks && values.engine === 'bundled') {
-    const bad = tasks.filter((t) => !['gsm8k', 'mmlu', 'math'].includes(t.toLowerCase()));
-    if (bad.length) throw new UsageError(l10n.t('the bundled runner knows gsm8k, mmlu and math, not {0}', bad.join(', ')));
+    const bad = tasks.filter((t) => !BUNDLED_TASKS.includes(t.toLowerCase()));
+    if (bad.length) throw new UsageError(l10n.t('the bundled runner implements the lm-eval tasks {0} (math = minerva_math), not {1}', BUNDLED_TASKS.filter((t) => t !== 'math').join(', '), bad.join(', ')));
+  }
+  if ((values['score-reasoning'] || values['fewshot-as-multiturn']) && values.chat !== 'yes') {
+    throw new UsageError(l10n.t('{0} applies to chat answers: add --chat yes', values['score-reasoning'] ? '--score-reasoning' : '--fewshot-as-multiturn'));
   }
   return tasks;
 }
@@ -92,12 +114,17 @@ function referencesFrom(io: CliIO, file: string | undefined): Reference[] {
 export const accuracyCommand = defineCommand({
   name: 'accuracy',
   summary: () => l10n.t('accuracy job (lm-eval or the bundled GSM8K/MMLU/MATH runner) against a reference'),
-  synopsis: '(--tasks gsm8k,mmlu,math --data DIR | --lm-eval-config FILE)',
+  synopsis: '(--tasks gsm8k,mmlu,mmlu_generative,hendrycks_math,minerva_math --data DIR | --lm-eval-config FILE)',
   description: () => [
-    l10n.t('Runs on the host next to the server as a detached job: lm-eval when the host has it, else the bundled runner'),
-    l10n.t('(GSM8K JSONL, MMLU CSV/JSONL, MATH JSONL read from --data on the host; temperature 0). Every item is kept in'),
-    l10n.t('items.jsonl in the run folder; --run-dir with an earlier run folder resumes it.'),
-    l10n.t('--reference: the same job\'s result from a GPU host, its --json output, an lm-eval results file, or {"references":[...]}.'),
+    l10n.t('Runs on the host next to the server as a detached job: lm-eval when the host has it, else the bundled runner,'),
+    l10n.t('which measures lm-eval\'s tasks as lm-eval 0.4.12 defines them (prompts, n-shot, seeded few-shot draws, filters,'),
+    l10n.t('metrics): gsm8k (5-shot), mmlu (0-shot, log-likelihood of the answer letters: needs the completions API),'),
+    l10n.t('mmlu_generative, hendrycks_math, minerva_math (4-shot; math is an alias of it). Data from --data on the host:'),
+    l10n.t('gsm8k.jsonl (+ gsm8k_train.jsonl for few-shot), mmlu/ (CSV/JSONL per subject, *_dev for few-shot), math.jsonl.'),
+    l10n.t('Every figure carries its protocol (n-shot, seed, chat, max tokens, filter). Every item is kept in items.jsonl'),
+    l10n.t('in the run folder; --run-dir with an earlier run folder resumes it.'),
+    l10n.t('--reference: the same job\'s result from a GPU host, its --json output, an lm-eval results file, or {"references":[...]};'),
+    l10n.t('a reference is compared only when task, metric and filter, n-shot and chat setting match.'),
     l10n.t('Thresholds (symmetric): GSM8K 1.0 point, MMLU and MATH 1.5 points; references from a vllm-ascend config use 5 % relative.'),
     l10n.t('--threshold gsm8k=0.5 sets points; gsm8k=5% sets a relative tolerance.'),
   ],
@@ -110,6 +137,14 @@ export const accuracyCommand = defineCommand({
     const thresholds = parseThresholds(values.threshold);
     const cfg = values['lm-eval-config'] ? readOptionFile(io, values['lm-eval-config']) : undefined;
     const lmEvalConfig = cfg ? { name: path.basename(cfg.file), text: cfg.text } : undefined;
+    if (lmEvalConfig) {
+      try {
+        parseLmEvalConfig(lmEvalConfig.text, cfg!.file); // a bad config is bad usage, before anything starts
+      } catch (e) {
+        if (e instanceof LmEvalConfigError) throw new UsageError(e.message);
+        throw e;
+      }
+    }
     const references = referencesFrom(io, values.reference);
     return runEvalJob(ctx, (e): e is AccuracyJobError => e instanceof AccuracyJobError, (target, signal) => runAccuracy({
       transport: target.transport,
@@ -118,7 +153,8 @@ export const accuracyCommand = defineCommand({
       spec: {
         baseUrl: target.baseUrl, model: target.model, tasks, lmEvalConfig, dataDir: values.data, limit: values.limit, numFewshot: values['num-fewshot'],
         chat: values.chat === undefined ? undefined : values.chat === 'yes', concurrency: values.concurrency, maxTokens: values['max-tokens'],
-        engine: values.engine, runDir: values['run-dir'],
+        fewshotSeed: values['fewshot-seed'], fewshotAsMultiturn: values['fewshot-as-multiturn'] || undefined,
+        scoreReasoning: values['score-reasoning'] || undefined, engine: values.engine, runDir: values['run-dir'],
         requestTimeoutS: values['request-timeout'] ?? target.requestTimeoutS, stallTimeoutS: values['stall-timeout'] ?? target.stallTimeoutS,
       },
       references, thresholds,

@@ -79,7 +79,7 @@ export function interruptOnSigint(io: CliIO): { signal: AbortSignal; dispose(): 
 /** The job-level failure of an accuracy or perf run: a message, and the job's log when it got that far. */
 interface JobFailure {
   message: string;
-  evidence?: { logFile: string; host: string };
+  evidence?: { logFile: string; host: string; exitCode?: number | null };
 }
 
 /**
@@ -101,7 +101,7 @@ export async function runEvalJob<R>(
     if (!isFailure(e)) throw e;
     io.stderr.write(e.message + '\n');
     if (e.evidence) io.stderr.write(l10n.t('Log: {0} on {1}', e.evidence.logFile, e.evidence.host) + '\n');
-    return 1;
+    return e.evidence?.exitCode === 2 ? 2 : 1; // the host script refused the job as asked: bad usage or input
   } finally {
     sig.dispose();
     await target.transport.close();

@@ -93,7 +93,7 @@ function demoTarget(ctx: Ctx, workspace: string[]): (outDir: string, say: (s: st
       profile: demo.profile,
       jobsRoot: demo.jobsRoot,
       workspace: workspace.length ? workspace : [demo.workspace],
-      acc: { tasks: ['gsm8k', 'mmlu', 'math'], dataDir: demo.dataDir, referenceFile: demo.referenceFile, concurrency: 4 },
+      acc: { tasks: ['gsm8k', 'mmlu', 'minerva_math'], dataDir: demo.dataDir, referenceFile: demo.referenceFile, concurrency: 4 },
       perf: values['no-perf'] ? null : { concurrency: 8, numPrompts: 64, inputLen: 128, outputLen: 32, baselineFile: demo.baselineFile },
       ...(keep ? {} : { tempHost: root }),
     };

@@ -1,6 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import { HostJobError, runHostJob, type DetachedJobs, type HostJobEvidence, type HostJobKind, type JobRecord } from '../jobs/index';
 import type { Transport } from '../transport/transport';
+import { parseLmEvalConfig, type LmEvalConfig } from './lmevalconfig';
 import { AccuracyHostResultSchema, type AccuracyHostResult, type AccuracyRow, type Reference, type Threshold } from './schema';
 import { withVerdicts } from './verdict';
 
@@ -19,16 +20,25 @@ export interface AccuracyJobSpec {
   baseUrl: string;
   /** Served model name; omitted → the first model the endpoint lists. */
   model?: string;
-  /** Bundled runner tasks (gsm8k, mmlu, math) or lm-eval task names. */
+  /** lm-eval task names: gsm8k, mmlu, mmlu_generative, hendrycks_math, minerva_math (math = minerva_math), or
+   * any lm-eval task when lm-eval runs. Overrides the config's tasks. */
   tasks?: string[];
-  /** A vllm-ascend lm_eval config: its text, uploaded to the run folder (the name is kept for the record). */
+  /** A vllm-ascend lm_eval config (YAML text): parsed here, sent to the host as JSON; the YAML is kept in the
+   * run folder for the record; its reference metrics judge the run. */
   lmEvalConfig?: { name: string; text: string };
   /** Folder (or file) with the dataset files ON THE HOST (bundled runner). */
   dataDir?: string;
   limit?: number;
+  /** Default: the task's (gsm8k 5, minerva_math 4, others 0) or the config's num_fewshot. */
   numFewshot?: number;
-  /** Use /v1/chat/completions (default: config's apply_chat_template, else true). */
+  /** Seed of the few-shot draws (lm-eval's default 1234). */
+  fewshotSeed?: number;
+  /** Apply the server's chat template (/v1/chat/completions); default: the config's apply_chat_template, else no
+   * (lm-eval's default). */
   chat?: boolean;
+  fewshotAsMultiturn?: boolean;
+  /** Score reasoning_content when a chat answer is empty (not lm-eval's behaviour; it is part of the protocol). */
+  scoreReasoning?: boolean;
   concurrency?: number;
   maxTokens?: number;
   engine?: 'auto' | 'bundled' | 'lm-eval';
@@ -50,16 +60,19 @@ export class AccuracyJobError extends HostJobError {
 }
 
 /** argv of the host script for a spec (paths on the host). Pure: tested directly. */
-export function accuracyArgv(spec: AccuracyJobSpec, scriptsDir: string, runDir: string, configPath?: string, python = 'python3'): string[] {
+export function accuracyArgv(spec: AccuracyJobSpec, scriptsDir: string, runDir: string, configJsonPath?: string, python = 'python3'): string[] {
   const argv = [python, `${scriptsDir}/accuracy/run_accuracy.py`, '--base-url', spec.baseUrl, '--out', `${runDir}/accuracy.json`, '--items', `${runDir}/items.jsonl`];
   if (spec.model) argv.push('--model', spec.model);
-  if (configPath) argv.push('--lm-eval-config', configPath);
+  if (configJsonPath) argv.push('--config-json', configJsonPath);
   if (spec.tasks?.length) argv.push('--tasks', spec.tasks.join(','));
-  if (!configPath && !spec.tasks?.length) throw new AccuracyJobError(l10n.t('say what to run: tasks or an lm-eval config'));
+  if (!configJsonPath && !spec.tasks?.length) throw new AccuracyJobError(l10n.t('say what to run: tasks or an lm-eval config'));
   if (spec.dataDir) argv.push('--data', spec.dataDir);
   if (spec.limit !== undefined) argv.push('--limit', String(spec.limit));
   if (spec.numFewshot !== undefined) argv.push('--num-fewshot', String(spec.numFewshot));
+  if (spec.fewshotSeed !== undefined) argv.push('--fewshot-seed', String(spec.fewshotSeed));
   if (spec.chat !== undefined) argv.push('--chat', spec.chat ? 'yes' : 'no');
+  if (spec.fewshotAsMultiturn) argv.push('--fewshot-as-multiturn');
+  if (spec.scoreReasoning) argv.push('--score-reasoning');
   if (spec.concurrency !== undefined) argv.push('--concurrency', String(spec.concurrency));
   if (spec.maxTokens !== undefined) argv.push('--max-tokens', String(spec.maxTokens));
   if (spec.engine && spec.engine !== 'auto') argv.push('--engine', spec.engine);
@@ -100,8 +113,10 @@ export interface AccuracyRunResult {
   baseUrl: string;
   complete: boolean;
   datasets: AccuracyRow[];
-  /** References used (from the config, a reference file, typed). */
+  /** References given (from the config, a reference file, typed). */
   references: Reference[];
+  /** What the host said about the run (task aliases, equivalence mode, capability problems). */
+  notes: string[];
   evidence: AccuracyRunEvidence;
   /** The host's result file as parsed. */
   raw: AccuracyHostResult;
@@ -135,30 +150,39 @@ export const ACCURACY_JOB: HostJobKind<AccuracyJobSpec, AccuracyProgress, Accura
   resultFile: 'accuracy.json',
   result: AccuracyHostResultSchema,
   argv: async (spec, at) => {
-    const config = spec.lmEvalConfig ? await at.upload(spec.lmEvalConfig.name || 'lm_eval_config.yaml', spec.lmEvalConfig.text) : undefined;
-    return accuracyArgv(spec, at.scriptsDir, at.runDir, config, at.python);
+    let configJson: string | undefined;
+    if (spec.lmEvalConfig) {
+      const cfg = parseLmEvalConfig(spec.lmEvalConfig.text, spec.lmEvalConfig.name);
+      await at.upload(spec.lmEvalConfig.name || 'lm_eval_config.yaml', spec.lmEvalConfig.text); // for the record
+      configJson = await at.upload('lm_eval_config.json', JSON.stringify(cfg.job, null, 1));
+    }
+    return accuracyArgv(spec, at.scriptsDir, at.runDir, configJson, at.python);
   },
   progress: parseAccuracyProgress,
   error: AccuracyJobError,
 };
 
 export async function runAccuracy(o: RunAccuracyOptions): Promise<AccuracyRunResult> {
+  // A bad config is bad input: refused before anything starts on the host.
+  const config: LmEvalConfig | null = o.spec.lmEvalConfig ? parseLmEvalConfig(o.spec.lmEvalConfig.text, o.spec.lmEvalConfig.name) : null;
   const { result: raw, evidence, exitError } = await runHostJob(ACCURACY_JOB, o.spec, { ...o, runDir: o.spec.runDir });
-  const references = mergeReferences(raw.references.map((r) => ({ name: r.name, metric: r.metric, value: r.value, rtol: r.rtol, source: r.source ?? 'config' })), o.references ?? []);
+  const references = mergeReferences(config?.references ?? [], o.references ?? []);
   const datasets = withVerdicts(raw.datasets, references, o.thresholds);
   return {
     kind: 'accuracy', simulated: raw.simulated, engine: raw.engine, model: raw.model, baseUrl: raw.base_url,
-    complete: raw.complete ?? false, datasets, references,
+    complete: raw.complete ?? false, datasets, references, notes: raw.notes,
     evidence: { ...evidence, itemsFile: raw.items_file, samplesFiles: raw.lm_eval?.samples_files ?? [] },
     raw,
     error: raw.error ?? exitError,
   };
 }
 
-/** Later lists win for the same (dataset, metric). */
+/** Later lists win for the same (task, metric, n-shot, chat). */
 export function mergeReferences(...lists: Reference[][]): Reference[] {
   const out = new Map<string, Reference>();
-  for (const list of lists) for (const r of list) out.set(`${r.name.toLowerCase()}\u0000${r.metric ?? ''}`, r);
+  for (const list of lists) {
+    for (const r of list) out.set([r.name.toLowerCase(), r.metric ?? '', r.protocol?.nShot ?? '', r.protocol?.chat ?? ''].join('\u0000'), r);
+  }
   return [...out.values()];
 }
 
@@ -170,10 +194,12 @@ export function accuracyJson(r: AccuracyRunResult): Record<string, unknown> {
     model: r.model,
     complete: r.complete,
     datasets: r.datasets.map((d) => ({
-      name: d.name, metric: d.metric, value: d.value, n: d.n, reference: d.reference, verdict: d.verdict,
+      name: d.name, metric: d.metric, value: d.value, n: d.n, protocol: d.protocol, reference: d.reference,
+      referenceSource: d.referenceSource, comparable: d.comparable, verdict: d.verdict,
       errors: d.errors, absError: d.absError, relError: d.relError, threshold: d.threshold,
-      ...(d.subjects ? { subjects: d.subjects } : {}),
+      ...(d.note ? { note: d.note } : {}), ...(d.group ? { group: d.group } : {}), ...(d.subjects ? { subjects: d.subjects } : {}),
     })),
+    notes: r.notes,
     evidence: r.evidence,
     error: r.error,
   };

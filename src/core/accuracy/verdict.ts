@@ -1,13 +1,18 @@
+import * as l10n from '@vscode/l10n';
+import { canonicalMetric, canonicalTask, protocolDifferences, protocolText } from './protocol';
 import type { AccuracyRow, HostDatasetRow, Reference, Threshold } from './schema';
 
 /**
- * Reference/threshold verdicts. Thresholds are symmetric (a port that scores much HIGHER than the GPU is as
- * suspicious as one that scores lower), absolute in percentage points and/or relative in percent; a row
- * passes when it is within every threshold that is set.
+ * Reference/threshold verdicts, like with like. A reference is used for a measured row only when task,
+ * metric and filter ("exact_match,strict-match"), n-shot and chat setting match (and task version and
+ * few-shot seed where both sides know them, see protocolDifferences); otherwise the row says
+ * `comparable: false` and its note names the difference. No verdict is ever given across protocols.
  *
- * Defaults: the seed report's < 1.0 pt for GSM8K and < 1.5 pt for MMLU and MATH; a reference that comes with
- * its own relative tolerance (vllm-ascend's lm_eval configs: rtol 0.05, i.e. np.isclose(ref, value, rtol))
- * uses that instead; other datasets default to 1.5 pt.
+ * Thresholds are symmetric (a port that scores much HIGHER than the GPU is as suspicious as one that scores
+ * lower), absolute in percentage points and/or relative in percent; a row passes when it is within every
+ * threshold that is set. Defaults: < 1.0 pt for GSM8K and < 1.5 pt for MMLU and MATH; a reference that
+ * comes with its own relative tolerance (vllm-ascend's lm_eval configs: rtol 0.05, i.e.
+ * np.isclose(ref, value, rtol)) uses that instead; other tasks default to 1.5 pt.
  */
 
 export const DEFAULT_THRESHOLDS: Readonly<Record<string, Threshold>> = Object.freeze({
@@ -26,20 +31,11 @@ export function datasetFamily(name: string): string {
   return n;
 }
 
-/** The metric a reference without a metric applies to: the dataset's primary one. */
+/** The metric shown first for a task (GSM8K strict-match, MMLU acc, MATH exact_match). */
 export function primaryMetric(name: string, metrics: readonly (string | null)[]): string | null {
-  const fam = datasetFamily(name);
-  const pref = fam === 'gsm8k' ? ['exact_match,strict-match', 'exact_match,flexible-extract'] : fam === 'mmlu' ? ['acc', 'acc,none'] : ['exact_match', 'exact_match,none'];
-  for (const p of pref) if (metrics.includes(p)) return p;
+  const want = canonicalMetric(name, null);
+  if (want && metrics.includes(want)) return want;
   return metrics[0] ?? null;
-}
-
-export function findReference(refs: readonly Reference[], name: string, metric: string | null, metricsOfDataset: readonly (string | null)[]): Reference | null {
-  const exact = refs.find((r) => r.name.toLowerCase() === name.toLowerCase() && r.metric === metric);
-  if (exact) return exact;
-  const noMetric = refs.find((r) => r.name.toLowerCase() === name.toLowerCase() && r.metric === null);
-  if (noMetric && metric === primaryMetric(name, metricsOfDataset)) return noMetric;
-  return null;
 }
 
 export function judge(value: number | null, reference: number | null, th: Threshold): Pick<AccuracyRow, 'absError' | 'relError' | 'verdict'> {
@@ -60,27 +56,63 @@ function round(x: number): number {
 
 export function thresholdFor(name: string, ref: Reference | null, overrides: Readonly<Record<string, Partial<Threshold>>> = {}): Threshold {
   const fam = datasetFamily(name);
-  const o = overrides[name] ?? overrides[fam];
-  if (o) {
-    return { absPoints: o.absPoints ?? null, relPercent: o.relPercent ?? null };
-  }
+  const o = overrides[name.toLowerCase()] ?? overrides[fam];
+  if (o) return { absPoints: o.absPoints ?? null, relPercent: o.relPercent ?? null };
   if (ref?.rtol !== undefined) return { absPoints: null, relPercent: ref.rtol * 100 };
   return DEFAULT_THRESHOLDS[fam] ?? FALLBACK_THRESHOLD;
 }
 
-/** Host rows + references → rows with reference, threshold and verdict. */
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+export interface ReferenceMatch {
+  ref: Reference | null;
+  comparable: boolean | null;
+  note?: string;
+}
+
+/** The reference for one measured row, or why none is comparable. */
+export function matchReference(refs: readonly Reference[], row: HostDatasetRow): ReferenceMatch {
+  if (!refs.length) return { ref: null, comparable: null };
+  const name = canonicalTask(row.name);
+  const metric = canonicalMetric(name, row.metric);
+  const same = refs.filter((r) => canonicalTask(r.name) === name);
+  if (!same.length && row.group) return { ref: null, comparable: null }; // a category row of a group
+  if (!same.length) return { ref: null, comparable: false, note: l10n.t('no reference for {0} in {1}', row.name, [...new Set(refs.map((r) => r.source))].join(', ')) };
+  const byMetric = same.filter((r) => canonicalMetric(name, r.metric) === metric);
+  if (!byMetric.length) {
+    return { ref: null, comparable: false, note: l10n.t('the reference gives {0} {1}, this run measures {2}', row.name, [...new Set(same.map((r) => canonicalMetric(name, r.metric) ?? '?'))].join(', '), metric ?? '?') };
+  }
+  if (!row.protocol) return { ref: null, comparable: false, note: l10n.t('this result does not say its protocol (n-shot, chat): it is not compared') };
+  const notes: string[] = [];
+  for (const r of byMetric) {
+    if (!r.protocol) {
+      notes.push(l10n.t('{0} from {1} does not say its protocol (n-shot, chat)', pct(r.value), r.source));
+      continue;
+    }
+    const diffs = protocolDifferences(row.protocol, r.protocol);
+    if (!diffs.length) {
+      return { ref: r, comparable: true, ...(r.assumed ? { note: l10n.t('the reference states no protocol: lm-eval\'s defaults assumed ({0})', protocolText(r.protocol)) } : {}) };
+    }
+    notes.push(l10n.t('{0} from {1} not compared: {2}', pct(r.value), r.source, diffs.join('; ')));
+  }
+  return { ref: null, comparable: false, note: notes.join(' | ') };
+}
+
+/** Host rows + references → rows with reference, comparability, threshold and verdict. */
 export function withVerdicts(rows: readonly HostDatasetRow[], refs: readonly Reference[], overrides: Readonly<Record<string, Partial<Threshold>>> = {}): AccuracyRow[] {
   return rows.map((d) => {
-    const metrics = rows.filter((r) => r.name === d.name).map((r) => r.metric);
-    const ref = findReference(refs, d.name, d.metric, metrics);
-    const threshold = thresholdFor(d.name, ref, overrides);
-    const j = judge(d.value, ref?.value ?? null, threshold);
+    const m = matchReference(refs, d);
+    const threshold = thresholdFor(d.name, m.ref, overrides);
+    const j = judge(d.value, m.ref?.value ?? null, threshold);
     const row: AccuracyRow = {
-      name: d.name, metric: d.metric, value: d.value, n: d.n ?? 0, errors: d.errors ?? 0,
-      reference: ref?.value ?? null, referenceSource: ref?.source ?? null, threshold, ...j,
+      name: d.name, metric: d.metric, value: d.value, n: d.n ?? 0, errors: d.errors ?? 0, protocol: d.protocol ?? null,
+      reference: m.ref?.value ?? null, referenceSource: m.ref?.source ?? null, comparable: m.comparable, threshold, ...j,
     };
+    if (m.ref) row.referenceProtocol = m.ref.protocol ?? null;
     if (d.subjects) row.subjects = d.subjects;
-    if (d.note) row.note = d.note;
+    if (d.group) row.group = d.group;
+    const note = [d.note, m.note].filter(Boolean).join(' | ');
+    if (note) row.note = note;
     return row;
   });
 }

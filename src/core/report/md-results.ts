@@ -1,3 +1,5 @@
+import { protocolText } from '../accuracy/protocol';
+import { inLanguage } from '../l10n';
 import { round } from './figures';
 import { fmtNum, fmtPct, fmtRatio, isThroughput, perfLabel, thresholdText, verdictIcon } from './format';
 import { curlLine, prettyJson, shellLine, type Md } from './md-writer';
@@ -20,10 +22,17 @@ export function renderAccuracy(md: Md, report: PartialReport): void {
       [t.tr('Evaluation engine'), acc.engine ? md.data(acc.engine) : '—'],
     ],
   );
+  // Every figure with the protocol it was measured under (lm-eval task, n-shot, seed, chat, max tokens, filter).
   md.table(
-    [t.tr('Dataset'), t.tr('GPU reference'), t.tr('NPU measured'), t.tr('Absolute error'), t.tr('Relative error'), t.tr('Threshold'), t.tr('Status')],
-    acc.datasets.map((d) => [`${md.text(d.label)} (n=${d.n})`, md.fig(d.reference), md.fig(d.measured), fmtPct(d.absError), fmtPct(d.relError), thresholdText(t, d.threshold), verdictIcon(d.verdict)]),
+    [t.tr('Dataset'), t.tr('GPU reference'), t.tr('NPU measured'), t.tr('Absolute error'), t.tr('Relative error'), t.tr('Threshold'), t.tr('Status'), t.tr('Protocol')],
+    acc.datasets.map((d) => [
+      `${md.text(d.label)} (n=${d.n})`, md.fig(d.reference), md.fig(d.measured), fmtPct(d.absError), fmtPct(d.relError), thresholdText(t, d.threshold),
+      d.comparable === false ? t.tr('not comparable') : verdictIcon(d.verdict),
+      md.text(`${d.protocol?.task ?? d.name}, ${d.metric}: ${inLanguage(t.lang, () => protocolText(d.protocol))}`),
+    ]),
   );
+  for (const d of acc.datasets) if (d.note) md.p(`- ${md.text(d.label)}: ${md.data(d.note)}`);
+  if (acc.datasets.some((d) => d.note)) md.p();
   md.chart('accuracy');
   const errs = acc.datasets.map((d) => d.absError).filter((x): x is number => x !== null);
   if (!errs.length) {

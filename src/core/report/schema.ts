@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ProtocolSchema } from '../accuracy/protocol';
 
 /**
  * The validation report: `validation_report_YYYYMMDD.json`.
@@ -218,6 +219,9 @@ export const AccuracyDataset = z.object({
     relPercent: z.number().nullable().describe('max relative error in percent'),
   }),
   verdict: z.enum(['pass', 'fail']).nullable().describe('null: no reference to compare with'),
+  protocol: ProtocolSchema.nullable().optional().describe('how the figure was measured: lm-eval task, version, n-shot, few-shot seed, chat template, max tokens, filter'),
+  comparable: z.boolean().nullable().optional().describe('false: a reference was given but measured under another protocol (note says how); null: no reference'),
+  note: z.string().optional().describe('why a reference was not compared, or what was assumed about it'),
 });
 
 /** Set when the run was interrupted while this section's step ran: the data holds what completed. */

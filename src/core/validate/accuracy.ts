@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseReferenceFile, primaryMetric, runAccuracy, type Reference, type Threshold } from '../accuracy/index';
+import { parseReferenceFile, primaryMetric, runAccuracy, withVerdicts, type Reference, type Threshold } from '../accuracy/index';
 import { withAccuracyDerived } from '../report/figures';
-import { en } from '../l10n';
+import { en, inLanguage } from '../l10n';
 import type { AccuracyDataset, Figure } from '../report/schema';
 import { inputEvidence, referencesFromReport, reportFromText, resultEvidence } from './inputs';
 import type { StepContext, StepResult, ValidateStep } from './types';
@@ -11,10 +11,11 @@ import type { StepContext, StepResult, ValidateStep } from './types';
  * Accuracy on the served model: the accuracy host script as a detached job next to the server (see
  * src/core/accuracy), judged against a GPU reference. This step turns its result into the report's
  * section: one row per dataset (its primary metric), each figure pointing into the job's result file
- * (copied beside the report), the reference file as input evidence.
+ * (copied beside the report) and carrying the protocol it was measured under, the reference file as input
+ * evidence; a reference of another protocol is not compared (`comparable: false`, the note says why).
  */
 
-const LABELS: Record<string, string> = { gsm8k: 'GSM8K', mmlu: 'MMLU (avg)', math: 'MATH (val)' };
+const LABELS: Record<string, string> = { gsm8k: 'GSM8K', mmlu: 'MMLU', mmlu_generative: 'MMLU (generative)', hendrycks_math: 'MATH (hendrycks_math)', minerva_math: 'MATH (minerva_math)' };
 
 export interface AccuracyStepSpec {
   tasks: string[];
@@ -63,15 +64,22 @@ export function accuracyStep(spec: AccuracyStepSpec | null, notRunReason = en('n
       });
       const ev = await resultEvidence(ctx, r.evidence, 'accuracy.json', '/datasets');
       if (r.evidence.itemsFile) await ctx.book.copyFromHost(ctx.transport, r.evidence.itemsFile, `${r.evidence.jobId}/items.jsonl`);
-      // One row per dataset, as hand-written reports have it: the primary metric (GSM8K strict-match, MMLU average …).
-      const names = [...new Set(r.datasets.map((d) => d.name))];
+      // One row per dataset, as hand-written reports have it: the primary metric (GSM8K strict-match, MMLU acc …);
+      // MMLU's category rows stay in the result file.
+      const names = [...new Set(r.datasets.filter((d) => !d.group).map((d) => d.name))];
+      // The report stores English (it is translated when rendered): the notes again, in English.
+      const english = inLanguage('en', () => withVerdicts(r.raw.datasets, r.references, s.thresholds));
       const datasets: AccuracyDataset[] = names.map((n) => {
         const rows = r.datasets.map((d, i) => ({ d, i })).filter((x) => x.d.name === n);
         const primary = primaryMetric(n, rows.map((x) => x.d.metric));
         const { d, i } = rows.find((x) => x.d.reference !== null && x.d.metric === primary) ?? rows.find((x) => x.d.metric === primary) ?? rows[0];
         const measured: Figure = ctx.book.figure(`accuracy.${d.name}.measured`, pct(d.value), '%', ev, `/datasets/${i}/value`, 100);
         const reference: Figure | null = d.reference !== null && ref ? ctx.book.figure(`accuracy.${d.name}.reference`, pct(d.reference), '%', ref.evidence) : null;
-        return withAccuracyDerived({ name: d.name, label: LABELS[d.name] ?? d.name, metric: d.metric ?? '', n: d.n, reference, measured, threshold: d.threshold });
+        const note = english[i]?.note;
+        return withAccuracyDerived({
+          name: d.name, label: LABELS[d.name] ?? d.name, metric: d.metric ?? '', n: d.n, reference, measured, threshold: d.threshold,
+          protocol: d.protocol, comparable: d.comparable, ...(note ? { note } : {}),
+        });
       });
       ctx.state.accuracy = { engine: r.engine === 'bundled' ? 'bundled runner' : 'lm-eval', dtype: ctx.profile.dtype ?? null, temperature: 0, datasets };
       const figures = datasets.map((d) => ({ label: d.label, value: d.measured.value, unit: '%', reference: d.reference?.value ?? null }));

@@ -52,7 +52,8 @@ export function reportFromText(text: string): PartialReport | null {
 export function referencesFromReport(r: PartialReport, source: string): Reference[] {
   return (r.accuracy?.datasets ?? [])
     .filter((d) => d.measured.value !== null)
-    .map((d) => ({ name: d.name, metric: null, value: Math.round(d.measured.value! * 1e4) / 1e6, source }));
+    // A report written before figures carried their protocol has none: its figures are not compared.
+    .map((d) => ({ name: d.name, metric: d.metric || null, value: Math.round(d.measured.value! * 1e4) / 1e6, source, protocol: d.protocol ?? null }));
 }
 
 /** A report's measured performance as a baseline run. */
