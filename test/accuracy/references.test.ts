@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseLmEvalConfig, LmEvalConfigError } from '../../src/core/accuracy/lmevalconfig';
-import { protocolDifferences, protocolText, type Protocol } from '../../src/core/accuracy/protocol';
+import { protocolDifferences, protocolText, type Protocol } from '../../src/core/lmeval/protocol';
 import { parseReferenceFile, ReferenceError, type HostDatasetRow } from '../../src/core/accuracy/schema';
 import { withVerdicts } from '../../src/core/accuracy/verdict';
 import { ACC_FIX, SHARED } from './helpers';

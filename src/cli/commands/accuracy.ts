@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as l10n from '@vscode/l10n';
 import { AccuracyJobError, accuracyJson, runAccuracy, type AccuracyRunResult } from '../../core/accuracy/run';
 import { LmEvalConfigError, parseLmEvalConfig } from '../../core/accuracy/lmevalconfig';
-import { protocolText } from '../../core/accuracy/protocol';
+import { protocolText } from '../../core/lmeval/protocol';
 import { AccuracyJsonSchema, parseReferenceFile, ReferenceError, type Reference, type Threshold } from '../../core/accuracy/schema';
 import { defineCommand, UsageError, type CliIO, type RunContext } from '../command';
 import { opt } from '../options';

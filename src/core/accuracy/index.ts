@@ -1,5 +1,5 @@
 export * from './schema';
 export * from './verdict';
 export * from './run';
-export * from './protocol';
+export * from '../lmeval/protocol';
 export * from './lmevalconfig';

@@ -1,7 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { canonicalMetric, canonicalTask, defaultProtocol, type Protocol } from './protocol';
+import { canonicalMetric, canonicalTask, defaultProtocol, type Protocol } from '../lmeval/protocol';
 import type { Reference } from './schema';
 
 /**

@@ -1,6 +1,6 @@
 import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
-import { canonicalMetric, canonicalTask, defaultProtocol, ProtocolSchema, type Protocol } from './protocol';
+import { canonicalMetric, canonicalTask, defaultProtocol, ProtocolSchema, type Protocol } from '../lmeval/protocol';
 
 /**
  * What python/accuracy/run_accuracy.py writes (schema "ascend-adapt.accuracy/2"; /1 files from older versions

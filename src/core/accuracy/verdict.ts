@@ -1,5 +1,5 @@
 import * as l10n from '@vscode/l10n';
-import { canonicalMetric, canonicalTask, protocolDifferences, protocolText } from './protocol';
+import { canonicalMetric, canonicalTask, protocolDifferences, protocolText } from '../lmeval/protocol';
 import type { AccuracyRow, HostDatasetRow, Reference, Threshold } from './schema';
 
 /**

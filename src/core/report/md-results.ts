@@ -1,4 +1,4 @@
-import { protocolText } from '../accuracy/protocol';
+import { protocolText } from '../lmeval/protocol';
 import { inLanguage } from '../l10n';
 import { round } from './figures';
 import { fmtNum, fmtPct, fmtRatio, isThroughput, perfLabel, thresholdText, verdictIcon } from './format';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProtocolSchema } from '../accuracy/protocol';
+import { ProtocolSchema } from '../lmeval/protocol';
 
 /**
  * The validation report: `validation_report_YYYYMMDD.json`.

@@ -2,6 +2,9 @@ import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
 
 /**
+ * lm-evaluation-harness's evaluation protocols, as data and pure functions: the accuracy job (core/accuracy)
+ * measures and judges with them, the report (core/report) stores and prints them.
+ *
  * The protocol an accuracy figure was measured under — what makes two figures comparable. Every measured row
  * carries one (python/accuracy/tasks.py writes it; lm-eval results files say the same things in their own
  * fields), and every reference that can say it does.
