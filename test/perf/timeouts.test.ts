@@ -32,7 +32,7 @@ describe('request timeouts', () => {
     assert.equal(r.code, 1, r.err);
     const items = fs.readFileSync(path.join(work, 'acc', 'items.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { error: string | null });
     assert.deepEqual(items.map((i) => i.error), ['no data for 1 s', 'no data for 1 s', 'no data for 1 s']);
-    assert.equal(stall.records().filter((x) => x.endpoint === 'chat').length, 3, 'each stalled item was asked once');
+    assert.equal(stall.records().filter((x) => x.endpoint === 'completions').length, 3, 'each stalled item was asked once'); // lm-eval's default: no chat template
   });
 
   it('perf: --request-timeout bounds each request; the failures are counted as timeouts', async () => {
