@@ -46,6 +46,14 @@ describe('version arithmetic', () => {
     assert.equal(comparePep440('2.8.0+cpu', '2.8.0'), 0);
     assert.equal(comparePep440('v0.11.0', '0.11.0'), 0);
     assert.equal(comparePep440('2.5.1.post1.dev20250619', '2.5.1.post1'), -1);
+    // Cases a lenient hand-written parser got wrong: epochs, dev releases of pre-releases, implicit
+    // post releases, alternative spellings (pip's normalisation).
+    const pip = ['1.0.dev0', '1.0a1.dev1', '1.0a1', '1.0b2', '1.0rc1', '1.0', '1.0-1', '1.0.post2', '1.1', '1!0.1'];
+    for (let i = 0; i + 1 < pip.length; i++) assert.equal(comparePep440(pip[i]!, pip[i + 1]!), -1, `${pip[i]} < ${pip[i + 1]}`);
+    assert.equal(comparePep440('1.0c1', '1.0rc1'), 0);
+    assert.equal(comparePep440('1.0-alpha.1', '1.0a1'), 0);
+    assert.equal(comparePep440('1.0', '1.0.0'), 0);
+    assert.equal(comparePep440('not a version', '1.0'), 1);
   });
   it('public version and same release', () => {
     assert.equal(publicVersion('0.11.0+empty'), '0.11.0');

@@ -1,3 +1,4 @@
+import { compare as pep440Compare, explain as pep440Explain } from '@renovatebot/pep440';
 import { z } from 'zod';
 
 /**
@@ -97,31 +98,17 @@ function toRow(r: RowInput): CompatRow {
 export const COMPAT_MATRIX: readonly CompatRow[] = Object.freeze(RAW.map(toRow));
 
 // ---------------------------------------------------------------------------------------------------
-// Versions. Two spellings meet here: PEP 440 (pip packages) and CANN's own (8.3.RC2 < 8.3.0 < 8.5.0).
+// Versions. Two spellings meet here: PEP 440 (pip packages) and CANN's own (8.3.RC2 < 8.3.0 < 8.5.0),
+// which is not PEP 440 and keeps its own comparator below.
 
-export interface Pep440 {
-  release: number[];
-  pre: [string, number] | null;
-  post: number | null;
-  dev: number | null;
-  local: string | null;
+/** A PEP 440 version taken apart (release, pre, post, dev, local, public), or null if it is not one. */
+export function parsePep440(v: string) {
+  return pep440Explain(v.trim());
 }
 
-/** A lenient PEP 440 parse (enough for torch/vllm/vllm-ascend strings seen in the wild); null if not one. */
-export function parsePep440(v: string): Pep440 | null {
-  const m = /^\s*v?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\d*))?(?:[-_.]?(?:post|rev|r)[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?(?:\+([A-Za-z0-9.]+))?\s*$/i.exec(v);
-  if (!m) return null;
-  const preTag = m[2]?.toLowerCase();
-  const pre: [string, number] | null = preTag
-    ? [preTag === 'alpha' ? 'a' : preTag === 'beta' ? 'b' : preTag === 'c' || preTag === 'pre' || preTag === 'preview' ? 'rc' : preTag, Number(m[3] || 0)]
-    : null;
-  return {
-    release: m[1].split('.').map(Number),
-    pre,
-    post: m[4] !== undefined ? Number(m[4] || 0) : null,
-    dev: m[5] !== undefined ? Number(m[5] || 0) : null,
-    local: m[6] ?? null,
-  };
+/** The release numbers of a PEP 440 version (`2.8.0.post2` → [2, 8, 0]); null if it is not one. */
+function releaseOf(v: string): number[] | null {
+  return parsePep440(v)?.release ?? null;
 }
 
 function cmpRelease(a: number[], b: number[]): number {
@@ -133,22 +120,15 @@ function cmpRelease(a: number[], b: number[]): number {
   return 0;
 }
 
-/** PEP 440 ordering, local labels ignored. Unparseable strings compare as strings (after parseable ones). */
+/**
+ * PEP 440 ordering (pip's rules, from @renovatebot/pep440), local labels ignored: `2.8.0+cpu` = `2.8.0`.
+ * Unparseable strings compare as strings, after parseable ones.
+ */
 export function comparePep440(a: string, b: string): number {
-  const pa = parsePep440(a);
-  const pb = parsePep440(b);
+  const pa = pep440Explain(publicVersion(a));
+  const pb = pep440Explain(publicVersion(b));
   if (!pa || !pb) return pa ? -1 : pb ? 1 : a.localeCompare(b);
-  const r = cmpRelease(pa.release, pb.release);
-  if (r !== 0) return r;
-  // dev-only < pre < final < post
-  const key = (p: Pep440): [number, number, number, number, number] => {
-    const preRank = p.pre ? { a: 0, b: 1, rc: 2 }[p.pre[0] as 'a' | 'b' | 'rc'] ?? 2 : p.dev !== null && p.post === null ? -1 : 3;
-    return [preRank, p.pre ? p.pre[1] : 0, p.post ?? -1, p.dev === null ? Infinity : p.dev, 0];
-  };
-  const ka = key(pa);
-  const kb = key(pb);
-  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
-  return 0;
+  return Math.sign(pep440Compare(pa.public, pb.public));
 }
 
 /** The version without its local label (`2.8.0+cpu` → `2.8.0`, `0.11.0+empty` → `0.11.0`). */
@@ -158,12 +138,10 @@ export function publicVersion(v: string): string {
 
 /** Same release segment (major.minor.patch), ignoring pre/post/dev/local: `2.8.0.post2` ~ `2.8.0`. */
 export function sameRelease(a: string, b: string, parts = 3): boolean {
-  const pa = parsePep440(a);
-  const pb = parsePep440(b);
-  if (!pa || !pb) return false;
-  const ra = pa.release.slice(0, parts);
-  const rb = pb.release.slice(0, parts);
-  return cmpRelease(ra, rb) === 0;
+  const ra = releaseOf(a);
+  const rb = releaseOf(b);
+  if (!ra || !rb) return false;
+  return cmpRelease(ra.slice(0, parts), rb.slice(0, parts)) === 0;
 }
 
 export interface CannVersion {
@@ -205,9 +183,9 @@ export function compareCann(a: string, b: string): number {
 
 /** Python `X.Y.Z` inside the row's [min, max). */
 export function pythonInRange(python: string, range: readonly [string, string]): boolean {
-  const p = parsePep440(python);
-  if (!p) return false;
-  const mm = p.release.slice(0, 2);
+  const release = releaseOf(python);
+  if (!release) return false;
+  const mm = release.slice(0, 2);
   const lo = range[0].split('.').map(Number);
   const hi = range[1].split('.').map(Number);
   return cmpRelease(mm, lo) >= 0 && cmpRelease(mm, hi) < 0;
@@ -226,8 +204,7 @@ export function findCompatRow(vllmAscendVersion: string): CompatRow | null {
  */
 export function nearestCompatRow(vllmAscendVersion: string): CompatRow | null {
   const pub = publicVersion(vllmAscendVersion);
-  const p = parsePep440(pub);
-  if (!p) return null;
+  if (!releaseOf(pub)) return null;
   const candidates = COMPAT_MATRIX.filter((r) => sameRelease(r.vllmAscend, pub, 2) && comparePep440(r.vllmAscend, pub) <= 0);
   candidates.sort((a, b) => comparePep440(b.vllmAscend, a.vllmAscend));
   return candidates[0] ?? null;
