@@ -1,4 +1,5 @@
 import * as l10n from '@vscode/l10n';
+import { parse as parseJsonc, visit, type ParseError } from 'jsonc-parser/lib/esm/main.js'; // the ESM build bundles; the UMD one requires files at run time
 import type { z } from 'zod';
 import { checkReferences } from './figures';
 import { Report, REPORT_SCHEMA_ID, REPORT_SCHEMA_VERSION, SECTION_KEYS, type PartialReport } from './schema';
@@ -114,53 +115,28 @@ function parseSection(
 }
 
 /**
- * JSON text cut off mid-way (a copy interrupted, a disk full): keep every complete value before the cut
- * and close the open brackets. Returns undefined when nothing useful is left.
+ * JSON text cut off mid-way (a copy interrupted, a disk full): keep every complete value before the cut.
+ * jsonc-parser's tokenizer finds the last point where a value was complete (a `,` between members or
+ * elements, or a closing bracket) — a number or string at the very end may itself be cut, so it is
+ * dropped — and its fault-tolerant parser closes what is still open. Undefined when nothing is left.
  */
 export function repairTruncatedJson(text: string): unknown {
-  const stack: string[] = [];
-  let inString = false;
-  let escape = false;
-  // Position after which the document can be cut and closed, with the stack at that moment.
-  let safeCut = -1;
-  let safeStack: string[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (escape) escape = false;
-      else if (c === '\\') escape = true;
-      else if (c === '"') {
-        inString = false;
-        // A string closed inside an array is a complete value; inside an object it may be a key.
-        if (stack[stack.length - 1] === '[') {
-          safeCut = i + 1;
-          safeStack = [...stack];
-        }
-      }
-      continue;
-    }
-    if (c === '"') inString = true;
-    else if (c === '{' || c === '[') stack.push(c);
-    else if (c === '}' || c === ']') {
-      stack.pop();
-      safeCut = i + 1;
-      safeStack = [...stack];
-    } else if (c === ',') {
-      safeCut = i;
-      safeStack = [...stack];
-    }
-  }
-  if (safeCut < 0) return undefined;
-  const closing = safeStack
-    .slice()
-    .reverse()
-    .map((b) => (b === '{' ? '}' : ']'))
-    .join('');
-  try {
-    return JSON.parse(text.slice(0, safeCut) + closing);
-  } catch {
-    return undefined;
-  }
+  let cut = -1;
+  visit(text, {
+    onSeparator: (sep, offset) => {
+      if (sep === ',') cut = offset;
+    },
+    // At the end of the text the tokenizer also reports the brackets it had to close: only real ones count.
+    onObjectEnd: (offset, length) => {
+      if (length > 0) cut = offset + length;
+    },
+    onArrayEnd: (offset, length) => {
+      if (length > 0) cut = offset + length;
+    },
+  });
+  if (cut < 0) return undefined;
+  const errors: ParseError[] = [];
+  return parseJsonc(text.slice(0, cut), errors, { allowTrailingComma: true, disallowComments: true });
 }
 
 /** Parse a report from its text. `file` is only used in messages. */
