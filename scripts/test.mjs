@@ -24,16 +24,14 @@ function step(name, cmd, args, opts = {}) {
   return ok;
 }
 
+/** Every *.test.ts under test/, except the suites run by their own runners (vscode, ui) and fixtures. */
 function testFiles(dir) {
-  const out = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      if (e.name === 'vscode' || e.name === 'fixtures' || e.name === 'ui') continue;
-      out.push(...testFiles(p));
-    } else if (e.name.endsWith('.test.ts')) out.push(p);
-  }
-  return out.sort();
+  const skip = new Set(['vscode', 'fixtures', 'ui']);
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((rel) => rel.endsWith('.test.ts') && !rel.split(path.sep).some((part) => skip.has(part)))
+    .map((rel) => path.join(dir, rel))
+    .sort();
 }
 
 function addCounts(file) {
