@@ -58,8 +58,8 @@ export interface CommandSpec<O extends OptionDecls> {
   synopsis?: string;
   /** Positional arguments: their placeholder in --help and how many. */
   positionals?: { usage: string; min?: number; max?: number };
-  /** Takes a program's argv after `--` (run, jobs start). */
-  argv?: boolean;
+  /** Takes arguments after `--`, verbatim (run, jobs start): true, or their placeholder in --help. */
+  argv?: true | string;
   /** Which of --host/--local/--sim/--profile/--endpoint the command takes. */
   target?: TargetDecl;
   options: O;

@@ -51,7 +51,7 @@ export function usageLine(words: string[], c: LeafCommand): string {
   if (c.synopsis) parts.push(c.synopsis);
   if (c.positionals) parts.push(c.positionals.usage);
   parts.push(l10n.t('[options]'));
-  if (c.argv) parts.push('-- CMD [ARG…]');
+  if (c.argv) parts.push(c.argv === true ? '-- CMD [ARG…]' : c.argv);
   return parts.join(' ');
 }
 

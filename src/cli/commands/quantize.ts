@@ -89,12 +89,12 @@ function report(r: QuantizeRecord, io: CliIO): void {
 export const quantizeCommand = defineCommand({
   name: 'quantize',
   summary: () => l10n.t('quantize a float checkpoint with msModelSlim for vLLM-Ascend (a detached job), check the output, write its serving profile'),
-  synopsis: '--model FLOAT_DIR --out DIR (--quant-type TYPE | --config FILE | --script example/…/X.py [-- ARGS])',
+  synopsis: '--model FLOAT_DIR --out DIR (--quant-type TYPE | --config FILE | --script example/…/X.py)',
   description: () => [
     l10n.t('Quantizes a floating-point checkpoint on the host with msModelSlim (a detached job: it survives this command and the connection), then checks the output and writes a serving profile for it into ./ascend-adapt.json.'),
     l10n.t('A GPTQ/AWQ folder is refused with the float original it needs (msModelSlim quantizes float weights).'),
   ],
-  argv: true,
+  argv: '[-- SCRIPT_ARGS]',
   target: { sim: 'root' },
   options,
   exitCodes: () => l10n.t('Exit codes: 0 quantized and checked, 1 failed / needs confirmation / the output has errors, 2 bad usage or a model that cannot be quantized as given.'),
