@@ -85,7 +85,7 @@ export function writeFloatModel(dir: string, m: TinyModel = TINY_MOE, extraConfi
  * What msModelSlim writes for w8a8 on this model (modelslim_v1 ascendv1 saver layout): attention W8A8
  * (quant_bias/input_scale/input_offset/deq_scale), experts W8A8_DYNAMIC (weight_scale/offset), the rest FLOAT.
  */
-export function writeQuantizedModel(dir: string, m: TinyModel = TINY_MOE, opts: { descName?: string; mutate?: (desc: Record<string, unknown>, tensors: Record<string, TensorSpec>) => void } = {}): void {
+export function writeQuantizedModel(dir: string, m: TinyModel = TINY_MOE, opts: { descName?: string; shards?: number; mutate?: (desc: Record<string, unknown>, tensors: Record<string, TensorSpec>) => void } = {}): void {
   fs.mkdirSync(dir, { recursive: true });
   const tensors: Record<string, TensorSpec> = {};
   const desc: Record<string, unknown> = {};
@@ -109,7 +109,7 @@ export function writeQuantizedModel(dir: string, m: TinyModel = TINY_MOE, opts: 
   }
   opts.mutate?.(desc, tensors);
   Object.assign(desc, { version: '1.0.0', model_quant_type: 'W8A8', metadata: {}, group_size: 0, optional: {} });
-  writeSharded(dir, 'quant_model_weights', tensors, 3);
+  writeSharded(dir, 'quant_model_weights', tensors, opts.shards ?? 3);
   fs.writeFileSync(path.join(dir, opts.descName ?? 'quant_model_description.json'), JSON.stringify(desc, null, 4));
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config(m), null, 2));
 }

@@ -85,7 +85,7 @@ export async function quantizeLintServe(w: QuantWorld, outDir: string, lintDir: 
   profile.port = await freePort(); // the user's choice of port; other suites run servers at the same time
   profile.env = { ASCEND_ADAPT_SIM_VLLM_LOAD_SEC: '1' };
   fs.writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
-  const hostArgs = w.target.filter((a, i, all) => a !== '--sim' && all[i - 1] !== '--sim');
+  const hostArgs = w.target.filter((a, i, all) => !['--sim', '--sim-root'].includes(a) && !['--sim', '--sim-root'].includes(all[i - 1]!));
   const serve = await runCli(['serve', '--profile', j.profile as string, '--detach', '--json', ...hostArgs], { cwd: w.ws, env: { ...process.env, LANG: 'C' } });
   assert.equal(serve.code, 0, serve.err);
   const rec = (JSON.parse(serve.out) as { job: { state: string; jobId: string } }).job;

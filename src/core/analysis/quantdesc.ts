@@ -17,29 +17,36 @@ import { type Finding, type Fix, type Range, range } from './types';
 
 export const QUANT_DESCRIPTION_RE = /(^|[\\/])quant_model_description[^\\/]*\.json$/i;
 
+/** Offset → LSP position; the line table is built on the first lookup (a clean file needs none). */
 class Lines {
-  private starts: number[] = [0];
-  constructor(text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+  private table: number[] | undefined;
+  constructor(private readonly text: string) {}
+  private get starts(): number[] {
+    if (!this.table) {
+      this.table = [0];
+      for (let i = this.text.indexOf('\n'); i >= 0; i = this.text.indexOf('\n', i + 1)) this.table.push(i + 1);
+    }
+    return this.table;
   }
   pos(offset: number) {
+    const starts = this.starts;
     let lo = 0;
-    let hi = this.starts.length - 1;
+    let hi = starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= offset) lo = mid;
+      if (starts[mid] <= offset) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo, character: offset - this.starts[lo] };
+    return { line: lo, character: offset - starts[lo] };
   }
   range(offset: number, length: number): Range {
     const s = this.pos(offset);
     const e = this.pos(offset + length);
     return range(s.line, s.character, e.line, e.character);
   }
-  indentAt(text: string, offset: number): string {
+  indentAt(offset: number): string {
     const start = this.starts[this.pos(offset).line];
-    return /^[ \t]*/.exec(text.slice(start, offset))![0];
+    return /^[ \t]*/.exec(this.text.slice(start, offset))![0];
   }
 }
 
@@ -98,16 +105,46 @@ export interface DescriptionSummary {
   missing: string[];
 }
 
-interface Entry { value: string; node: JsonNode; keyNode: JsonNode; prop: JsonNode }
+interface Entry { value: string }
+interface Located { key: JsonNode; value: JsonNode; prop: JsonNode }
 
-interface Parsed {
-  text: string;
-  lines: Lines;
-  root: JsonNode;
-  entries: Map<string, Entry>;
-  globals: Map<string, JsonNode>;
-  family: Scheme['family'];
-  familyKnown: boolean;
+/**
+ * The values come from JSON.parse (a 15,000-entry description checks in milliseconds); the syntax tree with
+ * positions is built only when a finding needs a range.
+ */
+class Parsed {
+  readonly entries = new Map<string, Entry>();
+  readonly globals = new Map<string, unknown>();
+  private nodes: Map<string, Located> | undefined;
+  private rootNode: JsonNode | undefined;
+  constructor(readonly text: string, readonly lines: Lines, readonly raw: Record<string, unknown>, readonly family: Scheme['family'], readonly familyKnown: boolean) {}
+
+  private tree(): void {
+    if (this.nodes) return;
+    this.rootNode = parseTree(this.text, [], { allowTrailingComma: false, disallowComments: true });
+    this.nodes = new Map();
+    for (const prop of this.rootNode?.children ?? []) {
+      const [k, v] = prop.children ?? [];
+      if (k && v && typeof k.value === 'string') this.nodes.set(k.value, { key: k, value: v, prop });
+    }
+  }
+  at(key: string): Located {
+    this.tree();
+    return this.nodes!.get(key)!;
+  }
+  keyRange(key: string): Range {
+    const n = this.at(key).key;
+    return this.lines.range(n.offset, n.length);
+  }
+  valueRange(key: string): Range {
+    const n = this.at(key).value;
+    return this.lines.range(n.offset, n.length);
+  }
+  /** The opening brace: where findings about the file as a whole go. */
+  rootRange(): Range {
+    const at = Math.max(0, this.text.search(/\S/));
+    return this.lines.range(at, 1);
+  }
 }
 
 export function analyzeQuantDescription(text: string, ctx: QuantDescContext = {}): Finding[] {
@@ -118,19 +155,23 @@ export function analyzeQuantDescription(text: string, ctx: QuantDescContext = {}
 export function inspectQuantDescription(text: string, ctx: QuantDescContext = {}): { findings: Finding[]; summary: DescriptionSummary | null } {
   const out: Finding[] = [];
   const lines = new Lines(text);
-  const errors: ParseError[] = [];
-  const root = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
-  if (errors.length) {
-    const e = errors[0];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    const errors: ParseError[] = [];
+    const root = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
+    const e = errors[0] ?? { offset: root?.offset ?? 0, length: 1, error: 0 };
     out.push(f(lines.range(e.offset, Math.max(1, e.length)), 'error', l10n.t('Not valid JSON ({0}): vllm-ascend cannot read this description.', printParseErrorCode(e.error))));
     return { findings: out, summary: null };
   }
-  if (!root || root.type !== 'object') {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    const root = parseTree(text, [], {});
     out.push(f(lines.range(root?.offset ?? 0, Math.max(1, root?.length ?? 1)), 'error', l10n.t('A quant description is a flat JSON object of tensor name → quant type.')));
     return { findings: out, summary: null };
   }
   const fam = schemeFamily(ctx.chip);
-  const p: Parsed = { text, lines, root, entries: new Map(), globals: new Map(), family: fam ?? 'A2A3', familyKnown: fam !== undefined };
+  const p = new Parsed(text, lines, raw as Record<string, unknown>, fam ?? 'A2A3', fam !== undefined);
   checkFileName(p, ctx, out);
   readEntries(p, out);
   checkModelQuantType(p, out);
@@ -142,14 +183,14 @@ export function inspectQuantDescription(text: string, ctx: QuantDescContext = {}
   const mqt = p.globals.get('model_quant_type');
   return {
     findings: out,
-    summary: { file: ctx.fileName ?? DESCRIPTION_FILE, modelQuantType: mqt?.type === 'string' ? String(mqt.value) : null, tensors: p.entries.size, covered: coverage.covered, missing: coverage.missing },
+    summary: { file: ctx.fileName ?? DESCRIPTION_FILE, modelQuantType: typeof mqt === 'string' ? mqt : null, tensors: p.entries.size, covered: coverage.covered, missing: coverage.missing },
   };
 }
 
 function checkFileName(p: Parsed, ctx: QuantDescContext, out: Finding[]): void {
   const name = ctx.fileName;
   if (!name || name === DESCRIPTION_FILE) return;
-  const r = p.lines.range(p.root.offset, 1);
+  const r = p.rootRange();
   if (ctx.siblingNames?.includes(DESCRIPTION_FILE)) {
     out.push(f(r, 'information', l10n.t('vLLM-Ascend reads only {0} (present beside this file); {1} is ignored when serving.', DESCRIPTION_FILE, name), DESCRIPTION_FILE_SOURCE));
     return;
@@ -159,46 +200,43 @@ function checkFileName(p: Parsed, ctx: QuantDescContext, out: Finding[]): void {
 }
 
 function readEntries(p: Parsed, out: Finding[]): void {
-  const { lines } = p;
-  for (const prop of p.root.children ?? []) {
-    const [k, v] = prop.children ?? [];
-    if (!k || !v || typeof k.value !== 'string') continue;
-    const key = k.value;
-    const vr = lines.range(v.offset, v.length);
+  for (const key in p.raw) {
+    const v = p.raw[key];
+    const vr = () => p.valueRange(key);
     const gtype = DESCRIPTION_GLOBAL_KEYS[key];
     if (gtype) {
       p.globals.set(key, v);
       const ok =
-        gtype === 'quant-type' || gtype === 'string' ? v.type === 'string' :
-        gtype === 'int-or-string' ? (v.type === 'number' && Number.isInteger(v.value)) || (v.type === 'string' && /^\d+$/.test(String(v.value))) :
-        gtype === 'boolean' ? v.type === 'boolean' :
-        v.type === 'object';
-      if (!ok) out.push(f(vr, 'error', l10n.t('"{0}" has the wrong JSON type: expected {1}.', key, gtype === 'int-or-string' ? 'integer' : gtype === 'quant-type' ? 'string' : gtype)));
-      else if (gtype === 'quant-type' && !findQuantType(String(v.value))) {
-        out.push(f(vr, 'error', l10n.t('Unknown quant type "{0}"; known: {1}.', String(v.value), VOCAB.join(', '))));
+        gtype === 'quant-type' || gtype === 'string' ? typeof v === 'string' :
+        gtype === 'int-or-string' ? (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^\d+$/.test(v)) :
+        gtype === 'boolean' ? typeof v === 'boolean' :
+        v !== null && typeof v === 'object' && !Array.isArray(v);
+      if (!ok) out.push(f(vr(), 'error', l10n.t('"{0}" has the wrong JSON type: expected {1}.', key, gtype === 'int-or-string' ? 'integer' : gtype === 'quant-type' ? 'string' : gtype)));
+      else if (gtype === 'quant-type' && !findQuantType(String(v))) {
+        out.push(f(vr(), 'error', l10n.t('Unknown quant type "{0}"; known: {1}.', String(v), VOCAB.join(', '))));
       }
       continue;
     }
     if (key.startsWith('#')) continue;
-    if (v.type !== 'string') {
-      out.push(f(vr, 'error', l10n.t('The quant type of tensor "{0}" must be a string such as "W8A8" or "FLOAT".', key)));
+    if (typeof v !== 'string') {
+      out.push(f(vr(), 'error', l10n.t('The quant type of tensor "{0}" must be a string such as "W8A8" or "FLOAT".', key)));
       continue;
     }
-    const value = String(v.value);
-    p.entries.set(key, { value, node: v, keyNode: k, prop });
-    const t = findQuantType(value);
+    p.entries.set(key, { value: v });
+    const t = findQuantType(v);
     if (!t) {
-      out.push(f(vr, 'error', l10n.t('Unknown quant type "{0}" for "{1}"; vllm-ascend raises NotImplementedError. Known: {2}.', value, key, VOCAB.join(', '))));
+      out.push(f(vr(), 'error', l10n.t('Unknown quant type "{0}" for "{1}"; vllm-ascend raises NotImplementedError. Known: {2}.', v, key, VOCAB.join(', '))));
       continue;
     }
-    if (key.endsWith('.weight') && t.kind === 'weight') checkScheme(p, key, value, vr, out);
+    if (key.endsWith('.weight') && t.kind === 'weight') checkScheme(p, key, v, vr, out);
   }
 }
 
 /** The (quant type, layer type) pair must be one vLLM-Ascend registers for the chip family. */
-function checkScheme(p: Parsed, key: string, value: string, vr: Range, out: Finding[]): void {
+function checkScheme(p: Parsed, key: string, value: string, range: () => Range, out: Finding[]): void {
   const kind = layerKind(key);
   if (schemeFor(value, kind, p.family)) return;
+  const vr = range();
   const here = registeredLayers(value, p.family);
   const other = registeredLayers(value, p.family === 'A2A3' ? '310P' : 'A2A3');
   const famName = p.family === '310P' ? 'Atlas 300I (310P)' : 'Atlas A2/A3';
@@ -215,18 +253,17 @@ function checkScheme(p: Parsed, key: string, value: string, vr: Range, out: Find
 }
 
 function checkModelQuantType(p: Parsed, out: Finding[]): void {
-  const mqtNode = p.globals.get('model_quant_type');
+  const mqt = p.globals.get('model_quant_type');
   const weightTypes = new Set<string>();
   for (const [k, e] of p.entries) if (k.endsWith('.weight') && e.value !== 'FLOAT') weightTypes.add(e.value);
-  if (!mqtNode) {
-    if (p.entries.size) out.push(f(p.lines.range(p.root.offset, 1), 'warning', l10n.t('"model_quant_type" is missing; msModelSlim writes the overall type (e.g. "W8A8_DYNAMIC") there.')));
+  if (mqt === undefined) {
+    if (p.entries.size) out.push(f(p.rootRange(), 'warning', l10n.t('"model_quant_type" is missing; msModelSlim writes the overall type (e.g. "W8A8_DYNAMIC") there.')));
     return;
   }
-  if (mqtNode.type === 'string' && weightTypes.size) {
-    const mqt = String(mqtNode.value);
-    const second = p.globals.get('model_quant_type_second')?.value;
+  if (typeof mqt === 'string' && weightTypes.size) {
+    const second = p.globals.get('model_quant_type_second');
     if (!weightTypes.has(mqt) && mqt !== second && !mqt.endsWith('_MIX')) {
-      out.push(f(p.lines.range(mqtNode.offset, mqtNode.length), 'warning', l10n.t('model_quant_type is "{0}" but the weights are quantized as {1}.', mqt, [...weightTypes].join(', '))));
+      out.push(f(p.valueRange('model_quant_type'), 'warning', l10n.t('model_quant_type is "{0}" but the weights are quantized as {1}.', mqt, [...weightTypes].join(', '))));
     }
   }
 }
@@ -253,7 +290,7 @@ function checkFusedGroups(p: Parsed, out: Finding[]): void {
     if (members.every(([, e]) => e.value === first)) continue;
     const types = [...new Set(members.map(([, e]) => e.value))].join(', ');
     for (const [k, e] of members.filter(([, x]) => x.value !== first)) {
-      out.push(f(p.lines.range(e.node.offset, e.node.length), 'error', l10n.t('"{0}" is {1} but other shards of the fused layer {2} are {3}: vLLM-Ascend loads them as one layer and needs one quant type (ValueError at load).', k, e.value, layer, types), FUSED_SOURCE));
+      out.push(f(p.valueRange(k), 'error', l10n.t('"{0}" is {1} but other shards of the fused layer {2} are {3}: vLLM-Ascend loads them as one layer and needs one quant type (ValueError at load).', k, e.value, layer, types), FUSED_SOURCE));
     }
   }
 }
@@ -264,7 +301,9 @@ function parseIndex(index: IndexInfo): IndexMap | undefined {
   try {
     const v = JSON.parse(index.text) as { weight_map?: Record<string, unknown> };
     if (!v?.weight_map || typeof v.weight_map !== 'object') return undefined;
-    return { file: index.file, map: new Map(Object.entries(v.weight_map).map(([k, s]) => [k, String(s)])) };
+    const map = new Map<string, string>();
+    for (const k in v.weight_map) map.set(k, String(v.weight_map[k]));
+    return { file: index.file, map };
   } catch {
     return undefined;
   }
@@ -279,11 +318,11 @@ function checkCompanions(p: Parsed, index: IndexMap | undefined, out: Finding[])
     const prefix = k.slice(0, -'.weight'.length);
     const notDescribed = layout.suffixes.filter((c) => !p.entries.has(`${prefix}.${c}`));
     const notStored = index ? layout.suffixes.filter((c) => !index.map.has(`${prefix}.${c}`)) : [];
-    const kr = p.lines.range(e.keyNode.offset, e.keyNode.length);
+    const kr = () => p.keyRange(k);
     if (index && index.map.has(k) && notStored.length) {
-      out.push(f(kr, 'error', l10n.t('"{0}" is {1}: its {2} must be in the weights but {3} has none; vLLM cannot initialise the layer.', k, e.value, notStored.join(', '), index.file), layout));
+      out.push(f(kr(), 'error', l10n.t('"{0}" is {1}: its {2} must be in the weights but {3} has none; vLLM cannot initialise the layer.', k, e.value, notStored.join(', '), index.file), layout));
     } else if (notDescribed.length) {
-      out.push(f(kr, 'warning', l10n.t('"{0}" is {1}: msModelSlim also writes {2}, which are missing here.', k, e.value, notDescribed.map((c) => `${prefix}.${c}`).join(', ')), layout));
+      out.push(f(kr(), 'warning', l10n.t('"{0}" is {1}: msModelSlim also writes {2}, which are missing here.', k, e.value, notDescribed.map((c) => `${prefix}.${c}`).join(', ')), layout));
     }
   }
 }
@@ -299,13 +338,13 @@ function checkConfig(p: Parsed, configText: string, out: Finding[]): void {
   const q = cfg?.quantization_config ?? tc.quantization_config;
   if (q === undefined || q === null) return;
   const method = q && typeof q === 'object' && typeof (q as Record<string, unknown>).quant_method === 'string' ? String((q as Record<string, unknown>).quant_method) : '?';
-  out.push(f(p.lines.range(p.root.offset, 1), 'error', l10n.t('config.json beside this description still has quantization_config (quant_method "{0}"): vLLM then picks {0} instead of the ascend method. msModelSlim removes it; remove it from config.json.', method), { source: 'msmodelslim save/ascendv1.py remove_quantization_config()', href: 'https://gitcode.com/Ascend/msmodelslim/blob/master/msmodelslim/core/quant_service/modelslim_v1/save/ascendv1.py' }));
+  out.push(f(p.rootRange(), 'error', l10n.t('config.json beside this description still has quantization_config (quant_method "{0}"): vLLM then picks {0} instead of the ascend method. msModelSlim removes it; remove it from config.json.', method), { source: 'msmodelslim save/ascendv1.py remove_quantization_config()', href: 'https://gitcode.com/Ascend/msmodelslim/blob/master/msmodelslim/core/quant_service/modelslim_v1/save/ascendv1.py' }));
 }
 
 const MAX_EACH = 20;
 
 /** Nearest existing key (longest shared prefix) for a missing weight: where its squiggle and fix go. */
-function nearestEntry(p: Parsed, sorted: string[], name: string): Entry {
+function nearestEntry(sorted: string[], name: string): string {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
@@ -321,14 +360,14 @@ function nearestEntry(p: Parsed, sorted: string[], name: string): Entry {
   };
   const before = sorted[lo - 1];
   const after = sorted[lo];
-  return p.entries.get(shared(before) >= shared(after) ? before! : after!)!;
+  return shared(before) >= shared(after) ? before! : after!;
 }
 
 function checkCoverage(p: Parsed, index: IndexMap, ctx: QuantDescContext, out: Finding[]): { covered: number; missing: string[] } {
   const names = [...index.map.keys()];
   const gptq = names.find((n) => /\.(qweight|qzeros|g_idx)$/.test(n));
   if (gptq) {
-    out.push(f(p.lines.range(p.root.offset, 1), 'error', l10n.t('{0} holds GPTQ / AWQ tensors ({1}): this checkpoint is not converted yet. Re-quantize the original weights with msModelSlim so that the weights match this description.', index.file, gptq)));
+    out.push(f(p.rootRange(), 'error', l10n.t('{0} holds GPTQ / AWQ tensors ({1}): this checkpoint is not converted yet. Re-quantize the original weights with msModelSlim so that the weights match this description.', index.file, gptq)));
     return { covered: 0, missing: [] };
   }
   const headers = ctx.header ? checkShards(p, index, ctx.header, out) : undefined;
@@ -342,20 +381,21 @@ function checkCoverage(p: Parsed, index: IndexMap, ctx: QuantDescContext, out: F
   }
   const sorted = [...p.entries.keys()].sort();
   for (const n of missing.slice(0, sorted.length ? MAX_EACH : 0)) {
-    const near = nearestEntry(p, sorted, n);
+    const near = nearestEntry(sorted, n);
     const dtype = headers?.get(index.map.get(n)!)?.tensors.get(n)?.dtype;
     const type = guessType(p, n, dtype);
-    const indent = p.lines.indentAt(p.text, near.prop.offset);
-    const at = p.lines.range(near.prop.offset + near.prop.length, 0);
+    const loc = p.at(near);
+    const indent = p.lines.indentAt(loc.prop.offset);
+    const at = p.lines.range(loc.prop.offset + loc.prop.length, 0);
     const fix: Fix = { title: l10n.t('Add "{0}": "{1}"', n, type), edits: [{ range: at, newText: `,\n${indent}${JSON.stringify(n)}: ${JSON.stringify(type)}` }] };
-    out.push(f(p.lines.range(near.keyNode.offset, near.keyNode.length), 'error', l10n.t('"{0}" (in {1}) has no entry: vLLM-Ascend looks every linear/MoE weight up here and raises KeyError.', n, index.file), DESCRIPTION_SOURCE, [fix]));
+    out.push(f(p.keyRange(near), 'error', l10n.t('"{0}" (in {1}) has no entry: vLLM-Ascend looks every linear/MoE weight up here and raises KeyError.', n, index.file), DESCRIPTION_SOURCE, [fix]));
   }
   if (missing.length > (sorted.length ? MAX_EACH : 0)) {
-    out.push(f(p.lines.range(p.root.offset, 1), 'error', l10n.t('{0} linear/MoE weight(s) in {1} have no entry here (e.g. {2}); vLLM-Ascend looks every one up and raises KeyError.', String(missing.length), index.file, missing.slice(0, 3).join(', '))));
+    out.push(f(p.rootRange(), 'error', l10n.t('{0} linear/MoE weight(s) in {1} have no entry here (e.g. {2}); vLLM-Ascend looks every one up and raises KeyError.', String(missing.length), index.file, missing.slice(0, 3).join(', '))));
   }
   const stored = new Set(names);
-  for (const [k, e] of p.entries) {
-    if (!stored.has(k)) out.push(f(p.lines.range(e.keyNode.offset, e.keyNode.length), 'warning', l10n.t('"{0}" names no tensor in {1}.', k, index.file)));
+  for (const k of p.entries.keys()) {
+    if (!stored.has(k)) out.push(f(p.keyRange(k), 'warning', l10n.t('"{0}" names no tensor in {1}.', k, index.file)));
   }
   return { covered, missing };
 }
@@ -366,14 +406,14 @@ function guessType(p: Parsed, name: string, dtype: string | undefined): string {
   const layer = fusedLayerOf(name);
   if (layer) for (const [k, e] of p.entries) if (k.endsWith('.weight') && fusedLayerOf(k) === layer) return e.value;
   const mqt = p.globals.get('model_quant_type');
-  if (dtype && mqt?.type === 'string') return String(mqt.value);
+  if (dtype && typeof mqt === 'string') return mqt;
   return 'FLOAT';
 }
 
 /** Every shard the index names is a readable safetensors file holding the tensors mapped to it, with the dtypes their types imply. */
 function checkShards(p: Parsed, index: IndexMap, header: NonNullable<QuantDescContext['header']>, out: Finding[]): Map<string, SafetensorsHeader> {
   const got = new Map<string, SafetensorsHeader>();
-  const root = p.lines.range(p.root.offset, 1);
+  const root = p.rootRange();
   const read = [...new Set(index.map.values())].map((shard) => [shard, header(shard)] as const);
   // An index kept without its weights (a workspace of patches) is not a broken checkpoint: check shards only when some are here.
   if (read.every(([, h]) => h instanceof MissingFile || h === undefined)) return got;
@@ -395,7 +435,7 @@ function checkShards(p: Parsed, index: IndexMap, header: NonNullable<QuantDescCo
     const want = e.value === 'FLOAT' ? 'float' : tensorLayout(e.value)?.weightDtype;
     const bad = want === 'float' ? !FLOAT_DTYPES.has(t.dtype) : want !== undefined && t.dtype !== want;
     if (bad) {
-      out.push(f(p.lines.range(e.node.offset, e.node.length), 'error', l10n.t('"{0}" is described as {1} but {2} stores it as {3}: the description does not match the weights.', name, e.value, shard, t.dtype), tensorLayout(e.value) ?? DESCRIPTION_SOURCE));
+      out.push(f(p.valueRange(name), 'error', l10n.t('"{0}" is described as {1} but {2} stores it as {3}: the description does not match the weights.', name, e.value, shard, t.dtype), tensorLayout(e.value) ?? DESCRIPTION_SOURCE));
     }
   }
   return got;
