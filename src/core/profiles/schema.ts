@@ -48,6 +48,17 @@ export const profileSchema = z
       .nullable()
       .optional()
       .describe('--quantization, e.g. "ascend" for msModelSlim output. null or absent: let vLLM decide from config.json.'),
+    quantize: z
+      .strictObject({
+        from: z.string().min(1).describe('The floating-point (BF16/FP16) checkpoint on the host that msModelSlim quantizes into modelPath.'),
+        quantType: z.string().min(1).optional().describe('msmodelslim quant --quant_type (default w8a8).'),
+        modelType: z.string().min(1).optional().describe('msmodelslim --model_type, e.g. Qwen3-30B (derived from config.json and the folder name when absent).'),
+        replaces: z.string().min(1).optional().describe('The checkpoint this one replaces on Ascend (e.g. the GPTQ Int4 folder): named in the report\'s adaptation item.'),
+        devices: z.array(z.int().min(0)).optional().describe('NPUs for the quantization (ASCEND_RT_VISIBLE_DEVICES; default [0]).'),
+        yes: z.boolean().default(false).describe('Answer msModelSlim\'s "Enter y to continue" (use a default practice when none matches).'),
+      })
+      .optional()
+      .describe('Quantize before serving: the validation\'s quantize step runs msModelSlim from "from" into modelPath when modelPath holds no checked output yet.'),
     enforceEager: z.boolean().default(false).describe('--enforce-eager (no ACL graph capture).'),
     trustRemoteCode: z.boolean().default(false).describe('--trust-remote-code.'),
     gpuMemoryUtilization: z.number().gt(0).max(1).optional().describe('--gpu-memory-utilization (share of each NPU\'s HBM vLLM may use).'),

@@ -66,7 +66,8 @@ export interface QuantizeRecord {
   runDir: string;
   resultFile: string;
   logFile: string;
-  /** The tool's argv and environment as a person would type them. */
+  /** The tool's argv (what a person would run) and, with its environment, as one shell line. */
+  command: string[];
   display: string;
   state: QuantizeState;
   startedAt: string;
@@ -150,7 +151,7 @@ export async function startQuantize(transport: Transport, spec: QuantizeSpec, pr
   const job = await jobs.start({ argv: withSimEnv(site.simRoot, body), env: tool.env, name: 'quantize' });
   const record: QuantizeRecord = {
     jobId: job.id, host: transport.label, simulated: prep.simulated, simRoot: site.simRoot ?? null, model: spec.model, outDir: spec.out,
-    runDir, resultFile, logFile: job.logPath, display: quoteCommand(tool.argv, tool.env), state: 'running', startedAt: job.startedAt, endedAt: null,
+    runDir, resultFile, logFile: job.logPath, command: tool.argv, display: quoteCommand(tool.argv, tool.env), state: 'running', startedAt: job.startedAt, endedAt: null,
     progress: new QuantProgressTracker(prep.plan.layers).current(), question: null, failure: null, description: null, check: null, evidence: [],
   };
   return new QuantizeJob(transport, record, { jobs, python: site.python, blocks: prep.plan.layers, chip: spec.chip });
@@ -167,7 +168,7 @@ export function quantizeRecordFromJob(job: JobRecord, host: string): QuantizeRec
   const model = tool[tool.indexOf('--model_path') + 1] ?? '';
   return {
     jobId: job.id, host, simulated: simRoot !== null, simRoot, model, outDir: opt('--out') ?? '', runDir: path.posix.dirname(resultFile), resultFile, logFile: job.logPath,
-    display: quoteCommand(tool, job.env), state: job.state === 'running' ? 'running' : 'failed', startedAt: job.startedAt, endedAt: job.endedAt ?? null,
+    command: tool, display: quoteCommand(tool, job.env), state: job.state === 'running' ? 'running' : 'failed', startedAt: job.startedAt, endedAt: job.endedAt ?? null,
     progress: new QuantProgressTracker(null).current(), question: null, failure: null, description: null, check: null, evidence: [],
   };
 }

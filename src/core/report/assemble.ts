@@ -68,6 +68,8 @@ export function adaptationFromModel(
     analysedFiles?: number | null;
     /** The analysed workspace files (paths as in findings), with model_quant_type for quant descriptions. */
     workspaceFiles?: Array<{ file: string; quantType: string | null }>;
+    /** The quantize step's item (e.g. "GPTQ Int4 → ascend W8A8", citing its job) and quantization row. */
+    quantize?: { item: Adaptation['items'][number]; row: Adaptation['quantization'][number] } | null;
   } = {},
 ): Adaptation {
   const findings = opts.findings ?? [];
@@ -149,6 +151,10 @@ export function adaptationFromModel(
     }
   } else {
     quantization.push({ format: en('ascend {0}', 'W4A16/W8A8'), status: 'pass', note: en('re-quantize with ModelSlim (recommended)') });
+  }
+  if (opts.quantize) {
+    items.push(opts.quantize.item);
+    quantization.push(opts.quantize.row);
   }
   const statuses: Status[] = items.map((i) => i.status);
   if (errors) statuses.push('fail');

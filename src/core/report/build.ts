@@ -34,6 +34,8 @@ export interface RunData {
   host: HostSnapshot | null;
   model: { facts: ModelFacts | null; extras: ConfigExtras; error: string | null; evidence: string | null };
   analysis: { findings: Adaptation['operatorFindings']; analysedFiles: number | null; workspaceFiles: Array<{ file: string; quantType: string | null }> };
+  /** The quantize step's adaptation item (citing its job) and quantization row, when it ran. */
+  quantize?: { item: Adaptation['items'][number]; row: Adaptation['quantization'][number] } | null;
   steps: Step[];
   interrupted: { step: StepName | null; at: string } | null;
   serving: Omit<Serving, 'status' | 'reason'>;
@@ -94,7 +96,7 @@ export function buildReport(d: RunData): Report {
     profile: d.profile.name,
     model,
     hosts,
-    adaptation: adaptationFromModel(d.model.facts, d.model.extras, { modelError: d.model.error, ...d.analysis }),
+    adaptation: adaptationFromModel(d.model.facts, d.model.extras, { modelError: d.model.error, ...d.analysis, quantize: d.quantize ?? null }),
     serving: { ...d.serving, ...sectionStatus(d.steps, 'serve', false) },
     smoke: { results: d.smoke, ...sectionStatus(d.steps, 'smoke', false) },
     accuracy: { ...accuracy, ...sectionStatus(d.steps, 'accuracy', accuracy.datasets.length > 0) },

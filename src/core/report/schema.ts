@@ -337,6 +337,8 @@ export const Report = z
   .describe('Ascend Adapt validation report');
 export type Report = z.infer<typeof Report>;
 export type Adaptation = z.infer<typeof Adaptation>;
+export type AdaptationItem = z.infer<typeof AdaptationItem>;
+export type QuantizationStatus = z.infer<typeof QuantizationStatus>;
 export type Serving = z.infer<typeof Serving>;
 export type Smoke = z.infer<typeof Smoke>;
 export type SmokeResult = z.infer<typeof SmokeResult>;

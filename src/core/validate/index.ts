@@ -9,6 +9,7 @@ import { envStep } from './env';
 import { EvidenceBook } from './evidence';
 import { prepareOutDir } from './outdir';
 import { perfStep, type PerfStepSpec } from './perf';
+import { quantizeStep } from './quantize';
 import { runSteps } from './runner';
 import { serveStep } from './serve';
 import { smokeStep } from './smoke';
@@ -38,6 +39,8 @@ export interface StandardStepsConfig extends AnalysisConfig {
 export function standardSteps(c: StandardStepsConfig = {}): ValidateStep[] {
   return [
     envStep,
+    // Before the analysis: it reads config.json of the folder that is served, which quantize writes.
+    quantizeStep,
     analysisStep({ findings: c.findings, workspace: c.workspace }),
     serveStep({ hbmSampleMs: c.hbmSampleMs }),
     smokeStep,

@@ -1,6 +1,6 @@
 import type { ConfigExtras } from '../report/assemble';
 import { configExtras } from '../report/assemble';
-import type { Accuracy, Adaptation, HostSnapshot, Performance, Serving, SmokeResult } from '../report/schema';
+import type { Accuracy, Adaptation, AdaptationItem, HostSnapshot, Performance, QuantizationStatus, Serving, SmokeResult } from '../report/schema';
 import type { ServingJob } from '../serving/job';
 import type { ModelFacts } from '../serving/model';
 import type { EvidenceBook } from './evidence';
@@ -26,6 +26,13 @@ export type ServingData = Omit<Serving, 'status' | 'reason'>;
 export type AccuracyData = Omit<Accuracy, 'status' | 'reason'>;
 export type PerfData = Omit<Performance, 'status' | 'reason' | 'memory' | 'hbmSamples'>;
 
+/** What the quantize step adds to the adaptation section: the item citing its job, and the quantization row. */
+export interface QuantizeData {
+  jobId: string | null;
+  item: AdaptationItem;
+  row: QuantizationStatus;
+}
+
 export interface RunState {
   readonly outDir: string;
   readonly book: EvidenceBook;
@@ -40,6 +47,8 @@ export interface RunState {
   smoke: SmokeResult[];
   accuracy: AccuracyData | null;
   performance: PerfData | null;
+  /** The quantize step's job and the adaptation item citing it (null when the profile asks for none). */
+  quantize: QuantizeData | null;
   hbm: HbmSampler | null;
   /** Evidence id of the serving log, completed (end time, copy) when the server stops. */
   servingLogEvidence: string | null;
@@ -61,6 +70,7 @@ export function newRunState(outDir: string, book: EvidenceBook): RunState {
     smoke: [],
     accuracy: null,
     performance: null,
+    quantize: null,
     hbm: null,
     servingLogEvidence: null,
     hbmEvidence: null,

@@ -93,6 +93,7 @@ export function writeReport(state: RunState, o: WriteOptions): WrittenReport {
     host: state.host,
     model: state.model,
     analysis: state.analysis,
+    quantize: state.quantize,
     steps: stepRows(state, o.steps.map((s) => s.id)),
     interrupted: state.interrupted,
     serving: state.serving ?? plannedServing({ profile: o.profile }),
