@@ -74,7 +74,7 @@ export default async function bench(): Promise<Figure[]> {
         const rep = await runSmoke(rec.endpoint!, profile.smokePrompts, { model: 'bench', maxTokens: 16 });
         const stats = (await getJson(`${rec.endpoint}/sim/stats`)) as { requests: Array<{ ttft_ms: number | null; endpoint: string }> };
         const truth = stats.requests.filter((r) => r.endpoint === 'chat' && r.ttft_ms !== null).map((r) => r.ttft_ms!);
-        rep.results.forEach((r, k) => { if (truth[k] !== undefined) ttftGaps.push(r.ttftMs - truth[k]); });
+        rep.results.forEach((r, k) => { if (truth[k] !== undefined && r.ttftMs !== null) ttftGaps.push(r.ttftMs - truth[k]); });
       }
       const t0 = performance.now();
       const rep = await job.stop();

@@ -72,17 +72,22 @@ export const simCreateOptions = z.strictObject({
 
 export const serveStartOptions = z.strictObject({ profile: id.optional() });
 
+/** Seconds: the whole request / silence from the server (the profile's requestTimeoutSec / stallTimeoutSec otherwise). */
+const timeouts = { requestTimeout: z.number().positive().optional(), stallTimeout: z.number().positive().optional() };
+
 export const accuracyOptions = z.strictObject({
   tasks: z.array(id).min(1).optional(),
   dataDir: id.optional(),
   limit: positiveInt.optional(),
+  ...timeouts,
 });
 
 export const perfOptions = z.strictObject({
   concurrency: z.array(positiveInt).min(1).optional(),
-  numPrompts: positiveInt.optional(),
+  numPrompts: positiveInt.max(1_000_000).optional(),
   inputLen: positiveInt.optional(),
   outputLen: positiveInt.optional(),
+  ...timeouts,
 });
 
 export const reportFormat = z.enum(['md', 'html'], msg(() => l10n.t('expected "md" or "html"')));

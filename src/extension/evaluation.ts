@@ -66,6 +66,12 @@ async function target(d: EvaluationFeature, given: string | undefined, what: str
   return { job, baseUrl: `http://127.0.0.1:${job.record.command.port}`, model: job.record.command.servedModelName };
 }
 
+/** Request timeouts (s) for a job against a serving job: the command's own, else its profile's. */
+async function timeoutsFor(d: EvaluationFeature, job: TrackedJob, o: { requestTimeout?: number; stallTimeout?: number }): Promise<{ requestTimeoutS?: number; stallTimeoutS?: number }> {
+  const profile = (await d.serving.loadConfig())?.config.profiles[job.record.profileName];
+  return { requestTimeoutS: o.requestTimeout ?? profile?.requestTimeoutSec, stallTimeoutS: o.stallTimeout ?? profile?.stallTimeoutSec };
+}
+
 export function registerEvaluationCommands(commands: Commands, d: EvaluationFeature): void {
   commands.register('ascend.accuracy.run', [jobRef.optional(), accuracyOptions.optional()], async (given, options) => {
     const t = await target(d, given, l10n.t('Run Accuracy Test'));
@@ -85,6 +91,7 @@ export function registerEvaluationCommands(commands: Commands, d: EvaluationFeat
     await term.ready;
     const { runAccuracy } = await import('../core/accuracy/run');
     const transport = await d.hosts.transport(t.job.hostId);
+    const limits = await timeoutsFor(d, t.job, o);
     const r: AccuracyRunResult = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: l10n.t('Accuracy test on {0}', t.job.record.profileName), cancellable: true },
       (progress, token) => {
@@ -92,7 +99,7 @@ export function registerEvaluationCommands(commands: Commands, d: EvaluationFeat
         token.onCancellationRequested(() => ac.abort());
         return runAccuracy({
           transport,
-          spec: { baseUrl: t.baseUrl, model: t.model, tasks, dataDir, limit },
+          spec: { baseUrl: t.baseUrl, model: t.model, tasks, dataDir, limit, ...limits },
           simRoot: t.job.simRoot,
           python: d.config.settings.pythonPath,
           signal: ac.signal,
@@ -137,6 +144,7 @@ export function registerEvaluationCommands(commands: Commands, d: EvaluationFeat
     await term.ready;
     const { runPerf } = await import('../core/perf/run');
     const transport = await d.hosts.transport(t.job.hostId);
+    const limits = await timeoutsFor(d, t.job, o);
     const r: PerfRunResult = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: l10n.t('Performance benchmark on {0}', t.job.record.profileName), cancellable: true },
       (progress, token) => {
@@ -144,7 +152,7 @@ export function registerEvaluationCommands(commands: Commands, d: EvaluationFeat
         token.onCancellationRequested(() => ac.abort());
         return runPerf({
           transport,
-          spec: { baseUrl: t.baseUrl, model: t.model, concurrency, numPrompts: o.numPrompts ?? 64, inputLen: o.inputLen ?? 256, outputLen: o.outputLen ?? 128 },
+          spec: { baseUrl: t.baseUrl, model: t.model, concurrency, numPrompts: o.numPrompts ?? 64, inputLen: o.inputLen ?? 256, outputLen: o.outputLen ?? 128, ...limits },
           simRoot: t.job.simRoot,
           python: d.config.settings.pythonPath,
           signal: ac.signal,

@@ -32,6 +32,8 @@ export interface ServingDeps {
 
 const KEY = 'ascend.servingJobs.v1';
 
+const ms = (v: number | null) => (v === null ? '—' : String(Math.round(v)));
+
 export class Serving implements vscode.Disposable {
   private readonly tracked = new Map<string, TrackedJob>();
   private readonly live = new Map<string, ServingJob>();
@@ -245,7 +247,11 @@ export class Serving implements vscode.Disposable {
     const report = await runSmoke(
       endpoint,
       prompts,
-      { model: rec.command.servedModelName, maxTokens: profile?.smokeMaxTokens, temperature: profile?.smokeTemperature },
+      {
+        model: rec.command.servedModelName, maxTokens: profile?.smokeMaxTokens, temperature: profile?.smokeTemperature,
+        requestTimeoutMs: profile?.requestTimeoutSec === undefined ? undefined : profile.requestTimeoutSec * 1000,
+        stallTimeoutMs: profile ? profile.stallTimeoutSec * 1000 : undefined,
+      },
       (i, delta) => {
         if (i !== current) {
           current = i;
@@ -253,7 +259,10 @@ export class Serving implements vscode.Disposable {
         }
         onText(delta.replace(/\r?\n/g, '\r\n'));
       },
-      (_i, r) => onText(`\r\n\x1b[2m${l10n.t('TTFT {0} ms · total {1} ms · {2} prompt + {3} completion tokens · finish: {4}', Math.round(r.ttftMs), Math.round(r.totalMs), String(r.promptTokens ?? '?'), String(r.completionTokens ?? '?'), r.finishReason ?? '?')}\x1b[0m\r\n`),
+      (_i, r) =>
+        onText(`\r\n\x1b[2m${r.error
+          ? l10n.t('failed after {0} ms: {1}', Math.round(r.elapsedMs), r.error)
+          : l10n.t('TTFT {0} ms · total {1} ms · {2} prompt + {3} completion tokens · finish: {4}', ms(r.ttftMs), ms(r.totalMs), String(r.promptTokens ?? '?'), String(r.completionTokens ?? '?'), r.finishReason ?? '?')}\x1b[0m\r\n`),
     );
     this.update(id, { smoke: report });
     return report;

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { nginxAvailable, startNginx, startUvicornApp, uvicornAvailable, type HttpStack, type UvicornApp } from '../harness/http-stacks';
-import { python, ROOT, startSimServer, tmpDir, type SimServer } from '../accuracy/helpers';
+import { runSmoke } from '../../src/core/smoke/index';
+import { cli, python, ROOT, startSimServer, tmpDir, type SimServer } from '../accuracy/helpers';
 
 /**
  * The host scripts' HTTP clients against HTTP stacks nobody here wrote: nginx as a reverse proxy with
@@ -131,6 +132,35 @@ describe('HTTP clients against real HTTP stacks', { skip }, () => {
       assert.deepEqual([r.completed, r.failed, r.reconnects], [24, 0, 0]);
     } finally {
       await ka.stop();
+    }
+  });
+
+  it('smoke client (TypeScript) through nginx and on uvicorn: every prompt answered, each once', async () => {
+    const prompts = Array.from({ length: 8 }, (_, i) => `prompt ${i}`);
+    const before = generationRequests(up);
+    const viaNginx = await runSmoke(ngx.url, prompts, { model: 'm', maxTokens: 4 });
+    assert.deepEqual([viaNginx.passed, viaNginx.failed], [8, 0]);
+    assert.equal(generationRequests(up) - before, 8);
+    const s0 = await uv.stats();
+    const onUvicorn = await runSmoke(uv.url, prompts, { model: 'fastapi-model', maxTokens: 4 });
+    assert.deepEqual([onUvicorn.passed, onUvicorn.failed], [8, 0], JSON.stringify(onUvicorn.results.map((r) => r.error)));
+    assert.equal((await uv.stats()).requests - s0.requests, 8);
+  });
+
+  it('a uvicorn stream that goes silent: smoke fails it after the stall timeout, with no latencies', async () => {
+    const stalled = await startUvicornApp({ ttftMs: 2, tpotMs: 1, stallAfter: 2 });
+    try {
+      const r = await runSmoke(stalled.url, ['hello'], { model: 'fastapi-model', maxTokens: 8, stallTimeoutMs: 1000 });
+      const x = r.results[0]!;
+      assert.equal(x.error, 'no data for 1 s');
+      assert.equal(x.output, 'alpha beta', 'what arrived is kept');
+      assert.deepEqual([x.ttftMs, x.totalMs], [null, null]);
+      assert.ok(x.elapsedMs >= 1000);
+      const viaCli = await cli(['smoke', '--endpoint', stalled.url, '--prompt', 'hi', '--stall-timeout', '0.5'], { cwd: work });
+      assert.equal(viaCli.code, 1);
+      assert.match(viaCli.out, /Failed after \d+\.\d+ s: no data for 0\.5 s/);
+    } finally {
+      await stalled.stop();
     }
   });
 });

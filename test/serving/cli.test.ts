@@ -23,7 +23,7 @@ async function cli(...argv: string[]): Promise<CliRun> {
 // What the issue asks `smoke --json` to print at least.
 const smokeJson = z.object({
   results: z.array(z.object({
-    prompt: z.string(), output: z.string(), ttftMs: z.number(), totalMs: z.number(),
+    prompt: z.string(), output: z.string(), ttftMs: z.number().nullable(), totalMs: z.number().nullable(),
     promptTokens: z.number().nullable(), completionTokens: z.number().nullable(), finishReason: z.string().nullable(),
   })),
 });

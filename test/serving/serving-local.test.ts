@@ -73,7 +73,7 @@ describe('serving on a simulated host (local transport)', () => {
     assert.equal(smoke.failed, 0);
     for (const r of smoke.results) {
       assert.ok(r.output.length > 0);
-      assert.ok(r.ttftMs > 0 && r.totalMs >= r.ttftMs);
+      assert.ok(r.ttftMs !== null && r.totalMs !== null && r.ttftMs > 0 && r.totalMs >= r.ttftMs);
       assert.ok(r.promptTokens !== null && r.promptTokens > 0);
       assert.ok(r.completionTokens !== null && r.completionTokens > 0 && r.completionTokens <= 32);
       assert.ok(r.finishReason === 'stop' || r.finishReason === 'length');

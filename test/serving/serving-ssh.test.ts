@@ -78,7 +78,7 @@ describe('serving over ssh (real sshd, simulated host)', { skip }, () => {
     assert.equal(smoke.simulated, true);
     for (const r of smoke.results) {
       assert.equal(r.error, null);
-      assert.ok(r.output.length > 0 && r.ttftMs > 0 && r.totalMs >= r.ttftMs);
+      assert.ok(r.output.length > 0 && r.ttftMs !== null && r.totalMs !== null && r.ttftMs > 0 && r.totalMs >= r.ttftMs);
       assert.ok(r.promptTokens !== null && r.completionTokens !== null && r.finishReason !== null);
       assert.equal(r.usageConsistent, true);
     }

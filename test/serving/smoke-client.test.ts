@@ -162,7 +162,7 @@ describe('smoke prompts over the endpoint client (OpenAI streaming format)', () 
     assert.equal(r.promptTokens, 9);
     assert.equal(r.completionTokens, 6);
     assert.equal(r.usageConsistent, true);
-    assert.ok(r.ttftMs > 0 && r.ttftMs <= r.totalMs);
+    assert.ok(r.ttftMs !== null && r.totalMs !== null && r.ttftMs > 0 && r.ttftMs <= r.totalMs);
     const sent = seenBodies.at(-1)!;
     assert.equal(sent.stream, true);
     assert.deepEqual(sent.stream_options, { include_usage: true });

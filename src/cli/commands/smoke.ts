@@ -7,13 +7,14 @@ import { defineCommand, UsageError, type CliIO, type RunContext } from '../comma
 import { opt } from '../options';
 import { formatTable } from '../table';
 import { endpointUrl, profileOrEndpoint, resolveProfile, type TargetDecl } from '../target';
+import { timeoutOptions } from './timeouts';
 
 function printSummary(rep: SmokeReport, io: CliIO): void {
   const head = ['#', l10n.t('TTFT (ms)'), l10n.t('Total (ms)'), l10n.t('Prompt tok'), l10n.t('Completion tok'), l10n.t('Finish'), l10n.t('Usage'), l10n.t('Result')];
   const rows = rep.results.map((r, i) => [
     String(i + 1),
-    r.ttftMs.toFixed(0),
-    r.totalMs.toFixed(0),
+    r.ttftMs === null ? '-' : r.ttftMs.toFixed(0),
+    r.totalMs === null ? '-' : r.totalMs.toFixed(0),
     r.promptTokens === null ? '-' : String(r.promptTokens),
     r.completionTokens === null ? '-' : String(r.completionTokens),
     r.finishReason ?? '-',
@@ -36,6 +37,7 @@ const options = {
   'max-tokens': opt.int({ metavar: 'N', min: 1, help: () => l10n.t('most tokens per answer (default: the profile\'s, else 256)') }),
   'api-key': opt.string({ metavar: 'KEY', help: () => l10n.t('API key sent as a bearer token') }),
   json: opt.flag(() => l10n.t('print the results as JSON on stdout')),
+  ...timeoutOptions,
 };
 type Ctx = RunContext<typeof options>;
 
@@ -45,6 +47,9 @@ interface Plan {
   prompts: string[];
   maxTokens: number | undefined;
   temperature: number;
+  /** Seconds; the command line's, else the profile's. */
+  requestTimeoutS: number | undefined;
+  stallTimeoutS: number | undefined;
   close(): Promise<void>;
 }
 
@@ -53,7 +58,10 @@ async function planFor(ctx: Ctx): Promise<Plan> {
   const { values, where } = ctx;
   const custom = values.prompt.length ? values.prompt : undefined;
   if (profileOrEndpoint(where) === 'endpoint') {
-    return { endpoint: endpointUrl(where), model: values.model, prompts: custom ?? [...DEFAULT_SMOKE_PROMPTS], maxTokens: values['max-tokens'], temperature: 0, close: async () => undefined };
+    return {
+      endpoint: endpointUrl(where), model: values.model, prompts: custom ?? [...DEFAULT_SMOKE_PROMPTS], maxTokens: values['max-tokens'], temperature: 0,
+      requestTimeoutS: values['request-timeout'], stallTimeoutS: values['stall-timeout'], close: async () => undefined,
+    };
   }
   if (values.model) throw new UsageError(l10n.t('--model goes with --endpoint; a profile names its model'));
   const { profile, target } = resolveProfile(ctx, TARGET);
@@ -71,6 +79,8 @@ async function planFor(ctx: Ctx): Promise<Plan> {
     prompts: custom ?? profile.smokePrompts,
     maxTokens: values['max-tokens'] ?? profile.smokeMaxTokens,
     temperature: profile.smokeTemperature,
+    requestTimeoutS: values['request-timeout'] ?? profile.requestTimeoutSec,
+    stallTimeoutS: values['stall-timeout'] ?? profile.stallTimeoutSec,
     close: async () => {
       await forward.close();
       await transport.close();
@@ -91,10 +101,16 @@ function streamer(ctx: Ctx, prompts: string[]) {
       }
       io.stdout.write(d);
     },
-    onDone: (i: number, r: { totalMs: number; ttftMs: number }) => {
+    onDone: (i: number, r: { totalMs: number | null; ttftMs: number | null; elapsedMs: number; error: string | null }) => {
       if (current !== i) io.stdout.write(head(i));
       current = i;
-      io.stdout.write('\n' + l10n.t('Time: {0} s (first token after {1} ms)', (r.totalMs / 1000).toFixed(2), r.ttftMs.toFixed(0)) + '\n');
+      // a failed prompt has no latencies: say how long it took to fail, and why
+      const line = r.error !== null || r.totalMs === null
+        ? l10n.t('Failed after {0} s: {1}', (r.elapsedMs / 1000).toFixed(2), r.error ?? '-')
+        : r.ttftMs === null
+          ? l10n.t('Time: {0} s (no token)', (r.totalMs / 1000).toFixed(2))
+          : l10n.t('Time: {0} s (first token after {1} ms)', (r.totalMs / 1000).toFixed(2), r.ttftMs.toFixed(0));
+      io.stdout.write('\n' + line + '\n');
     },
   };
 }
@@ -130,7 +146,11 @@ export const smokeCommand = defineCommand({
       const rep = await runSmoke(
         plan.endpoint,
         plan.prompts,
-        { model: model!, maxTokens: plan.maxTokens ?? 256, temperature: plan.temperature, apiKey: values['api-key'] },
+        {
+          model: model!, maxTokens: plan.maxTokens ?? 256, temperature: plan.temperature, apiKey: values['api-key'],
+          requestTimeoutMs: plan.requestTimeoutS === undefined ? undefined : plan.requestTimeoutS * 1000,
+          stallTimeoutMs: plan.stallTimeoutS === undefined ? undefined : plan.stallTimeoutS * 1000,
+        },
         (i, d) => show?.onDelta(i, d),
         (i, r) => show?.onDone(i, r),
       );

@@ -4,7 +4,15 @@ import * as https from 'node:https';
 /**
  * The one HTTP request path of the OpenAI-compatible client (plain node:http / node:https): every call of
  * ./openai.ts goes through `request`, so connection handling and timeouts are decided here, once.
+ * Each request has its own connection (`Connection: close`): the client never writes on a kept-alive
+ * connection the server may be closing, so a server's keep-alive limits cannot lose a request.
+ * Timeouts have the meaning they have in every tool here: `requestTimeoutMs` bounds the whole request,
+ * `stallTimeoutMs` (default 60 s) the silence between two bytes from the server.
  */
+
+export const DEFAULT_STALL_TIMEOUT_MS = 60_000;
+
+const secs = (ms: number) => String(Math.round(ms) / 1000);
 
 /** `http://h:p`, `http://h:p/`, `http://h:p/v1` → `http://h:p` (paths are added per call). */
 export function normalizeEndpoint(endpoint: string): string {
@@ -31,8 +39,10 @@ export interface RequestOptions {
   /** JSON text. */
   body?: string;
   apiKey?: string;
-  /** No byte for this long (socket idle) → the request fails. */
-  timeoutMs: number;
+  /** The whole request (connect to last byte) may take this long; default: no limit. */
+  requestTimeoutMs?: number;
+  /** No byte from the server for this long → the request fails ("no data for S s"). Default 60 s. */
+  stallTimeoutMs?: number;
   signal?: AbortSignal;
   accept?: string;
 }
@@ -52,6 +62,13 @@ export function request(url: string, opts: RequestOptions, onResponse?: (res: ht
   }
   if (opts.apiKey) headers.Authorization = `Bearer ${opts.apiKey}`;
   return new Promise((resolve, reject) => {
+    let total: NodeJS.Timeout | undefined;
+    const done = <T>(f: (v: T) => void) => (v: T) => {
+      clearTimeout(total);
+      f(v);
+    };
+    resolve = done(resolve);
+    reject = done(reject);
     const req = mod.request(u, { method: opts.method, headers, signal: opts.signal, agent: false }, (res) => {
       if (onResponse && (res.statusCode ?? 0) < 300) {
         onResponse(res);
@@ -65,7 +82,10 @@ export function request(url: string, opts: RequestOptions, onResponse?: (res: ht
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString('utf8') }));
       res.on('error', reject);
     });
-    req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)));
+    const stall = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    req.setTimeout(stall, () => req.destroy(new Error(`no data for ${secs(stall)} s`)));
+    const whole = opts.requestTimeoutMs;
+    if (whole !== undefined) total = setTimeout(() => req.destroy(new Error(`no complete answer within ${secs(whole)} s`)), whole);
     req.on('error', reject);
     req.end(opts.body);
   });

@@ -55,7 +55,8 @@ export interface ModelList {
 /** GET /v1/models. */
 export async function listModels(endpoint: string, opts: { apiKey?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ModelList> {
   const base = normalizeEndpoint(endpoint);
-  const r = await request(`${base}/v1/models`, { method: 'GET', apiKey: opts.apiKey, timeoutMs: opts.timeoutMs ?? 10_000, signal: opts.signal });
+  const t = opts.timeoutMs ?? 10_000;
+  const r = await request(`${base}/v1/models`, { method: 'GET', apiKey: opts.apiKey, requestTimeoutMs: t, stallTimeoutMs: t, signal: opts.signal });
   if (r.status !== 200) throw new Error(errorText(r.body, r.status));
   let j: unknown;
   try {
@@ -74,7 +75,8 @@ export async function listModels(endpoint: string, opts: { apiKey?: string; time
 /** GET /health → true when it answers 200. Never throws. */
 export async function checkHealth(endpoint: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<boolean> {
   try {
-    const r = await request(`${normalizeEndpoint(endpoint)}/health`, { method: 'GET', timeoutMs: opts.timeoutMs ?? 5_000, signal: opts.signal });
+    const t = opts.timeoutMs ?? 5_000;
+    const r = await request(`${normalizeEndpoint(endpoint)}/health`, { method: 'GET', requestTimeoutMs: t, stallTimeoutMs: t, signal: opts.signal });
     return r.status === 200;
   } catch {
     return false;
@@ -86,17 +88,22 @@ export interface ChatOptions {
   maxTokens?: number;
   temperature?: number;
   apiKey?: string;
-  /** Idle time allowed per request. Default 10 minutes. */
-  timeoutMs?: number;
+  /** The whole request may take this long (default: no limit). */
+  requestTimeoutMs?: number;
+  /** No byte from the server for this long → the request fails (default 60 s). */
+  stallTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
 /** What one streamed chat completion showed. */
 export interface ChatStreamResult {
   output: string;
-  /** Request sent → first content token (= totalMs when the server did not stream). */
-  ttftMs: number;
-  totalMs: number;
+  /** Request sent → first content token (= totalMs when the server did not stream); null when no token came or the request failed. */
+  ttftMs: number | null;
+  /** Request sent → complete answer; null when the request failed (a failed request has no latencies). */
+  totalMs: number | null;
+  /** How long it took, whatever happened (a failed request's time to failure). */
+  elapsedMs: number;
   usage: Usage;
   finishReason: string | null;
   /** Content-bearing chunks received. */
@@ -224,22 +231,24 @@ export async function streamChat(endpoint: string, prompt: string, opts: ChatOpt
   try {
     const r = await request(
       `${base}/v1/chat/completions`,
-      { method: 'POST', body, apiKey: opts.apiKey, timeoutMs: opts.timeoutMs ?? 600_000, signal: opts.signal, accept: 'text/event-stream' },
+      { method: 'POST', body, apiKey: opts.apiKey, requestTimeoutMs: opts.requestTimeoutMs, stallTimeoutMs: opts.stallTimeoutMs, signal: opts.signal, accept: 'text/event-stream' },
       (res) => reader.attach(res),
     );
     if (r.status >= 300) httpError = errorText(r.body, r.status);
   } catch (e) {
     httpError = (e as Error).message;
   }
-  const totalMs = performance.now() - t0;
+  const elapsedMs = performance.now() - t0;
+  const error = httpError ?? reader.error ?? (reader.done ? null : 'the stream ended without data: [DONE]');
   return {
     output: reader.output,
-    ttftMs: reader.ttft ?? totalMs,
-    totalMs,
+    ttftMs: error ? null : (reader.ttft ?? (reader.notStreamed && reader.output ? elapsedMs : null)),
+    totalMs: error ? null : elapsedMs,
+    elapsedMs,
     usage: reader.usage ?? null,
     finishReason: reader.finishReason,
     chunks: reader.chunks,
-    error: httpError ?? reader.error ?? (reader.done ? null : 'the stream ended without data: [DONE]'),
+    error,
     simulated: reader.simulated,
     notStreamed: reader.notStreamed,
   };
@@ -257,10 +266,16 @@ export interface ChatCompletion {
 }
 
 /** One non-streamed chat completion with the request body as given; the raw answer is kept. Never throws. */
-export async function chatCompletion(endpoint: string, body: Record<string, unknown>, opts: { apiKey?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ChatCompletion> {
+export async function chatCompletion(
+  endpoint: string,
+  body: Record<string, unknown>,
+  opts: { apiKey?: string; requestTimeoutMs?: number; stallTimeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<ChatCompletion> {
   let r;
   try {
-    r = await request(`${normalizeEndpoint(endpoint)}/v1/chat/completions`, { method: 'POST', body: JSON.stringify(body), apiKey: opts.apiKey, timeoutMs: opts.timeoutMs ?? 120_000, signal: opts.signal });
+    r = await request(`${normalizeEndpoint(endpoint)}/v1/chat/completions`, {
+      method: 'POST', body: JSON.stringify(body), apiKey: opts.apiKey, requestTimeoutMs: opts.requestTimeoutMs, stallTimeoutMs: opts.stallTimeoutMs, signal: opts.signal,
+    });
   } catch (e) {
     return { status: 0, text: (e as Error).message, content: null, usage: null, error: (e as Error).message };
   }

@@ -105,7 +105,7 @@ export function renderInference(md: Md, report: PartialReport): void {
       `--- ${t.tr('Test {0}', r.index)} ---`,
       `${t.tr('Input:')} ${r.prompt}`,
       `${t.tr('Output:')} ${r.output}`,
-      `${t.tr('Time:')} ${fmtNum((r.totalMs.value ?? 0) / 1000)}s`,
+      `${t.tr('Time:')} ${r.totalMs.value === null ? '—' : `${fmtNum(r.totalMs.value / 1000)}s`}`,
     ]);
     md.block('text', out.join('\n'));
   }

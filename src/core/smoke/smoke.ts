@@ -11,8 +11,12 @@ import { normalizeEndpoint, streamChat, type ChatOptions, type Usage } from '../
 export const smokeResultSchema = z.object({
   prompt: z.string(),
   output: z.string(),
-  ttftMs: z.number(),
-  totalMs: z.number(),
+  /** Request sent → first token; null when none came or the prompt failed (a failed request has no latencies). */
+  ttftMs: z.number().nullable(),
+  /** Request sent → whole answer; null when the prompt failed. */
+  totalMs: z.number().nullable(),
+  /** How long the prompt took, whatever happened. */
+  elapsedMs: z.number(),
   promptTokens: z.number().nullable(),
   completionTokens: z.number().nullable(),
   finishReason: z.string().nullable(),
@@ -78,6 +82,7 @@ export async function smokePrompt(endpoint: string, prompt: string, opts: SmokeO
     output: r.output,
     ttftMs: r.ttftMs,
     totalMs: r.totalMs,
+    elapsedMs: r.elapsedMs,
     promptTokens: typeof u?.prompt_tokens === 'number' ? u.prompt_tokens : null,
     completionTokens: typeof u?.completion_tokens === 'number' ? u.completion_tokens : null,
     finishReason: r.finishReason,

@@ -11,8 +11,12 @@ export const smokeStep: ValidateStep = {
     const server = state.server!;
     const started = ctx.now();
     state.smoke = [];
-    const rep = await runSmoke(server.endpoint!, profile.smokePrompts, { model: server.model, maxTokens: profile.smokeMaxTokens, temperature: profile.smokeTemperature, signal: ctx.signal }, undefined, (i, r) =>
-      ctx.progress(en('prompt {0}: {1} ms', i + 1, Math.round(r.totalMs))),
+    const opts = {
+      model: server.model, maxTokens: profile.smokeMaxTokens, temperature: profile.smokeTemperature, signal: ctx.signal,
+      requestTimeoutMs: profile.requestTimeoutSec === undefined ? undefined : profile.requestTimeoutSec * 1000, stallTimeoutMs: profile.stallTimeoutSec * 1000,
+    };
+    const rep = await runSmoke(server.endpoint!, profile.smokePrompts, opts, undefined, (i, r) =>
+      ctx.progress(en('prompt {0}: {1} ms', i + 1, Math.round(r.elapsedMs))),
     );
     const saved = book.writeJson('smoke.json', rep);
     const ev = book.add({ kind: 'result', jobId: null, host: 'local', startedAt: started.toISOString(), endedAt: ctx.now().toISOString(), command: ['ascend-adapt', 'smoke', '--profile', profile.name, '--json'], file: saved.file, pointer: '/results', copy: saved.rel });
@@ -22,8 +26,8 @@ export const smokeStep: ValidateStep = {
       output: r.output,
       ok: smokePassed(r),
       problem: r.error ?? (r.usageConsistent === false ? r.usageNote : null),
-      ttftMs: book.figure(`smoke.${i + 1}.ttftMs`, Math.round(r.ttftMs), 'ms', ev, `/results/${i}/ttftMs`),
-      totalMs: book.figure(`smoke.${i + 1}.totalMs`, Math.round(r.totalMs), 'ms', ev, `/results/${i}/totalMs`),
+      ttftMs: book.figure(`smoke.${i + 1}.ttftMs`, r.ttftMs === null ? null : Math.round(r.ttftMs), 'ms', ev, `/results/${i}/ttftMs`),
+      totalMs: book.figure(`smoke.${i + 1}.totalMs`, r.totalMs === null ? null : Math.round(r.totalMs), 'ms', ev, `/results/${i}/totalMs`),
       promptTokens: r.promptTokens,
       completionTokens: r.completionTokens,
       finishReason: r.finishReason,

@@ -65,7 +65,9 @@ export class JobNode implements Node {
           s.results.map((x) =>
             row(
               x.prompt,
-              l10n.t('TTFT {0} ms · total {1} ms · {2} tokens · {3}', Math.round(x.ttftMs), Math.round(x.totalMs), String(x.completionTokens ?? '?'), x.finishReason ?? x.error ?? '?'),
+              x.error
+                ? l10n.t('failed after {0} ms: {1}', Math.round(x.elapsedMs), x.error)
+                : l10n.t('TTFT {0} ms · total {1} ms · {2} tokens · {3}', x.ttftMs === null ? '—' : Math.round(x.ttftMs), x.totalMs === null ? '—' : Math.round(x.totalMs), String(x.completionTokens ?? '?'), x.finishReason ?? '?'),
               statusIcon(x.error ? 'fail' : 'pass'),
               'ascend.job.smokeResult',
             ),
