@@ -45,7 +45,7 @@ describe('adaptation items from config.json and the workspace analysis', () => {
     assert.ok(a.items.some((i) => i.title === 'MoE layer (64 experts, top-8)'));
   });
 
-  it('with a complete W4A16 description and a clean mapping in the workspace: the seed’s items, all passing', () => {
+  it('with a complete W4A16 description and a clean mapping in the workspace: the items of the hand-written report, all passing', () => {
     const a = adaptationFromModel(facts(), extras, {
       findings: [],
       analysedFiles: 3,

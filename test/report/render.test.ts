@@ -40,7 +40,7 @@ describe('report rendering', () => {
     assert.equal(md, golden('fixture_report.en.md', md));
   });
 
-  it('the Chinese Markdown has the seed report’s tables (same header rows)', () => {
+  it('the Chinese Markdown has the tables of the hand-written report (same header rows)', () => {
     const md = renderMarkdown(fixture(), { lang: 'zh-CN' });
     const headers = [
       '| 维度 | 状态 | 说明 |',
@@ -57,7 +57,7 @@ describe('report rendering', () => {
       '| 维度 | 状态 | 说明 | 证据位置 |',
     ];
     for (const h of headers) assert.ok(md.includes(h), `missing table ${h}`);
-    // The seed itself, where present, has those same rows (so the layout follows the users' report).
+    // The hand-written report in ../shared, where present, has those same rows (the layout follows it).
     if (fs.existsSync(seedFile)) {
       const seed = fs.readFileSync(seedFile, 'utf8');
       for (const h of ['| 维度 | 状态 | 说明 |', '| 适配项 | 状态 | 依据 |', '| 量化方式 | 适配状态 | 说明 |', '| 指标 | P50 | P90 | P99 | 状态 |', '| 组件 | 版本 | 状态 |']) {

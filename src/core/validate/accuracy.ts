@@ -5,6 +5,7 @@ import { withAccuracyDerived } from '../report/figures';
 import { en, inLanguage } from '../l10n';
 import type { AccuracyDataset, Figure } from '../report/schema';
 import { inputEvidence, referencesFromReport, reportFromText, resultEvidence } from './inputs';
+import { serverStep } from './server-step';
 import type { StepContext, StepResult, ValidateStep } from './types';
 
 /**
@@ -43,50 +44,43 @@ function readReferences(ctx: StepContext, file: string): { references: Reference
  * @param spec what to run; null: the step is recorded as not run with `notRunReason` (e.g. no datasets given).
  */
 export function accuracyStep(spec: AccuracyStepSpec | null, notRunReason = en('no datasets given (--tasks and --data)')): ValidateStep {
-  return {
-    id: 'accuracy',
-    needs: ['serve'],
-    skipReason: () => (spec ? null : notRunReason),
-    async run(ctx: StepContext): Promise<StepResult> {
-      const s = spec!;
-      const server = ctx.state.server!;
-      ctx.state.accuracy = null;
-      const ref = s.referenceFile ? readReferences(ctx, s.referenceFile) : null;
-      const r = await runAccuracy({
-        transport: ctx.transport,
-        spec: { baseUrl: server.hostEndpoint, model: server.model, tasks: s.tasks, dataDir: s.dataDir, limit: s.limit, concurrency: s.concurrency },
-        jobs: ctx.jobs,
-        simRoot: ctx.profile.simRoot,
-        references: ref?.references ?? [],
-        thresholds: s.thresholds,
-        onProgress: (p) => ctx.progress(`${p.task} ${p.done}/${p.total} acc=${(p.accuracy * 100).toFixed(1)}%`),
-        signal: ctx.signal,
+  return serverStep('accuracy', spec, notRunReason, async (ctx, s, server): Promise<StepResult> => {
+    ctx.state.accuracy = null;
+    const ref = s.referenceFile ? readReferences(ctx, s.referenceFile) : null;
+    const r = await runAccuracy({
+      transport: ctx.transport,
+      spec: { baseUrl: server.hostEndpoint, model: server.model, tasks: s.tasks, dataDir: s.dataDir, limit: s.limit, concurrency: s.concurrency },
+      jobs: ctx.jobs,
+      simRoot: ctx.profile.simRoot,
+      references: ref?.references ?? [],
+      thresholds: s.thresholds,
+      onProgress: (p) => ctx.progress(`${p.task} ${p.done}/${p.total} acc=${(p.accuracy * 100).toFixed(1)}%`),
+      signal: ctx.signal,
+    });
+    const ev = await resultEvidence(ctx, r.evidence, 'accuracy.json', '/datasets');
+    if (r.evidence.itemsFile) await ctx.book.copyFromHost(ctx.transport, r.evidence.itemsFile, `${r.evidence.jobId}/items.jsonl`);
+    // One row per dataset, as hand-written reports have it: the primary metric (GSM8K strict-match, MMLU acc …);
+    // MMLU's category rows stay in the result file.
+    const names = [...new Set(r.datasets.filter((d) => !d.group).map((d) => d.name))];
+    // The report stores English (it is translated when rendered): the notes again, in English.
+    const english = inLanguage('en', () => withVerdicts(r.raw.datasets, r.references, s.thresholds));
+    const datasets: AccuracyDataset[] = names.map((n) => {
+      const rows = r.datasets.map((d, i) => ({ d, i })).filter((x) => x.d.name === n);
+      const primary = primaryMetric(n, rows.map((x) => x.d.metric));
+      const { d, i } = rows.find((x) => x.d.reference !== null && x.d.metric === primary) ?? rows.find((x) => x.d.metric === primary) ?? rows[0];
+      const measured: Figure = ctx.book.figure(`accuracy.${d.name}.measured`, pct(d.value), '%', ev, `/datasets/${i}/value`, 100);
+      const reference: Figure | null = d.reference !== null && ref ? ctx.book.figure(`accuracy.${d.name}.reference`, pct(d.reference), '%', ref.evidence) : null;
+      const note = english[i]?.note;
+      return withAccuracyDerived({
+        name: d.name, label: LABELS[d.name] ?? d.name, metric: d.metric ?? '', n: d.n, reference, measured, threshold: d.threshold,
+        protocol: d.protocol, comparable: d.comparable, ...(note ? { note } : {}),
       });
-      const ev = await resultEvidence(ctx, r.evidence, 'accuracy.json', '/datasets');
-      if (r.evidence.itemsFile) await ctx.book.copyFromHost(ctx.transport, r.evidence.itemsFile, `${r.evidence.jobId}/items.jsonl`);
-      // One row per dataset, as hand-written reports have it: the primary metric (GSM8K strict-match, MMLU acc …);
-      // MMLU's category rows stay in the result file.
-      const names = [...new Set(r.datasets.filter((d) => !d.group).map((d) => d.name))];
-      // The report stores English (it is translated when rendered): the notes again, in English.
-      const english = inLanguage('en', () => withVerdicts(r.raw.datasets, r.references, s.thresholds));
-      const datasets: AccuracyDataset[] = names.map((n) => {
-        const rows = r.datasets.map((d, i) => ({ d, i })).filter((x) => x.d.name === n);
-        const primary = primaryMetric(n, rows.map((x) => x.d.metric));
-        const { d, i } = rows.find((x) => x.d.reference !== null && x.d.metric === primary) ?? rows.find((x) => x.d.metric === primary) ?? rows[0];
-        const measured: Figure = ctx.book.figure(`accuracy.${d.name}.measured`, pct(d.value), '%', ev, `/datasets/${i}/value`, 100);
-        const reference: Figure | null = d.reference !== null && ref ? ctx.book.figure(`accuracy.${d.name}.reference`, pct(d.reference), '%', ref.evidence) : null;
-        const note = english[i]?.note;
-        return withAccuracyDerived({
-          name: d.name, label: LABELS[d.name] ?? d.name, metric: d.metric ?? '', n: d.n, reference, measured, threshold: d.threshold,
-          protocol: d.protocol, comparable: d.comparable, ...(note ? { note } : {}),
-        });
-      });
-      ctx.state.accuracy = { engine: r.engine === 'bundled' ? 'bundled runner' : 'lm-eval', dtype: ctx.profile.dtype ?? null, temperature: 0, datasets };
-      const figures = datasets.map((d) => ({ label: d.label, value: d.measured.value, unit: '%', reference: d.reference?.value ?? null }));
-      const failed = datasets.filter((d) => d.verdict === 'fail').length;
-      if (r.error) return { status: 'fail', reason: r.error, figures };
-      if (!datasets.length) return { status: 'fail', reason: en('the accuracy job returned no dataset'), figures };
-      return { status: failed ? 'fail' : 'pass', reason: failed ? en('{0} of {1} datasets outside their threshold', failed, datasets.length) : null, figures };
-    },
-  };
+    });
+    ctx.state.accuracy = { engine: r.engine === 'bundled' ? 'bundled runner' : 'lm-eval', dtype: ctx.profile.dtype ?? null, temperature: 0, datasets };
+    const figures = datasets.map((d) => ({ label: d.label, value: d.measured.value, unit: '%', reference: d.reference?.value ?? null }));
+    const failed = datasets.filter((d) => d.verdict === 'fail').length;
+    if (r.error) return { status: 'fail', reason: r.error, figures };
+    if (!datasets.length) return { status: 'fail', reason: en('the accuracy job returned no dataset'), figures };
+    return { status: failed ? 'fail' : 'pass', reason: failed ? en('{0} of {1} datasets outside their threshold', failed, datasets.length) : null, figures };
+  });
 }

@@ -122,6 +122,7 @@ export { perfStep, type PerfStepSpec } from './perf';
 export { redactArgv, redactEnv, REDACTED } from './redact';
 export { checkStepList, planSteps, runSteps, stepTitle } from './runner';
 export { serveStep } from './serve';
+export { serverStep } from './server-step';
 export { smokeStep } from './smoke';
 export { newRunState, type LiveServer, type RunState } from './state';
 export { stopStep } from './stop';

@@ -5,6 +5,7 @@ import { withPerfDerived } from '../report/figures';
 import { en } from '../l10n';
 import type { PerfMetric, Performance } from '../report/schema';
 import { baselineFromReport, inputEvidence, reportFromText, resultEvidence } from './inputs';
+import { serverStep } from './server-step';
 import type { StepContext, StepResult, ValidateStep } from './types';
 
 /**
@@ -72,50 +73,43 @@ function latencyOf(ctx: StepContext, run: PerfRun, ev: string): Performance['lat
  * @param spec what to run; null: the step is recorded as not run with `notRunReason` (e.g. --no-perf).
  */
 export function perfStep(spec: PerfStepSpec | null, notRunReason = en('left out with --no-perf')): ValidateStep {
-  return {
-    id: 'perf',
-    needs: ['serve'],
-    skipReason: () => (spec ? null : notRunReason),
-    async run(ctx: StepContext): Promise<StepResult> {
-      const s = spec!;
-      const server = ctx.state.server!;
-      const minRatio = s.minRatio ?? DEFAULT_MIN_RATIO;
-      ctx.state.performance = null;
-      const base = s.baselineFile ? readBaseline(ctx, s.baselineFile) : null;
-      const r: PerfRunResult = await runPerf({
-        transport: ctx.transport,
-        spec: {
-          baseUrl: server.hostEndpoint,
-          model: server.model,
-          concurrency: [s.concurrency],
-          numPrompts: s.numPrompts,
-          inputLen: s.inputLen,
-          outputLen: s.outputLen,
-          ...(s.requestRate !== undefined ? { requestRate: s.requestRate } : {}),
-          hbmIntervalS: 0,
-        },
-        jobs: ctx.jobs,
-        simRoot: ctx.profile.simRoot,
-        baseline: base?.baseline ?? null,
-        minRatio,
-        onProgress: (p) => ctx.progress(`${p.done}/${p.total} requests, ${p.failed} failed (concurrency ${p.concurrency ?? '∞'})`),
-        signal: ctx.signal,
-      });
-      const shape = { engine: r.engine === 'bundled' ? 'bundled client' : 'vllm bench serve', numPrompts: r.numPrompts, inputLen: r.inputLen, outputLen: r.outputLen };
-      const run = r.runs[0];
-      if (!run) {
-        ctx.state.performance = { ...shape, concurrency: s.concurrency, metrics: [], latency: null };
-        return { status: 'fail', reason: r.error ?? en('no run in the result') };
-      }
-      const ev = await resultEvidence(ctx, r.evidence, 'perf.json', '/runs/0/metrics');
-      if (r.evidence.requestsFile) await ctx.book.copyFromHost(ctx.transport, r.evidence.requestsFile, `${r.evidence.jobId}/requests.jsonl`);
-      const baseRun = base ? (base.baseline.runs.find((b) => b.concurrency === run.concurrency) ?? (base.baseline.runs.length === 1 ? base.baseline.runs[0] : null)) : null;
-      const metrics = metricsOf(ctx, run, baseRun, ev, base?.evidence ?? null, minRatio);
-      ctx.state.performance = { ...shape, concurrency: run.concurrency, metrics, latency: latencyOf(ctx, run, ev) };
-      const figures = metrics.map((m) => ({ label: m.label, value: m.measured.value, unit: m.measured.unit, reference: m.baseline?.value ?? null, ratio: m.ratio }));
-      if (r.error) return { status: 'fail', reason: r.error, figures };
-      const failed = metrics.filter((m) => m.verdict === 'fail').length;
-      return { status: failed ? 'fail' : 'pass', reason: failed ? en('{0} of {1} metrics below the required ratio', failed, metrics.length) : null, figures };
-    },
-  };
+  return serverStep('perf', spec, notRunReason, async (ctx, s, server): Promise<StepResult> => {
+    const minRatio = s.minRatio ?? DEFAULT_MIN_RATIO;
+    ctx.state.performance = null;
+    const base = s.baselineFile ? readBaseline(ctx, s.baselineFile) : null;
+    const r: PerfRunResult = await runPerf({
+      transport: ctx.transport,
+      spec: {
+        baseUrl: server.hostEndpoint,
+        model: server.model,
+        concurrency: [s.concurrency],
+        numPrompts: s.numPrompts,
+        inputLen: s.inputLen,
+        outputLen: s.outputLen,
+        ...(s.requestRate !== undefined ? { requestRate: s.requestRate } : {}),
+        hbmIntervalS: 0,
+      },
+      jobs: ctx.jobs,
+      simRoot: ctx.profile.simRoot,
+      baseline: base?.baseline ?? null,
+      minRatio,
+      onProgress: (p) => ctx.progress(`${p.done}/${p.total} requests, ${p.failed} failed (concurrency ${p.concurrency ?? '∞'})`),
+      signal: ctx.signal,
+    });
+    const shape = { engine: r.engine === 'bundled' ? 'bundled client' : 'vllm bench serve', numPrompts: r.numPrompts, inputLen: r.inputLen, outputLen: r.outputLen };
+    const run = r.runs[0];
+    if (!run) {
+      ctx.state.performance = { ...shape, concurrency: s.concurrency, metrics: [], latency: null };
+      return { status: 'fail', reason: r.error ?? en('no run in the result') };
+    }
+    const ev = await resultEvidence(ctx, r.evidence, 'perf.json', '/runs/0/metrics');
+    if (r.evidence.requestsFile) await ctx.book.copyFromHost(ctx.transport, r.evidence.requestsFile, `${r.evidence.jobId}/requests.jsonl`);
+    const baseRun = base ? (base.baseline.runs.find((b) => b.concurrency === run.concurrency) ?? (base.baseline.runs.length === 1 ? base.baseline.runs[0] : null)) : null;
+    const metrics = metricsOf(ctx, run, baseRun, ev, base?.evidence ?? null, minRatio);
+    ctx.state.performance = { ...shape, concurrency: run.concurrency, metrics, latency: latencyOf(ctx, run, ev) };
+    const figures = metrics.map((m) => ({ label: m.label, value: m.measured.value, unit: m.measured.unit, reference: m.baseline?.value ?? null, ratio: m.ratio }));
+    if (r.error) return { status: 'fail', reason: r.error, figures };
+    const failed = metrics.filter((m) => m.verdict === 'fail').length;
+    return { status: failed ? 'fail' : 'pass', reason: failed ? en('{0} of {1} metrics below the required ratio', failed, metrics.length) : null, figures };
+  });
 }

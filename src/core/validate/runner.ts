@@ -37,8 +37,8 @@ type Action = 'run' | 'reuse' | 'absent';
 
 /**
  * What each step does in this run. Selected steps run; a step a running step needs is reused when an
- * earlier run left a usable, still valid result for it, else it runs too (and its needs are looked at in
- * turn). Decided from the last step back, so a reused step does not pull in its own needs.
+ * earlier run left a usable, still valid result for it, else it runs too (and its needs are checked the same
+ * way). Decided from the last step back, so a reused step does not pull in its own needs.
  */
 export async function planSteps(steps: readonly ValidateStep[], ctx: RunnerContext, selection: StepSelection = { kind: 'all' }): Promise<Map<StepId, Action>> {
   const ids = steps.map((s) => s.id);
