@@ -121,11 +121,16 @@ describe('validation runner', () => {
     assert.deepEqual(rows(ctx), { env: ['fail', 'probe exploded'], accuracy: ['not-run', 'no datasets given (--tasks and --data)'] });
   });
 
-  it('steps that do not apply are left out of the run entirely', async () => {
+  it('steps that do not apply are left out of the run entirely, and needs on them are void', async () => {
     const ctx = context();
-    const events = await run([step('env', [], []), step('quantize', [], [], undefined, { applies: () => false })], ctx);
-    assert.deepEqual([...ctx.state.records.keys()], ['env']);
-    assert.ok(events[0].type === 'plan' && events[0].steps.length === 1);
+    const log: string[] = [];
+    const events = await run([step('env', [], log), step('quantize', [], log, undefined, { applies: () => false }), step('serve', ['env', 'quantize'], log)], ctx);
+    assert.deepEqual([...ctx.state.records.keys()], ['env', 'serve']);
+    assert.deepEqual(log, ['env', 'serve']);
+    assert.ok(events[0].type === 'plan' && events[0].steps.length === 2);
+    const failing = context();
+    await run([step('quantize', [], [], { status: 'fail', reason: 'OOM' }), step('serve', ['quantize'], [])], failing);
+    assert.deepEqual(rows(failing).serve, ['not-run', 'an earlier step failed: Model quantization'], 'a quantize that applies and fails still stops serving');
   });
 
   it('handles a stop request once: the running step ends interrupted with its data, later steps say during which step, cleanup still runs', async () => {

@@ -77,7 +77,10 @@ function whyNotRun(step: ValidateStep, need: StepId, status: StepStatus): string
 export async function runSteps(steps: readonly ValidateStep[], ctx: RunnerContext, opts: RunStepsOptions = {}): Promise<void> {
   checkStepList(steps);
   const emit = opts.onEvent ?? (() => undefined);
-  const applicable = steps.filter((s) => s.applies?.({ ...ctx, progress: () => undefined }) ?? true);
+  // A need on a step that is not part of this validation (quantize when the profile asks for none) is void.
+  const applicable = steps
+    .filter((s) => s.applies?.({ ...ctx, progress: () => undefined }) ?? true)
+    .map((s, _i, all) => (s.needs.every((n) => all.some((a) => a.id === n)) ? s : { ...s, needs: s.needs.filter((n) => all.some((a) => a.id === n)) }));
   const plan = await planSteps(applicable, ctx, opts.selection);
   emit({ type: 'plan', steps: applicable.map((s) => ({ id: s.id, action: plan.get(s.id) === 'absent' ? 'not-run' : (plan.get(s.id) as 'run' | 'reuse') })) });
   const records = ctx.state.records;
