@@ -210,5 +210,5 @@ export function nearestCompatRow(vllmAscendVersion: string): CompatRow | null {
   return candidates[0] ?? null;
 }
 
-/** The row `sim create` uses by default: the release of the seed report (vLLM-Ascend 0.18.0, CANN 8.5.1). */
+/** The row `sim create` uses by default: the release a hand-written adaptation report we follow was made with (vLLM-Ascend 0.18.0, CANN 8.5.1). */
 export const DEFAULT_SIM_RELEASE = '0.18.0';
