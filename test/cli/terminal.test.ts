@@ -52,7 +52,6 @@ describe('no raw control bytes on the terminal', () => {
     const text = await runCli(['smoke', '--endpoint', url, '--prompt', 'hi'], { env: env() });
     assert.equal(text.code, 0, text.err);
     assert.ok(text.out.includes(`Output: ${SHOWN}`), text.out);
-    // eslint-disable-next-line no-control-regex
     assert.doesNotMatch(text.out, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
     const json = await runCli(['smoke', '--endpoint', url, '--prompt', 'hi', '--json'], { env: env() });
     assert.equal(json.code, 0, json.err);
@@ -72,7 +71,6 @@ describe('no raw control bytes on the terminal', () => {
     assert.deepEqual((JSON.parse(list.out) as { jobs: Array<{ argv: string[] }> }).jobs[0]!.argv, ['printf', '%s\\n', HOSTILE]);
     const table = await runCli(['jobs', 'list', '--local'], { env: env() });
     assert.ok(table.out.includes('\\u001b]0;owned'), table.out);
-    // eslint-disable-next-line no-control-regex
     assert.doesNotMatch(table.out, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
   });
 });
