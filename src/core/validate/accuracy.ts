@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { parseReferenceFile, primaryMetric, runAccuracy, withVerdicts, type Reference, type Threshold } from '../accuracy/index';
 import { withAccuracyDerived } from '../report/figures';
 import { en, inLanguage } from '../l10n';
+import { protocolText } from '../lmeval/protocol';
 import type { AccuracyDataset, Figure } from '../report/schema';
 import { inputEvidence, referencesFromReport, reportFromText, resultEvidence } from './inputs';
 import { serverStep } from './server-step';
@@ -38,6 +39,16 @@ function readReferences(ctx: StepContext, file: string): { references: Reference
     references: rep ? referencesFromReport(rep, path.basename(file)) : parseReferenceFile(text, path.basename(file)),
     evidence: inputEvidence(ctx, file, `reference/${path.basename(file)}`),
   };
+}
+
+/** Each figure with the protocol it was measured under, shown as the run goes (the report has the same column). */
+function protocolLines(datasets: AccuracyDataset[]): string[] {
+  return datasets.map((d) => {
+    const what = `${d.protocol?.task ?? d.name} ${d.metric} · ${protocolText(d.protocol)}${d.comparable === false ? ` · ${en('not comparable')}` : ''}`;
+    return d.reference
+      ? en('{0}: {1}% (reference {2}%) · {3}', d.label, d.measured.value ?? '—', d.reference.value ?? '—', what)
+      : en('{0}: {1}% · {2}', d.label, d.measured.value ?? '—', what);
+  });
 }
 
 /**
@@ -76,6 +87,7 @@ export function accuracyStep(spec: AccuracyStepSpec | null, notRunReason = en('n
         protocol: d.protocol, comparable: d.comparable, ...(note ? { note } : {}),
       });
     });
+    for (const line of protocolLines(datasets)) ctx.progress(line);
     ctx.state.accuracy = { engine: r.engine === 'bundled' ? 'bundled runner' : 'lm-eval', dtype: ctx.profile.dtype ?? null, temperature: 0, datasets };
     const figures = datasets.map((d) => ({ label: d.label, value: d.measured.value, unit: '%', reference: d.reference?.value ?? null }));
     const failed = datasets.filter((d) => d.verdict === 'fail').length;
