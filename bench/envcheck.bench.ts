@@ -14,16 +14,12 @@ import { createSim } from '../src/core/sim/create';
 import { SshTransport } from '../src/core/transport/ssh';
 import { sshdAvailable, startSshd, writeClientFiles } from '../test/harness/sshd';
 import type { Figure } from './run';
+import { chownR } from '../test/harness/files';
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-
-function chownR(p: string, uid: number, gid: number): void {
-  fs.lchownSync(p, uid, gid);
-  if (fs.lstatSync(p).isDirectory()) for (const e of fs.readdirSync(p)) chownR(path.join(p, e), uid, gid);
-}
 
 export default async function envcheckBench(): Promise<Figure[]> {
   const why = sshdAvailable();

@@ -9,6 +9,7 @@ import { createSim } from '../../src/core/sim/create';
 import { SshTransport } from '../../src/core/transport/ssh';
 import { sshdAvailable, startSshd, writeClientFiles, type ClientFiles, type Sshd } from '../harness/sshd';
 import { tmpDir } from './helpers';
+import { chownR } from '../harness/files';
 
 /**
  * The env check over a real OpenSSH server on 127.0.0.1 with the simulated Atlas toolchain behind it:
@@ -16,11 +17,6 @@ import { tmpDir } from './helpers';
  * script would), the same facts as over the local transport.
  */
 const skip = sshdAvailable();
-
-function chownR(p: string, uid: number, gid: number): void {
-  fs.lchownSync(p, uid, gid);
-  if (fs.lstatSync(p).isDirectory()) for (const e of fs.readdirSync(p)) chownR(path.join(p, e), uid, gid);
-}
 
 function systemPython(): string | undefined {
   for (const p of ['/usr/bin/python3', '/usr/local/bin/python3']) if (fs.existsSync(p)) return p;

@@ -4,19 +4,13 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_LINT_SETTINGS } from '../../src/core/analysis/index';
 import { settingsSchema } from '../../src/extension/settings';
+import { tsFiles } from '../harness/files';
 
 // package.json's contributions against the code: settings declared = settings validated (same defaults),
 // commands contributed = commands registered, every referenced file present, lazy activation.
 const root = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const C = pkg.contributes;
-
-function srcFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    return e.isDirectory() ? srcFiles(p) : p.endsWith('.ts') ? [p] : [];
-  });
-}
 
 describe('package.json contributions', () => {
   it('declares exactly the settings config.ts validates, with the same defaults', () => {
@@ -48,7 +42,7 @@ describe('package.json contributions', () => {
 
   it('registers every contributed command and contributes every registered one (no dead commands)', () => {
     const registered = new Set<string>();
-    for (const f of srcFiles(path.join(root, 'src', 'extension'))) {
+    for (const f of tsFiles(path.join(root, 'src', 'extension'))) {
       for (const m of fs.readFileSync(f, 'utf8').matchAll(/\bcommands\.register\(\s*'([^']+)'/g)) registered.add(m[1]);
     }
     const contributed = new Set<string>(C.commands.map((c: { command: string }) => c.command));

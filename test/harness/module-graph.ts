@@ -1,16 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
+import { tsFiles } from './files';
+
+export { tsFiles };
 
 /** A module graph of TypeScript sources from their relative imports of every kind, and its cycles. */
 const root = path.resolve(__dirname, '..', '..');
-
-export function tsFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    return e.isDirectory() ? tsFiles(p) : e.name.endsWith('.ts') ? [p] : [];
-  });
-}
 
 function resolve(from: string, spec: string): string | undefined {
   if (!spec.startsWith('.')) return undefined;

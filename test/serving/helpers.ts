@@ -4,6 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { profileSchema, type NamedProfile } from '../../src/core/profiles/schema';
 import { createSim } from '../../src/core/sim';
+import { chownR } from '../harness/files';
+
+export { chownR };
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const MODELS = path.join(ROOT, 'test', 'fixtures', 'serving', 'models');
@@ -22,11 +25,6 @@ export function makeSim(opts: { devices?: number; owner?: { uid: number; gid: nu
   createSim(dir, { devices: opts.devices ?? 8, python: sharedPython() });
   if (opts.owner) chownR(parent, opts.owner.uid, opts.owner.gid);
   return { dir, parent, cleanup: () => fs.rmSync(parent, { recursive: true, force: true }) };
-}
-
-export function chownR(p: string, uid: number, gid: number): void {
-  fs.lchownSync(p, uid, gid);
-  if (fs.lstatSync(p).isDirectory()) for (const e of fs.readdirSync(p)) chownR(path.join(p, e), uid, gid);
 }
 
 export async function freePort(): Promise<number> {

@@ -12,9 +12,10 @@ import ts from 'typescript';
  * list may only shrink — a new long function fails here.
  */
 const LIMIT = 120;
-const OWED = new Set(['sim/create.ts:createSim', 'serving/preflight.ts:preflight', 'npu/smi.ts:parseNpuSmiInfo']);
+const OWED = new Set(['serving/preflight.ts:preflight', 'npu/smi.ts:parseNpuSmiInfo']);
 
 const coreDir = path.resolve(__dirname, '..', '..', 'src', 'core');
+const cliDir = path.resolve(__dirname, '..', '..', 'src', 'cli');
 
 function longFunctions(dir: string, limit: number): Array<{ where: string; lines: number }> {
   const out: Array<{ where: string; lines: number }> = [];
@@ -41,6 +42,10 @@ describe('function length in src/core', () => {
   it(`no function longer than ${LIMIT} lines, except those still owed to their areas`, () => {
     const long = longFunctions(coreDir, LIMIT);
     assert.deepEqual(long.filter((f) => !OWED.has(f.where)), []);
+  });
+
+  it(`the CLI (src/cli) keeps the same limit, nothing owed`, () => {
+    assert.deepEqual(longFunctions(cliDir, LIMIT), []);
   });
 
   it('the measure finds a long function', () => {

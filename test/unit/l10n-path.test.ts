@@ -8,18 +8,12 @@ import { currentLanguage, inLanguage, langOf, parseLang, pick, translator } from
 import { KNOWN_ERRORS, localize } from '../../src/core/knowledge/errors';
 import { renderMarkdown } from '../../src/core/report/markdown';
 import { runCli } from '../harness/cli';
+import { tsFiles } from '../harness/files';
 
 // One translation path: the language of a call is the caller's (inLanguage / a face's language set once),
 // never a process-wide switch, so two languages render side by side in one process.
 const root = path.resolve(__dirname, '..', '..');
 const report = JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures/report/fixture_report.json'), 'utf8'));
-
-function tsFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    return e.isDirectory() ? tsFiles(p) : e.name.endsWith('.ts') ? [p] : [];
-  });
-}
 
 describe('one l10n path, language passed explicitly', () => {
   it('one language code: zh-CN, from any spelling; unknown languages are undefined', () => {

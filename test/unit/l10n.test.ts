@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { getL10nJson } from '@vscode/l10n-dev';
 import ts from 'typescript';
+import { tsFiles } from '../harness/files';
 
 // Every user-facing string exists in English and 简体中文, through the one dictionary (l10n/zh-cn/*.json):
 // each l10n.t / vscode.l10n.t literal in src/ and each literal of the explicit-language forms
@@ -11,13 +12,6 @@ import ts from 'typescript';
 // placeholders, and those forms are only ever called with a literal; every %key% in package.json is in
 // package.nls.json and package.nls.zh-cn.json.
 const root = path.resolve(__dirname, '..', '..');
-
-function tsFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    return e.isDirectory() ? tsFiles(p) : e.name.endsWith('.ts') ? [p] : [];
-  });
-}
 
 function zhBundle(): Record<string, string> {
   const dir = path.join(root, 'l10n', 'zh-cn');

@@ -12,6 +12,7 @@ import { parseReportText } from '../../src/core/report/load';
 import { runValidation } from '../../src/core/validate';
 import { SshTransport } from '../../src/core/transport/ssh';
 import { sshdAvailable, startSshd, writeClientFiles, type ClientFiles, type Sshd } from '../harness/sshd';
+import { chownR } from '../harness/files';
 
 /**
  * `validate` against a host reached over a real OpenSSH server on 127.0.0.1 (the simulated Atlas toolchain
@@ -23,11 +24,6 @@ const skip = sshdAvailable();
 function sharedPython(): string | undefined {
   for (const p of ['/usr/bin/python3', '/usr/local/bin/python3']) if (fs.existsSync(p)) return p;
   return undefined;
-}
-
-function chownR(p: string, uid: number, gid: number): void {
-  fs.lchownSync(p, uid, gid);
-  if (fs.lstatSync(p).isDirectory()) for (const e of fs.readdirSync(p)) chownR(path.join(p, e), uid, gid);
 }
 
 describe('validate over ssh (real sshd, simulated host)', { skip, timeout: 300_000 }, () => {
