@@ -12,6 +12,8 @@ import { HostStatusBar, registerHostCommands } from './hostCommands';
 import { Hosts } from './hosts';
 import { Lsp, registerLintCommands } from './languageClient';
 import { Notifier } from './notify';
+import { Quantizations } from './quantize';
+import { registerQuantizeCommands } from './quantizeCommands';
 import { registerReportCommands } from './reportCommands';
 import { Reports } from './reports';
 import { Serving } from './serving';
@@ -37,6 +39,7 @@ export interface Services {
   readonly views: Views;
   readonly statusBar: vscode.StatusBarItem;
   readonly serving: Serving;
+  readonly quantize: Quantizations;
   readonly reports: Reports;
   readonly lsp: Lsp;
 }
@@ -62,6 +65,7 @@ function createServices(ctx: Ctx, log: vscode.LogOutputChannel, notifier: Notifi
   const views = ctx.own(new Views());
   const statusBar = ctx.own(new HostStatusBar(hosts));
   const serving = ctx.own(new Serving({ hosts, envResults, config, notifier, log, state: ext.workspaceState }));
+  const quantize = ctx.own(new Quantizations({ hosts, config, notifier, log, state: ext.workspaceState }));
   const reports = ctx.own(new Reports(hosts, log, notifier, ext.globalStorageUri));
   const lsp = ctx.own(
     new Lsp({
@@ -74,7 +78,7 @@ function createServices(ctx: Ctx, log: vscode.LogOutputChannel, notifier: Notifi
       hostTorchNpu: { current: () => newestTorchNpu(envResults), onDidChange: envResults.onDidChange },
     }),
   );
-  return { log, notifier, commands, config, hosts, envResults, views, statusBar: statusBar.item, serving, reports, lsp };
+  return { log, notifier, commands, config, hosts, envResults, views, statusBar: statusBar.item, serving, quantize, reports, lsp };
 }
 
 /** torch_npu of the most recent environment check that found one. */
@@ -111,6 +115,7 @@ function registerFeatures(ctx: Ctx, s: Services, problems: string[]): void {
     }),
   );
   feature('serving', () => registerServingCommands(commands, { serving: s.serving, hosts: s.hosts, views: s.views, notifier, log }));
+  feature('quantization', () => registerQuantizeCommands(commands, { quantize: s.quantize, hosts: s.hosts, views: s.views, notifier }));
   feature('evaluation', () => registerEvaluationCommands(commands, { serving: s.serving, hosts: s.hosts, config: s.config, notifier, pythonDir: ext.asAbsolutePath('python') }));
   feature('reports', () => registerReportCommands(commands, { reports: s.reports, hosts: s.hosts, views: s.views, notifier }));
   feature('language server', () => {

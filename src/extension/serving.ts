@@ -118,12 +118,16 @@ export class Serving implements vscode.Disposable {
       if (e instanceof PreflightFailedError) {
         const failed = e.result.checks.filter((c) => c.status === 'fail');
         const anyway = l10n.t('Launch Anyway');
+        // A GPTQ/AWQ checkpoint cannot be launched at all: offer the conversion instead.
+        const quantize = failed.some((c) => c.id === 'model.quantization') ? l10n.t('Quantize with msModelSlim…') : undefined;
         const pick = await vscode.window.showWarningMessage(
           l10n.t('Not launched: {0} pre-launch check(s) failed.', failed.length),
           { modal: true, detail: failed.map((c) => `✗ ${c.title}: ${c.detail}${c.fix ? `\n   → ${c.fix}` : ''}`).join('\n') },
+          ...(quantize ? [quantize] : []),
           anyway,
         );
         if (pick === anyway) return this.start(profile, true);
+        if (quantize && pick === quantize) await vscode.commands.executeCommand('ascend.quantizeModel', { host: hostId, model: p.modelPath });
         return undefined;
       }
       throw e;

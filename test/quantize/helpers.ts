@@ -113,3 +113,33 @@ export function writeQuantizedModel(dir: string, m: TinyModel = TINY_MOE, opts: 
   fs.writeFileSync(path.join(dir, opts.descName ?? 'quant_model_description.json'), JSON.stringify(desc, null, 4));
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config(m), null, 2));
 }
+
+/** A BF16 MoE folder and the GPTQ Int4 folder it was made into, side by side (as on a real host). */
+export function writeModels(models: string): { float: string; gptq: string } {
+  const float = path.join(models, 'Qwen3-30B-A3B');
+  writeFloatModel(float, TINY_MOE);
+  const gptq = path.join(models, 'Qwen3-30B-A3B-GPTQ-Int4');
+  fs.mkdirSync(gptq, { recursive: true });
+  fs.writeFileSync(path.join(gptq, 'config.json'), JSON.stringify(config(TINY_MOE, { quantization_config: { quant_method: 'gptq', bits: 4, group_size: 128, desc_act: false } })));
+  const t = floatTensors(TINY_MOE);
+  const q: typeof t = {};
+  for (const [n, spec] of Object.entries(t)) {
+    if (/_proj\.weight$/.test(n)) {
+      const p = n.slice(0, -'.weight'.length);
+      q[`${p}.qweight`] = { dtype: 'I32', shape: [spec.shape[1] / 8, spec.shape[0]] };
+      q[`${p}.qzeros`] = { dtype: 'I32', shape: [1, spec.shape[0] / 8] };
+      q[`${p}.scales`] = { dtype: 'F16', shape: [1, spec.shape[0]] };
+    } else q[n] = spec;
+  }
+  writeSharded(gptq, 'model', q, 1, 'model.safetensors.index.json');
+  return { float, gptq };
+}
+
+/** msModelSlim simulator settings in the host's sim.json (its own key; the other simulators ignore it). */
+export function setSimMsModelSlim(sim: string, s: Record<string, unknown>): void {
+  const file = path.join(sim, 'sim.json');
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  raw.msmodelslim = s;
+  fs.writeFileSync(file, JSON.stringify(raw, null, 2));
+}
+

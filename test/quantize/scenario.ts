@@ -5,7 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCli, type CliRun } from '../harness/cli';
 import { freePort } from '../serving/helpers';
-import { config, floatTensors, TINY_MOE, writeFloatModel, writeSharded } from './helpers';
+import { setSimMsModelSlim, TINY_MOE, writeModels } from './helpers';
+
+export { setSimMsModelSlim, writeModels };
 
 export interface QuantWorld {
   /** Simulated host folder (on the host). */
@@ -16,34 +18,6 @@ export interface QuantWorld {
   ws: string;
   /** Target arguments: --sim DIR, or --host A --sim DIR plus ssh files. */
   target: string[];
-}
-
-export function writeModels(models: string): { float: string; gptq: string } {
-  const float = path.join(models, 'Qwen3-30B-A3B');
-  writeFloatModel(float, TINY_MOE);
-  const gptq = path.join(models, 'Qwen3-30B-A3B-GPTQ-Int4');
-  fs.mkdirSync(gptq, { recursive: true });
-  fs.writeFileSync(path.join(gptq, 'config.json'), JSON.stringify(config(TINY_MOE, { quantization_config: { quant_method: 'gptq', bits: 4, group_size: 128, desc_act: false } })));
-  const t = floatTensors(TINY_MOE);
-  const q: typeof t = {};
-  for (const [n, spec] of Object.entries(t)) {
-    if (/_proj\.weight$/.test(n)) {
-      const p = n.slice(0, -'.weight'.length);
-      q[`${p}.qweight`] = { dtype: 'I32', shape: [spec.shape[1] / 8, spec.shape[0]] };
-      q[`${p}.qzeros`] = { dtype: 'I32', shape: [1, spec.shape[0] / 8] };
-      q[`${p}.scales`] = { dtype: 'F16', shape: [1, spec.shape[0]] };
-    } else q[n] = spec;
-  }
-  writeSharded(gptq, 'model', q, 1, 'model.safetensors.index.json');
-  return { float, gptq };
-}
-
-/** msModelSlim simulator settings in the host's sim.json (its own key; the other simulators ignore it). */
-export function setSimMsModelSlim(sim: string, s: Record<string, unknown>): void {
-  const file = path.join(sim, 'sim.json');
-  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  raw.msmodelslim = s;
-  fs.writeFileSync(file, JSON.stringify(raw, null, 2));
 }
 
 export const cli = (w: QuantWorld, args: string[], lang = 'C'): Promise<CliRun> => runCli([...args, ...w.target], { cwd: w.ws, env: { ...process.env, LANG: lang } });

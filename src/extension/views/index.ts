@@ -13,10 +13,18 @@ export class NodeTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   /** The roots returned by the last getChildren(undefined): what the view shows right now. */
   lastRoots: Node[] = [];
 
+  /** More features' rows under the same view (quantization jobs next to serving jobs in Jobs). */
+  private readonly extra: Array<() => Node[] | Promise<Node[]>> = [];
+
   constructor(private roots: () => Node[] | Promise<Node[]> = () => []) {}
 
   setRoots(roots: () => Node[] | Promise<Node[]>): void {
     this.roots = roots;
+    this.refresh();
+  }
+
+  addRoots(roots: () => Node[] | Promise<Node[]>): void {
+    this.extra.push(roots);
     this.refresh();
   }
 
@@ -30,7 +38,7 @@ export class NodeTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
 
   async getChildren(n?: Node): Promise<Node[]> {
     if (!n) {
-      this.lastRoots = await this.roots();
+      this.lastRoots = [...(await this.roots()), ...(await Promise.all(this.extra.map((f) => f()))).flat()];
       return this.lastRoots;
     }
     return n.children ? await n.children() : [];

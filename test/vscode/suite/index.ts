@@ -16,6 +16,7 @@ export async function run(): Promise<void> {
   await import('./hosts.test');
   await import('./lsp.test');
   await import('./serving.test');
+  await import('./quantize.test');
   await import('./reports.test');
   console.log('ASCEND_SUITE_START');
   const counts = { passed: 0, failed: 0, skipped: 0 };

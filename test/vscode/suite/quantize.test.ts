@@ -1,0 +1,78 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { flatten } from '../../../src/extension/views';
+import { writeModels } from '../../quantize/helpers';
+import { labelOf, services, until } from './util';
+
+// Quantization from VS Code on the simulated host: the GPTQ diagnostic of a serve script offers "Quantize the
+// float checkpoint with msModelSlim…"; its command runs the flow (the float original found beside the GPTQ
+// folder is offered, w8a8, an output folder), the job shows in the Jobs view while it runs and ends quantized
+// with its description checked, and the serving profile for the output is written into ascend-adapt.json.
+describe('Quantize Model on the simulated host', function () {
+  const work = fs.mkdtempSync(path.join(process.env.ASCEND_SUITE_WORKDIR ?? os.tmpdir(), 'ascend-quant-'));
+  let gptq: string;
+  let float: string;
+
+  before(async () => {
+    const svc = await services();
+    if (!svc.hosts.simDir || !fs.existsSync(path.join(svc.hosts.simDir, 'env.json'))) {
+      await vscode.commands.executeCommand('ascend.sim.create', { dir: path.join(work, 'sim') });
+    }
+    await vscode.commands.executeCommand('ascend.hosts.select', 'sim');
+    ({ gptq, float } = writeModels(path.join(work, 'models')));
+  });
+
+  it('the code action on the GPTQ diagnostic starts the flow; the job shows in Jobs and ends quantized', async () => {
+    const svc = await services();
+    const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const script = path.join(folder, 'serve_gptq.sh');
+    fs.writeFileSync(script, `#!/bin/bash\nvllm serve ${gptq} \\\n  --quantization gptq --tensor-parallel-size 1\n`);
+    const uri = vscode.Uri.file(script);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const diag = await until('the GPTQ diagnostic', () =>
+      vscode.languages.getDiagnostics(uri).find((d) => d.source === 'ascend-adapt' && /gptq/.test(doc.getText(d.range))), 60_000);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, diag.range, vscode.CodeActionKind.QuickFix.value);
+    const action = actions.find((a) => a.title === 'Quantize the float checkpoint with msModelSlim…');
+    assert.ok(action?.command, `actions: ${actions.map((a) => a.title).join(' | ')}`);
+    assert.equal(action.command.command, 'ascend.quantizeModel');
+    assert.deepEqual(action.command.arguments, [{ model: gptq }]);
+
+    // The person's answers: the float original it found, w8a8, an output folder.
+    const asked: string[] = [];
+    const out = path.join(work, 'out', 'Qwen3-30B-A3B-w8a8');
+    svc.quantize.ui = {
+      confirm: async () => false,
+      startAnyway: async () => false,
+      text: async (_t, prompt) => (asked.push(prompt), out),
+      pick: async (_t, placeHolder, items) => {
+        asked.push(placeHolder);
+        return items.find((i) => i.label === float || i.label === 'w8a8')?.label;
+      },
+    };
+    const id = await vscode.commands.executeCommand<string>(action.command.command, ...(action.command.arguments ?? []));
+    assert.ok(id, 'a job id');
+    assert.ok(asked.some((a) => /which BF16\/FP16 checkpoint/.test(a)), asked.join(' | '));
+
+    await vscode.commands.executeCommand('ascend.jobs.focus');
+    const row = await until('the job in the Jobs view', async () => (await flatten(svc.views.trees['ascend.jobs'], 1)).find((r) => labelOf(r.item) === 'quantize Qwen3-30B-A3B-w8a8'));
+    assert.match(String(row.item.description), /^SIMULATED · .* · (quantizing|quantized)/);
+    const done = await until('quantized', () => (svc.quantize.get(id)?.record.state === 'succeeded' ? svc.quantize.get(id) : undefined), 120_000);
+    assert.equal(done.record.description?.modelQuantType, 'W8A8');
+    assert.deepEqual(done.record.description?.missing, []);
+    assert.equal(done.record.check?.errors, 0);
+    const cfg = await until('the profile written', () => {
+      const f = path.join(folder, 'ascend-adapt.json');
+      const profiles = fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as { profiles: Record<string, { modelPath: string; quantization?: string; host?: string }> }).profiles : {};
+      return Object.values(profiles).find((p) => p.modelPath === out);
+    });
+    assert.equal(cfg.quantization, 'ascend');
+    assert.equal(cfg.host, 'sim');
+    const rows = await flatten(svc.views.trees['ascend.jobs'], 2);
+    assert.ok(rows.some((r) => r.depth === 1 && labelOf(r.item) === 'quant_model_description.json' && /W8A8 · \d+ tensor entries · 36 linear\/MoE weights covered · 0 missing/.test(String(r.item.description))), rows.map((r) => `${labelOf(r.item)}: ${String(r.item.description)}`).join('\n'));
+    fs.rmSync(script, { force: true });
+  });
+});
