@@ -12,7 +12,7 @@ import ts from 'typescript';
  * list may only shrink — a new long function fails here.
  */
 const LIMIT = 120;
-const OWED = new Set(['serving/preflight.ts:preflight', 'npu/smi.ts:parseNpuSmiInfo']);
+const OWED = new Set(['npu/smi.ts:parseNpuSmiInfo']);
 
 const coreDir = path.resolve(__dirname, '..', '..', 'src', 'core');
 const cliDir = path.resolve(__dirname, '..', '..', 'src', 'cli');
