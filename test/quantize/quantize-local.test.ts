@@ -9,18 +9,19 @@ import { attachQuantize, prepareQuantize, startQuantize } from '../../src/core/q
 import { readNpuSmi } from '../../src/core/serving/job';
 import { LocalTransport } from '../../src/core/transport/local';
 import { makeSim } from '../serving/helpers';
-import { gptqRefused, oomExplained, promptEndsWithQuestion, quantizeLintServe, setSimMsModelSlim, writeModels, type QuantWorld } from './scenario';
+import { SIM_MODELS } from '../../src/core/sim/models';
+import { gptqRefused, oomExplained, promptEndsWithQuestion, quantizeLintServe, setSimMsModelSlim, type QuantWorld } from './scenario';
 
 describe('quantize on a simulated host (local transport)', () => {
   let sim: ReturnType<typeof makeSim>;
   let w: QuantWorld;
   before(() => {
     sim = makeSim({ devices: 2 });
-    const models = path.join(sim.parent, 'models');
-    writeModels(models);
+    // The simulated host's own model folders (sim create lays them out; env.sh exports ASCEND_ADAPT_SIM_MODELS).
+    const models = path.join(sim.dir, 'models');
     const ws = path.join(sim.parent, 'ws');
     fs.mkdirSync(ws);
-    w = { sim: sim.dir, models, ws, target: ['--sim', sim.dir] };
+    w = { sim: sim.dir, float: path.join(models, SIM_MODELS.bf16), gptq: path.join(models, SIM_MODELS.gptq), ws, target: ['--sim', sim.dir] };
     setSimMsModelSlim(sim.dir, { secondsPerBlock: 0 });
   });
   after(() => sim.cleanup());
@@ -47,7 +48,7 @@ describe('quantize on a simulated host (local transport)', () => {
     setSimMsModelSlim(sim.dir, { secondsPerBlock: 30 });
     const t = new LocalTransport();
     try {
-      const spec = { model: path.join(w.models, 'Qwen3-30B-A3B'), out: path.join(sim.parent, 'out', 'stopped'), quantType: 'w8a8', yes: true, devices: [1] };
+      const spec = { model: w.float, out: path.join(sim.parent, 'out', 'stopped'), quantType: 'w8a8', yes: true, devices: [1] };
       const prep = await prepareQuantize(t, spec, { simRoot: sim.dir });
       const started = await startQuantize(t, spec, prep);
       const record = started.record();

@@ -10,7 +10,8 @@ import { LocalTransport } from '../../src/core/transport/local';
 import { sshdAvailable, startSshd, writeClientFiles, type ClientFiles, type Sshd } from '../harness/sshd';
 import { runCli } from '../harness/cli';
 import { chownR, makeSim } from '../serving/helpers';
-import { cli, gptqRefused, oomExplained, promptEndsWithQuestion, quantizeLintServe, setSimMsModelSlim, writeModels, type QuantWorld } from './scenario';
+import { SIM_MODELS } from '../../src/core/sim/models';
+import { cli, gptqRefused, oomExplained, promptEndsWithQuestion, quantizeLintServe, setSimMsModelSlim, type QuantWorld } from './scenario';
 
 const skip = sshdAvailable();
 
@@ -25,14 +26,14 @@ describe('quantize over ssh (real sshd, simulated host)', { skip }, () => {
     sshd = await startSshd();
     files = writeClientFiles(sshd, { alias: 'atlas' });
     sim = makeSim({ devices: 2 });
-    const models = path.join(sim.parent, 'models');
-    writeModels(models);
+    // The simulated host's own model folders (sim create lays them out; env.sh exports ASCEND_ADAPT_SIM_MODELS).
+    const models = path.join(sim.dir, 'models');
     out = path.join(sim.parent, 'out');
     fs.mkdirSync(out);
     setSimMsModelSlim(sim.dir, { secondsPerBlock: 0 });
     chownR(sim.parent, sshd.uid, fs.statSync(sshd.home).gid); // the host's files belong to its login user
     const ws = fs.mkdtempSync(path.join(sim.parent, 'ws-'));
-    w = { sim: sim.dir, models, ws, target: ['--host', 'atlas', '--ssh-config', files.configPath, '--known-hosts', files.knownHostsPath, '--sim-root', sim.dir] };
+    w = { sim: sim.dir, float: path.join(models, SIM_MODELS.bf16), gptq: path.join(models, SIM_MODELS.gptq), ws, target: ['--host', 'atlas', '--ssh-config', files.configPath, '--known-hosts', files.knownHostsPath, '--sim-root', sim.dir] };
   });
   after(async () => {
     await sshd?.stop();
@@ -55,7 +56,7 @@ describe('quantize over ssh (real sshd, simulated host)', { skip }, () => {
   it('--detach returns at once; jobs stop from another command leaves no process and the NPU idle', async () => {
     setSimMsModelSlim(sim.dir, { secondsPerBlock: 30 });
     try {
-      const r = await cli(w, ['quantize', '--model', path.join(w.models, 'Qwen3-30B-A3B'), '--out', path.join(out, 'stopped'), '--yes', '--detach', '--devices', '1', '--json']);
+      const r = await cli(w, ['quantize', '--model', w.float, '--out', path.join(out, 'stopped'), '--yes', '--detach', '--devices', '1', '--json']);
       assert.equal(r.code, 0, r.err);
       const j = JSON.parse(r.out) as { jobId: string; state: string };
       assert.equal(j.state, 'running');

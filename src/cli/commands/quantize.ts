@@ -66,13 +66,14 @@ export function quantizeJson(r: QuantizeRecord | null, profile: string | null, e
     description: r?.description ? { file: r.description.file, modelQuantType: r.description.modelQuantType, tensors: r.description.tensors, covered: r.description.covered, missing: r.description.missing } : null,
     profile,
     simulated: r?.simulated ?? false,
-    ...(r ? { host: r.host, log: r.logFile, question: r.question, failure: r.failure ? { id: r.failure.error.id, title: r.failure.error.title, explanation: r.failure.error.explanation, fix: r.failure.error.fix, line: r.failure.line, text: r.failure.text } : null, check: r.check } : {}),
+    ...(r ? { host: r.host, log: r.logFile, notices: r.notices.map((n) => ({ id: n.error.id, title: n.error.title, fix: n.error.fix, line: n.line })), question: r.question, failure: r.failure ? { id: r.failure.error.id, title: r.failure.error.title, explanation: r.failure.error.explanation, fix: r.failure.error.fix, line: r.failure.line, text: r.failure.text } : null, check: r.check } : {}),
     ...extra,
   };
 }
 
 function report(r: QuantizeRecord, io: CliIO): void {
   const sim = r.simulated ? ` ${l10n.t('(SIMULATED)')}` : '';
+  for (const n of r.notices) io.stderr.write(`${n.error.title}: ${n.error.explanation}\n  ${l10n.t('Fix')}: ${n.error.fix}\n`);
   if (r.state === 'succeeded') {
     const d = r.description;
     io.stderr.write(l10n.t('Quantized into {0}{1}: {2}, {3} tensor entries, {4} linear/MoE weights covered, {5} missing', r.outDir, sim, d?.modelQuantType ?? '?', String(d?.tensors ?? 0), String(d?.covered ?? 0), String(d?.missing.length ?? 0)) + '\n');

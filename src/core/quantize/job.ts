@@ -76,6 +76,8 @@ export interface QuantizeRecord {
   /** msModelSlim's own question when it asked for confirmation. */
   question: string | null;
   failure: (QuantFinding & { message: string }) | null;
+  /** Known non-fatal findings of the log (e.g. the default adapter used for an unknown model type). */
+  notices: QuantFinding[];
   description: DescriptionSummary | null;
   check: { errors: number; warnings: number; messages: string[] } | null;
   /** Log lines that carry the evidence: phase markers, saving, failures (1-based line numbers). */
@@ -104,7 +106,9 @@ export async function prepareQuantize(transport: Transport, spec: QuantizeSpec, 
   const { facts, siblings } = await probeModel(site, spec.model, true);
   const plan = planQuantization({ model: facts, siblings, modelType: spec.modelType });
   if (plan.action !== 'quantize') throw new QuantizeRefusedError(plan.notes.join('\n'), plan);
-  const modelType = plan.modelType.name ?? (plan.modelType.candidates.length ? null : plan.modelType.hf);
+  // No name msModelSlim knows: pass config.json's model_type; msModelSlim then falls back to its default
+  // adapter and asks before a default practice (--yes answers), which the plan's notes explain.
+  const modelType = plan.modelType.name ?? plan.modelType.hf;
   if (!modelType && !spec.script) throw new QuantizeRefusedError(plan.notes.join('\n'), plan);
   const host = await probeHost(site, spec.out);
   const npu = await readNpuSmi(transport, { simRoot: o.simRoot });
@@ -152,7 +156,7 @@ export async function startQuantize(transport: Transport, spec: QuantizeSpec, pr
   const record: QuantizeRecord = {
     jobId: job.id, host: transport.label, simulated: prep.simulated, simRoot: site.simRoot ?? null, model: spec.model, outDir: spec.out,
     runDir, resultFile, logFile: job.logPath, command: tool.argv, display: quoteCommand(tool.argv, tool.env), state: 'running', startedAt: job.startedAt, endedAt: null,
-    progress: new QuantProgressTracker(prep.plan.layers).current(), question: null, failure: null, description: null, check: null, evidence: [],
+    progress: new QuantProgressTracker(prep.plan.layers).current(), question: null, failure: null, notices: [], description: null, check: null, evidence: [],
   };
   return new QuantizeJob(transport, record, { jobs, python: site.python, blocks: prep.plan.layers, chip: spec.chip });
 }
@@ -169,7 +173,7 @@ export function quantizeRecordFromJob(job: JobRecord, host: string): QuantizeRec
   return {
     jobId: job.id, host, simulated: simRoot !== null, simRoot, model, outDir: opt('--out') ?? '', runDir: path.posix.dirname(resultFile), resultFile, logFile: job.logPath,
     command: tool, display: quoteCommand(tool, job.env), state: job.state === 'running' ? 'running' : 'failed', startedAt: job.startedAt, endedAt: job.endedAt ?? null,
-    progress: new QuantProgressTracker(null).current(), question: null, failure: null, description: null, check: null, evidence: [],
+    progress: new QuantProgressTracker(null).current(), question: null, failure: null, notices: [], description: null, check: null, evidence: [],
   };
 }
 
@@ -244,6 +248,7 @@ export class QuantizeJob {
       return;
     }
     this.watcher.feedEnd(result.signal);
+    this.rec.notices = this.watcher.all().filter((f) => f.error.severity === 'warning');
     if (result.exitCode === 0 && result.output) {
       const c = checkOutput(result.output, this.o.chip);
       this.rec.description = c.description;

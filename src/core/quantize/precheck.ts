@@ -53,7 +53,8 @@ export interface PrecheckInput {
 }
 
 const GiB = 1024 ** 3;
-const gib = (b: number) => (b / GiB).toFixed(1);
+/** "12.3 GiB", or "0.4 MiB" for the tiny models of a simulated host. */
+const gib = (b: number) => (b >= GiB / 10 ? `${(b / GiB).toFixed(1)} GiB` : `${(b / 1024 ** 2).toFixed(1)} MiB`);
 
 export function precheck(i: PrecheckInput): { checks: QuantCheck[]; ok: boolean } {
   const checks = [memoryCheck(i), diskCheck(i), outCheck(i), devicesCheck(i), ...toolChecks(i)];
@@ -67,8 +68,8 @@ function memoryCheck({ plan, host }: PrecheckInput): QuantCheck {
     return { id: 'host.memory', status: 'skip', title, detail: l10n.t('free memory or model size unknown'), fix: null };
   }
   const layer = plan.largestLayerBytes;
-  const detail = l10n.t('{0} GiB available; model {1} GiB (model-wise needs {2}–{3} GiB){4}', gib(host.memAvailable), gib(model), gib(model * MEMORY_RULE.low), gib(model * MEMORY_RULE.high),
-    layer ? l10n.t(', largest layer {0} GiB (layer-wise needs {1}–{2} GiB)', gib(layer), gib(layer * MEMORY_RULE.low), gib(layer * MEMORY_RULE.high)) : '');
+  const detail = l10n.t('{0} available; model {1} (model-wise needs {2}–{3}){4}', gib(host.memAvailable), gib(model), gib(model * MEMORY_RULE.low), gib(model * MEMORY_RULE.high),
+    layer ? l10n.t(', largest layer {0} (layer-wise needs {1}–{2})', gib(layer), gib(layer * MEMORY_RULE.low), gib(layer * MEMORY_RULE.high)) : '');
   const layerWise = l10n.t('Quantize layer by layer: give a --config YAML with runner: layer_wise (or dp_layer_wise with several devices); it needs 2–3 times one layer instead of the whole model.');
   if (host.memAvailable >= model * MEMORY_RULE.high) return { id: 'host.memory', status: 'pass', title, detail, fix: null, source: MEMORY_RULE.source };
   if (layer !== null && host.memAvailable < layer * MEMORY_RULE.low) {
@@ -82,7 +83,7 @@ function diskCheck({ plan, host }: PrecheckInput): QuantCheck {
   if (host.diskFree === null || !plan.modelBytes) return { id: 'host.disk', status: 'skip', title, detail: l10n.t('free disk or model size unknown'), fix: null };
   // 8-bit weights are about half of BF16; scales and float layers add to it. The float size is a safe bound.
   const need = plan.modelBytes * 0.6;
-  const detail = l10n.t('{0} GiB free at {1}; the output needs about {2} GiB (at most {3} GiB)', gib(host.diskFree), host.diskPath ?? '?', gib(need), gib(plan.modelBytes));
+  const detail = l10n.t('{0} free at {1}; the output needs about {2} (at most {3})', gib(host.diskFree), host.diskPath ?? '?', gib(need), gib(plan.modelBytes));
   const status: CheckStatus = host.diskFree < need ? 'fail' : host.diskFree < plan.modelBytes ? 'warn' : 'pass';
   return { id: 'host.disk', status, title, detail, fix: status === 'pass' ? null : l10n.t('Choose an output folder on a file system with more free space (--out).') };
 }
