@@ -128,151 +128,165 @@ function mostCommon(values: number[]): number | null {
   return best;
 }
 
+/** What the line-by-line reading of one `npu-smi info` output carries from line to line. */
+interface SmiReading {
+  out: NpuSmiInfo;
+  lines: string[];
+  widths: number[];
+  section: 'before' | 'devices' | 'processes';
+  headerSeen: boolean;
+  /** A device whose first row was read; its chip row comes next. */
+  pending: { dev: NpuDevice; line: number } | null;
+}
+
 export function parseNpuSmiInfo(text: string): NpuSmiInfo {
-  const lines = text.replace(/\r\n?/g, '\n').split('\n');
-  const out: NpuSmiInfo = {
-    ok: false, version: null, layout: 'unknown', width: null, hasHbmColumn: false, secondIdLabel: null,
-    devices: [], processes: [], processTableSeen: false, idleNpus: [], issues: [],
+  const r: SmiReading = {
+    out: {
+      ok: false, version: null, layout: 'unknown', width: null, hasHbmColumn: false, secondIdLabel: null,
+      devices: [], processes: [], processTableSeen: false, idleNpus: [], issues: [],
+    },
+    lines: text.replace(/\r\n?/g, '\n').split('\n'),
+    widths: [],
+    section: 'before',
+    headerSeen: false,
+    pending: null,
   };
-  const widths: number[] = [];
-  let section: 'before' | 'devices' | 'processes' = 'before';
-  let headerSeen = false;
-  let pending: { dev: NpuDevice; line: number } | null = null;
-
-  const flushPending = () => {
-    if (pending) {
-      out.issues.push({ code: 'incomplete-device', line: pending.line, text: lines[pending.line - 1].trim() });
-      out.devices.push(pending.dev);
-      pending = null;
-    }
-  };
-
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i];
+  for (let i = 0; i < r.lines.length; i++) {
     // Quoted pastes (Markdown `> `) and indentation are not part of the table.
-    const line = raw.trim().replace(/^(?:>\s*)+/, '');
-    const lineNo = i + 1;
+    const line = r.lines[i].trim().replace(/^(?:>\s*)+/, '');
     if (!line) continue;
     const first = line[0];
     if (first !== '|' && first !== '+') continue; // prompts, command lines, "...", prose
-    widths.push(line.length);
+    r.widths.push(line.length);
     if (first === '+') continue; // borders, including malformed ones
     const { cells, closed } = splitCells(line);
-    const joined = cells.join(' ');
-
-    const title = /npu-smi\s+(\S+)\s+Version:\s*(\S+)/.exec(joined);
-    if (title) {
-      out.version = title[2];
-      continue;
-    }
-    // Column headers of the device table.
-    if (cells.length >= 2 && /^NPU\s+Name$/i.test(cells[0].replace(/\s+/g, ' ')) && /Health/i.test(cells[1])) {
-      section = 'devices';
-      headerSeen = true;
-      continue;
-    }
-    if (cells.length >= 2 && /^Chip\b/i.test(cells[0]) && /Bus-Id/i.test(cells[1])) {
-      if (/Phy-ID/i.test(cells[0])) out.secondIdLabel = 'Phy-ID';
-      else if (/Device/i.test(cells[0])) out.secondIdLabel = 'Device';
-      if (/HBM/i.test(cells.slice(2).join(' '))) out.hasHbmColumn = true;
-      section = 'devices';
-      headerSeen = true;
-      continue;
-    }
-    // Process table header.
-    if (cells.some((c) => /^Process id$/i.test(c))) {
-      flushPending();
-      section = 'processes';
-      out.processTableSeen = true;
-      continue;
-    }
-    const idle = /^No running processes found in NPU\s+(\d+)/i.exec(joined);
-    if (idle) {
-      flushPending();
-      section = 'processes';
-      out.processTableSeen = true;
-      out.idleNpus.push(Number(idle[1]));
-      continue;
-    }
-
-    if (section === 'processes') {
-      const ids = (cells[0] ?? '').split(/\s+/);
-      if (cells.length >= 4 && ids.length >= 2 && INT.test(ids[0]) && INT.test(ids[1]) && INT.test(cells[1]) && INT.test(cells[3])) {
-        out.processes.push({
-          npuId: Number(ids[0]), chipId: Number(ids[1]), pid: Number(cells[1]), name: cells[2], memoryMB: Number(cells[3]),
-          containerPid: cells.length >= 5 && INT.test(cells[4]) ? Number(cells[4]) : null,
-        });
-      } else {
-        out.issues.push({ code: closed ? 'unparsed-line' : 'truncated-line', line: lineNo, text: line });
-      }
-      continue;
-    }
-
-    // Device rows (also accepted without headers: a paste may start mid-table).
-    if (cells.length < 2) {
-      out.issues.push({ code: 'unparsed-line', line: lineNo, text: line });
-      continue;
-    }
-    const usable = closed ? cells : cells.slice(0, -1);
-    if (!closed) out.issues.push({ code: 'truncated-line', line: lineNo, text: line });
-    const ids = cells[0].split(/\s+/).filter(Boolean);
-    // Row 2 has a Bus-Id (or NA / - in some VMs); row 1 has a health word there.
-    const isChipRow =
-      BUS_ID.test(cells[1]) ||
-      (pending !== null && ids.length <= 2 && ids.every((t) => INT.test(t)) && (cells[1] === '' || /^(NA|N\/A|-+|[0-9A-Fa-f:.]+)$/i.test(cells[1])));
-    if (!isChipRow) {
-      // Row 1: `NPU Name | Health | Power Temp Hugepages`
-      if (ids.length < 2 || !INT.test(ids[0])) {
-        out.issues.push({ code: 'unparsed-line', line: lineNo, text: line });
-        continue;
-      }
-      flushPending();
-      section = 'devices';
-      const dev = emptyDevice(Number(ids[0]), ids.slice(1).join(' '), usable.length > 1 ? cells[1] : '');
-      if (usable.length > 2) {
-        const p = pairs(cells[2]);
-        dev.powerW = num(p.rest[0]);
-        dev.tempC = num(p.rest[1]);
-        if (p.pairs[0]) [dev.hugepagesUsed, dev.hugepagesTotal] = p.pairs[0];
-      }
-      pending = { dev, line: lineNo };
-      continue;
-    }
-    // Row 2: `Chip [Phy-ID|Device] | Bus-Id | AICore Memory [HBM]`
-    if (!pending) {
-      out.issues.push({ code: 'unparsed-line', line: lineNo, text: line });
-      continue;
-    }
-    const dev: NpuDevice = (pending as { dev: NpuDevice }).dev;
-    pending = null;
-    if (ids[0] !== undefined && INT.test(ids[0])) dev.chipId = Number(ids[0]);
-    if (ids[1] !== undefined && INT.test(ids[1])) {
-      if (out.secondIdLabel === 'Device') dev.deviceId = Number(ids[1]);
-      else dev.phyId = Number(ids[1]);
-    }
-    if (usable.length > 1 && BUS_ID.test(cells[1])) dev.busId = cells[1];
-    if (usable.length > 2) {
-      const p = pairs(cells[2]);
-      dev.aicorePercent = num(p.rest[0]);
-      const hbm = out.hasHbmColumn || (!headerSeen && p.pairs.length >= 2);
-      if (hbm) {
-        if (p.pairs.length >= 2) {
-          [dev.memUsedMB, dev.memTotalMB] = p.pairs[0];
-          [dev.hbmUsedMB, dev.hbmTotalMB] = p.pairs[1];
-        } else if (p.pairs.length === 1) {
-          [dev.memUsedMB, dev.memTotalMB] = p.pairs[0];
-        }
-      } else if (p.pairs[0]) {
-        [dev.memUsedMB, dev.memTotalMB] = p.pairs[0];
-      }
-    }
-    out.devices.push(dev);
+    if (readHeading(r, cells)) continue;
+    if (r.section === 'processes') readProcessRow(r, cells, closed, i + 1, line);
+    else readDeviceRow(r, cells, closed, i + 1, line);
   }
-  flushPending();
+  flushPending(r);
+  return finishReading(r);
+}
 
-  out.width = mostCommon(widths);
+function flushPending(r: SmiReading): void {
+  if (!r.pending) return;
+  r.out.issues.push({ code: 'incomplete-device', line: r.pending.line, text: r.lines[r.pending.line - 1].trim() });
+  r.out.devices.push(r.pending.dev);
+  r.pending = null;
+}
+
+/** Title, the two device-table headers, the process-table header, "No running processes": true when consumed. */
+function readHeading(r: SmiReading, cells: string[]): boolean {
+  const out = r.out;
+  const joined = cells.join(' ');
+  const title = /npu-smi\s+(\S+)\s+Version:\s*(\S+)/.exec(joined);
+  if (title) {
+    out.version = title[2];
+    return true;
+  }
+  if (cells.length >= 2 && /^NPU\s+Name$/i.test(cells[0].replace(/\s+/g, ' ')) && /Health/i.test(cells[1])) {
+    r.section = 'devices';
+    r.headerSeen = true;
+    return true;
+  }
+  if (cells.length >= 2 && /^Chip\b/i.test(cells[0]) && /Bus-Id/i.test(cells[1])) {
+    if (/Phy-ID/i.test(cells[0])) out.secondIdLabel = 'Phy-ID';
+    else if (/Device/i.test(cells[0])) out.secondIdLabel = 'Device';
+    if (/HBM/i.test(cells.slice(2).join(' '))) out.hasHbmColumn = true;
+    r.section = 'devices';
+    r.headerSeen = true;
+    return true;
+  }
+  const idle = /^No running processes found in NPU\s+(\d+)/i.exec(joined);
+  if (cells.some((c) => /^Process id$/i.test(c)) || idle) {
+    flushPending(r);
+    r.section = 'processes';
+    out.processTableSeen = true;
+    if (idle) out.idleNpus.push(Number(idle[1]));
+    return true;
+  }
+  return false;
+}
+
+function readProcessRow(r: SmiReading, cells: string[], closed: boolean, lineNo: number, line: string): void {
+  const ids = (cells[0] ?? '').split(/\s+/);
+  if (cells.length >= 4 && ids.length >= 2 && INT.test(ids[0]) && INT.test(ids[1]) && INT.test(cells[1]) && INT.test(cells[3])) {
+    r.out.processes.push({
+      npuId: Number(ids[0]), chipId: Number(ids[1]), pid: Number(cells[1]), name: cells[2], memoryMB: Number(cells[3]),
+      containerPid: cells.length >= 5 && INT.test(cells[4]) ? Number(cells[4]) : null,
+    });
+  } else {
+    r.out.issues.push({ code: closed ? 'unparsed-line' : 'truncated-line', line: lineNo, text: line });
+  }
+}
+
+/** Device rows (also accepted without headers: a paste may start mid-table). */
+function readDeviceRow(r: SmiReading, cells: string[], closed: boolean, lineNo: number, line: string): void {
+  if (cells.length < 2) {
+    r.out.issues.push({ code: 'unparsed-line', line: lineNo, text: line });
+    return;
+  }
+  const usable = closed ? cells : cells.slice(0, -1);
+  if (!closed) r.out.issues.push({ code: 'truncated-line', line: lineNo, text: line });
+  const ids = cells[0].split(/\s+/).filter(Boolean);
+  // Row 2 has a Bus-Id (or NA / - in some VMs); row 1 has a health word there.
+  const isChipRow =
+    BUS_ID.test(cells[1]) ||
+    (r.pending !== null && ids.length <= 2 && ids.every((t) => INT.test(t)) && (cells[1] === '' || /^(NA|N\/A|-+|[0-9A-Fa-f:.]+)$/i.test(cells[1])));
+  if (!isChipRow) readNpuRow(r, cells, usable, ids, lineNo, line);
+  else if (!r.pending) r.out.issues.push({ code: 'unparsed-line', line: lineNo, text: line });
+  else readChipRow(r, cells, usable, ids);
+}
+
+/** Row 1: `NPU Name | Health | Power Temp Hugepages`. */
+function readNpuRow(r: SmiReading, cells: string[], usable: string[], ids: string[], lineNo: number, line: string): void {
+  if (ids.length < 2 || !INT.test(ids[0])) {
+    r.out.issues.push({ code: 'unparsed-line', line: lineNo, text: line });
+    return;
+  }
+  flushPending(r);
+  r.section = 'devices';
+  const dev = emptyDevice(Number(ids[0]), ids.slice(1).join(' '), usable.length > 1 ? cells[1] : '');
+  if (usable.length > 2) {
+    const p = pairs(cells[2]);
+    dev.powerW = num(p.rest[0]);
+    dev.tempC = num(p.rest[1]);
+    if (p.pairs[0]) [dev.hugepagesUsed, dev.hugepagesTotal] = p.pairs[0];
+  }
+  r.pending = { dev, line: lineNo };
+}
+
+/** Row 2: `Chip [Phy-ID|Device] | Bus-Id | AICore Memory [HBM]`, completing the pending device. */
+function readChipRow(r: SmiReading, cells: string[], usable: string[], ids: string[]): void {
+  const out = r.out;
+  const dev = r.pending!.dev;
+  r.pending = null;
+  if (ids[0] !== undefined && INT.test(ids[0])) dev.chipId = Number(ids[0]);
+  if (ids[1] !== undefined && INT.test(ids[1])) {
+    if (out.secondIdLabel === 'Device') dev.deviceId = Number(ids[1]);
+    else dev.phyId = Number(ids[1]);
+  }
+  if (usable.length > 1 && BUS_ID.test(cells[1])) dev.busId = cells[1];
+  if (usable.length > 2) {
+    const p = pairs(cells[2]);
+    dev.aicorePercent = num(p.rest[0]);
+    const hbm = out.hasHbmColumn || (!r.headerSeen && p.pairs.length >= 2);
+    if (hbm && p.pairs.length >= 2) {
+      [dev.memUsedMB, dev.memTotalMB] = p.pairs[0];
+      [dev.hbmUsedMB, dev.hbmTotalMB] = p.pairs[1];
+    } else if (p.pairs[0]) {
+      [dev.memUsedMB, dev.memTotalMB] = p.pairs[0];
+    }
+  }
+  out.devices.push(dev);
+}
+
+/** Layout, width and the issues that only the whole output shows. */
+function finishReading(r: SmiReading): NpuSmiInfo {
+  const out = r.out;
+  out.width = mostCommon(r.widths);
   if (out.secondIdLabel === null && out.devices.some((d) => d.phyId !== null)) out.secondIdLabel = 'Phy-ID';
-  if (!headerSeen && out.devices.some((d) => d.hbmTotalMB !== null)) out.hasHbmColumn = true;
+  if (!r.headerSeen && out.devices.some((d) => d.hbmTotalMB !== null)) out.hasHbmColumn = true;
   out.layout = out.width === 116 ? 'wide' : out.hasHbmColumn ? 'hbm' : out.devices.length > 0 ? 'ddr' : 'unknown';
   if (out.width !== null && ![98, 106, 116].includes(out.width)) {
     out.issues.push({ code: 'odd-width', line: 0, text: String(out.width) });
