@@ -136,6 +136,27 @@ describe('accuracy CLI (bundled runner, simulated server)', () => {
     assert.equal(r.code, 1);
     assert.match(r.err, /no server answers at http:\/\/127\.0\.0\.1:9/);
   });
+
+  it('items that got no answer are named once per task, not once per metric', async () => {
+    const failing = await startSimServer(['--model', 'sim-model', '--ttft-base-ms', '1', '--error-rate', '1']);
+    try {
+      const r = await cli(['accuracy', '--endpoint', failing.url, '--tasks', 'gsm8k', '--limit', '3', '--data', path.join(ACC_FIX, 'data'), '--run-dir', path.join(work, 'run-e')],
+        { cwd: work, env });
+      assert.equal(r.code, 1, r.err);
+      assert.equal(r.out.match(/items failed to get an answer/g)?.length, 1, r.out); // gsm8k has two metrics
+      assert.match(r.out, /gsm8k: 3 items failed to get an answer/);
+    } finally {
+      await failing.stop();
+    }
+  });
+
+  it('--engine lm-eval on a host without it says so in a sentence (exit 2)', async () => {
+    const r = await cli(['accuracy', '--endpoint', srv.url, '--tasks', 'gsm8k', '--engine', 'lm-eval', '--run-dir', path.join(work, 'run-n')],
+      { cwd: work, env: { ...env, PATH: '/usr/bin:/bin' } });
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /lm-eval is not installed on this host: there is no 'lm_eval' command on PATH/);
+    assert.doesNotMatch(r.err, /Errno/);
+  });
 });
 
 describe('accuracy through lm-eval (stand-in lm_eval on the host PATH)', () => {
