@@ -1,7 +1,7 @@
 import { en } from '../l10n';
 import { buildServeCommand, servedModelName, type ServeCommand } from '../serving/command';
 import { PreflightFailedError, startServing, type ServingJob, type ServingJobRecord } from '../serving/job';
-import { checkHealth } from '../endpoint/index';
+import { chatCompletion, checkHealth } from '../endpoint/index';
 import { findInLog } from './evidence';
 import { HbmSampler } from './hbm';
 import { redactArgv, redactEnv } from './redact';
@@ -121,23 +121,11 @@ async function logEvidence(ctx: StepContext, job: ServingJob, rec: ServingJobRec
 async function apiCheck(ctx: StepContext, endpoint: string, command: ServeCommand): Promise<boolean> {
   const body = { model: command.servedModelName, messages: [{ role: 'user', content: ctx.profile.smokePrompts[0] }], temperature: 0.7, max_tokens: 128 };
   const started = ctx.now();
-  let responseText = '';
-  let ok = false;
-  let usage: { prompt_tokens?: number; completion_tokens?: number } = {};
-  try {
-    const res = await fetch(`${endpoint}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.any([AbortSignal.timeout(120_000), ctx.signal]),
-    });
-    responseText = await res.text();
-    const j = JSON.parse(responseText) as { choices?: Array<{ message?: { content?: string } }>; usage?: typeof usage };
-    usage = j.usage ?? {};
-    ok = res.ok && typeof j.choices?.[0]?.message?.content === 'string';
-  } catch (e) {
-    responseText ||= String((e as Error).message);
-  }
+  // Not streamed: no byte comes before the whole answer, so the stall limit is the request limit.
+  const answer = await chatCompletion(endpoint, body, { requestTimeoutMs: 120_000, stallTimeoutMs: 120_000, signal: ctx.signal });
+  const responseText = answer.text;
+  const ok = answer.content !== null;
+  const usage = answer.usage ?? {};
   const saved = ctx.book.writeJson('api_check.json', { request: body, endpoint: `${endpoint}/v1/chat/completions`, status: ok ? 'ok' : 'failed', response: responseText });
   const evidence = ctx.book.add({ kind: 'result', jobId: null, host: 'local', startedAt: started.toISOString(), endedAt: ctx.now().toISOString(), command: ['POST', '/v1/chat/completions'], file: saved.file, pointer: '/response', copy: saved.rel });
   ctx.state.serving = {
