@@ -395,11 +395,14 @@ class _Idle(object):
         self.max_left = parser.ka_max
         return parser.persistent and (self.max_left is None or self.max_left > 0)
 
-    def usable(self, t, limit):
-        if self.expires is not None and t >= self.expires:
-            return False
+    def announced_expired(self, t):
+        """Past the Keep-Alive timeout the server announced: retired as planned."""
+        return self.expires is not None and t >= self.expires
+
+    def learned_expired(self, t, limit):
+        """Idle about as long as this server was seen to keep connections: not offered any more."""
         h = limit.horizon()
-        return h is None or self.since is None or t - self.since < h
+        return h is not None and self.since is not None and t - self.since >= h
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -468,24 +471,30 @@ class Client(object):
         return _SyncConn(sock)
 
     def _checkout(self, deadline, stall, fresh):
-        """(connection, reused). Idle connections the server closed are dropped here (each one a reconnect)."""
+        """(connection, reused, moved). Idle connections the server closed are dropped here: each one is a
+        reconnect of this request (`moved`)."""
+        moved = 0
         while not fresh:
             with self._lock:
                 c = self._idle.pop() if self._idle else None
             if c is None:
                 break
             t = now()
-            if not c.idle.usable(t, self.idle_limit):
-                c.close()  # past the server's Keep-Alive timeout (announced or learned): retired, not a reconnect
+            if c.idle.announced_expired(t):
+                c.close()
                 continue
-            if idle_socket_unusable(c.sock):
+            if idle_socket_unusable(c.sock):  # the server closed it: the request moves (a reconnect)
                 c.close()
                 with self._lock:
                     self.reconnects += 1
                     self.idle_limit.observed(c.idle.idle_for(t))  # closed at some point before now
+                moved += 1
                 continue
-            return c, True
-        return self._connect(deadline, stall), False
+            if c.idle.learned_expired(t, self.idle_limit):
+                c.close()
+                continue
+            return c, True, moved
+        return self._connect(deadline, stall), False, moved
 
     def _checkin(self, c):
         with self._lock:
@@ -513,7 +522,8 @@ class Client(object):
         fresh = False
         moved = 0
         while True:
-            c, reused = self._checkout(deadline, to.stall, fresh)
+            c, reused, stale = self._checkout(deadline, to.stall, fresh)
+            moved += stale
             idle = c.idle.idle_for(now()) if reused else None
             try:
                 r = self._exchange(c, reused, data, method == "HEAD", deadline, to, on_body)
@@ -641,8 +651,10 @@ def enable_rx_timestamps(sock):
 
 
 class Sink(object):
-    """What AsyncClient.request reports to. `start` is set when the request is written."""
+    """What AsyncClient.request reports to. `start` is set when the request is written; `reconnects` counts the
+    times it moved to a fresh connection because the server had closed a kept-alive one."""
     start = 0.0
+    reconnects = 0
 
     def on_head(self, status, headers):
         pass
@@ -828,9 +840,15 @@ class AsyncClient(object):
     async def _connect(self):
         loop = self.loop
         if self._addr is None:
-            self._addr = await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+            # resolved once for all: thousands of streams opening at once must not queue as many lookups
+            self._addr = asyncio.ensure_future(loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM))
+        try:
+            infos = await asyncio.shield(self._addr)
+        except OSError:
+            self._addr = None
+            raise
         err = None
-        for family, type_, proto, _, addr in self._addr:
+        for family, type_, proto, _, addr in infos:
             sock = socket.socket(family, type_, proto)
             sock.setblocking(False)
             try:
@@ -846,19 +864,23 @@ class AsyncClient(object):
     def _checkin(self, s):
         self.idle.append(s)
 
-    def _checkout(self):
+    def _checkout(self, sink):
         t = now()
         while self.idle:
             s = self.idle.pop()
             if s.closed:
                 continue
-            if not s.idle.usable(t, self.idle_limit):
+            if s.idle.announced_expired(t):
                 s.close()
                 continue
-            if idle_socket_unusable(s.sock):
+            if idle_socket_unusable(s.sock):  # the server closed it: the request moves (a reconnect)
                 s.close()
                 self.reconnects += 1
+                sink.reconnects += 1
                 self.idle_limit.observed(s.idle.idle_for(t))
+                continue
+            if s.idle.learned_expired(t, self.idle_limit):
+                s.close()
                 continue
             return s
         return None
@@ -893,7 +915,7 @@ class AsyncClient(object):
         deadline = None if to.request is None else now() + to.request
         fresh = False
         while True:
-            s = None if fresh else self._checkout()
+            s = None if fresh else self._checkout(sink)
             reused = s is not None
             if s is None:
                 try:
@@ -913,6 +935,7 @@ class AsyncClient(object):
                 self.active.discard(s)
             if out is _RESEND:
                 self.reconnects += 1
+                sink.reconnects += 1
                 fresh = True
                 continue
             return out

@@ -72,6 +72,8 @@ CONFIG KEYS (a plain dict; every key optional):
     keepalive_requests        0 (= no limit)
     keepalive_timeout_s       0 (= no limit)
     keepalive_header          False
+    reuse_port                False (True: SO_REUSEPORT, so several server processes share one port — a truth
+                              server scaled out over processes; each keeps its own stats_file)
     api_key                   when set, requests need "Authorization: Bearer <api_key>"
     stats_file                path: one JSON line per finished request (true timings)
     port_file                 path: the bound port is written there once listening
@@ -124,6 +126,7 @@ DEFAULTS = {
     "keepalive_requests": 0,
     "keepalive_timeout_s": 0.0,
     "keepalive_header": False,
+    "reuse_port": False,
     "api_key": None,
     "stats_file": None,
     "port_file": None,
@@ -927,13 +930,15 @@ class SimServer:
         family, type_, proto, _, addr = infos[0]
         ls = socket.socket(family, type_, proto)
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self.cfg["reuse_port"]:
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         ls.bind(addr)
         if _SO_TIMESTAMPNS is not None:
             try:  # accepted sockets inherit it, so a request that arrives before accept() is stamped too
                 ls.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
             except OSError:
                 pass
-        ls.listen(1024)
+        ls.listen(4096)  # thousands of streams may connect at once; an overflowing queue would delay them unseen
         ls.setblocking(False)
         self._server = ls
         self.port = ls.getsockname()[1]
@@ -1124,6 +1129,7 @@ def main(argv=None) -> int:
     ap.add_argument("--keepalive-requests", type=int, default=0, help="close a connection after N responses")
     ap.add_argument("--keepalive-timeout", type=float, default=0.0, help="close a connection idle for S seconds")
     ap.add_argument("--keepalive-header", action="store_true", help="announce Keep-Alive: timeout=, max=")
+    ap.add_argument("--reuse-port", action="store_true", help="SO_REUSEPORT: several processes serve one port")
     ap.add_argument("--api-key")
     ap.add_argument("--stats-file", help="append the true per-request timings here (JSONL)")
     ap.add_argument("--port-file", help="write the bound port here once listening")
@@ -1137,7 +1143,7 @@ def main(argv=None) -> int:
         "default_max_tokens": a.default_max_tokens, "answer_key": a.answer_key, "correct_share": a.correct_share,
         "error_rate": a.error_rate, "drop_rate": a.drop_rate, "drop_style": a.drop_style, "stall_rate": a.stall_rate,
         "stall_s": a.stall_s, "keepalive_requests": a.keepalive_requests, "keepalive_timeout_s": a.keepalive_timeout,
-        "keepalive_header": a.keepalive_header, "api_key": a.api_key, "stats_file": a.stats_file,
+        "keepalive_header": a.keepalive_header, "reuse_port": a.reuse_port, "api_key": a.api_key, "stats_file": a.stats_file,
         "port_file": a.port_file, "access_log": not a.no_access_log, "metrics_log_interval_s": a.metrics_log_interval,
     }
     try:

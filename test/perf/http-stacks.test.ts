@@ -108,6 +108,19 @@ describe('HTTP clients against real HTTP stacks', { skip }, () => {
     assert.equal((await uv.stats()).requests - s0.requests, r.sent);
   });
 
+  it('a busy client: the 256 connections nginx and uvicorn closed meanwhile are found before writing, every request goes once', async () => {
+    // round 2's first prompt takes 1.5 s to make on the loop's thread: the servers close the idle connections
+    // (keepalive_timeout 1s / timeout_keep_alive 1) before the client can see it
+    const before = generationRequests(up);
+    const r = await drive(['busy', ngx.url, 'm', '--n', '256', '--block', '1.5']);
+    assert.deepEqual([r.completed, r.failed, r.reconnects], [512, 0, 256]);
+    assert.equal(generationRequests(up) - before, 512);
+    const s0 = await uv.stats();
+    const u = await drive(['busy', uv.url, 'fastapi-model', '--n', '256', '--block', '1.5']);
+    assert.deepEqual([u.completed, u.failed, u.reconnects], [512, 0, 256]);
+    assert.equal((await uv.stats()).requests - s0.requests, 512);
+  });
+
   it('blocking client (accuracy, endpoint checks): idle connections nginx closed are replaced before writing', async () => {
     const r = await drive(['sync', ngx.url, 'm', '--threads', '8', '--requests', '10', '--block', '1.5']);
     assert.deepEqual([r.completed, r.failed], [80, 0]);

@@ -111,10 +111,10 @@ class KeepAliveTest(unittest.TestCase):
         r = c.request("POST", "/v1/completions", body=BODY)
         self.assertEqual((r.status, c.reconnects), (200, 1))
         self.assertEqual(settled_records(srv, 2), 2)
-        # learned: connections idle that long are not offered any more (nothing left to replace)
-        time.sleep(0.8)
-        self.assertEqual(c.request("POST", "/v1/completions", body=BODY).status, 200)
-        self.assertEqual(c.reconnects, 1)
+        # learned: this server keeps idle connections less than 0.8 s (connections idle that long are no longer
+        # offered, so the client stops racing the server's timer)
+        self.assertTrue(0.3 <= c.idle_limit.seen < 1.0, c.idle_limit.seen)
+        self.assertLess(c.idle_limit.horizon(), c.idle_limit.seen)
 
     def test_announced_keep_alive_timeout_retires_connections_before_it(self):
         srv = self.server("--keepalive-timeout", "0.5", "--keepalive-header")
