@@ -113,6 +113,24 @@ export class Quantizations implements vscode.Disposable {
     return r;
   }
 
+  /**
+   * After a reload: running jobs on hosts that need no prompt (this machine, the simulated host, connected
+   * ssh hosts) are followed again from their stored records; their progress and outcome show as before.
+   */
+  async resume(): Promise<void> {
+    const { attachQuantize } = await import('../core/quantize/job');
+    for (const t of this.all()) {
+      if (t.record.state !== 'running' || this.live.has(t.record.jobId)) continue;
+      if (t.hostId.startsWith('ssh:') && this.d.hosts.state(t.hostId) !== 'connected') continue;
+      try {
+        const job = attachQuantize(await this.d.hosts.transport(t.hostId), t.record);
+        void this.follow(t.hostId, job, { model: t.record.model, out: t.record.outDir });
+      } catch (e) {
+        this.d.log.warn(`re-attach quantize ${t.record.jobId}: ${(e as Error).message}`);
+      }
+    }
+  }
+
   clearFinished(): void {
     for (const [id, t] of this.tracked) if (t.record.state !== 'running') this.tracked.delete(id);
     this.emitter.fire('');

@@ -120,6 +120,9 @@ export function registerQuantizeCommands(commands: Commands, d: QuantizeFeature)
   const tree = d.views.trees['ascend.jobs'];
   tree.addRoots(() => d.quantize.all().map((t) => new QuantizeNode(t)));
   const subs: vscode.Disposable[] = [d.quantize.onDidChange(() => tree.refresh())];
+  const jobsView = d.views.views['ascend.jobs'];
+  subs.push(jobsView.onDidChangeVisibility((e) => e.visible && void d.quantize.resume()));
+  if (jobsView.visible) void d.quantize.resume();
   commands.register('ascend.quantizeModel', [quantizeArgs.optional()], (a) => quantizeFlow(d, a ?? {}));
   commands.register('ascend.quantize.stop', [jobArg], async (id) => {
     const r = await vscode.window.withProgress({ location: { viewId: 'ascend.jobs' }, title: l10n.t('Stopping…') }, () => d.quantize.stop(id));

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { attachQuantize, prepareQuantize, startQuantize } from '../../src/core/quantize/job';
+import { attachQuantize, prepareQuantize, quantizeRecordFromJob, startQuantize } from '../../src/core/quantize/job';
 import { readNpuSmi } from '../../src/core/serving/job';
 import { LocalTransport } from '../../src/core/transport/local';
 import { makeSim } from '../serving/helpers';
@@ -52,6 +52,11 @@ describe('quantize on a simulated host (local transport)', () => {
       const prep = await prepareQuantize(t, spec, { simRoot: sim.dir });
       const started = await startQuantize(t, spec, prep);
       const record = started.record();
+      // The host's own job list is enough to find it again (a lost workspace state)
+      const { DetachedJobs } = await import('../../src/core/jobs/index');
+      const found = quantizeRecordFromJob(await new DetachedJobs(t).get(record.jobId), 'local')!;
+      assert.deepEqual([found.outDir, found.resultFile, found.model, found.simRoot], [record.outDir, record.resultFile, record.model, sim.dir]);
+      assert.deepEqual(found.command.slice(0, 2), ['msmodelslim', 'quant']);
       // a new handle from the stored record (as after a reload), following until the first block runs
       const again = attachQuantize(t, record, { python: prep.site.python });
       const ac = new AbortController();
