@@ -11,6 +11,7 @@ import { pythonParser } from '../../src/core/analysis/treesitter';
 import { CUDA_KERNELS, CUDA_LIBRARIES, TORCH_NPU_MEMBERS } from '../../src/core/knowledge/cuda';
 import { QUANT_METHODS, QUANT_TYPES } from '../../src/core/knowledge/quant';
 import { TORCH_NPU_OPS } from '../../src/core/knowledge/torch-npu-ops';
+import { overloadsOf, parseSchema, pickRelease, signatureReleases } from '../../src/core/knowledge/torch-npu-signatures';
 import { repoRoot, fixtures } from './client';
 
 const py = (text: string) => analyzeText('/x/t.py', text);
@@ -194,5 +195,55 @@ describe('knowledge tables and settings', () => {
     assert.deepEqual(r.settings.include, ['**/*.py']);
     assert.match(r.problems[0], /ascendAdapt\.lint\.enable/);
     assert.deepEqual(parseLintSettings(null).settings, DEFAULT_LINT_SETTINGS);
+  });
+});
+
+describe('torch_npu signatures per release', () => {
+  it('cite, for every op row and release, the file and line it was read from; releases name their commits', () => {
+    const data = JSON.parse(fs.readFileSync(path.join(repoRoot, 'src/core/knowledge/data/torch-npu-signatures.json'), 'utf8')) as {
+      releases: { torchNpu: string; pytorch: { commit: string; tag: string }; opPlugin: { commit: string } }[];
+      ops: { schema: string; in: Record<string, string> }[];
+    };
+    const versions = data.releases.map((r) => r.torchNpu);
+    assert.ok(versions.includes('2.10.0.post4') && versions.includes('2.10.0.post2'), 'the release vllm-ascend pins and the one before');
+    for (const r of data.releases) assert.match(r.opPlugin.commit + r.pytorch.commit, /^[0-9a-f]{80}$/);
+    for (const op of data.ops) {
+      assert.ok(Object.keys(op.in).length > 0, op.schema);
+      for (const [v, where] of Object.entries(op.in)) {
+        assert.ok(versions.includes(v), `${op.schema}: ${v}`);
+        assert.match(where, /^(OP|PT):[\w/.-]+\.(yaml|cpp):\d+$/);
+      }
+    }
+  });
+
+  it('know the keywords vllm-ascend passes on its pinned release, and where each belongs', () => {
+    const post4 = pickRelease('2.10.0.post4').release;
+    const has = (op: string, kw: string, rel = post4) => overloadsOf(rel, op).some((s) => s.params.some((p) => p.name === kw));
+    assert.ok(has('npu_mrope', 'cache_mode'));
+    assert.ok(has('npu_moe_init_routing_v2', 'x_dtype'));
+    assert.ok(has('npu_grouped_matmul', 'x_dtype'));
+    assert.ok(has('npu_format_cast', 'customize_dtype') && has('npu_format_cast', 'input_dtype'));
+    assert.ok(!has('npu_grouped_matmul', 'customize_dtype'), 'customize_dtype belongs to npu_format_cast');
+    const fia = overloadsOf(post4, 'npu_fused_infer_attention_score');
+    assert.ok(fia.find((s) => s.overload === 'out')!.params.some((p) => p.name === 'workspace'));
+    assert.ok(!fia.find((s) => s.overload === '')!.params.some((p) => p.name === 'workspace'), 'workspace= only on .out');
+    assert.ok(has('_npu_paged_attention', 'workspace'), 'ATB ops (m.def in op_plugin/ops/atb)');
+    const v29 = pickRelease('2.9.0').release;
+    assert.ok(!has('npu_mrope', 'cache_mode', v29) && !has('npu_format_cast', 'input_dtype', v29));
+  });
+
+  it('pick the host release, else the nearest older one of the same torch, else the newest', () => {
+    assert.deepEqual([pickRelease('2.10.0.post4').how, pickRelease('2.10.0.post4').release.torchNpu], ['exact', '2.10.0.post4']);
+    assert.deepEqual([pickRelease('2.10.0.post3').how, pickRelease('2.10.0.post3').release.torchNpu], ['nearest', '2.10.0.post2']);
+    assert.equal(pickRelease('2.9.0.post1+git4c901a4').release.torchNpu, '2.9.0');
+    assert.deepEqual([pickRelease('3.0.0').how, pickRelease('').how, pickRelease('not a version').how], ['newest', 'newest', 'newest']);
+    assert.equal(pickRelease().release.torchNpu, signatureReleases()[0].torchNpu);
+  });
+
+  it('parse op-plugin schemas: keyword-only marker, defaults with brackets and quotes', () => {
+    const p = parseSchema('npu_x.out(Tensor a, int[2] r=[], *, str m="a,b", Tensor(a!) out) -> Tensor(a!)');
+    assert.equal(p.name, 'npu_x');
+    assert.equal(p.overload, 'out');
+    assert.deepEqual(p.params.map((x) => `${x.name}:${x.keywordOnly}:${x.default ?? ''}`), ['a:false:', 'r:false:[]', 'm:true:"a,b"', 'out:true:']);
   });
 });

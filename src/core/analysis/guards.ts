@@ -111,9 +111,10 @@ export function whenFalse(cond: Node, q: Qualify): Platform | undefined {
   if (n.type === 'comparison_operator') {
     const ops = n.children.filter((c): c is Node => !!c && !c.isNamed).map((c) => c.text);
     const kids = n.namedChildren.filter((x): x is Node => !!x);
-    if (ops.length === 1 && (ops[0] === '!=' || ops[0] === 'is not') && kids.length === 2) {
+    if (ops.length === 1 && kids.length === 2) {
       const lit = deviceLiteral(kids[1]) ?? deviceLiteral(kids[0]);
-      return lit;
+      if (ops[0] === '!=' || ops[0] === 'is not') return lit; // `device != "cuda"` false → it is CUDA
+      if ((ops[0] === '==' || ops[0] === 'is') && lit === 'npu') return 'other'; // not the NPU
     }
     return undefined;
   }

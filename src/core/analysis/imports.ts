@@ -24,6 +24,8 @@ export interface ImportInfo {
   topLevel: boolean;
   /** Inside a function body (makes only that function NPU-native). */
   inFunction: boolean;
+  /** Start offset of the innermost enclosing function (-1 at module level). */
+  fnStart: number;
   /** Line after the statement (for inserting imports). */
   endLine: number;
 }
@@ -49,6 +51,7 @@ export function collectImports(root: Node, text: string): ImportInfo[] {
       inTry: above.some((a) => a.type === 'try_statement'),
       topLevel: above.length === 1,
       inFunction: above.some((a) => a.type === 'function_definition'),
+      fnStart: [...above].reverse().find((a) => a.type === 'function_definition')?.startIndex ?? -1,
       endLine: n.endPosition.row + 1,
       statement: nodeRange(n),
     };
@@ -58,7 +61,7 @@ export function collectImports(root: Node, text: string): ImportInfo[] {
   return out;
 }
 
-type Base = Pick<ImportInfo, 'inTry' | 'topLevel' | 'inFunction' | 'endLine' | 'statement'>;
+type Base = Pick<ImportInfo, 'inTry' | 'topLevel' | 'inFunction' | 'fnStart' | 'endLine' | 'statement'>;
 
 function plainImports(n: Node, base: Base, out: ImportInfo[]): void {
   for (const c of n.childrenForFieldName('name')) {

@@ -85,6 +85,8 @@ export class ModuleIndex {
 
   /** Texts already read by the caller (a lint run reads every file once). */
   private readonly known = new Map<string, string>();
+  /** Files some module import pointed at (their summaries are worth making from a tree at hand). */
+  private readonly wanted = new Set<string>();
   private readonly redirectsByHash = new Map<string, Set<string>>();
 
   constructor(
@@ -178,6 +180,7 @@ export class ModuleIndex {
       if (found) break;
     }
     this.fileOfModule.set(mod, found);
+    if (found) this.wanted.add(found);
     return found ?? undefined;
   }
 
@@ -207,12 +210,13 @@ export class ModuleIndex {
   }
 
   /**
-   * Summary from a tree the caller parsed anyway (the file being linted), so the file is not parsed a second
-   * time when another module imports it.
+   * A file the caller has parsed: its summary is made from that tree only if another module has already asked
+   * for it; otherwise the text is kept and parsed if and when someone imports it (most linted files never are).
    */
   adopt(file: string, text: string, root: Node, imports: ImportInfo[]): void {
     const abs = path.resolve(file);
-    if (this.byFile.get(abs)) return;
+    this.known.set(abs, text);
+    if (!this.wanted.has(abs) || this.byFile.get(abs)) return;
     const hash = createHash('sha1').update(text).digest('hex');
     const summary = this.byHash.get(hash) ?? this.summarizeTree(abs, hash, root, text, imports);
     this.byFile.set(abs, { hash, summary });

@@ -2,7 +2,7 @@ import * as l10n from '@vscode/l10n';
 import type { Node } from 'web-tree-sitter';
 import { say } from '../knowledge/text';
 import { findOp, TORCH_NPU_OPS, type TorchNpuOp } from '../knowledge/torch-npu-ops';
-import { opNames, overloadsOf, type ReleaseChoice, type Signature } from '../knowledge/torch-npu-signatures';
+import { opNames, overloadsOf, type ReleaseChoice } from '../knowledge/torch-npu-signatures';
 import { literal, nodeRange, stringContentRange } from './pytree';
 import type { Finding, Fix, Range, Severity } from './types';
 
@@ -34,13 +34,17 @@ function mk(r: Range, severity: Severity, message: string, src: { source: string
   return { range: r, severity, code: 'npu-op-constraint', message, source: src.source, href: src.href, fixes, hover: `${message}\n\n${l10n.t('Source')}: [${src.source}](${src.href})` };
 }
 
-const isOutVariant = (s: Signature) => s.params.some((p) => /\([a-z]!\)/.test(p.type));
 
 /** Keyword names no overload of the release accepts → warnings naming the release. */
 function checkKeywords(name: string, overload: string | undefined, args: Node[], rel: ReleaseChoice, out: Finding[]): void {
   let sigs = overloadsOf(rel.release, name);
   if (overload !== undefined && overload !== 'default') sigs = sigs.filter((s) => s.overload === overload);
   else if (overload === 'default') sigs = sigs.filter((s) => s.overload === '');
+  else if (!args.some((a) => a.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'out')) {
+    // calling the packet without out=: the functional overloads are the ones that can match
+    const functional = sigs.filter((s) => !s.mutates);
+    if (functional.length) sigs = functional;
+  }
   if (!sigs.length) return;
   const unknown: Node[] = [];
   for (const a of args) {
@@ -48,7 +52,7 @@ function checkKeywords(name: string, overload: string | undefined, args: Node[],
     const kw = a.childForFieldName('name');
     if (!kw) continue;
     const k = kw.text;
-    if (!sigs.some((s) => s.params.some((p) => p.name === k) || (k === 'out' && isOutVariant(s)))) unknown.push(kw);
+    if (!sigs.some((s) => s.names.has(k) || (k === 'out' && s.mutates))) unknown.push(kw);
   }
   if (!unknown.length) return;
   // one diagnostic per call: every unknown keyword named, on the first one

@@ -237,7 +237,7 @@ export class PythonDocument {
     const out: Finding[] = [];
     const facts: MappingFacts[] = [];
     for (const c of this.chunks) {
-      if (!c.cache || c.cache.key !== ctx.key) c.cache = { key: ctx.key, findings: analyzePython(c.tree.rootNode, c.text, ctx, c.imports) };
+      if (!c.cache || c.cache.key !== ctx.key || !ctx.key) c.cache = { key: ctx.key, findings: analyzePython(c.tree.rootNode, c.text, ctx, c.imports) };
       for (const f of c.cache.findings) out.push(shiftFinding(f, c.start));
       if (!c.facts) c.facts = collectMappingFacts(c.tree.rootNode, c.text);
       if (c.facts.stacked.length || c.facts.packed.length || c.facts.experts.length) facts.push(shiftFacts(c.facts, c.start));

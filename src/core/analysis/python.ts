@@ -129,11 +129,14 @@ export function buildContext(imports: ImportInfo[], env: ContextEnv = {}): PyCon
     .filter((k, i, a) => a.indexOf(k) === i)
     .sort();
   const release = env.release ?? pickRelease();
-  const key = JSON.stringify([
-    [...aliases].sort(), importsTorchNpu, npuWhy, transferToNpu, insertLine, torchAlias,
-    [...origins].map(([k, o]) => `${k}=${o.name}`).sort(), [...moduleAliases].sort(), release.release.torchNpu, release.how, env.index?.generation,
-    ...(env.keyed ? [[...redirects()].sort(), [...classes()].map(([k, v]) => `${k}:${JSON.stringify(v)}`).sort()] : []),
-  ]);
+  // the key only matters to documents that cache findings per chunk (the editor's); a one-shot analysis skips it
+  const key = env.keyed
+    ? JSON.stringify([
+        [...aliases].sort(), importsTorchNpu, npuWhy, transferToNpu, insertLine, torchAlias,
+        [...origins].map(([k, o]) => `${k}=${o.name}`).sort(), [...moduleAliases].sort(), release.release.torchNpu, release.how, env.index?.generation,
+        [...redirects()].sort(), [...classes()].map(([k, v]) => `${k}:${JSON.stringify(v)}`).sort(),
+      ])
+    : '';
   return {
     aliases, importsTorchNpu, npuNative: !!npuWhy, npuWhy, transferToNpu, relevant, torchAlias, insertLine, aliasTokens,
     redirected: (m) => redirects().has('*') || redirects().has(m),
@@ -411,8 +414,9 @@ function analyzeImports(imports: ImportInfo[], ctx: PyContext, npuFunction: (i: 
  * file's own functions are not followed: the CUDA use inside them is reported where it is.
  */
 export function analyzePython(root: Node, text: string, ctx: PyContext, imports: ImportInfo[]): Finding[] {
-  const npuFns = imports.filter((i) => i.inFunction && npuModule(i.level ? '' : i.module)).map((i) => i.statement);
-  const inNpuFunction = (fns: Node[]) => fns.some((f) => npuFns.some((s) => s.start.line >= f.startPosition.row && s.end.line <= f.endPosition.row));
+  // functions that import torch_npu / vllm_ascend / triton-ascend themselves are written for the NPU
+  const npuFns = new Set(imports.filter((i) => i.inFunction && npuModule(i.level ? '' : i.module)).map((i) => i.fnStart));
+  const inNpuFunction = (fns: Node[]) => fns.some((f) => npuFns.has(f.startIndex));
   const emitted: Emitted[] = [];
   const seen = new Set<string>();
   const tops = topsOf(root);
@@ -437,7 +441,7 @@ export function analyzePython(root: Node, text: string, ctx: PyContext, imports:
       analyzeString(path, ctx, emitted, place);
     }
   }
-  const findings = analyzeImports(imports, ctx, (i) => npuFns.some((s) => s.start.line === i.statement.start.line));
+  const findings = analyzeImports(imports, ctx, (i) => i.inFunction && npuFns.has(i.fnStart));
   for (const e of emitted) {
     const f = placeFinding(e, ctx, inNpuFunction(e.place.functions));
     if (f) findings.push(f);

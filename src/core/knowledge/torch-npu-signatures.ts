@@ -42,6 +42,10 @@ export interface Signature {
   /** Where this release's schema was read: repo, path, line, commit, and a URL. */
   source: string;
   href: string;
+  /** Parameter names (keyword checks). */
+  names: ReadonlySet<string>;
+  /** Writes into caller tensors (an `.out` / in-place overload: has `Tensor(a!)` parameters). */
+  mutates: boolean;
 }
 
 let parsed: z.infer<typeof SignatureFile> | undefined;
@@ -157,7 +161,10 @@ export function overloadsOf(rel: SignatureRelease, name: string): Signature[] {
   if (!sigs) {
     sigs = rowsNamed(name)
       .filter((row) => row.in[rel.torchNpu])
-      .map((row) => ({ ...parseSchema(row.schema), schema: row.schema, ...sourceOf(rel, row.in[rel.torchNpu]) }));
+      .map((row) => {
+        const p = parseSchema(row.schema);
+        return { ...p, schema: row.schema, ...sourceOf(rel, row.in[rel.torchNpu]), names: new Set(p.params.map((x) => x.name)), mutates: p.params.some((x) => /\([a-z]!\)/.test(x.type)) };
+      });
     parsedSigs.set(key, sigs);
   }
   return sigs;
