@@ -193,8 +193,9 @@ async function findingsOf(st: DocState): Promise<Finding[]> {
     if (st.kind === 'python' && st.py) {
       const index = await modules();
       const file = st.uri.startsWith('file:') ? st.file : undefined;
-      if (file) index.addRootsFor(file);
-      const ctx = st.py.context({ index, module: file ? index.refOf(file) : undefined, release: release() });
+      const heads = [...new Set(st.py.imports().filter((i) => i.level === 0).map((i) => i.module.split('.')[0]))];
+      if (file) index.addRootsFor(file, heads);
+      const ctx = st.py.context({ index, module: file ? index.refOf(file, heads) : undefined, release: release() });
       if (ctx.relevant || sel === 'included' || st.py.hasMappings()) {
         const index = st.py.hasMappings() ? indexBeside(st) : undefined;
         findings = st.py.findings(ctx, index);

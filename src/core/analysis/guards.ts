@@ -78,6 +78,9 @@ export function whenTrue(cond: Node, q: Qualify): Platform | undefined {
       const name = fn.type === 'attribute' ? fn.childForFieldName('attribute')?.text : fn.type === 'identifier' ? fn.text : undefined;
       return name ? TESTS.get(name) : undefined;
     }
+    case 'identifier':
+      // module flags by convention: `_is_cuda = is_cuda()`, `_is_npu = is_npu()`
+      return /^_?is_\w+$/.test(n.text) ? TESTS.get(n.text.replace(/^_+/, '')) : undefined;
     case 'attribute': {
       const qn = q(n);
       if (qn === 'torch.version.cuda' || qn === 'torch.version.hip') return 'other';
@@ -131,19 +134,35 @@ function exitsEarly(ifNode: Node): boolean {
   return !!last && EXITS.has(last.type);
 }
 
+/** Early guards of one block: (offset after which they hold, condition). */
+type BlockGuards = { after: number; cond: Node }[];
+const blockCache = new Map<string, BlockGuards>();
+let blockCacheTree: unknown;
+
 /** A guard found on a block's earlier statements (`if not is_cuda(): return`, `assert is_cuda()`). */
 function earlyGuard(block: Node, child: Node, q: Qualify): Node | undefined {
-  for (const s of block.namedChildren) {
-    if (!s || s.startIndex >= child.startIndex) break;
-    if (s.type === 'if_statement' && exitsEarly(s)) {
-      const c = s.childForFieldName('condition');
-      if (c && whenFalse(c, q) === 'other') return c;
-    } else if (s.type === 'assert_statement') {
-      const c = s.namedChildren[0];
-      if (c && whenTrue(c, q) === 'other') return c;
-    }
+  // per tree, each block is scanned once however many hits it holds
+  if (blockCacheTree !== block.tree) {
+    blockCache.clear();
+    blockCacheTree = block.tree;
   }
-  return undefined;
+  const key = `${block.startIndex}:${block.endIndex}`;
+  let guards = blockCache.get(key);
+  if (!guards) {
+    guards = [];
+    for (const s of block.namedChildren) {
+      if (!s) continue;
+      if (s.type === 'if_statement' && exitsEarly(s)) {
+        const c = s.childForFieldName('condition');
+        if (c && whenFalse(c, q) === 'other') guards.push({ after: s.endIndex, cond: c });
+      } else if (s.type === 'assert_statement') {
+        const c = s.namedChildren[0];
+        if (c && whenTrue(c, q) === 'other') guards.push({ after: s.endIndex, cond: c });
+      }
+    }
+    blockCache.set(key, guards);
+  }
+  return guards.find((g) => g.after <= child.startIndex)?.cond;
 }
 
 export interface Place {

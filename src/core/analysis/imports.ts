@@ -26,6 +26,8 @@ export interface ImportInfo {
   inFunction: boolean;
   /** Start offset of the innermost enclosing function (-1 at module level). */
   fnStart: number;
+  /** Under an `if` (e.g. `if _is_npu: import torch_npu`): says nothing about the whole file. */
+  conditional: boolean;
   /** Line after the statement (for inserting imports). */
   endLine: number;
 }
@@ -52,6 +54,7 @@ export function collectImports(root: Node, text: string): ImportInfo[] {
       topLevel: above.length === 1,
       inFunction: above.some((a) => a.type === 'function_definition'),
       fnStart: [...above].reverse().find((a) => a.type === 'function_definition')?.startIndex ?? -1,
+      conditional: above.some((a) => a.type === 'if_statement' || a.type === 'elif_clause' || a.type === 'else_clause'),
       endLine: n.endPosition.row + 1,
       statement: nodeRange(n),
     };
@@ -61,7 +64,7 @@ export function collectImports(root: Node, text: string): ImportInfo[] {
   return out;
 }
 
-type Base = Pick<ImportInfo, 'inTry' | 'topLevel' | 'inFunction' | 'fnStart' | 'endLine' | 'statement'>;
+type Base = Pick<ImportInfo, 'inTry' | 'topLevel' | 'inFunction' | 'fnStart' | 'conditional' | 'endLine' | 'statement'>;
 
 function plainImports(n: Node, base: Base, out: ImportInfo[]): void {
   for (const c of n.childrenForFieldName('name')) {

@@ -155,7 +155,9 @@ export async function analyzeText(file: string, text: string, opts: AnalyzeOptio
       try {
         opts.index?.adopt(file, text, ...doc.root());
         const release = pickRelease(opts.hostTorchNpu || settings.torchNpuVersion || undefined);
-        const ctx = doc.context({ index: opts.index, module: opts.index?.refOf(file), release });
+        const heads = [...new Set(doc.imports().filter((i) => i.level === 0).map((i) => i.module.split('.')[0]))];
+        opts.index?.addRootsFor(file, heads);
+        const ctx = doc.context({ index: opts.index, module: opts.index?.refOf(file, heads), release });
         if (!ctx.relevant && sel !== 'included' && !doc.hasMappings()) return [];
         const idx = doc.hasMappings() ? readIndex(opts.readSibling) : undefined;
         return doc.findings(ctx, idx);
@@ -306,10 +308,7 @@ export async function lintPaths(paths: string[], opts: LintPathOptions = {}): Pr
       continue;
     }
     run.files.push(file);
-    if (fileKind(file) === 'python') {
-      index.addRootsFor(file);
-      index.remember(file, text);
-    }
+    if (fileKind(file) === 'python') index.remember(file, text);
     const force = named.has(path.resolve(file)) && fileKind(file) !== undefined;
     const found = await analyzeText(file, text, { settings, readSibling: siblingReader(file), force, roots, index, hostTorchNpu: opts.hostTorchNpu });
     found.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Node, Parser } from 'web-tree-sitter';
-import { CUDA_KERNEL_MODULES, CUDA_KERNELS, CUSTOM_OP_SRC, libraryOf, TRITON_ASCEND_MODULES, TRITON_SRC, type CudaKernelRow, type CudaLibraryRow } from '../knowledge/cuda';
+import { CUDA_KERNEL_MODULES, CUDA_KERNELS, CUSTOM_OP_SRC, libraryOf, NPU_MODULES, TRITON_SRC, type CudaKernelRow, type CudaLibraryRow } from '../knowledge/cuda';
 import { absolute, collectImports, type ImportInfo } from './imports';
 import { qualifierOf, redirectsOf, summarize, type ClassInfo, type DefInfo, type ModuleSummary } from './summary';
 import { input } from './treesitter';
@@ -37,9 +37,7 @@ export interface Origin {
 
 /** Modules whose importers are written for the NPU (file-level NPU-native). */
 export function npuModule(mod: string): boolean {
-  const m = mod.split('.')[0];
-  if (m === 'torch_npu' || m === 'vllm_ascend') return true;
-  return TRITON_ASCEND_MODULES.some((t) => mod === t.module || mod.startsWith(t.module + '.'));
+  return NPU_MODULES.some((t) => mod === t.module || mod.startsWith(t.module + '.'));
 }
 
 /** The knowledge-table origin of a qualified name, if it names one directly. */
@@ -62,6 +60,7 @@ interface Entry {
   summary: ModuleSummary;
 }
 
+/** How far re-exports and call chains are followed (each result is cached, so a cut never hides a cached one). */
 const MAX_DEPTH = 8;
 const REDIRECT_TEXT = /\bcuda(?:\.\w+)?\s*=(?!=)/;
 
@@ -113,13 +112,23 @@ export class ModuleIndex {
   }
 
   /** Adds the folder above `file`'s top package (the file's own folder outside packages) to the search roots. */
-  addRootsFor(file: string): void {
-    const ref = this.refOf(file);
-    const top = ref.name ? path.resolve(path.dirname(file), ...Array(ref.name.split('.').length - (ref.isPackage ? 0 : 1)).fill('..')) : path.dirname(path.resolve(file));
+  addRootsFor(file: string, importHeads: readonly string[] = []): void {
+    const ref = this.refOf(file, importHeads);
+    const dirs = this.packageDirs(ref);
+    const top = dirs.length ? path.dirname(dirs[dirs.length - 1]) : path.dirname(path.resolve(file));
     if (this.roots.includes(top)) return;
     this.discovered.push(top);
     this.roots.push(top);
-    this.invalidate();
+    this.rootAdded();
+  }
+
+  /** A new root can only turn earlier misses into hits: forget those (and what was resolved through them). */
+  private rootAdded(): void {
+    this.generation++;
+    for (const [k, v] of this.fileOfModule) if (v === null) this.fileOfModule.delete(k);
+    this.resolved.clear();
+    this.reached.clear();
+    this.classes.clear();
   }
 
   getRoots(): string[] {
@@ -146,11 +155,16 @@ export class ModuleIndex {
     if (!file) this.refOfFile.clear();
   }
 
-  /** Module name of a file from its package folders (__init__.py up the tree). */
-  refOf(file: string): ModuleRef {
+  /**
+   * Module name of a file. A file found for a module name is that module; otherwise the name comes from the
+   * package folders (__init__.py) up the tree, or — for namespace packages without __init__.py (sglang's
+   * `srt/`) — from the file's own imports: `from sglang.srt.utils import x` in python/sglang/srt/a/b.py makes
+   * python/ its root and the file `sglang.srt.a.b`.
+   */
+  refOf(file: string, importHeads: readonly string[] = []): ModuleRef {
     const abs = path.resolve(file);
     const hit = this.refOfFile.get(abs);
-    if (hit) return hit;
+    if (hit && (hit.name?.includes('.') || !importHeads.length)) return hit;
     const base = path.basename(abs).replace(/\.pyi?$/, '');
     const isPackage = base === '__init__';
     const parts = isPackage ? [] : [base];
@@ -159,9 +173,27 @@ export class ModuleIndex {
       parts.unshift(path.basename(dir));
       dir = path.dirname(dir);
     }
-    const ref: ModuleRef = { file: abs, isPackage, ...(parts.length ? { name: parts.join('.') } : {}) };
+    let name = parts.join('.');
+    const ancestors: string[] = [];
+    for (let d = path.dirname(abs), i = 0; i < 16 && path.dirname(d) !== d; d = path.dirname(d), i++) ancestors.push(d);
+    const own = ancestors.find((d) => importHeads.includes(path.basename(d)) && ancestors.indexOf(d) >= parts.length - (isPackage ? 0 : 1));
+    if (own) {
+      const rel = path.relative(path.dirname(own), abs).replace(/\.pyi?$/, '').split(path.sep);
+      if (isPackage) rel.pop();
+      if (rel.every((x) => /^[A-Za-z_]\w*$/.test(x))) name = rel.join('.');
+    }
+    const ref: ModuleRef = { file: abs, isPackage, ...(name ? { name } : {}) };
     this.refOfFile.set(abs, ref);
     return ref;
+  }
+
+  /** Package folders of a module, innermost first (regular or namespace packages). */
+  private packageDirs(ref: ModuleRef): string[] {
+    if (!ref.name) return [];
+    const n = ref.name.split('.').length - (ref.isPackage ? 0 : 1);
+    const out: string[] = [];
+    for (let d = path.dirname(ref.file), i = 0; i < n; d = path.dirname(d), i++) out.push(d);
+    return out;
   }
 
   /** The file of a dotted module name in the roots, if there is one. */
@@ -180,7 +212,10 @@ export class ModuleIndex {
       if (found) break;
     }
     this.fileOfModule.set(mod, found);
-    if (found) this.wanted.add(found);
+    if (found) {
+      this.wanted.add(found);
+      if (!this.refOfFile.get(found)?.name?.includes('.')) this.refOfFile.set(found, { file: found, name: mod, isPackage: path.basename(found) === '__init__.py' });
+    }
     return found ?? undefined;
   }
 
@@ -266,13 +301,7 @@ export class ModuleIndex {
     if (!ref.name) return undefined;
     const top = ref.name.split('.')[0];
     if (npuModule(top)) return top;
-    let dir = path.dirname(path.resolve(file));
-    const chain: string[] = [];
-    for (let i = 0; i < 64 && isPkgDir(dir); i++) {
-      chain.push(dir);
-      dir = path.dirname(dir);
-    }
-    for (const d of chain) {
+    for (const d of this.packageDirs(ref)) {
       const hit = this.pkgNpu.get(d);
       if (hit !== undefined) {
         if (hit) return hit;
@@ -280,7 +309,7 @@ export class ModuleIndex {
       }
       const init = path.join(d, '__init__.py');
       this.pkgNpu.set(d, null); // cycle guard: summarising __init__.py asks this again
-      const s = this.summaryOf(init);
+      const s = isFile(init) ? this.summaryOf(init) : undefined;
       const why = s ? this.fileNpu(this.refOf(init), s) : undefined;
       this.pkgNpu.set(d, why ? `${path.basename(d)}/__init__.py imports ${why}` : null);
       if (why) return this.pkgNpu.get(d)!;
@@ -291,7 +320,7 @@ export class ModuleIndex {
   /** The NPU module a file imports at module level, if any (file-level NPU-native). */
   fileNpu(ref: ModuleRef, s: ModuleSummary): string | undefined {
     for (const i of s.imports) {
-      if (i.inFunction) continue;
+      if (i.inFunction || i.conditional) continue;
       const q = i.level ? absolute(i, ref.name, ref.isPackage) : i.module;
       if (q && npuModule(q)) return q;
     }
@@ -303,10 +332,9 @@ export class ModuleIndex {
    * patch module applies process-wide once imported; flow-insensitive by design).
    */
   packageRedirects(file: string): Set<string> {
-    const ref = this.refOf(file);
-    if (!ref.name) return new Set();
-    const depth = ref.name.split('.').length - (ref.isPackage ? 0 : 1);
-    const topDir = path.resolve(path.dirname(file), ...Array(Math.max(0, depth - 1)).fill('..'));
+    const dirs = this.packageDirs(this.refOf(file));
+    if (!dirs.length) return new Set();
+    const topDir = dirs[dirs.length - 1];
     const hit = this.pkgRedirects.get(topDir);
     if (hit) return hit;
     const out = new Set<string>();

@@ -83,7 +83,7 @@ const BASE_TOKENS = ['cuda', '_custom_ops', '_C', '_C_cache_ops', '_moe_C', '_C_
 const ROOTS = new Set(['torch', 'vllm', 'vllm_ascend', 'torch_npu']);
 
 function envNpu(imports: ImportInfo[], env: ContextEnv, mods: string[]): string | undefined {
-  const own = mods.find((m, k) => !imports[k].inFunction && npuModule(m));
+  const own = mods.find((m, k) => !imports[k].inFunction && !imports[k].conditional && npuModule(m));
   if (own) return own;
   return env.module && env.index ? env.index.packageNpu(env.module.file) : undefined;
 }

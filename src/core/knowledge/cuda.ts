@@ -183,6 +183,13 @@ export const CUDA_LIBRARIES: CudaLibraryRow[] = z.array(CudaLibraryRow).parse([
     source: `${FACTS_F}: triton fused_moe / fused_experts → Ascend MoE`,
     href: vaUrl('vllm_ascend/ops/fused_moe/fused_moe.py'),
   },
+  {
+    modules: ['sgl_kernel'],
+    severity: 'error',
+    replacement: { en: 'the NPU path of the framework (sglang: sgl_kernel_npu / torch_npu ops; vLLM: the vLLM layer classes)', zh: '框架的 NPU 实现（sglang：sgl_kernel_npu / torch_npu 算子；vLLM：vLLM 层类）' },
+    source: 'sglang sgl-kernel/README.md ("sglang-kernel … custom kernel operations", import path sgl_kernel; CUDA/ROCm builds)',
+    href: 'https://github.com/sgl-project/sglang/tree/main/sgl-kernel',
+  },
   { modules: ['apex', 'cupy', 'pycuda', 'numba.cuda', 'pynvml', 'nvidia'], severity: 'error', replacement: { en: 'torch / torch_npu equivalents (CANN provides the NPU kernels)', zh: 'torch / torch_npu 中的等价实现（NPU 算子由 CANN 提供）' }, source: `${FACTS_F}: CUDA-only libraries`, href: vaUrl('vllm_ascend/platform.py') },
   {
     modules: ['triton', 'vllm.triton_utils'],
@@ -200,10 +207,13 @@ export function libraryOf(mod: string): CudaLibraryRow | undefined {
   return CUDA_LIBRARIES.find((l) => l.modules.some((m) => mod === m || mod.startsWith(m + '.')));
 }
 
-/** Modules that are triton-ascend itself: importing one makes a file NPU-native. */
-export const TRITON_ASCEND_MODULES = z.array(z.object({ module: z.string().min(1), ...Sourced.shape })).parse([
-  { module: 'triton.language.extra.cann', source: 'VA@182b75e vllm_ascend/ops/triton/triton_utils.py (import triton.language.extra.cann.extension)', href: vaUrl('vllm_ascend/ops/triton/triton_utils.py') },
+/** Modules written for the NPU: importing one (unconditionally, at module level) makes a file NPU-native. */
+export const NPU_MODULES = z.array(z.object({ module: z.string().min(1), ...Sourced.shape })).parse([
+  { module: 'torch_npu', source: 'torch_npu registers torch.npu (Ascend/pytorch torch_npu/__init__.py)', href: 'https://github.com/Ascend/pytorch/blob/master/torch_npu/__init__.py' },
+  { module: 'vllm_ascend', source: 'VA@182b75e vllm_ascend/ (the vLLM platform plugin for Ascend)', href: vaUrl('vllm_ascend/platform.py') },
+  { module: 'triton.language.extra.cann', source: 'VA@182b75e vllm_ascend/ops/triton/triton_utils.py (import triton.language.extra.cann.extension: triton-ascend)', href: vaUrl('vllm_ascend/ops/triton/triton_utils.py') },
   { module: 'triton_ascend', source: 'ascend-facts §c: Triton-Ascend is a separate package pinned per vllm-ascend release', href: vaUrl('docs/source/community/versioning_policy.md') },
+  { module: 'sgl_kernel_npu', source: "sglang python/sglang/srt/hardware_backend/npu/ (sglang's NPU kernel package, e.g. moe/topk.py: from sgl_kernel_npu.norm.l1_norm import l1_norm)", href: 'https://github.com/sgl-project/sglang/tree/main/python/sglang/srt/hardware_backend/npu' },
 ]);
 
 // ---------------------------------------------------------------------------------------------------
@@ -214,10 +224,15 @@ export const PlatformTest = Sourced.extend({
   platform: z.enum(['npu', 'other']),
 });
 export type PlatformTest = z.infer<typeof PlatformTest>;
+const SGLANG_PLATFORM_SRC = {
+  source: 'sglang python/sglang/srt/utils/common.py is_hip / is_hpu / is_musa / is_mps (module flags spelled `_is_hip = is_hip()`)',
+  href: 'https://github.com/sgl-project/sglang/blob/main/python/sglang/srt/utils/common.py',
+};
 const PLATFORM_SRC = { source: 'vLLM vllm/platforms/interface.py (Platform.is_cuda / is_rocm / is_tpu / is_xpu / is_cpu / is_cuda_alike; NPUPlatform is PlatformEnum.OOT)', href: vllmUrl('vllm/platforms/interface.py') };
 export const PLATFORM_TESTS: PlatformTest[] = z.array(PlatformTest).parse([
   ...['is_cuda', 'is_cuda_alike', 'is_rocm', 'is_tpu', 'is_xpu', 'is_cpu', 'is_zen_cpu'].map((name) => ({ name, platform: 'other', ...PLATFORM_SRC })),
-  { name: 'is_npu', platform: 'npu', source: 'VA@182b75e vllm_ascend/utils.py and sglang is_npu() helpers', href: vaUrl('vllm_ascend/utils.py') },
+  ...['is_hip', 'is_hpu', 'is_musa', 'is_mps'].map((name) => ({ name, platform: 'other', ...SGLANG_PLATFORM_SRC })),
+  { name: 'is_npu', platform: 'npu', source: 'VA@182b75e vllm_ascend/utils.py; sglang python/sglang/srt/utils/common.py is_npu()', href: vaUrl('vllm_ascend/utils.py') },
 ]);
 /** Device type strings of other platforms (device_type == "cuda" …). */
 export const OTHER_DEVICE_TYPES = ['cuda', 'xpu', 'rocm', 'hip', 'cpu', 'tpu', 'mps'];
