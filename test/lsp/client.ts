@@ -49,7 +49,8 @@ export interface Session {
   stop(): Promise<void>;
 }
 
-export async function startServer(opts: { locale?: string; settings?: Record<string, unknown> } = {}): Promise<Session> {
+export async function startServer(opts: { locale?: string; settings?: Record<string, unknown>; root?: string } = {}): Promise<Session> {
+  const root = opts.root ?? fixtures;
   const proc = spawn(process.execPath, [serverJs, '--stdio'], { stdio: 'pipe' });
   const logs: string[] = [];
   proc.stderr.on('data', (d: Buffer) => logs.push(d.toString()));
@@ -101,13 +102,13 @@ export async function startServer(opts: { locale?: string; settings?: Record<str
   conn.listen();
   await conn.sendRequest(InitializeRequest.type, {
     processId: process.pid,
-    rootUri: uriOf(fixtures),
+    rootUri: uriOf(root),
     locale: opts.locale ?? 'en',
     capabilities: {
       workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } },
       textDocument: { diagnostic: { dynamicRegistration: false }, codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix'] } } } },
     },
-    workspaceFolders: [{ uri: uriOf(fixtures), name: 'fixtures' }],
+    workspaceFolders: [{ uri: uriOf(root), name: path.basename(root) }],
   });
   await conn.sendNotification(InitializedNotification.type, {});
   return s;

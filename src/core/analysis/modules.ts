@@ -111,11 +111,13 @@ export class ModuleIndex {
     this.invalidate();
   }
 
-  /** Adds the folder above `file`'s top package (the file's own folder outside packages) to the search roots. */
+  /** Adds the folder above `file`'s top package to the search roots. */
   addRootsFor(file: string, importHeads: readonly string[] = []): void {
     const ref = this.refOf(file, importHeads);
     const dirs = this.packageDirs(ref);
-    const top = dirs.length ? path.dirname(dirs[dirs.length - 1]) : path.dirname(path.resolve(file));
+    // a file outside any package adds nothing: its folder as a root would be searched for every import
+    if (!dirs.length) return;
+    const top = path.dirname(dirs[dirs.length - 1]);
     if (this.roots.includes(top)) return;
     this.discovered.push(top);
     this.roots.push(top);
