@@ -91,7 +91,10 @@ describe('chunked incremental documents', () => {
   it('give the same findings as a fresh parse after random edits', async () => {
     const parser = await pythonParser();
     const base = fs.readFileSync(path.join(fixtures, 'hunyuan/patch_hunyuan_moe.py'), 'utf8') + fs.readFileSync(path.join(fixtures, 'npu_native/ascend_ops.py'), 'utf8');
-    const snippets = ['    torch.cuda.empty_cache()\n', 'x = (\n', '"""\n', 'def g():\n    return y.cuda()\n', '\n', 'import torch_npu\n', ')', 'class A:\n', '    pass\n', '# c\n', 'torch.ops._C.silu_and_mul(a, b)\n', ' + \\\n', '@decorator\n', 'else:\n', '    ', 'from torch import cuda as c\nc.synchronize()\n'];
+    const snippets = ['    torch.cuda.empty_cache()\n', 'x = (\n', '"""\n', 'def g():\n    return y.cuda()\n', '\n', 'import torch_npu\n', ')', 'class A:\n', '    pass\n', '# c\n', 'torch.ops._C.silu_and_mul(a, b)\n', ' + \\\n', '@decorator\n', 'else:\n', '    ', 'from torch import cuda as c\nc.synchronize()\n',
+      // what the document-level context is made of: redirects, CustomOp classes, platform guards
+      'torch.cuda.synchronize = torch.npu.synchronize\n', '@CustomOp.register("n")\nclass N(CustomOp):\n    def forward_cuda(self):\n        torch.cuda.synchronize()\n',
+      'if current_platform.is_cuda():\n    torch.cuda.empty_cache()\n', 'from vllm.model_executor.custom_op import CustomOp\n'];
     let seed = 7;
     const rnd = (n: number) => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;

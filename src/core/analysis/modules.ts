@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Node, Parser } from 'web-tree-sitter';
 import { CUDA_KERNEL_MODULES, CUDA_KERNELS, CUSTOM_OP_SRC, libraryOf, NPU_MODULES, TRITON_SRC, type CudaKernelRow, type CudaLibraryRow } from '../knowledge/cuda';
 import { absolute, collectImports, type ImportInfo } from './imports';
-import { qualifierOf, redirectsOf, summarize, type ClassInfo, type DefInfo, type ModuleSummary } from './summary';
+import { redirectMembers, redirectsOf, summarize, type ClassInfo, type DefInfo, type ModuleSummary } from './summary';
 import { input } from './treesitter';
 import type { Severity } from './types';
 
@@ -352,14 +352,17 @@ export class ModuleIndex {
   /** `torch.cuda.X = …` members of a text (parsed for that alone, once per content). */
   private redirectsIn(text: string): Set<string> {
     const hash = createHash('sha1').update(text).digest('hex');
-    const hit = this.byHash.get(hash)?.redirects ?? this.redirectsByHash.get(hash);
+    const hit = this.redirectsByHash.get(hash);
     if (hit) return hit;
     const tree = this.parser.parse(input(text));
-    const out = new Set<string>();
+    let out = new Set<string>();
     if (tree) {
       try {
         const root = tree.rootNode;
-        redirectsOf(root, text, qualifierOf(collectImports(root, text)), out);
+        const imports = collectImports(root, text);
+        const written = new Set<string>();
+        redirectsOf(root, text, written);
+        out = redirectMembers(written, new Map(imports.filter((i) => i.local && i.qualified).map((i) => [i.local, i.qualified])));
       } finally {
         tree.delete();
       }

@@ -24,8 +24,20 @@ interface Chunk {
   imports: ImportInfo[]; // chunk-relative
   facts?: MappingFacts; // chunk-relative
   summary?: ModuleSummary;
+  /** What of this chunk the document's context depends on (imports, module-level names), as one string. */
+  sig?: string;
   layers?: Map<string, string[]>;
   cache?: { key: string; findings: Finding[] };
+}
+
+/** The parts of a chunk the import context is made of (not its function bodies). */
+function chunkSignature(imports: ImportInfo[], s: ModuleSummary): string {
+  return JSON.stringify([
+    imports,
+    [...s.bindings].map(([k, v]) => [k, v.map((b) => [b.kind, b.target ?? b.imp?.qualified ?? '', b.guard ?? ''])]),
+    [...s.classes.values()],
+    [...s.redirects],
+  ]);
 }
 
 function lineStarts(text: string): number[] {
@@ -208,15 +220,34 @@ export class PythonDocument {
     return all;
   }
 
-  /** Module summary of the document (bindings, classes, redirects; no call lists), from the chunks. */
-  summary(): ModuleSummary {
-    return mergeSummaries(this.chunks.map((c) => (c.summary ??= summarize(c.tree.rootNode, c.text, c.imports, { calls: false }))));
+  private chunkSummary(c: Chunk): ModuleSummary {
+    return (c.summary ??= summarize(c.tree.rootNode, c.text, c.imports, { calls: false }));
   }
 
-  /** Import context of the whole document. */
-  context(env: ContextEnv = {}): PyContext {
-    return buildContext(this.imports(), { ...env, summary: () => this.summary(), keyed: this.split });
+  /** Module summary of the document (bindings, classes, redirects; no call lists), from the chunks. */
+  summary(): ModuleSummary {
+    return mergeSummaries(this.chunks.map((c) => this.chunkSummary(c)));
   }
+
+  /**
+   * Import context of the whole document. In the editor the context is rebuilt only when what it is made of
+   * changed — a chunk's imports or module-level names, a chunk's first line, the module index, the release —
+   * so a keystroke inside a function body costs a string comparison, not a context.
+   */
+  context(env: ContextEnv = {}): PyContext {
+    if (!this.split) return buildContext(this.imports(), { ...env, summary: () => this.summary(), keyed: false });
+    const head = [env.index?.generation ?? -1, env.module?.file ?? '', env.module?.name ?? '', env.release?.release.torchNpu ?? '', env.release?.how ?? ''].join('|');
+    const sigs = this.chunks.map((c) => (c.sig ??= chunkSignature(c.imports, this.chunkSummary(c))));
+    const starts = this.chunks.map((c) => c.start);
+    const was = this.ctxCache;
+    // unchanged chunks keep the very same signature string: comparing them is a pointer check
+    if (was && was.head === head && was.sigs.length === sigs.length && sigs.every((x, i) => x === was.sigs[i] && starts[i] === was.starts[i])) return was.ctx;
+    const summary = this.summary();
+    const ctx = buildContext(this.imports(), { ...env, summary: () => summary, keyed: true });
+    this.ctxCache = { head, sigs, starts, ctx };
+    return ctx;
+  }
+  private ctxCache?: { head: string; sigs: string[]; starts: number[]; ctx: PyContext };
 
   /** True when the text mentions a weight mapping (such files are analysed even without imports). */
   hasMappings(): boolean {

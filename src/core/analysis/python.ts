@@ -10,7 +10,7 @@ import { knownOrigin, npuModule, type ModuleIndex, type ModuleRef, type Origin }
 import { checkNpuCall, keywordItems, npuOpName, opCompletions, opHover, type KeywordCompletion } from './npuops';
 import { Ancestry, dotted, nodeRange, stringContentRange, stringValue, topsOf } from './pytree';
 import { classVerdicts, type ClassVerdict, placeFinding, type Emitted } from './rules';
-import type { ClassInfo, ModuleSummary } from './summary';
+import { redirectMembers, type ClassInfo, type ModuleSummary } from './summary';
 import { type Finding, type Fix, type Position, type Range, type Severity } from './types';
 
 /**
@@ -106,7 +106,7 @@ export function buildContext(imports: ImportInfo[], env: ContextEnv = {}): PyCon
   for (const [k, v] of aliases) if (v === 'torch' && (torchAlias === undefined || k === 'torch')) torchAlias = k;
   const summary = once(() => env.summary?.());
   const redirects = once(() => {
-    const r = new Set(summary()?.redirects ?? []);
+    const r = redirectMembers(summary()?.redirects ?? [], aliases);
     if (env.module && env.index) for (const x of env.index.packageRedirects(env.module.file)) r.add(x);
     return r;
   });

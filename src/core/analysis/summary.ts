@@ -51,7 +51,7 @@ export interface ModuleSummary {
   bindings: Map<string, Binding[]>;
   defs: Map<string, DefInfo>;
   classes: Map<string, ClassInfo>;
-  /** torch.cuda members assigned anywhere (`torch.cuda.current_stream = torch.npu.current_stream`); '*' for torch.cuda itself. */
+  /** Left-hand sides of `torch.cuda.X = …` assignments anywhere, as written (see redirectMembers). */
   redirects: Set<string>;
 }
 
@@ -148,19 +148,34 @@ function collectStrings(n: Node, out: Set<string>): void {
 
 const REDIRECT_RE = /\bcuda(?:\.\w+)?\s*=(?!=)/g;
 
-export function redirectsOf(root: Node, text: string, q: Qualify, out: Set<string>): void {
+/**
+ * Left-hand sides of `….cuda… = …` assignments, as written (`torch.cuda.current_stream`, `cuda.Event` after
+ * `from torch import cuda`): a chunk does not know the document's imports, so they are qualified later
+ * (`redirectMembers`).
+ */
+export function redirectsOf(root: Node, text: string, out: Set<string>): void {
   const tops = topsOf(root);
   for (const m of text.matchAll(REDIRECT_RE)) {
     const n = root.descendantForIndex(m.index, m.index + 4);
     if (!n) continue;
     const path = new Ancestry(root, tops, n).path;
     const a = [...path].reverse().find((x) => x.type === 'assignment');
-    if (!a) continue;
-    const left = a.childForFieldName('left');
-    const lq = left ? q(left) : undefined;
-    if (lq === 'torch.cuda') out.add('*');
-    else if (lq?.startsWith('torch.cuda.')) out.add(lq.split('.')[2]);
+    const left = a?.childForFieldName('left');
+    const d = left ? dotted(left) : undefined;
+    if (d) out.add(d);
   }
+}
+
+/** torch.cuda members the written left-hand sides redirect, through the given imports ('*' = torch.cuda itself). */
+export function redirectMembers(written: Iterable<string>, aliases: Map<string, string>): Set<string> {
+  const out = new Set<string>();
+  for (const d of written) {
+    const head = d.split('.')[0];
+    const q = aliases.has(head) ? aliases.get(head)! + d.slice(head.length) : undefined;
+    if (q === 'torch.cuda') out.add('*');
+    else if (q?.startsWith('torch.cuda.')) out.add(q.split('.')[2]);
+  }
+  return out;
 }
 
 /**
@@ -247,7 +262,7 @@ export function summarize(root: Node, text: string, imports: ImportInfo[], opts:
     const name = def.childForFieldName('name')?.text ?? '';
     if (!s.defs.has(name)) s.defs.set(name, { name, decorators, calls: opts.calls ? callsIn(def, relevant, q) : [] });
   }
-  redirectsOf(root, text, q, s.redirects);
+  redirectsOf(root, text, s.redirects);
   return s;
 }
 
