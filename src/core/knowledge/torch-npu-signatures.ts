@@ -54,9 +54,11 @@ function data(): z.infer<typeof SignatureFile> {
   return parsed;
 }
 
+let sorted: SignatureRelease[] | undefined;
 /** Known releases, newest first. */
 export function signatureReleases(): SignatureRelease[] {
-  return [...data().releases].sort((a, b) => comparePep440(b.torchNpu, a.torchNpu));
+  sorted ??= [...data().releases].sort((a, b) => comparePep440(b.torchNpu, a.torchNpu));
+  return [...sorted];
 }
 
 export interface ReleaseChoice {
@@ -71,7 +73,18 @@ export interface ReleaseChoice {
  * The release to check against: the requested version when it is known, else the newest known release of the
  * same torch minor that is not newer than it, else the newest release.
  */
+const picked = new Map<string, ReleaseChoice>();
 export function pickRelease(requested?: string): ReleaseChoice {
+  const key = requested ?? '\u0000';
+  let hit = picked.get(key);
+  if (!hit) {
+    hit = pickUncached(requested);
+    picked.set(key, hit);
+  }
+  return hit;
+}
+
+function pickUncached(requested?: string): ReleaseChoice {
   const all = signatureReleases();
   const want = requested?.trim();
   if (!want || !parsePep440(want)) return { release: all[0], how: 'newest', requested: want || undefined };
