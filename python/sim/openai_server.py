@@ -134,6 +134,9 @@ DEFAULTS = {
     "metrics_log_interval_s": 0,
     "version": "0.0.0+simulated",
     "log": None,
+    # Extra POST routes of the server that embeds this one (the simulated vllm's /start_profile, /stop_profile):
+    # {path: handler(body bytes) -> (status, JSON object or None for an empty body)}, run off the event loop.
+    "routes": None,
 }
 
 _TOKEN_RE = re.compile(r"\s*(?:\w+|[^\w\s])|\s+$", re.UNICODE)
@@ -628,6 +631,14 @@ class SimServer:
                 if not isinstance(req, dict):
                     raise HttpError(400, "request body must be a JSON object")
                 return await self.generate(path == "/v1/chat/completions", req, writer, keep, t_arrival)
+            route = (self.cfg["routes"] or {}).get(path)
+            if route is not None and method == "POST":
+                status, obj = await asyncio.get_event_loop().run_in_executor(None, route, body)
+                if obj is None:
+                    await self._send(writer, status, b"", "application/json", not keep)
+                else:
+                    await self._send_json(writer, status, obj, not keep)
+                return status
             raise HttpError(404, "Not Found", "NotFoundError")
         except HttpError as e:
             await self._send_json(writer, e.status, _err(e.message, e.status, e.etype), not keep)

@@ -7,6 +7,9 @@ as with vLLM), prints vLLM-like start-up logs (each marked SIMULATED), checks wh
 DIR/state/npu_procs/<pid>.json (so the simulated npu-smi shows it), then serves the OpenAI API through
 openai_server.serve() until SIGTERM/SIGINT, and removes its state file on the way out.
 
+With `--profiler-config` (JSON or dotted form) the server also has POST /start_profile and /stop_profile, and a
+stop leaves SIMULATED ASCEND_PROFILER_OUTPUT per rank (vllm_profiler.py); without it those paths are 404.
+
 Also: `vllm --version`, `vllm serve --help`, and — only when sim.json's "serve" has "bench": true (or
 ASCEND_ADAPT_SIM_VLLM_BENCH=1) — `vllm bench serve` with vLLM's flags, console summary and --save-result JSON
 keys (a plain threaded streaming client; every result says simulated). Without it the command has no `bench`,
@@ -38,6 +41,7 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import simhost  # noqa: E402  (helpers of the simulated host, beside this file)
+import vllm_profiler  # noqa: E402  (--profiler-config: /start_profile, /stop_profile, ASCEND_PROFILER_OUTPUT)
 
 DEFAULT_VERSION = "0.18.0"
 DEFAULT_HBM_MB = 65536
@@ -95,6 +99,7 @@ def sim_settings(simcfg: dict) -> dict:
         "fault": str(v.get("fault") or ""),
         "bench": bool(v.get("bench")) or os.environ.get("ASCEND_ADAPT_SIM_VLLM_BENCH") == "1",
         "server": dict(v.get("server")) if isinstance(v.get("server"), dict) else {},
+        "serve_raw": v,
         # logical devices (what ASCEND_RT_VISIBLE_DEVICES counts): every chip of every card
         "devices": cards * int(_first_number(simcfg, ["chipsPerNpu"], 1)),
         "hbm_mb": int(_first_number(simcfg, ["hbmTotalMB"], DEFAULT_HBM_MB)) or int(_first_number(simcfg, ["ddrTotalMB"], DEFAULT_HBM_MB)),
@@ -328,6 +333,10 @@ def oom_message(npu: int, total_mb: int, want_mb: int) -> str:
 
 # ---- vllm serve ---------------------------------------------------------------------------------------
 def cmd_serve(argv) -> int:
+    try:
+        argv, profiler_cfg = vllm_profiler.split_args(argv)
+    except vllm_profiler.ConfigError as e:
+        serve_parser().error(str(e))
     args = serve_parser().parse_args(argv)
     model = args.model_opt or args.model_tag
     if not model:
@@ -435,7 +444,15 @@ def cmd_serve(argv) -> int:
     info("core.py:210", "init engine (profile, create kv cache, warmup model) took %.2f seconds (simulated)"
          % (load_sec / 2))
     info("api_server.py:1971", "Starting vLLM API server 0 on http://%s:%d (SIMULATED)" % (host, args.port))
-    info("launcher.py:37", "Available routes are: /health, /v1/models, /v1/chat/completions, /v1/completions")
+    routes = "/health, /v1/models, /v1/chat/completions, /v1/completions"
+    prof = None
+    if profiler_cfg and profiler_cfg["profiler"] is not None:
+        prof = vllm_profiler.SimProfiler(profiler_cfg, world, args.tensor_parallel_size, args.pipeline_parallel_size,
+                                         vllm_profiler.SimProfiler.settings(s["serve_raw"]), info, warn)
+        warn("api_router.py:78", "Profiler with mode '%s' is enabled in the API server. This should ONLY be used for "
+                                 "local development!" % profiler_cfg["profiler"])
+        routes += ", /start_profile, /stop_profile"
+    info("launcher.py:37", "Available routes are: %s" % routes)
 
     import openai_server  # the simulated OpenAI-compatible server beside this file
 
@@ -444,6 +461,8 @@ def cmd_serve(argv) -> int:
                        "version": "%s+simulated" % s["version"], "log": sys.stdout})
     if args.api_key:
         server_cfg["api_key"] = args.api_key
+    if prof:
+        server_cfg["routes"] = prof.routes()
     server_cfg = {k: v for k, v in server_cfg.items() if k in openai_server.DEFAULTS}
     try:
         openai_server.serve(server_cfg)
@@ -453,6 +472,8 @@ def cmd_serve(argv) -> int:
         sys.stdout.flush()
         return 1
     finally:
+        if prof:
+            prof.shutdown()
         state.release()
     info("launcher.py:80", "Shutting down FastAPI HTTP server (simulated).")
     return 0

@@ -77,6 +77,11 @@ export interface GroupCommand {
   summary: Help;
   description?: () => string[];
   subcommands: LeafCommand[];
+  /**
+   * What the group word does on its own (`profile --profile NAME` beside `profile summarize DIR`): run when the
+   * next word is not a subcommand; its --help is the group's.
+   */
+  default?: LeafCommand;
 }
 
 export type CliCommand = LeafCommand | GroupCommand;

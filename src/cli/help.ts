@@ -67,6 +67,12 @@ export function leafHelp(words: string[], c: LeafCommand): string {
 }
 
 export function groupHelp(g: GroupCommand): string {
+  if (g.default) {
+    const subs = formatTable(g.subcommands.map((s) => [`  ${s.name}`, s.summary()])).trimEnd();
+    const more = g.subcommands.map((s) => `       ${usageLine([g.name, s.name], s)}`);
+    const [usage, ...rest] = leafHelp([g.name], g.default).split('\n');
+    return [usage, ...more, ...rest.slice(0, 2), l10n.t('Subcommands:'), subs, l10n.t('More: ascend-adapt {0} SUBCOMMAND --help', g.name), ...rest.slice(2)].join('\n');
+  }
   const lines = [
     ...g.subcommands.map((s, i) => (i === 0 ? l10n.t('Usage: {0}', usageLine([g.name, s.name], s)) : `       ${usageLine([g.name, s.name], s)}`)),
     '',

@@ -130,6 +130,13 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
   }
   if (!command.subcommands) return runLeaf([command.name], command, rest, before, io);
   const sub = command.subcommands.find((s) => s.name === rest[0]);
+  if (!sub && command.default) {
+    if (before.help || hasHelp(rest)) {
+      io.stdout.write(groupHelp(command));
+      return 0;
+    }
+    return runLeaf([command.name], command.default, rest, before, io);
+  }
   if (!sub) {
     if (before.help || rest[0] === '--help' || rest[0] === '-h') {
       io.stdout.write(groupHelp(command));

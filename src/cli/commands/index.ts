@@ -12,6 +12,7 @@ import { validateCommand } from './validate';
 import { accuracyCommand } from './accuracy';
 import { perfCommand } from './perf';
 import { quantizeCommand } from './quantize';
+import { profileCommand } from './profile';
 
 /**
  * Every subcommand, in --help order. Only commands whose feature works are listed (no dead commands).
@@ -29,6 +30,7 @@ export const commands: CliCommand[] = [
   smokeCommand,
   accuracyCommand,
   perfCommand,
+  profileCommand,
   validateCommand,
   reportCommand,
 ];

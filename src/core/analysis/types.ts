@@ -11,9 +11,11 @@ export type RuleCode =
   | 'npu-op-constraint'
   | 'quant-description'
   | 'weight-mapping'
-  | 'serve-args';
+  | 'serve-args'
+  /** An operator a profile saw on the AI CPU, on the code that produces it (src/core/profile/code.ts). */
+  | 'profile-aicpu';
 
-export const RULE_CODES: readonly RuleCode[] = ['cuda-api', 'cuda-kernel', 'cuda-library', 'npu-op-constraint', 'quant-description', 'weight-mapping', 'serve-args'];
+export const RULE_CODES: readonly RuleCode[] = ['cuda-api', 'cuda-kernel', 'cuda-library', 'npu-op-constraint', 'quant-description', 'weight-mapping', 'serve-args', 'profile-aicpu'];
 
 export interface Position {
   line: number;
