@@ -50,7 +50,7 @@ COLS = {
     "dtypes": ("Input Data Types",),
     "block": ("Block Num", "Block Dim"),
 }
-PROGRESS_BYTES = 64 << 20
+PROGRESS_BYTES = 32 << 20
 
 
 def r3(x):

@@ -41,7 +41,6 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import simhost  # noqa: E402  (helpers of the simulated host, beside this file)
-import vllm_profiler  # noqa: E402  (--profiler-config: /start_profile, /stop_profile, ASCEND_PROFILER_OUTPUT)
 
 DEFAULT_VERSION = "0.18.0"
 DEFAULT_HBM_MB = 65536
@@ -333,10 +332,13 @@ def oom_message(npu: int, total_mb: int, want_mb: int) -> str:
 
 # ---- vllm serve ---------------------------------------------------------------------------------------
 def cmd_serve(argv) -> int:
-    try:
-        argv, profiler_cfg = vllm_profiler.split_args(argv)
-    except vllm_profiler.ConfigError as e:
-        serve_parser().error(str(e))
+    profiler_cfg = None
+    if any(a.startswith("--profiler-config") for a in argv):
+        import vllm_profiler  # --profiler-config: /start_profile, /stop_profile, ASCEND_PROFILER_OUTPUT (beside this file)
+        try:
+            argv, profiler_cfg = vllm_profiler.split_args(argv)
+        except vllm_profiler.ConfigError as e:
+            serve_parser().error(str(e))
     args = serve_parser().parse_args(argv)
     model = args.model_opt or args.model_tag
     if not model:
@@ -447,6 +449,7 @@ def cmd_serve(argv) -> int:
     routes = "/health, /v1/models, /v1/chat/completions, /v1/completions"
     prof = None
     if profiler_cfg and profiler_cfg["profiler"] is not None:
+        import vllm_profiler
         prof = vllm_profiler.SimProfiler(profiler_cfg, world, args.tensor_parallel_size, args.pipeline_parallel_size,
                                          vllm_profiler.SimProfiler.settings(s["serve_raw"]), info, warn)
         warn("api_router.py:78", "Profiler with mode '%s' is enabled in the API server. This should ONLY be used for "
