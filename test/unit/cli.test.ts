@@ -116,7 +116,8 @@ describe('CLI frame: one declaration per option', () => {
     const { leafOptions } = await import('../../src/cli/help');
     const { describeNumber } = await import('../../src/cli/options');
     for (const c of commands) {
-      for (const [words, leaf] of c.subcommands ? c.subcommands.map((s) => [[c.name, s.name], s] as const) : [[[c.name], c] as const]) {
+      const leaves = c.subcommands ? [...c.subcommands.map((s) => [[c.name, s.name], s] as const), ...(c.default ? [[[c.name], c.default] as const] : [])] : [[[c.name], c] as const];
+      for (const [words, leaf] of leaves) {
         const r = await cli(...words, '--help');
         assert.equal(r.code, 0, words.join(' '));
         assert.match(r.out, new RegExp(`^Usage: ascend-adapt ${words.join(' ')} `), words.join(' '));
