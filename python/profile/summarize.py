@@ -406,9 +406,12 @@ def run_stats(t0):
     """Wall and CPU seconds and peak memory of this process (the benchmark reads them)."""
     st = {"seconds": round(time.time() - t0, 3), "cpuSeconds": round(time.process_time(), 3), "maxRssMB": None}
     try:
-        import resource
-        st["maxRssMB"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)  # KiB on Linux
-    except (ImportError, OSError):
+        # VmHWM: this process image's peak (ru_maxrss would carry the parent's peak across fork + exec)
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    st["maxRssMB"] = round(int(line.split()[1]) / 1024.0, 1)
+    except (OSError, ValueError, IndexError):
         pass
     return st
 
