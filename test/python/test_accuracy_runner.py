@@ -277,7 +277,8 @@ class LogLikelihoodTest(unittest.TestCase):
         items = [json.loads(line) for line in readlines(out + ".items.jsonl")]
         self.assertEqual([i["extracted"]["choice"] for i in items], ["B", "B"])
         self.assertEqual(items[0]["extracted"]["loglikelihoods"], [-0.8, -0.6, -0.7, -2.0])
-        req = KnownLogprobs.seen[0]
+        # Items are scored concurrently: find the request of the first question, not the first to arrive.
+        req = next(r for r in KnownLogprobs.seen if "Q1?" in r["prompt"][1])
         self.assertEqual({k: req[k] for k in ("echo", "logprobs", "max_tokens", "temperature", "seed")},
                          {"echo": True, "logprobs": 1, "max_tokens": 1, "temperature": 0, "seed": 1234})
         self.assertEqual(req["prompt"][1], "The following are multiple choice questions (with answers) about anatomy.\n\n"
