@@ -43,6 +43,18 @@ export const jobRef = z.union(
   msg(() => l10n.t('expected a job id or a Jobs view row')),
 );
 
+/** A validation step: its id (env, serve, perf …) or a Validation view row. */
+export const stepRef = z.union(
+  [z.string().regex(/^[a-z][a-z-]*$/), z.object({ step: z.object({ id: z.string().regex(/^[a-z][a-z-]*$/) }) }).transform((n) => n.step.id)],
+  msg(() => l10n.t('expected a validation step id (env, serve, smoke, accuracy, perf …) or a Validation view row')),
+) as z.ZodType<import('../core/validate').StepId>;
+
+/** A report figure id ("accuracy.gsm8k.measured"). */
+export const figureRef = z.string().regex(/^[\w.:-]+$/, msg(() => l10n.t('expected a figure id such as accuracy.gsm8k.measured')));
+
+/** Run Validation from a test, a task or a walkthrough link: which profile. */
+export const validateRunOptions = z.strictObject({ profile: id.optional() });
+
 /** A report file: its URI or a Reports view row. */
 export const reportRef = z.union([uri, z.object({ entry: z.object({ uri }) }).transform((n) => n.entry.uri)], msg(() => l10n.t('expected a report file URI or a Reports view row')));
 

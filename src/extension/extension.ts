@@ -18,6 +18,9 @@ import { registerReportCommands } from './reportCommands';
 import { Reports } from './reports';
 import { Serving } from './serving';
 import { registerServingCommands } from './servingCommands';
+import { Validation } from './validation';
+import { registerTasks } from './tasks';
+import { registerValidationCommands, ValidationStatusBar } from './validationCommands';
 import { Views } from './views';
 
 /**
@@ -41,6 +44,8 @@ export interface Services {
   readonly serving: Serving;
   readonly quantize: Quantizations;
   readonly reports: Reports;
+  readonly validation: Validation;
+  readonly validationStatus: ValidationStatusBar;
   readonly lsp: Lsp;
 }
 
@@ -67,6 +72,17 @@ function createServices(ctx: Ctx, log: vscode.LogOutputChannel, notifier: Notifi
   const serving = ctx.own(new Serving({ hosts, envResults, config, notifier, log, state: ext.workspaceState }));
   const quantize = ctx.own(new Quantizations({ hosts, config, notifier, log, state: ext.workspaceState }));
   const reports = ctx.own(new Reports(hosts, log, notifier, ext.globalStorageUri));
+  const validation = ctx.own(
+    new Validation({
+      serving,
+      notifier,
+      log,
+      state: ext.workspaceState,
+      openReport: (uri) => reports.open([uri]),
+      version: String(ext.extension.packageJSON.version),
+    }),
+  );
+  const validationStatus = ctx.own(new ValidationStatusBar(validation));
   const lsp = ctx.own(
     new Lsp({
       config,
@@ -78,7 +94,7 @@ function createServices(ctx: Ctx, log: vscode.LogOutputChannel, notifier: Notifi
       hostTorchNpu: { current: () => newestTorchNpu(envResults), onDidChange: envResults.onDidChange },
     }),
   );
-  return { log, notifier, commands, config, hosts, envResults, views, statusBar: statusBar.item, serving, quantize, reports, lsp };
+  return { log, notifier, commands, config, hosts, envResults, views, statusBar: statusBar.item, serving, quantize, reports, validation, validationStatus, lsp };
 }
 
 /** torch_npu of the most recent environment check that found one. */
@@ -118,6 +134,8 @@ function registerFeatures(ctx: Ctx, s: Services, problems: string[]): void {
   feature('quantization', () => registerQuantizeCommands(commands, { quantize: s.quantize, hosts: s.hosts, views: s.views, notifier }));
   feature('evaluation', () => registerEvaluationCommands(commands, { serving: s.serving, hosts: s.hosts, config: s.config, notifier, pythonDir: ext.asAbsolutePath('python') }));
   feature('reports', () => registerReportCommands(commands, { reports: s.reports, hosts: s.hosts, views: s.views, notifier }));
+  feature('tasks', () => registerTasks({ hosts: s.hosts, config: s.config, cliPath: ext.asAbsolutePath('dist/cli.js'), loadConfig: () => s.serving.loadConfig(), log }));
+  feature('validation', () => registerValidationCommands(commands, { validation: s.validation, reports: s.reports, views: s.views, notifier, log, status: s.validationStatus }));
   feature('language server', () => {
     registerLintCommands(commands, s.lsp, notifier);
     // Not awaited: activation returns at once, the server comes up in the background.

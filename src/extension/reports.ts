@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { currentLanguage, type Lang } from '../core/l10n';
 import type { LoadedReport } from '../core/report/load';
+import type { Evidence, PartialReport } from '../core/report/schema';
+import { EvidenceEditor, localEvidenceFile } from './evidence';
 import type { Hosts } from './hosts';
 import type { Notifier } from './notify';
 
@@ -43,6 +45,8 @@ export async function loadReport(uri: vscode.Uri): Promise<ReportEntry> {
 
 export class Reports implements vscode.Disposable {
   readonly panels = new Set<ReportPanel>();
+  /** One editor for evidence, whichever report or step it is opened from. */
+  readonly evidenceEditor = new EvidenceEditor();
 
   constructor(
     private readonly hosts: Hosts,
@@ -63,7 +67,9 @@ export class Reports implements vscode.Disposable {
       }
     }
     out.push(...(await this.listOnActiveHost()));
-    return out;
+    // Newest first (a run that just ended is on top), whatever folder it was written to.
+    const when = (e: ReportEntry) => e.loaded.report.generatedAt ?? '';
+    return out.sort((a, b) => when(b).localeCompare(when(a)) || b.uri.fsPath.localeCompare(a.uri.fsPath));
   }
 
   /**
@@ -152,7 +158,7 @@ export class Reports implements vscode.Disposable {
     }
   }
 
-  /** Opens the file a figure came from: the copy beside the report, else the file itself when local. */
+  /** Opens the file a figure came from (the copy beside the report, else the file itself when local), cursor on the value. */
   async openEvidence(rp: ReportPanel, figureId: string): Promise<vscode.Uri | undefined> {
     let entry = rp.entries[0];
     let id = figureId;
@@ -161,32 +167,31 @@ export class Reports implements vscode.Disposable {
       entry = rp.entries[side[1] === 'A' ? 0 : 1];
       id = side[2];
     }
+    return this.showFigureEvidence(entry.uri.fsPath, entry.loaded.report, id);
+  }
+
+  /** A figure of a report (by id) in the one evidence editor; says where it is when it is not on this machine. */
+  async showFigureEvidence(reportFile: string, report: PartialReport, figureId: string): Promise<vscode.Uri | undefined> {
     const { indexReport } = await import('../core/report/figures');
-    const ev = indexReport(entry.loaded.report).evidenceOfFigure(id);
-    if (!ev) {
-      void this.notifier.info(l10n.t('No evidence recorded for {0}.', id));
+    const idx = indexReport(report);
+    const fig = idx.figure(figureId);
+    const ev = fig ? idx.evidence(fig.evidence) : undefined;
+    if (!fig || !ev) {
+      void this.notifier.info(l10n.t('No evidence recorded for {0}.', figureId));
       return undefined;
     }
-    const candidates = [ev.copy ? path.resolve(path.dirname(entry.uri.fsPath), ev.copy) : undefined, ev.file].filter((x): x is string => Boolean(x));
-    for (const f of candidates) {
-      const uri = vscode.Uri.file(f);
-      const exists = await vscode.workspace.fs.stat(uri).then(() => true, () => false);
-      if (!exists) continue;
-      const doc = await vscode.workspace.openTextDocument(uri);
-      let line = ev.line ? ev.line - 1 : 0;
-      if (ev.line === undefined && ev.offset !== undefined) line = doc.positionAt(ev.offset).line;
-      if (ev.pointer && ev.line === undefined) {
-        // A JSON pointer: find the last key of the pointer in the result file.
-        const key = ev.pointer.split('/').pop()?.replace(/~1/g, '/').replace(/~0/g, '~');
-        const idx = key ? doc.getText().indexOf(`"${key}"`) : -1;
-        if (idx >= 0) line = doc.positionAt(idx).line;
-      }
-      const range = new vscode.Range(line, 0, line, 0);
-      await vscode.window.showTextDocument(doc, { selection: range, viewColumn: vscode.ViewColumn.Beside, preview: true });
-      return uri;
+    return this.showEvidence(reportFile, ev, fig.pointer ?? ev.pointer ?? null);
+  }
+
+  /** An evidence entry of a report in the one evidence editor, at its value (pointer) or line. */
+  async showEvidence(reportFile: string, ev: Evidence, pointer: string | null = ev.pointer ?? null): Promise<vscode.Uri | undefined> {
+    const file = localEvidenceFile(reportFile, ev);
+    if (!file) {
+      void this.notifier.info(l10n.t('Evidence {0} is on {1}: {2}{3}', ev.id, ev.host, ev.file, ev.line ? `:${ev.line}` : ''));
+      return undefined;
     }
-    void this.notifier.info(l10n.t('Evidence for {0} is on {1}: {2}{3}', id, ev.host, ev.file, ev.line ? `:${ev.line}` : ''));
-    return undefined;
+    const editor = await this.evidenceEditor.show({ file, pointer: ev.kind === 'log' ? null : pointer, line: ev.line ?? null, byteOffset: ev.offset ?? null });
+    return editor.document.uri;
   }
 
   async export(entry: ReportEntry, format: 'md' | 'html', target?: vscode.Uri): Promise<vscode.Uri | undefined> {

@@ -27,8 +27,13 @@ export function toRecord(f: FileFinding, cwd: string): LintRecord {
   return { file: path.relative(cwd, f.file) || f.file, range: f.range, severity: f.severity, code: f.code, message: f.message, source: 'ascend-adapt' };
 }
 
+/**
+ * One line per finding, FILE:LINE:COL: SEVERITY [CODE] MESSAGE. The severity stays an English word in every
+ * language (as compilers print it): problem matchers — VS Code's `$ascend-adapt-lint`, CI annotators — key on
+ * it; the message is translated.
+ */
 export function formatText(records: LintRecord[]): string {
-  const label: Record<LintRecord['severity'], string> = { error: l10n.t('error'), warning: l10n.t('warning'), information: l10n.t('info'), hint: l10n.t('hint') };
+  const label: Record<LintRecord['severity'], string> = { error: 'error', warning: 'warning', information: 'info', hint: 'hint' };
   return records.map((r) => `${r.file}:${r.range.start.line + 1}:${r.range.start.character + 1}: ${label[r.severity]} [${r.code}] ${r.message}`).join('\n');
 }
 

@@ -9,6 +9,7 @@ import { en, translator, type Translator } from '../../core/l10n';
 import { LocalTransport } from '../../core/transport/local';
 import type { Transport } from '../../core/transport/transport';
 import { createDemo, OutDirError, prepareOutDir, runValidation, type AccuracyStepSpec, type PerfStepSpec, type RunEvent, type ValidateOptions } from '../../core/validate';
+import { PERF_DEFAULTS, perfSpec, specsFromProfile, type PerfOverrides } from '../../core/validate/profile-specs';
 import { packageVersion } from '../../core/version';
 import { defineCommand, UsageError, type CliIO, type RunContext } from '../command';
 import { opt } from '../options';
@@ -31,10 +32,10 @@ const OPTIONS = {
   data: opt.string({ metavar: 'DIR', help: () => l10n.t('folder ON THE HOST with the dataset files') }),
   limit: opt.float({ metavar: 'N', above: 0, help: () => l10n.t('items per dataset') }),
   reference: opt.string({ metavar: 'FILE', help: () => l10n.t('reference results to compare with (GPU run)') }),
-  concurrency: opt.int({ metavar: 'N', min: 1, default: 8, help: () => l10n.t('requests in flight') }),
-  'num-prompts': opt.int({ metavar: 'N', min: 1, default: 100, help: () => l10n.t('requests per run') }),
-  'input-len': opt.int({ metavar: 'I', min: 1, default: 256, help: () => l10n.t('prompt length in tokens (random dataset)') }),
-  'output-len': opt.int({ metavar: 'O', min: 1, default: 128, help: () => l10n.t('answer length in tokens') }),
+  concurrency: opt.int({ metavar: 'N', min: 1, help: () => l10n.t('requests in flight (default: the profile\'s validation.perf, else 8)') }),
+  'num-prompts': opt.int({ metavar: 'N', min: 1, help: () => l10n.t('requests per run (default: the profile\'s validation.perf, else 100)') }),
+  'input-len': opt.int({ metavar: 'I', min: 1, help: () => l10n.t('prompt length in tokens, random dataset (default: the profile\'s validation.perf, else 256)') }),
+  'output-len': opt.int({ metavar: 'O', min: 1, help: () => l10n.t('answer length in tokens (default: the profile\'s validation.perf, else 128)') }),
   'request-rate': opt.float({ metavar: 'R', above: 0, help: () => l10n.t('arrivals per second (Poisson)') }),
   baseline: opt.string({ metavar: 'FILE', help: () => l10n.t('GPU baseline to compare with') }),
   'no-perf': opt.flag(() => l10n.t('leave out the performance step')),
@@ -42,24 +43,34 @@ const OPTIONS = {
 type Ctx = RunContext<typeof OPTIONS>;
 type Values = Ctx['values'];
 
-/** Accuracy and perf from the flags (the demo replaces them with its own). */
-function stepSpecs(values: Values, cwd: string): { acc: AccuracyStepSpec | null; perf: PerfStepSpec | null } {
+/**
+ * Accuracy and perf: the flags first, then the profile's `validation` block (the run panel's settings), then
+ * the built-in perf defaults. The demo replaces them with its own.
+ */
+function stepSpecs(values: Values, cwd: string, profile: NamedProfile, configDir: string): { acc: AccuracyStepSpec | null; perf: PerfStepSpec | null; accNotRun: string; perfNotRun: string; workspace: string[] } {
   const local = (f: string | undefined) => (f ? path.resolve(cwd, f) : undefined);
-  if (values.tasks && !values.data) throw new UsageError(l10n.t('--tasks needs --data DIR (the dataset files on the host)'));
+  const overrides: PerfOverrides = {
+    concurrency: values.concurrency,
+    numPrompts: values['num-prompts'],
+    inputLen: values['input-len'],
+    outputLen: values['output-len'],
+    requestRate: values['request-rate'],
+    baselineFile: local(values.baseline),
+  };
+  const fromProfile = specsFromProfile(profile, configDir, overrides);
   const acc = values.tasks
     ? { tasks: values.tasks.split(',').map((x) => x.trim()).filter(Boolean), dataDir: values.data ?? '', limit: values.limit, referenceFile: local(values.reference) }
-    : null;
-  const perf = values['no-perf']
-    ? null
-    : {
-        concurrency: values.concurrency,
-        numPrompts: values['num-prompts'],
-        inputLen: values['input-len'],
-        outputLen: values['output-len'],
-        requestRate: values['request-rate'],
-        baselineFile: local(values.baseline),
-      };
-  return { acc, perf };
+    : fromProfile.accuracy;
+  // --no-perf wins; a profile that leaves perf out still runs it when a perf flag asks for it.
+  const perfFlag = Object.values(overrides).some((x) => x !== undefined);
+  const perf = values['no-perf'] ? null : (fromProfile.perf ?? (perfFlag ? perfSpec(PERF_DEFAULTS, configDir, overrides) : null));
+  return {
+    acc,
+    perf,
+    accNotRun: en('no datasets given (--tasks and --data)'),
+    perfNotRun: values['no-perf'] ? en('left out with --no-perf') : fromProfile.perfNotRun,
+    workspace: fromProfile.workspace,
+  };
 }
 
 interface Target {
@@ -69,6 +80,8 @@ interface Target {
   workspace: string[];
   acc: AccuracyStepSpec | null;
   perf: PerfStepSpec | null;
+  accNotRun?: string;
+  perfNotRun?: string;
   /** The temporary simulated host of --demo, deleted after the run (unless --keep-host). */
   tempHost?: string;
 }
@@ -105,12 +118,15 @@ function profileTarget(ctx: Ctx, workspace: string[]): () => Promise<Target> {
   const { values, io } = ctx;
   if (!ctx.where.profile) throw new UsageError(l10n.t('say which profile: --profile NAME (or --demo)'));
   if (values['keep-host']) throw new UsageError(l10n.t('--keep-host goes with --demo'));
-  const { acc, perf } = stepSpecs(values, io.cwd);
+  if (values.tasks && !values.data) throw new UsageError(l10n.t('--tasks needs --data DIR (the dataset files on the host)'));
   const { profile, target } = resolveProfile(ctx, TARGET);
   // The port's files (patches, mappings, quant descriptions) live next to ascend-adapt.json by default.
-  const ws = workspace.length ? workspace : [path.dirname(configPath(io.cwd, ctx.where.config))];
+  const configDir = path.dirname(configPath(io.cwd, ctx.where.config));
+  const specs = stepSpecs(values, io.cwd, profile, configDir);
+  const ws = workspace.length ? workspace : specs.workspace;
   const jobsRoot = io.env.ASCEND_ADAPT_JOBS_ROOT || undefined;
-  return async () => ({ transport: await target.open(), profile, jobsRoot, workspace: ws, acc, perf });
+  const { acc, perf, accNotRun, perfNotRun } = specs;
+  return async () => ({ transport: await target.open(), profile, jobsRoot, workspace: ws, acc, perf, accNotRun, perfNotRun });
 }
 
 /** Progress lines on stderr: ▶ step …, its progress, its end state with the reason. */
@@ -160,9 +176,9 @@ export const validateCommand = defineCommand({
       jobsRoot: target.jobsRoot,
       workspace: target.workspace,
       accuracy: target.acc,
-      accuracyNotRun: en('no datasets given (--tasks and --data)'),
+      accuracyNotRun: target.accNotRun ?? en('no datasets given (--tasks and --data)'),
       perf: target.perf,
-      perfNotRun: en('left out with --no-perf'),
+      perfNotRun: target.perfNotRun ?? en('left out with --no-perf'),
       ...(target.tempHost ? { ephemeralHostRoot: target.tempHost } : {}),
       onEvent: progressPrinter(t, say),
       generator: { name: 'ascend-adapt', version: packageVersion() },

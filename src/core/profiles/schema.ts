@@ -18,6 +18,38 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const DTYPES = ['auto', 'half', 'float16', 'bfloat16', 'float', 'float32'] as const;
 
+/** Accuracy and perf of a validation run, as the run panel and `ascend-adapt validate --profile` take them. */
+export const validationSchema = z
+  .strictObject({
+    accuracy: z
+      .strictObject({
+        tasks: z.array(z.string().min(1)).min(1).describe('Datasets: gsm8k, mmlu, math.'),
+        dataDir: z.string().min(1).describe('Folder ON THE HOST with the dataset files.'),
+        limit: z.int().min(1).optional().describe('Items per dataset.'),
+        concurrency: z.int().min(1).optional().describe('Requests in flight.'),
+        reference: z.string().min(1).optional().describe('GPU reference results on THIS machine, relative to ascend-adapt.json (or absolute).'),
+      })
+      .optional()
+      .describe('Accuracy against a GPU reference; without it accuracy is recorded as not run.'),
+    perf: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          concurrency: z.int().min(1).default(8).describe('Requests in flight.'),
+          numPrompts: z.int().min(1).default(100).describe('Requests per run.'),
+          inputLen: z.int().min(1).default(256).describe('Prompt length in tokens (random dataset).'),
+          outputLen: z.int().min(1).default(128).describe('Answer length in tokens.'),
+          requestRate: z.number().gt(0).optional().describe('Arrivals per second (Poisson); absent: all at once.'),
+          baseline: z.string().min(1).optional().describe('GPU baseline on THIS machine, relative to ascend-adapt.json (or absolute).'),
+        }),
+      ])
+      .optional()
+      .describe('Performance run (false: leave it out; absent: 100 prompts at concurrency 8, 256 in / 128 out).'),
+    workspace: z.array(z.string().min(1)).optional().describe('Files and folders of the port analysed for operator compatibility, relative to ascend-adapt.json (default: its folder).'),
+  })
+  .describe('What the validation of this profile measures.');
+export type ValidationSettings = z.output<typeof validationSchema>;
+
 export const profileSchema = z
   .strictObject({
     description: z.string().optional().describe('Free text shown next to the profile name.'),
@@ -59,6 +91,9 @@ export const profileSchema = z
       })
       .optional()
       .describe('Quantize before serving: the validation\'s quantize step runs msModelSlim from "from" into modelPath when modelPath holds no checked output yet.'),
+    validation: validationSchema
+      .optional()
+      .describe('What a validation of this profile measures (the VS Code run panel and tasks use it; the CLI\'s flags override it).'),
     enforceEager: z.boolean().default(false).describe('--enforce-eager (no ACL graph capture).'),
     trustRemoteCode: z.boolean().default(false).describe('--trust-remote-code.'),
     gpuMemoryUtilization: z.number().gt(0).max(1).optional().describe('--gpu-memory-utilization (share of each NPU\'s HBM vLLM may use).'),

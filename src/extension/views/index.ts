@@ -12,6 +12,7 @@ export class NodeTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   readonly onDidChangeTreeData = this.emitter.event;
   /** The roots returned by the last getChildren(undefined): what the view shows right now. */
   lastRoots: Node[] = [];
+  private readonly parents = new WeakMap<Node, Node>();
 
   /** More features' rows under the same view (quantization jobs next to serving jobs in Jobs). */
   private readonly extra: Array<() => Node[] | Promise<Node[]>> = [];
@@ -41,7 +42,14 @@ export class NodeTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
       this.lastRoots = [...(await this.roots()), ...(await Promise.all(this.extra.map((f) => f()))).flat()];
       return this.lastRoots;
     }
-    return n.children ? await n.children() : [];
+    const kids = n.children ? await n.children() : [];
+    for (const k of kids) this.parents.set(k, n);
+    return kids;
+  }
+
+  /** Known for rows the view has expanded (what TreeView.reveal needs); roots have none. */
+  getParent(n: Node): Node | undefined {
+    return this.parents.get(n);
   }
 
   dispose(): void {
@@ -49,7 +57,7 @@ export class NodeTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   }
 }
 
-export const VIEW_IDS = ['ascend.hosts', 'ascend.environment', 'ascend.jobs', 'ascend.reports'] as const;
+export const VIEW_IDS = ['ascend.hosts', 'ascend.environment', 'ascend.validation', 'ascend.jobs', 'ascend.reports'] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 
 /**
@@ -63,7 +71,7 @@ export class Views implements vscode.Disposable {
   constructor() {
     for (const id of VIEW_IDS) {
       this.trees[id] = new NodeTree();
-      this.views[id] = vscode.window.createTreeView(id, { treeDataProvider: this.trees[id], showCollapseAll: id !== 'ascend.reports' });
+      this.views[id] = vscode.window.createTreeView(id, { treeDataProvider: this.trees[id], showCollapseAll: id !== 'ascend.reports' && id !== 'ascend.validation' });
     }
   }
 

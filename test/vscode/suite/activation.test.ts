@@ -9,7 +9,7 @@ interface Contributes {
   commands: { command: string; category?: string }[];
 }
 
-const VIEWS = ['ascend.hosts', 'ascend.environment', 'ascend.jobs', 'ascend.reports'];
+const VIEWS = ['ascend.hosts', 'ascend.environment', 'ascend.validation', 'ascend.jobs', 'ascend.reports'];
 
 describe('Ascend Adapt in a real VS Code', () => {
   let contributes: Contributes;
@@ -33,7 +33,7 @@ describe('Ascend Adapt in a real VS Code', () => {
     assert.ok(vscode.version.startsWith('1.'));
   });
 
-  it('has the Ascend activity-bar container with its four views', async () => {
+  it('has the Ascend activity-bar container with its five views', async () => {
     assert.deepEqual(contributes.viewsContainers.activitybar.map((c) => c.id), ['ascend']);
     assert.deepEqual(contributes.views.ascend.map((v) => v.id), VIEWS);
     // Opening the container and focusing each view only works when VS Code registered them.

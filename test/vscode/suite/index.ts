@@ -18,6 +18,8 @@ export async function run(): Promise<void> {
   await import('./serving.test');
   await import('./quantize.test');
   await import('./reports.test');
+  await import('./validation.test');
+  await import('./tasks.test');
   console.log('ASCEND_SUITE_START');
   const counts = { passed: 0, failed: 0, skipped: 0 };
   await new Promise<void>((resolve, reject) => {
