@@ -19,7 +19,7 @@ import { Reports } from './reports';
 import { Serving } from './serving';
 import { registerServingCommands } from './servingCommands';
 import { Validation } from './validation';
-import { registerTasks } from './tasks';
+import { AscendTaskProvider, registerTaskCommands } from './tasks';
 import { registerValidationCommands, ValidationStatusBar } from './validationCommands';
 import { Views } from './views';
 
@@ -134,7 +134,10 @@ function registerFeatures(ctx: Ctx, s: Services, problems: string[]): void {
   feature('quantization', () => registerQuantizeCommands(commands, { quantize: s.quantize, hosts: s.hosts, views: s.views, notifier }));
   feature('evaluation', () => registerEvaluationCommands(commands, { serving: s.serving, hosts: s.hosts, config: s.config, notifier, pythonDir: ext.asAbsolutePath('python') }));
   feature('reports', () => registerReportCommands(commands, { reports: s.reports, hosts: s.hosts, views: s.views, notifier }));
-  feature('tasks', () => registerTasks({ hosts: s.hosts, config: s.config, cliPath: ext.asAbsolutePath('dist/cli.js'), loadConfig: () => s.serving.loadConfig(), log }));
+  feature('tasks', () => registerTaskCommands(commands, new AscendTaskProvider({ hosts: s.hosts, config: s.config, cliPath: ext.asAbsolutePath('dist/cli.js'), loadConfig: () => s.serving.loadConfig(), log })));
+  feature('walkthrough', () => {
+    commands.register('ascend.walkthrough.open', [], () => vscode.commands.executeCommand('workbench.action.openWalkthrough', `${ext.extension.id}#ascend.gettingStarted`, false));
+  });
   feature('validation', () => registerValidationCommands(commands, { validation: s.validation, reports: s.reports, views: s.views, notifier, log, status: s.validationStatus }));
   feature('language server', () => {
     registerLintCommands(commands, s.lsp, notifier);

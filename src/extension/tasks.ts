@@ -4,6 +4,8 @@ import * as vscode from 'vscode';
 import { z } from 'zod';
 import type { AscendAdaptConfig, NamedProfile } from '../core/profiles/schema';
 import type { Config } from './config';
+import { uri } from './args';
+import type { Commands } from './commands';
 import { LOCAL_ID, SIM_ID, type Hosts } from './hosts';
 
 /**
@@ -134,11 +136,16 @@ export class AscendTaskProvider implements vscode.TaskProvider {
     return { args: [...commandArgs(def.command, profile, base, hostOnly, configDir), ...(def.args ?? [])], cwd: configDir };
   }
 
+  /** A task for a definition (what "Check Folder" and the walkthrough run). */
+  task(def: AscendTaskDefinition, folder: vscode.WorkspaceFolder): Promise<vscode.Task> {
+    return this.build(def, folder);
+  }
+
   private async build(def: AscendTaskDefinition, folder: vscode.WorkspaceFolder, original?: vscode.TaskDefinition): Promise<vscode.Task> {
     const { args, cwd } = await this.argv(def, folder.uri.fsPath);
     // Under Electron, process.execPath is VS Code itself: run it as plain Node.
     const execution = new vscode.ProcessExecution(process.execPath, [this.d.cliPath, ...args], { cwd, env: { ELECTRON_RUN_AS_NODE: '1' } });
-    const name = [def.command, def.profile].filter(Boolean).join(' ');
+    const name = [def.command, def.profile, def.command === 'lint' && def.paths?.length ? def.paths.join(' ') : undefined].filter(Boolean).join(' ');
     const task = new vscode.Task(original ?? def, folder, name, TASK_TYPE, execution, def.command === 'lint' ? ['$ascend-adapt-lint'] : []);
     task.detail = `ascend-adapt ${args.join(' ')}`;
     if (def.command === 'lint') task.group = vscode.TaskGroup.Build;
@@ -178,6 +185,30 @@ function commandArgs(command: TaskCommand, p: NamedProfile, base: string[], host
   }
 }
 
-export function registerTasks(d: TaskDeps): vscode.Disposable {
-  return vscode.tasks.registerTaskProvider(TASK_TYPE, new AscendTaskProvider(d));
+/**
+ * The task provider, and "Check Folder for NPU Problems": `ascend-adapt lint FOLDER` as a task (Problems
+ * through the matcher, also for files that are not open). Resolves with the task's exit code.
+ */
+export function registerTaskCommands(commands: Commands, provider: AscendTaskProvider): vscode.Disposable {
+  commands.register('ascend.lint.folder', [uri.optional()], async (given) => {
+    const root = vscode.workspace.workspaceFolders?.[0];
+    const folderUri =
+      given ??
+      (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, defaultUri: root?.uri, openLabel: l10n.t('Check for NPU Problems') }))?.[0];
+    if (!folderUri) return undefined;
+    const scope = vscode.workspace.getWorkspaceFolder(folderUri) ?? root;
+    if (!scope) throw new Error(l10n.t('Open a folder first: the lint task runs in a workspace folder.'));
+    const rel = path.relative(scope.uri.fsPath, folderUri.fsPath) || '.';
+    const task = await provider.task({ type: TASK_TYPE, command: 'lint', paths: [rel] }, scope);
+    const exit = new Promise<number | undefined>((resolve) => {
+      const sub = vscode.tasks.onDidEndTaskProcess((e) => {
+        if (e.execution.task.definition.command !== 'lint' || e.execution.task.name !== task.name) return;
+        sub.dispose();
+        resolve(e.exitCode);
+      });
+    });
+    await vscode.tasks.executeTask(task);
+    return { exitCode: await exit, folder: folderUri.fsPath };
+  });
+  return vscode.tasks.registerTaskProvider(TASK_TYPE, provider);
 }

@@ -203,6 +203,55 @@ async function main() {
       await panel.locator('.view-lines', { hasText: /\[error\][^\n]*cannot\sconnect\sto\s127\.0\.0\.1:1/ }).first().waitFor({ timeout: 30_000 });
       await page.screenshot({ path: path.join(outDir, '06-error-in-log.png') });
     });
+    await check('F1 > Ascend: Run Validation runs it in the Validation view (screenshots mid-run and at the end)', async () => {
+      // A profile on the simulated host with a short accuracy and perf run (the installed extension's demo data).
+      const installed = fs.readdirSync(extensionsDir).find((d) => d.startsWith('ascend-adapt.ascend-adapt-'));
+      const demo = path.join(extensionsDir, installed, 'python', 'data', 'demo');
+      const profile = {
+        profiles: {
+          'ui-sim': {
+            description: 'small model on the simulated host (UI smoke test)',
+            host: 'sim',
+            modelPath: path.join(folder, 'models', 'small-qwen'),
+            servedModelName: 'small-qwen',
+            port: 20000 + Math.floor(Math.random() * 2000),
+            enforceEager: true,
+            smokeMaxTokens: 16,
+            readyTimeoutSec: 120,
+            validation: {
+              accuracy: { tasks: ['gsm8k'], dataDir: demo, limit: 4, reference: path.join(demo, 'reference_gpu_demo.json') },
+              perf: { concurrency: 2, numPrompts: 24, inputLen: 32, outputLen: 16, baseline: path.join(demo, 'baseline_gpu_demo.json') },
+            },
+          },
+        },
+      };
+      fs.writeFileSync(path.join(folder, 'ascend-adapt.json'), JSON.stringify(profile, null, 2));
+      await runPalette(page, 'View: Toggle Panel Visibility').catch(() => page.keyboard.press('Escape'));
+      await runPalette(page, 'Notifications: Clear All Notifications').catch(() => page.keyboard.press('Escape'));
+      await runPalette(page, 'Ascend: Run Validation');
+      const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^Validation/i }) });
+      await pane.locator('.monaco-list-row', { hasText: /Profile: ui-sim/ }).first().waitFor({ timeout: 60_000 });
+      // Mid-run: a step with its spinner and state word; the status bar names the step.
+      await pane.locator('.monaco-list-row', { hasText: /benchmark\s*running · \d+ s · \d+\/\d+ requests/ }).first().waitFor({ timeout: 180_000 });
+      await page.locator('#workbench\\.parts\\.statusbar', { hasText: /Validation: / }).first().waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: path.join(outDir, '07-validation-running.png') });
+      // The end: one notification, the report row, figures inline.
+      await page.locator('.notification-toast', { hasText: /Validation of ui-sim/ }).first().waitFor({ timeout: 300_000 });
+      await pane.locator('.monaco-list-row', { hasText: /^Report/ }).first().waitFor({ timeout: 30_000 });
+      const rows = await pane.locator('.monaco-list-row').allInnerTexts();
+      assert(rows.some((r) => /GSM8K \d/.test(r)), `no accuracy figure in ${rows.join(' | ')}`);
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: path.join(outDir, '08-validation-done.png') });
+    });
+
+    await check('F1 > Ascend: Get Started with Ascend Adapt opens the walkthrough', async () => {
+      await runPalette(page, 'Ascend: Get Started with Ascend Adapt');
+      await page.locator('.gettingStartedContainer', { hasText: /Get started with Ascend Adapt/ }).first().waitFor({ timeout: 30_000 });
+      await page.locator('.gettingStartedContainer .getting-started-step', { hasText: /Check the environment/ }).first().waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: path.join(outDir, '09-walkthrough.png') });
+      await page.keyboard.press('Escape');
+      await runPalette(page, 'View: Close All Editors');
+    });
   } finally {
     await browser?.close().catch(() => undefined);
     await server?.stop();

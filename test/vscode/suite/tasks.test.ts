@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EXTENSION_ID, services, until } from './util';
@@ -12,7 +13,10 @@ describe('Tasks: type ascend-adapt and the lint problem matcher', function () {
   let folder: string;
 
   before(async () => {
-    await services();
+    const svc = await services();
+    if (!svc.hosts.simDir || !fs.existsSync(path.join(svc.hosts.simDir, 'env.json'))) {
+      await vscode.commands.executeCommand('ascend.sim.create', { dir: path.join(process.env.ASCEND_SUITE_WORKDIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ascend-tasks-')), 'sim-tasks') });
+    }
     folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
   });
 
@@ -74,5 +78,56 @@ describe('Tasks: type ascend-adapt and the lint problem matcher', function () {
     assert.ok(cuda, found.map((d) => d.message).join(' | '));
     assert.equal(cuda.severity, vscode.DiagnosticSeverity.Error);
     assert.equal(cuda.range.start.line, 8, 'the line of .cuda() in the fixture');
+  });
+});
+
+// The walkthrough: from a host to a report, in English and 简体中文, each step with its command button,
+// completion events and Markdown; the Hosts welcome links to it.
+describe('Walkthrough: Get started with Ascend Adapt', function () {
+  this.timeout(120_000);
+  const ext = () => vscode.extensions.getExtension(EXTENSION_ID)!;
+
+  it('has ≥ 5 steps, each with a command button, completion events and Markdown in en and zh-CN', () => {
+    const pkg = ext().packageJSON as { contributes: { walkthroughs: Array<{ id: string; title: string; steps: Array<{ id: string; description: string; completionEvents: string[]; media: { markdown: string } }> }>; viewsWelcome: Array<{ view: string; contents: string }> } };
+    const w = pkg.contributes.walkthroughs.find((x) => x.id === 'ascend.gettingStarted');
+    assert.ok(w);
+    assert.equal(w.title, 'Get started with Ascend Adapt');
+    assert.ok(w.steps.length >= 5, `${w.steps.length} steps`);
+    const root = ext().extensionPath;
+    const zh = JSON.parse(fs.readFileSync(path.join(root, 'package.nls.zh-cn.json'), 'utf8')) as Record<string, string>;
+    for (const s of w.steps) {
+      assert.match(s.description, /\n\[[^\]]+\]\(command:ascend\.[\w.]+\)/, `${s.id}: a command button`);
+      assert.ok(s.completionEvents.length > 0 && s.completionEvents.every((e) => e.startsWith('onCommand:ascend.')), s.id);
+      assert.ok(fs.existsSync(path.join(root, s.media.markdown)), s.media.markdown);
+      const zhMedia = zh[`walkthrough.${s.id}.media`];
+      assert.ok(zhMedia && fs.existsSync(path.join(root, zhMedia)) && /[\u4e00-\u9fff]/.test(fs.readFileSync(path.join(root, zhMedia), 'utf8')), `${s.id}: zh-CN Markdown`);
+      assert.match(zh[`walkthrough.${s.id}.description`], /[\u4e00-\u9fff][\s\S]*\(command:ascend\./, `${s.id}: zh-CN description with its button`);
+    }
+    const hosts = pkg.contributes.viewsWelcome.find((v) => v.view === 'ascend.hosts');
+    assert.match(hosts!.contents, /\(command:ascend\.walkthrough\.open\)/);
+  });
+
+  it('opens from "Ascend: Get Started with Ascend Adapt"', async () => {
+    // The workbench of an extension test run does not list the walkthroughs of the extension under
+    // development (the installed VSIX's walkthrough opens, with its title, in the UI smoke test); here the
+    // command must reach VS Code's walkthrough editor without an error.
+    await vscode.commands.executeCommand('ascend.walkthrough.open');
+    const tab = await until('a walkthrough editor', () => {
+      const t = vscode.window.tabGroups.activeTabGroup.activeTab;
+      return t && /^Walkthrough: /.test(t.label) ? t : undefined;
+    }, 30_000);
+    console.log(`      walkthrough tab: ${tab.label}`);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('"Check Folder for NPU Problems" (its lint step) runs the lint task on a folder into Problems', async () => {
+    const folder = vscode.workspace.workspaceFolders![0].uri;
+    const r = await vscode.commands.executeCommand<{ exitCode: number }>('ascend.lint.folder', folder);
+    assert.equal(r?.exitCode, 1);
+    const d = await until('Problems from the folder lint', () => {
+      const x = vscode.languages.getDiagnostics(vscode.Uri.joinPath(folder, 'patch_block.py')).filter((y) => y.source === 'ascend-adapt lint');
+      return x.length ? x : undefined;
+    });
+    assert.ok(d.some((x) => /cuda/i.test(x.message)));
   });
 });
