@@ -20,6 +20,8 @@ export interface ImportInfo {
   range: Range;
   /** The whole statement (one diagnostic per statement). */
   statement: Range;
+  /** Offset of the statement in the (sub)tree's text. */
+  at: number;
   inTry: boolean;
   topLevel: boolean;
   /** Inside a function body (makes only that function NPU-native). */
@@ -57,6 +59,7 @@ export function collectImports(root: Node, text: string): ImportInfo[] {
       conditional: above.some((a) => a.type === 'if_statement' || a.type === 'elif_clause' || a.type === 'else_clause'),
       endLine: n.endPosition.row + 1,
       statement: nodeRange(n),
+      at: n.startIndex,
     };
     if (n.type === 'import_statement') plainImports(n, base, out);
     else fromImports(n, base, out);
@@ -64,7 +67,7 @@ export function collectImports(root: Node, text: string): ImportInfo[] {
   return out;
 }
 
-type Base = Pick<ImportInfo, 'inTry' | 'topLevel' | 'inFunction' | 'fnStart' | 'conditional' | 'endLine' | 'statement'>;
+type Base = Pick<ImportInfo, 'inTry' | 'topLevel' | 'inFunction' | 'fnStart' | 'conditional' | 'endLine' | 'statement' | 'at'>;
 
 function plainImports(n: Node, base: Base, out: ImportInfo[]): void {
   for (const c of n.childrenForFieldName('name')) {

@@ -9,7 +9,7 @@ import { absolute, type ImportInfo } from './imports';
 import { knownOrigin, npuModule, type ModuleIndex, type ModuleRef, type Origin } from './modules';
 import { checkNpuCall, keywordItems, npuOpName, opCompletions, opHover, type KeywordCompletion } from './npuops';
 import { Ancestry, dotted, nodeRange, stringContentRange, stringValue, topsOf } from './pytree';
-import { classVerdicts, type ClassVerdict, placeFinding, type Emitted } from './rules';
+import { classVerdicts, type ClassVerdict, guardNote, placeFinding, type Emitted } from './rules';
 import { redirectMembers, type ClassInfo, type ModuleSummary } from './summary';
 import { type Finding, type Fix, type Position, type Range, type Severity } from './types';
 
@@ -382,9 +382,9 @@ function analyzeString(path: Node[], ctx: PyContext, out: Emitted[], place: () =
   }
 }
 
-/** cuda-library findings on import statements: one per statement. */
-function analyzeImports(imports: ImportInfo[], ctx: PyContext, npuFunction: (i: ImportInfo) => boolean): Finding[] {
-  const out: Finding[] = [];
+/** cuda-library findings on import statements: one per statement (with the statement's offset, to place it). */
+function analyzeImports(imports: ImportInfo[], ctx: PyContext, npuFunction: (i: ImportInfo) => boolean): { f: Finding; at: number }[] {
+  const out: { f: Finding; at: number }[] = [];
   const byStatement = new Map<string, ImportInfo[]>();
   for (const i of imports) {
     const k = `${i.statement.start.line}:${i.statement.start.character}`;
@@ -404,7 +404,7 @@ function analyzeImports(imports: ImportInfo[], ctx: PyContext, npuFunction: (i: 
       (row!.note ? ' ' + say(row!.note) : '') +
       (i.inTry ? ' ' + l10n.t('(guarded by try: the fallback path is what runs on the NPU.)') : '');
     const r = names.length > 1 ? { start: group[0].range.start, end: group[group.length - 1].range.end } : i.range;
-    out.push(finding(r, sev, 'cuda-library', msg, row!));
+    out.push({ f: finding(r, sev, 'cuda-library', msg, row!), at: i.at });
   }
   return out;
 }
@@ -441,7 +441,15 @@ export function analyzePython(root: Node, text: string, ctx: PyContext, imports:
       analyzeString(path, ctx, emitted, place);
     }
   }
-  const findings = analyzeImports(imports, ctx, (i) => i.inFunction && npuFns.has(i.fnStart));
+  const findings: Finding[] = [];
+  for (const { f, at } of analyzeImports(imports, ctx, (i) => i.inFunction && npuFns.has(i.fnStart))) {
+    // an import in a branch only another platform takes (`if _is_cuda: from sgl_kernel import …`) is information
+    const n = root.descendantForIndex(at, at + 1);
+    const placed = n ? placeOf(new Ancestry(root, tops, n).path, (x) => qualify(x, ctx)) : undefined;
+    const g = placed?.guard;
+    const message = g ? `${f.message} ${guardNote(g.text)}` : f.message;
+    findings.push(g && f.severity !== 'information' ? { ...f, severity: 'information', message, hover: f.hover?.replace(f.message, message) } : f);
+  }
   for (const e of emitted) {
     const f = placeFinding(e, ctx, inNpuFunction(e.place.functions));
     if (f) findings.push(f);

@@ -1,5 +1,5 @@
 import * as l10n from '@vscode/l10n';
-import { CUSTOM_OP_DISPATCH, NPU_CUSTOM_OP_OVERRIDES } from '../knowledge/cuda';
+import { NPU_CUSTOM_OP_OVERRIDES, PLATFORM_DISPATCHERS, type PlatformDispatcher } from '../knowledge/cuda';
 import type { Place } from './guards';
 import type { ModuleIndex, ModuleRef, Origin } from './modules';
 import type { PyContext } from './python';
@@ -22,46 +22,66 @@ export interface Emitted {
 }
 
 export interface ClassVerdict {
-  customOp: boolean;
+  /** The platform-dispatching base it derives from (vLLM CustomOp, sglang MultiPlatformOp), if any. */
+  dispatcher?: string;
   /** The vllm-ascend class registered for it (CustomOp.register_oot), if any. */
   override?: string;
-  definesOot: boolean;
-  ootCallsCuda: boolean;
+  /** It defines the NPU method itself. */
+  definesNpu: boolean;
+  calledFromNpu: string[];
 }
 
 const OVERRIDES = new Map(NPU_CUSTOM_OP_OVERRIDES.map((o) => [o.op, o.ascend]));
-const REGISTER = /(^|\.)CustomOp\.register(_oot)?$|(^|\.)register_oot$/;
+const REGISTER = /(^|\.)register_oot$/;
 
 function qualifyWith(aliases: Map<string, string>, d: string): string | undefined {
   const head = d.split('.')[0];
   return aliases.has(head) ? aliases.get(head)! + d.slice(head.length) : undefined;
 }
 
-function isCustomOp(info: ClassInfo, aliases: Map<string, string>, local: Map<string, ClassInfo>, index: ModuleIndex | undefined, depth: number): boolean {
-  if (depth > 6) return false;
-  if (OVERRIDES.has(info.name)) return true;
-  if (info.decorators.some((d) => REGISTER.test(qualifyWith(aliases, d) ?? d))) return true;
+/** The dispatcher a class derives from: by its registering decorator, its bases (here or in other modules), or its vLLM name. */
+function dispatcherOf(info: ClassInfo, aliases: Map<string, string>, local: Map<string, ClassInfo>, index: ModuleIndex | undefined, depth: number): PlatformDispatcher | undefined {
+  if (depth > 6) return undefined;
+  const custom = PLATFORM_DISPATCHERS[0];
+  if (OVERRIDES.has(info.name)) return custom;
+  for (const d of info.decorators.map((x) => qualifyWith(aliases, x) ?? x)) {
+    const hit = PLATFORM_DISPATCHERS.find((p) => p.register && (d === p.register || d.endsWith('.' + p.register)));
+    if (hit) return hit;
+    if (REGISTER.test(d)) return custom;
+  }
   for (const b of info.bases) {
     const q = qualifyWith(aliases, b) ?? b;
-    if (q === 'CustomOp' || q.endsWith('.CustomOp')) return true;
+    const hit = PLATFORM_DISPATCHERS.find((p) => q === p.base || q.endsWith('.' + p.base));
+    if (hit) return hit;
     const own = b.includes('.') ? undefined : local.get(b);
-    if (own && own !== info && isCustomOp(own, aliases, local, index, depth + 1)) return true;
+    const viaOwn = own && own !== info ? dispatcherOf(own, aliases, local, index, depth + 1) : undefined;
+    if (viaOwn) return viaOwn;
     const other = !own && index && q.includes('.') ? index.classOf(q) : undefined;
-    if (other && isCustomOp(other.info, other.aliases, new Map(), index, depth + 1)) return true;
+    const viaOther = other ? dispatcherOf(other.info, other.aliases, new Map(), index, depth + 1) : undefined;
+    if (viaOther) return viaOther;
   }
-  return false;
+  return undefined;
 }
 
-/** CustomOp verdicts for the classes a file defines. */
+/** Dispatcher verdicts for the classes a file defines. */
 export function classVerdicts(summary: ModuleSummary | undefined, aliases: Map<string, string>, index: ModuleIndex | undefined, _ref: ModuleRef | undefined): Map<string, ClassVerdict> {
   const out = new Map<string, ClassVerdict>();
   if (!summary) return out;
   for (const info of summary.classes.values()) {
     if (!info.methods.some((m) => m.startsWith('forward_'))) continue;
-    const customOp = isCustomOp(info, aliases, summary.classes, index, 0);
-    out.set(info.name, { customOp, ...(OVERRIDES.has(info.name) ? { override: OVERRIDES.get(info.name)! } : {}), definesOot: info.methods.includes('forward_oot'), ootCallsCuda: info.ootCallsCuda });
+    const d = dispatcherOf(info, aliases, summary.classes, index, 0);
+    out.set(info.name, {
+      ...(d ? { dispatcher: d.base } : {}),
+      ...(d?.base === 'CustomOp' && OVERRIDES.has(info.name) ? { override: OVERRIDES.get(info.name)! } : {}),
+      definesNpu: !!d && info.methods.includes(d.npuMethod),
+      calledFromNpu: info.calledFromNpu,
+    });
   }
   return out;
+}
+
+export function guardNote(cond: string): string {
+  return l10n.t('(In a branch taken only on another platform — `{0}` — so it does not run on the NPU.)', cond);
 }
 
 const RANK: Record<Severity, number> = { error: 3, warning: 2, information: 1, hint: 0 };
@@ -81,17 +101,19 @@ export function placeFinding(e: Emitted, ctx: PyContext, inNpuFunction: boolean)
   else if (place.tried && f.code !== 'npu-op-constraint') {
     out = capped(f, l10n.t('(guarded by try: the fallback path is what runs on the NPU.)'));
   } else if (place.guard) {
-    out = capped(f, l10n.t('(In a branch taken only on another platform — `{0}` — so it does not run on the NPU.)', place.guard.text));
+    out = capped(f, guardNote(place.guard.text));
   } else if (place.platformMethod) {
     const cls = place.platformMethod.cls.childForFieldName('name')?.text ?? '';
+    const method = place.platformMethod.name;
     const v = ctx.classVerdict(cls);
-    if (v?.customOp && !v.ootCallsCuda) {
+    const d = v?.dispatcher ? PLATFORM_DISPATCHERS.find((x) => x.base === v.dispatcher) : undefined;
+    if (v && d && !v.calledFromNpu.includes(method)) {
       const note = v.override
-        ? l10n.t('(In {0}.{1}: on the NPU, CustomOp dispatches to forward_oot, which vLLM-Ascend provides ({2}), so this does not run there.)', cls, place.platformMethod.name, v.override)
-        : v.definesOot
-          ? l10n.t('(In {0}.{1}: on the NPU, CustomOp dispatches to this class’s forward_oot, so this does not run there.)', cls, place.platformMethod.name)
-          : l10n.t('(In {0}.{1}: on the NPU, CustomOp dispatches to forward_oot — forward_native unless an NPU override is registered — so this does not run there.)', cls, place.platformMethod.name);
-      out = { ...capped(f, note), source: `${f.source}; ${CUSTOM_OP_DISPATCH.source}` };
+        ? l10n.t('(In {0}.{1}: on the NPU, {2} dispatches to {3}, which vLLM-Ascend provides ({4}), so this does not run there.)', cls, method, d.base, d.npuMethod, v.override)
+        : v.definesNpu
+          ? l10n.t('(In {0}.{1}: on the NPU, {2} dispatches to this class’s {3}, so this does not run there.)', cls, method, d.base, d.npuMethod)
+          : l10n.t('(In {0}.{1}: on the NPU, {2} dispatches to {3} — forward_native unless an NPU override is registered — so this does not run there.)', cls, method, d.base, d.npuMethod);
+      out = { ...capped(f, note), source: `${f.source}; ${d.source}` };
     }
   }
   e.out = out;

@@ -40,8 +40,8 @@ export interface ClassInfo {
   bases: string[];
   decorators: string[];
   methods: string[];
-  /** forward_oot calls forward_cuda (then forward_cuda does run on the NPU). */
-  ootCallsCuda: boolean;
+  /** forward_* methods that an NPU forward method (forward_oot, forward_npu) calls: those do run on the NPU. */
+  calledFromNpu: string[];
   /** String literals in its weight-loading methods (shard ids it accepts). */
   loaderStrings: string[];
 }
@@ -118,16 +118,16 @@ function classInfo(cls: Node, decorators: string[]): ClassInfo {
   const bases = (cls.childForFieldName('superclasses')?.namedChildren ?? []).map((b) => (b && b.type !== 'keyword_argument' ? dotted(b) : undefined)).filter((b): b is string => !!b);
   const methods: string[] = [];
   const loaderStrings = new Set<string>();
-  let ootCallsCuda = false;
+  const calledFromNpu = new Set<string>();
   for (const st of cls.childForFieldName('body')?.namedChildren ?? []) {
     const def = st?.type === 'decorated_definition' ? st.childForFieldName('definition') : st;
     if (!def || def.type !== 'function_definition') continue;
     const m = def.childForFieldName('name')?.text ?? '';
     methods.push(m);
-    if (m === 'forward_oot' && /\bforward_cuda\b/.test(def.text)) ootCallsCuda = true;
+    if (m === 'forward_oot' || m === 'forward_npu') for (const x of def.text.matchAll(/\bforward_\w+/g)) if (x[0] !== m) calledFromNpu.add(x[0]);
     if (LOADER_METHODS.test(m)) collectStrings(def, loaderStrings);
   }
-  return { name, bases, decorators, methods, ootCallsCuda, loaderStrings: [...loaderStrings] };
+  return { name, bases, decorators, methods, calledFromNpu: [...calledFromNpu], loaderStrings: [...loaderStrings] };
 }
 
 function collectStrings(n: Node, out: Set<string>): void {

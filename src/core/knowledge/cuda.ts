@@ -255,12 +255,32 @@ export const NPU_CUSTOM_OP_OVERRIDES = z.array(z.object({ op: z.string().min(1),
   ].map(([op, ascend]) => ({ op, ascend, ...OVERRIDE_SRC })),
 );
 
-/** CustomOp forward methods that only another platform dispatches to (CustomOp.dispatch_forward). */
-export const OTHER_PLATFORM_FORWARDS = ['forward_cuda', 'forward_hip', 'forward_xpu', 'forward_cpu', 'forward_tpu'];
-export const CUSTOM_OP_DISPATCH = {
-  source: 'vLLM vllm/model_executor/custom_op.py CustomOp.dispatch_forward (is_out_of_tree() → forward_oot, which defaults to forward_native)',
-  href: vllmUrl('vllm/model_executor/custom_op.py'),
-};
+/** Forward methods that only another platform dispatches to (CustomOp.dispatch_forward, MultiPlatformOp.dispatch_forward). */
+export const OTHER_PLATFORM_FORWARDS = ['forward_cuda', 'forward_hip', 'forward_xpu', 'forward_cpu', 'forward_tpu', 'forward_musa', 'forward_hpu'];
+
+/** Base classes that pick a forward method per platform, and the one they pick on the NPU. */
+export const PlatformDispatcher = Sourced.extend({
+  base: z.string().min(1),
+  npuMethod: z.string().regex(/^forward_\w+$/),
+  /** A class decorator that registers a subclass (CustomOp.register("name")). */
+  register: z.string().optional(),
+});
+export type PlatformDispatcher = z.infer<typeof PlatformDispatcher>;
+export const PLATFORM_DISPATCHERS: PlatformDispatcher[] = z.array(PlatformDispatcher).parse([
+  {
+    base: 'CustomOp',
+    npuMethod: 'forward_oot',
+    register: 'CustomOp.register',
+    source: 'vLLM vllm/model_executor/custom_op.py CustomOp.dispatch_forward (is_out_of_tree() → forward_oot, which defaults to forward_native)',
+    href: vllmUrl('vllm/model_executor/custom_op.py'),
+  },
+  {
+    base: 'MultiPlatformOp',
+    npuMethod: 'forward_npu',
+    source: 'sglang python/sglang/srt/layers/utils/multi_platform.py MultiPlatformOp.dispatch_forward (_is_npu → forward_npu, which defaults to forward_native)',
+    href: 'https://github.com/sgl-project/sglang/blob/main/python/sglang/srt/layers/utils/multi_platform.py',
+  },
+]);
 
 /** Where the external Oink (SM100) kernels come from. */
 export const OINK_SRC = {
