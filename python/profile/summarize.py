@@ -163,7 +163,6 @@ def kernel_stats(file, label):
         aicpu_b = AI_CPU.encode()
         total = 0.0
         row = 1
-        seen = f.tell()
         next_report = PROGRESS_BYTES
         for line in f:
             row += 1
@@ -171,19 +170,15 @@ def kernel_stats(file, label):
             q = line.find(b'"')
             if len(parts) <= cut or (q >= 0 and q < len(line) - len(parts[cut])):
                 # a quoted field before the columns we need (or a short row): parse this line properly
-                fields = next(csv.reader([line.decode("utf-8", "replace").rstrip("\r\n")]), [])
-                if len(fields) < cut:
-                    if not line.strip():
-                        continue
-                    raise BadFile("%s line %d has %d columns, the header %d" % (file, row, len(fields), len(header)))
-                parts = [x.encode("utf-8") for x in fields[:cut]] + [b""]
-            typ, core = parts[i_type], parts[i_core]
+                parts = slow_fields(line, cut, file, row, len(header))
+                if parts is None:
+                    continue
             try:
-                d = float(parts[i_dur]) if parts[i_dur].strip() else 0.0
+                d = float(parts[i_dur])
             except ValueError:
-                raise BadFile("%s line %d: %s is not a number" % (file, row, parts[i_dur][:40].decode("utf-8", "replace")))
+                d = number_or_fail(parts[i_dur], file, row)
             total += d
-            k = (typ, core)
+            k = (parts[i_type], parts[i_core])
             a = ops.get(k)
             if a is None:
                 ops[k] = [1, d, d, row]
@@ -193,16 +188,31 @@ def kernel_stats(file, label):
                 if d > a[2]:
                     a[2] = d
                     a[3] = row
-            if core == aicpu_b:
-                note_aicpu(st, line, row, i_name, i_dt, typ, d)
-            seen += len(line)
-            if seen >= next_report:
-                progress("%s %s %d MB" % (label, KERNELS, seen >> 20))
+            if k[1] == aicpu_b:
+                note_aicpu(st, line, row, i_name, i_dt, k[0], d)
+            if not row & 0xFFFF and f.tell() >= next_report:  # a look at the offset every 65,536 rows
+                progress("%s %s %d MB" % (label, KERNELS, f.tell() >> 20))
                 next_report += PROGRESS_BYTES
         st.total = total
         st.rows = row - 1
-        st.bytes = seen
+        st.bytes = f.tell()
     return st
+
+
+def slow_fields(line, cut, file, row, ncols):
+    """The needed fields of a line the fast split cannot take (quotes before them, short row); None if blank."""
+    fields = next(csv.reader([line.decode("utf-8", "replace").rstrip("\r\n")]), [])
+    if len(fields) < cut:
+        if not line.strip():
+            return None
+        raise BadFile("%s line %d has %d columns, the header %d" % (file, row, len(fields), ncols))
+    return [x.encode("utf-8") for x in fields[:cut]] + [b""]
+
+
+def number_or_fail(v, file, row):
+    if not v.strip() or v.strip() in (b"N/A", b"NA"):
+        return 0.0
+    raise BadFile("%s line %d: %s is not a number" % (file, row, v[:40].decode("utf-8", "replace")))
 
 
 def note_aicpu(st, line, row, i_name, i_dt, typ, d):
