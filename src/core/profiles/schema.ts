@@ -94,6 +94,17 @@ export const profileSchema = z
     validation: validationSchema
       .optional()
       .describe('What a validation of this profile measures (the VS Code run panel and tasks use it; the CLI\'s flags override it).'),
+    profiling: z
+      .strictObject({
+        numPrompts: z.int().min(1).max(1000).default(8).describe('Requests of the short load while the profiler runs (traces grow fast: keep it small).'),
+        inputLen: z.int().min(1).default(128).describe('Prompt length of the load, in tokens.'),
+        outputLen: z.int().min(1).default(32).describe('Answer length of the load, in tokens.'),
+        concurrency: z.int().min(1).max(1024).default(4).describe('Requests in flight during the load.'),
+        withStack: z.boolean().default(false).describe('torch_profiler_with_stack: record Python call stacks (much larger traces).'),
+        parseTimeoutSec: z.int().min(1).default(600).describe('Seconds to wait for every rank\'s ASCEND_PROFILER_OUTPUT after /stop_profile.'),
+      })
+      .optional()
+      .describe('Profile the served model during validation: the server starts with --profiler-config, and a profile step after perf records where the NPU time goes and which operators fell back to the AI CPU.'),
     enforceEager: z.boolean().default(false).describe('--enforce-eager (no ACL graph capture).'),
     trustRemoteCode: z.boolean().default(false).describe('--trust-remote-code.'),
     gpuMemoryUtilization: z.number().gt(0).max(1).optional().describe('--gpu-memory-utilization (share of each NPU\'s HBM vLLM may use).'),

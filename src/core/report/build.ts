@@ -13,6 +13,7 @@ import {
   type Evidence,
   type HostSnapshot,
   type Performance,
+  type Profiling,
   type Serving,
   type SmokeResult,
   type Status,
@@ -43,6 +44,8 @@ export interface RunData {
   accuracy: Omit<Accuracy, 'status' | 'reason'> | null;
   performance: Omit<Performance, 'status' | 'reason' | 'memory' | 'hbmSamples'> | null;
   memory: Performance['memory'] | null;
+  /** The profile step's section (null when it did not produce one); absent when profiling was not asked for. */
+  profiling?: Omit<Profiling, 'status' | 'reason'> | null;
   hbmSamples: Performance['hbmSamples'];
   /** Files this run put under evidence/ (relative to it); `demo`: a bundled file that says it is made-up. */
   evidenceFiles: Array<{ rel: string; demo: boolean }>;
@@ -106,6 +109,7 @@ export function buildReport(d: RunData): Report {
       memory: d.memory ?? { perDeviceMB: null, peakMB: null, loadTime: null },
       hbmSamples: d.hbmSamples,
     },
+    ...profilingSection(d),
     steps: d.steps,
     ...(d.interrupted ? { interrupted: d.interrupted } : {}),
     files,
@@ -113,6 +117,15 @@ export function buildReport(d: RunData): Report {
     evidence: d.evidence,
   };
   return Report.parse({ ...base, verdict: verdictOf(base) });
+}
+
+/** The profile section, when the run had a profile step (or data from one). */
+function profilingSection(d: RunData): { profiling?: Profiling } {
+  const step = d.steps.some((s) => s.name === 'profile');
+  if (!step && !d.profiling) return {};
+  const empty = { jobId: null, ranks: 0, load: null, totalUs: null, byCoreType: [], topOps: [], aicpu: [], steps: [], traceFiles: [], evidence: null };
+  const data = d.profiling ?? empty;
+  return { profiling: { ...data, ...sectionStatus(d.steps, 'profile', data.topOps.length > 0) } };
 }
 
 function targetOf(host: HostSnapshot | undefined): Report['target'] {

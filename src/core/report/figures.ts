@@ -76,6 +76,7 @@ export function referencedEvidenceIds(report: PartialReport): Set<string> {
   for (const h of report.hosts ?? []) ids.add(h.evidence);
   if (report.model?.evidence) ids.add(report.model.evidence);
   if (report.serving?.apiCheck) ids.add(report.serving.apiCheck.evidence);
+  if (report.profiling?.evidence) ids.add(report.profiling.evidence);
   return ids;
 }
 

@@ -4,6 +4,7 @@ import { perfLabel } from './format';
 import { translator, type Lang, type Translator } from '../l10n';
 import type { ReportProblem } from './load';
 import { renderMarkdown } from './markdown';
+import { profilingCharts } from './md-profile';
 import type { PartialReport } from './schema';
 
 /**
@@ -331,7 +332,7 @@ export function reportCharts(report: PartialReport, t: Translator): Record<strin
       perf.memory.peakMB?.id,
     );
   }
-  return charts;
+  return { ...charts, ...profilingCharts(report, t) };
 }
 
 function page(title: string, lang: Lang, body: string, opts: { mode: 'webview' | 'standalone'; nonce: string; cspSource?: string }): string {

@@ -1,6 +1,7 @@
 import { translator, type Lang } from '../l10n';
 import type { ReportProblem } from './load';
 import { renderAdaptation, renderHead } from './md-head';
+import { renderProfiling } from './md-profile';
 import { renderAccuracy, renderInference, renderPerformance } from './md-results';
 import { renderConclusion, renderEnvironment, renderFiles, renderFootnotes } from './md-tail';
 import { Md } from './md-writer';
@@ -35,6 +36,7 @@ export function renderMarkdown(report: PartialReport, opts: MarkdownOptions): st
   renderAdaptation(md, report);
   renderAccuracy(md, report);
   renderPerformance(md, report);
+  renderProfiling(md, report);
   renderInference(md, report);
   renderEnvironment(md, report);
   renderFiles(md, report);

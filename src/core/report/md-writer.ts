@@ -141,7 +141,7 @@ export function evidenceLine(md: Md, e: Evidence): string {
       ? t.tr('log {0}, byte {1}', md.text(e.file), e.offset ?? 0) + (e.line ? t.tr(' (line {0})', e.line) : '')
       : e.pointer
         ? t.tr('file {0}, at {1}', md.text(e.file), md.text(e.pointer))
-        : t.tr('file {0}', md.text(e.file));
+        : t.tr('file {0}', md.text(e.file)) + (e.line ? t.tr(' (line {0})', e.line) : '');
   const parts = [
     e.jobId ? t.tr('job {0}', md.text(e.jobId)) : t.tr('no job'),
     t.tr('host {0}', md.text(e.host)),

@@ -280,6 +280,40 @@ export const Performance = z.object({
     .describe('HBM over the run (for the chart); evidence: memory.peakMB'),
 });
 
+/** One operator row of the profile section: its total device time is a figure pointing at its CSV row. */
+export const ProfileOpRow = z.object({
+  type: z.string(),
+  coreType: z.string().describe('AI_CORE, AI_VECTOR_CORE, MIX_AIC, MIX_AIV, AI_CPU, COMMUNICATION / HCCL …'),
+  count: z.number().int().nonnegative(),
+  total: Figure.describe('total device time, µs; evidence: the CSV row (kernel_details.csv: the slowest task)'),
+  avgUs: z.number(),
+  maxUs: z.number(),
+  sharePct: z.number().describe('percent of all device time of the profile'),
+});
+
+export const Profiling = z
+  .object({
+    ...sectionBase,
+    partial,
+    jobId: z.string().nullable().describe('the capture job on the host'),
+    ranks: z.number().int().nonnegative(),
+    load: z.object({ numPrompts: z.number().int(), inputLen: z.number().int(), outputLen: z.number().int(), concurrency: z.number().int() }).nullable(),
+    totalUs: Figure.nullable().describe('device time of every task of every rank, µs'),
+    byCoreType: z.array(z.object({ coreType: z.string(), sharePct: z.number(), us: z.number() })),
+    topOps: z.array(ProfileOpRow),
+    aicpu: z.array(
+      ProfileOpRow.omit({ avgUs: true, sharePct: true }).extend({
+        dtypes: z.array(z.string()),
+        fix: z.object({ en: z.string(), zh: z.string() }).describe('what to change (knowledge base), both languages'),
+        source: z.string(),
+      }),
+    ).describe("AI CPU operators with a task ≥ 20 µs (msprof-analyze advisor's rule)"),
+    steps: z.array(z.object({ rank: z.number().int(), step: z.union([z.number(), z.string()]).nullable(), computing: Figure, communicationUs: z.number(), freeUs: z.number() })),
+    traceFiles: z.array(z.string()).describe('trace_view.json per rank, on the host (MindStudio Insight)'),
+    evidence: z.string().nullable().describe('Evidence.id of the capture result (capture.json)'),
+  })
+  .describe('Where the NPU time goes (Ascend PyTorch Profiler through --profiler-config); present when the profile asked for it');
+
 export const Step = z.object({
   name: StepName,
   status: StepStatus,
@@ -320,6 +354,7 @@ export const Report = z
     smoke: Smoke,
     accuracy: Accuracy,
     performance: Performance,
+    profiling: Profiling.optional(),
     steps: z.array(Step),
     interrupted: z
       .object({ step: StepName.nullable().describe('the step that was running; null: before any step'), at: IsoTime })
@@ -346,6 +381,7 @@ export type Accuracy = z.infer<typeof Accuracy>;
 export type AccuracyDataset = z.infer<typeof AccuracyDataset>;
 export type Performance = z.infer<typeof Performance>;
 export type PerfMetric = z.infer<typeof PerfMetric>;
+export type Profiling = z.infer<typeof Profiling>;
 export type Step = z.infer<typeof Step>;
 export type Dimension = z.infer<typeof Dimension>;
 export type ReportFile = z.infer<typeof ReportFile>;
@@ -365,6 +401,7 @@ export const SECTION_KEYS = [
   'smoke',
   'accuracy',
   'performance',
+  'profiling',
   'steps',
   'interrupted',
   'verdict',

@@ -9,6 +9,7 @@ import { envStep } from './env';
 import { EvidenceBook } from './evidence';
 import { prepareOutDir } from './outdir';
 import { perfStep, type PerfStepSpec } from './perf';
+import { profileStep } from './profile';
 import { quantizeStep } from './quantize';
 import { runSteps } from './runner';
 import { serveStep } from './serve';
@@ -46,6 +47,8 @@ export function standardSteps(c: StandardStepsConfig = {}): ValidateStep[] {
     smokeStep,
     accuracyStep(c.accuracy ?? null, c.accuracyNotRun),
     perfStep(c.perf ?? null, c.perfNotRun ?? en('no performance run was asked for')),
+    // After perf (a profiler slows the server down); only when the profile asks for profiling.
+    profileStep,
     stopStep,
   ];
 }
@@ -119,6 +122,7 @@ export { EvidenceBook } from './evidence';
 export { baselineFromReport, referencesFromReport } from './inputs';
 export { makeDirs, OutDirError, prepareOutDir } from './outdir';
 export { perfStep, type PerfStepSpec } from './perf';
+export { profileStep, profilerLaunch, type ProfilingData } from './profile';
 export { redactArgv, redactEnv, REDACTED } from './redact';
 export { checkStepList, planSteps, runSteps, stepTitle } from './runner';
 export { serveStep } from './serve';

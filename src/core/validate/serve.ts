@@ -4,6 +4,7 @@ import { PreflightFailedError, startServing, type ServingJob, type ServingJobRec
 import { chatCompletion, checkHealth } from '../endpoint/index';
 import { findInLog } from './evidence';
 import { HbmSampler } from './hbm';
+import { profilerLaunch } from './profile';
 import { redactArgv, redactEnv } from './redact';
 import type { ServingData } from './state';
 import type { StepContext, StepResult, ValidateStep } from './types';
@@ -37,9 +38,11 @@ export function serveStep(config: ServeConfig = {}): ValidateStep {
       return Boolean(s?.endpoint && s.job.state === 'ready' && (await checkHealth(s.endpoint, { timeoutMs: 5_000 })));
     },
     async run(ctx: StepContext): Promise<StepResult> {
-      const { transport: t, profile, state } = ctx;
+      const { transport: t, state } = ctx;
+      // With --profiler-config when the profile asks for profiling (the profile step captures later).
+      const profile = await profilerLaunch(ctx);
       const command = buildServeCommand(profile);
-      state.serving = plannedServing(ctx);
+      state.serving = plannedServing({ profile });
       state.hbm?.stop();
       state.hbm = new HbmSampler(t, profile, command.devices, config.hbmSampleMs ?? 1000);
       await state.hbm.sample();

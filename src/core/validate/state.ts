@@ -5,6 +5,7 @@ import type { ServingJob } from '../serving/job';
 import type { ModelFacts } from '../serving/model';
 import type { EvidenceBook } from './evidence';
 import type { HbmSampler } from './hbm';
+import type { ProfilingData } from './profile';
 import type { StepId, StepRecord } from './types';
 
 /**
@@ -54,6 +55,10 @@ export interface RunState {
   servingLogEvidence: string | null;
   /** Evidence id of hbm.json: updated, not added again, each time the report is written. */
   hbmEvidence: string | null;
+  /** The server's profiler (--profiler-config) when the profile asks for profiling: the run folder and its dir. */
+  profiler: { runDir: string; dir: string } | null;
+  /** The profile step's section data. */
+  profiling: ProfilingData | null;
 }
 
 export function newRunState(outDir: string, book: EvidenceBook): RunState {
@@ -74,5 +79,7 @@ export function newRunState(outDir: string, book: EvidenceBook): RunState {
     hbm: null,
     servingLogEvidence: null,
     hbmEvidence: null,
+    profiler: null,
+    profiling: null,
   };
 }

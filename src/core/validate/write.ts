@@ -100,6 +100,7 @@ export function writeReport(state: RunState, o: WriteOptions): WrittenReport {
     smoke: state.smoke,
     accuracy: state.accuracy,
     performance: state.performance,
+    profiling: state.profiling,
     memory,
     hbmSamples: samples,
     evidenceFiles: state.book.files().map((rel) => ({ rel, demo: isDemoFile(path.join(state.book.evidenceDir, rel)) })),
