@@ -12,6 +12,15 @@ import { makeSim } from '../serving/helpers';
 import { SIM_MODELS } from '../../src/core/sim/models';
 import { gptqRefused, oomExplained, promptEndsWithQuestion, quantizeLintServe, setSimMsModelSlim, type QuantWorld } from './scenario';
 
+/** Polls a condition the host reaches by itself (a process appearing); fails after a minute. */
+async function until(cond: () => Promise<boolean | undefined>): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('timed out');
+}
+
 describe('quantize on a simulated host (local transport)', () => {
   let sim: ReturnType<typeof makeSim>;
   let w: QuantWorld;
@@ -57,16 +66,13 @@ describe('quantize on a simulated host (local transport)', () => {
       const found = quantizeRecordFromJob(await new DetachedJobs(t).get(record.jobId), 'local')!;
       assert.deepEqual([found.outDir, found.resultFile, found.model, found.simRoot], [record.outDir, record.resultFile, record.model, sim.dir]);
       assert.deepEqual(found.command.slice(0, 2), ['msmodelslim', 'quant']);
-      // a new handle from the stored record (as after a reload), following until the first block runs
-      const again = attachQuantize(t, record, { python: prep.site.python });
-      const ac = new AbortController();
-      const following = again.follow({ signal: ac.signal, onProgress: (p) => { if (p.block !== null) ac.abort(); } });
-      await following;
-      const smi = await readNpuSmi(t, { simRoot: sim.dir });
-      assert.ok(smi!.processes.some((p) => /msmodelslim/.test(p.name)), 'the running job holds device 1');
+      // a new handle from the stored record (as after a reload) follows it; the job holds device 1 while it runs
+      const again = attachQuantize(t, record);
+      const following = again.follow();
+      await until(async () => (await readNpuSmi(t, { simRoot: sim.dir }))?.processes.some((p) => /msmodelslim/.test(p.name)));
       const stopped = await again.stop(3000);
       assert.deepEqual(stopped.leftovers, []);
-      assert.equal(again.record().state, 'stopped');
+      assert.equal((await following).state, 'stopped');
       const after = await readNpuSmi(t, { simRoot: sim.dir });
       assert.deepEqual(after!.processes, []);
     } finally {

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as l10n from '@vscode/l10n';
 import { z } from 'zod';
-import { DetachedJobs, hostMkdir, hostReadFile, hostWriteFile, LineSplitter, parseResultFile, runFolderName, unwrapSimEnv, withSimEnv, type JobRecord } from '../jobs/index';
+import { DetachedJobs, followHostJob, HostJobError, startHostJob, unwrapSimEnv, type HostJobKind, type HostJobRef, type HostJobSite, type JobRecord } from '../jobs/index';
 import type { DescriptionSummary } from '../analysis/quantdesc';
 import { readNpuSmi } from '../serving/job';
 import { quoteCommand } from '../transport/quote';
@@ -65,6 +65,8 @@ export interface QuantizeRecord {
   outDir: string;
   runDir: string;
   resultFile: string;
+  /** Host python the job runs with (to follow it again). */
+  python: string;
   logFile: string;
   /** The tool's argv (what a person would run) and, with its environment, as one shell line. */
   command: string[];
@@ -139,30 +141,33 @@ export function toolCommand(spec: QuantizeSpec, p: { python: string; modelType: 
   return { argv, env, cwd: null };
 }
 
+/**
+ * The quantize job as a host-script job kind: python/quantize/run_quant.py around the tool, its result file
+ * quantize.json (zod), a YAML given with --config uploaded into the run folder first.
+ */
+export const QUANTIZE_KIND: HostJobKind<{ spec: QuantizeSpec; prep: Prepared }, never, QuantResult> = {
+  name: 'quantize',
+  title: () => l10n.t('quantize job'),
+  resultFile: 'quantize.json',
+  result: QuantResultSchema,
+  async argv({ spec, prep }, at: HostJobSite) {
+    const configPath = spec.config ? await at.upload(spec.config.name || 'quant.yaml', spec.config.text) : undefined;
+    const tool = toolCommand(spec, { python: at.python, modelType: prep.modelType, source: prep.source, configPath });
+    const opts = ['--result', at.resultPath, '--out', spec.out, ...(spec.yes ? ['--yes'] : []), ...(tool.cwd ? ['--cwd', tool.cwd] : [])];
+    return { argv: [at.python, `${at.scriptsDir}/quantize/run_quant.py`, ...opts, '--', ...tool.argv], env: tool.env };
+  },
+};
+
 /** Starts the job (after prepareQuantize) and returns a handle; the job runs on whether it is followed or not. */
 export async function startQuantize(transport: Transport, spec: QuantizeSpec, prep: Prepared, o: { jobs?: DetachedJobs } = {}): Promise<QuantizeJob> {
   const { site } = prep;
-  const runDir = await hostMkdir(transport, `~/.ascend-adapt/runs/${runFolderName('quantize')}`, site.python);
-  let configPath: string | undefined;
-  if (spec.config) {
-    configPath = `${runDir}/${path.basename(spec.config.name).replace(/[^A-Za-z0-9._-]/g, '_') || 'quant.yaml'}`;
-    await hostWriteFile(transport, configPath, spec.config.text, site.python);
-  }
-  const tool = toolCommand(spec, { python: site.python, modelType: prep.modelType, source: prep.source, configPath });
-  const resultFile = `${runDir}/quantize.json`;
-  const body = [site.python, `${site.scriptsDir}/quantize/run_quant.py`, '--result', resultFile, '--out', spec.out, ...(spec.yes ? ['--yes'] : []), ...(tool.cwd ? ['--cwd', tool.cwd] : []), '--', ...tool.argv];
-  const jobs = o.jobs ?? new DetachedJobs(transport, { python: site.python });
-  const job = await jobs.start({ argv: withSimEnv(site.simRoot, body), env: tool.env, name: 'quantize' });
-  const record: QuantizeRecord = {
-    jobId: job.id, host: transport.label, simulated: prep.simulated, simRoot: site.simRoot ?? null, model: spec.model, outDir: spec.out,
-    runDir, resultFile, logFile: job.logPath, command: tool.argv, display: quoteCommand(tool.argv, tool.env), state: 'running', startedAt: job.startedAt, endedAt: null,
-    progress: new QuantProgressTracker(prep.plan.layers).current(), question: null, failure: null, notices: [], description: null, check: null, evidence: [],
-  };
-  return new QuantizeJob(transport, record, { jobs, python: site.python, blocks: prep.plan.layers, chip: spec.chip });
+  const { ref, job } = await startHostJob(QUANTIZE_KIND, { spec, prep }, { transport, simRoot: site.simRoot, python: site.python, jobs: o.jobs });
+  const record: QuantizeRecord = { ...quantizeRecordFromJob(job, transport.label, ref.python)!, simulated: prep.simulated, progress: new QuantProgressTracker(prep.plan.layers).current() };
+  return new QuantizeJob(transport, record, { jobs: o.jobs ?? new DetachedJobs(transport, { python: site.python }), blocks: prep.plan.layers, chip: spec.chip });
 }
 
 /** A quantize job found in the host's job list → a record to attach with (null when it is not one). */
-export function quantizeRecordFromJob(job: JobRecord, host: string): QuantizeRecord | null {
+export function quantizeRecordFromJob(job: JobRecord, host: string, python = 'python3'): QuantizeRecord | null {
   const { simRoot, argv } = unwrapSimEnv(job.argv);
   const at = argv.findIndex((a) => a.endsWith('/quantize/run_quant.py'));
   if (at < 0 || job.name !== 'quantize') return null;
@@ -170,15 +175,16 @@ export function quantizeRecordFromJob(job: JobRecord, host: string): QuantizeRec
   const tool = argv.slice(argv.indexOf('--') + 1);
   const resultFile = opt('--result') ?? '';
   const model = tool[tool.indexOf('--model_path') + 1] ?? '';
+  const env = Object.fromEntries(Object.entries(job.env).filter(([k]) => k === 'ASCEND_RT_VISIBLE_DEVICES' || k === 'PYTORCH_NPU_ALLOC_CONF'));
   return {
-    jobId: job.id, host, simulated: simRoot !== null, simRoot, model, outDir: opt('--out') ?? '', runDir: path.posix.dirname(resultFile), resultFile, logFile: job.logPath,
-    command: tool, display: quoteCommand(tool, job.env), state: job.state === 'running' ? 'running' : 'failed', startedAt: job.startedAt, endedAt: job.endedAt ?? null,
+    jobId: job.id, host, simulated: simRoot !== null, simRoot, model, outDir: opt('--out') ?? '', runDir: path.posix.dirname(resultFile), resultFile, python: argv[0] ?? python,
+    logFile: job.logPath, command: tool, display: quoteCommand(tool, env), state: job.state === 'running' ? 'running' : 'failed', startedAt: job.startedAt, endedAt: job.endedAt ?? null,
     progress: new QuantProgressTracker(null).current(), question: null, failure: null, notices: [], description: null, check: null, evidence: [],
   };
 }
 
-export function attachQuantize(transport: Transport, record: QuantizeRecord, o: { jobs?: DetachedJobs; python?: string; chip?: string } = {}): QuantizeJob {
-  return new QuantizeJob(transport, { ...record }, { jobs: o.jobs ?? new DetachedJobs(transport, { python: o.python }), python: o.python ?? 'python3', blocks: record.progress.blocks, chip: o.chip });
+export function attachQuantize(transport: Transport, record: QuantizeRecord, o: { jobs?: DetachedJobs; chip?: string } = {}): QuantizeJob {
+  return new QuantizeJob(transport, { ...record }, { jobs: o.jobs ?? new DetachedJobs(transport, { python: record.python }), blocks: record.progress.blocks, chip: o.chip });
 }
 
 const EVIDENCE = /={5,}[A-Z ]+={5,}|Save safetensors files to|Path of quant_model_description_json|Save quant_model_description_json success|Using model adapter|Get best practice|Enter y to continue|^error: /;
@@ -189,7 +195,7 @@ export class QuantizeJob {
   private readonly watcher = new QuantFailureWatcher();
   private lineNo = 0;
 
-  constructor(private transport: Transport, private rec: QuantizeRecord, private readonly o: { jobs: DetachedJobs; python: string; blocks: number | null; chip?: string }) {
+  constructor(private transport: Transport, private rec: QuantizeRecord, private readonly o: { jobs: DetachedJobs; blocks: number | null; chip?: string }) {
     this.tracker = new QuantProgressTracker(o.blocks);
   }
 
@@ -205,9 +211,15 @@ export class QuantizeJob {
     this.transport = t;
   }
 
-  /** Follows the log from the start until the job ends, then reads and checks its result. */
+  private ref(): HostJobRef {
+    return { jobId: this.rec.jobId, host: this.rec.host, runDir: this.rec.runDir, resultFile: this.rec.resultFile, python: this.rec.python };
+  }
+
+  /**
+   * Follows the log from its first byte until the job ends, then reads and checks its result. `signal`
+   * stops the job (as Ctrl-C does); the log is still read to its end.
+   */
   async follow(h: { onProgress?: (p: QuantProgress) => void; onLine?: (line: string) => void; signal?: AbortSignal } = {}): Promise<QuantizeRecord> {
-    const split = new LineSplitter();
     const onLine = (line: string) => {
       this.lineNo++;
       this.watcher.feedLine(line);
@@ -219,10 +231,16 @@ export class QuantizeJob {
         h.onProgress?.(p);
       }
     };
-    await this.o.jobs.followLog(this.rec.jobId, 0, (chunk) => split.push(chunk, onLine), { signal: h.signal });
-    if (h.signal?.aborted) return this.record();
-    split.flush(onLine);
-    await this.finish();
+    h.signal?.addEventListener('abort', () => (this.stopping = true), { once: true });
+    try {
+      const outcome = await followHostJob(QUANTIZE_KIND, this.transport, this.ref(), { jobs: this.o.jobs, onLine, signal: h.signal, stopGraceMs: 10_000 });
+      this.rec.endedAt = outcome.evidence.endedAt ?? new Date().toISOString();
+      this.finish(outcome.result);
+    } catch (e) {
+      if (!(e instanceof HostJobError)) throw e;
+      this.rec.endedAt = e.evidence?.endedAt ?? new Date().toISOString();
+      this.fail(e.message);
+    }
     return this.record();
   }
 
@@ -237,16 +255,7 @@ export class QuantizeJob {
     return { leftovers: r.leftovers.map((p) => p.pid) };
   }
 
-  private async finish(): Promise<void> {
-    const job = await this.o.jobs.get(this.rec.jobId);
-    this.rec.endedAt = job.endedAt ?? new Date().toISOString();
-    let result: QuantResult;
-    try {
-      result = parseResultFile(QuantResultSchema, (await hostReadFile(this.transport, this.rec.resultFile, { python: this.o.python })).toString('utf8'), `${this.transport.label}:${this.rec.resultFile}`);
-    } catch (e) {
-      this.fail(l10n.t('the quantize job {0} left no usable result (exit {1}): {2}', this.rec.jobId, String(job.exitCode ?? job.state), (e as Error).message));
-      return;
-    }
+  private finish(result: QuantResult): void {
     this.watcher.feedEnd(result.signal);
     this.rec.notices = this.watcher.all().filter((f) => f.error.severity === 'warning');
     if (result.exitCode === 0 && result.output) {
@@ -257,7 +266,7 @@ export class QuantizeJob {
     } else if (result.prompt && result.answered !== 'y') {
       this.rec.question = result.prompt;
       this.rec.state = 'needs-confirmation';
-    } else if (this.stopping || (result.signal === 'SIGTERM' && this.rec.state === 'stopped')) {
+    } else if (this.stopping) {
       this.rec.state = 'stopped';
     } else {
       this.fail(l10n.t('msModelSlim ended with {0}', result.signal ?? l10n.t('exit code {0}', String(result.exitCode))));
