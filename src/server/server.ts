@@ -45,6 +45,7 @@ import {
 } from '../core/analysis/index';
 import { pickRelease, type ReleaseChoice } from '../core/knowledge/torch-npu-signatures';
 import { langOf, setProcessLanguage } from '../core/l10n';
+import { FINDINGS_GLOB, ProfileInput } from './profile-findings';
 import { CHECK_FILE_COMMAND, HOST_ENVIRONMENT_NOTIFICATION, SETTINGS_SECTION } from './protocol';
 
 /**
@@ -83,6 +84,8 @@ let roots: string[] = [];
 /** torch_npu of the host from the client's last environment check (wins over the setting). */
 let hostTorchNpu: string | undefined;
 const parserReady = sharedParser();
+/** AI CPU operators of the workspace's newest profile (.ascend-adapt/profile-findings.json). */
+const profile = new ProfileInput(() => roots);
 parserReady.catch((e) => connection.console.error(`tree-sitter failed to load: ${(e as Error).message}`));
 /**
  * Workspace and extra-path modules. Resolution follows files as saved: watched-file events invalidate it
@@ -184,7 +187,7 @@ function indexBeside(st: DocState): { names: string[]; file: string } | undefine
 }
 
 async function findingsOf(st: DocState): Promise<Finding[]> {
-  const key = `${settingsKey}#${worldVersion}#${hostTorchNpu ?? ''}#${moduleIndex?.generation ?? 0}`;
+  const key = `${settingsKey}#${worldVersion}#${hostTorchNpu ?? ''}#${moduleIndex?.generation ?? 0}#${profile.refresh()}`;
   if (st.cache && st.cache.version === st.version && st.cache.settingsKey === key) return st.cache.findings;
   let findings: Finding[] = [];
   const enabled = settings.enable || st.forced;
@@ -200,6 +203,7 @@ async function findingsOf(st: DocState): Promise<Finding[]> {
         const index = st.py.hasMappings() ? indexBeside(st) : undefined;
         findings = st.py.findings(ctx, index);
       }
+      findings = [...findings, ...(await profile.forPython(st.py.text))];
     } else if (st.kind !== 'python') {
       const text = st.doc.getText();
       if (text.length <= settings.maxFileSizeKB * 1024) {
@@ -269,15 +273,15 @@ declare const PACKAGE_VERSION: string | undefined;
 
 connection.onInitialized(() => {
   if (canRegisterConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION });
-  if (canWatchFiles) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.py' }] });
+  if (canWatchFiles) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.py' }, { globPattern: FINDINGS_GLOB }] });
   void serial(refreshSettings, undefined);
 });
 
 // A Python file changed on disk (saved, created, deleted): what other files resolve through it may change.
 connection.onDidChangeWatchedFiles((p) => {
   void serial(() => {
-    if (!moduleIndex) return;
-    for (const c of p.changes) moduleIndex.invalidate(uriToFile(c.uri));
+    // (a new profile's findings file is picked up by findingsOf: it compares the file's modification time)
+    if (moduleIndex) for (const c of p.changes) moduleIndex.invalidate(uriToFile(c.uri));
     connection.languages.diagnostics.refresh();
   }, undefined);
 });
