@@ -153,11 +153,11 @@ export async function analyzeText(file: string, text: string, opts: AnalyzeOptio
       const parser = await sharedParser();
       const doc = PythonDocument.create(parser, text, false);
       try {
-        opts.index?.adopt(file, text, ...doc.root());
         const release = pickRelease(opts.hostTorchNpu || settings.torchNpuVersion || undefined);
         const heads = [...new Set(doc.imports().filter((i) => i.level === 0).map((i) => i.module.split('.')[0]))];
         opts.index?.addRootsFor(file, heads);
         const ctx = doc.context({ index: opts.index, module: opts.index?.refOf(file, heads), release });
+        opts.index?.adopt(file, text, ...doc.root(), ctx.npuNative);
         if (!ctx.relevant && sel !== 'included' && !doc.hasMappings()) return [];
         const idx = doc.hasMappings() ? readIndex(opts.readSibling) : undefined;
         return doc.findings(ctx, idx);

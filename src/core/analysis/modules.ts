@@ -247,13 +247,17 @@ export class ModuleIndex {
   }
 
   /**
-   * A file the caller has parsed: its summary is made from that tree only if another module has already asked
-   * for it; otherwise the text is kept and parsed if and when someone imports it (most linted files never are).
+   * A file the caller has parsed: when it is importable by a dotted name (it sits in a package) and not written
+   * for the NPU, its summary is made from that tree now, so a module importing it later does not parse it
+   * again; otherwise its text is only kept.
    */
-  adopt(file: string, text: string, root: Node, imports: ImportInfo[]): void {
+  adopt(file: string, text: string, root: Node, imports: ImportInfo[], npuNative: boolean): void {
     const abs = path.resolve(file);
     this.known.set(abs, text);
-    if (!this.wanted.has(abs) || this.byFile.get(abs)) return;
+    if (this.byFile.get(abs)) return;
+    // NPU-native modules are never followed into, so only an explicit request makes their summary worth it
+    const eager = !npuNative && this.refOf(abs).name?.includes('.');
+    if (!this.wanted.has(abs) && !eager) return;
     const hash = createHash('sha1').update(text).digest('hex');
     const summary = this.byHash.get(hash) ?? this.summarizeTree(abs, hash, root, text, imports);
     this.byFile.set(abs, { hash, summary });
@@ -261,9 +265,8 @@ export class ModuleIndex {
 
   /** Call lists are made only for modules not written for the NPU (only theirs are followed). */
   private summarizeTree(abs: string, hash: string, root: Node, text: string, imports: ImportInfo[]): ModuleSummary {
-    const light = summarize(root, text, imports, { calls: false });
-    const npu = !!this.fileNpu(this.refOf(abs), light) || !!this.packageNpu(abs);
-    const summary = npu ? light : summarize(root, text, imports, { calls: true });
+    const npu = !!this.fileNpu(this.refOf(abs), { imports }) || !!this.packageNpu(abs);
+    const summary = summarize(root, text, imports, { calls: !npu });
     this.byHash.set(hash, summary);
     if (!npu) this.callsByHash.set(hash, summary.defs);
     return summary;
@@ -320,7 +323,7 @@ export class ModuleIndex {
   }
 
   /** The NPU module a file imports at module level, if any (file-level NPU-native). */
-  fileNpu(ref: ModuleRef, s: ModuleSummary): string | undefined {
+  fileNpu(ref: ModuleRef, s: Pick<ModuleSummary, 'imports'>): string | undefined {
     for (const i of s.imports) {
       if (i.inFunction || i.conditional) continue;
       const q = i.level ? absolute(i, ref.name, ref.isPackage) : i.module;
