@@ -1,4 +1,4 @@
-// Environment-check figures (issue 4):
+// Environment-check figures:
 //   envcheck.ms              a full env check of the simulated Atlas host over the loopback sshd: fresh
 //                            connection, scripts already uploaded (checked by hash), env.sh sourced, probe,
 //                            analysis — median of 10.

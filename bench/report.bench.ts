@@ -1,4 +1,4 @@
-// Validation-report figures (issue 8):
+// Validation-report figures:
 //   report.load_ms            parse + validate the fixture report (tolerant loader) — median of 50.
 //   report.render_md_ms       Markdown (zh-CN) of the fixture report — median of 50.
 //   report.render_html_ms     standalone HTML with the four SVG charts — median of 50.

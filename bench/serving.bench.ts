@@ -1,4 +1,4 @@
-// Serving figures (issue 6), on the SIMULATED host over the local transport (no NPU here):
+// Serving figures, on the SIMULATED host over the local transport (no NPU here):
 //   serving.ready_overhead_ms   load time the job records minus the load time the simulated vllm takes
 //                               (launch through the job layer + readiness detection), median of 3
 //   serving.stop_ms             job.stop(): TERM → process group gone → npu-smi shows HBM idle, median of 3

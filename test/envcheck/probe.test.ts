@@ -33,7 +33,7 @@ function simTransport(root: string, extra: Record<string, string> = {}) {
   return new LocalTransport('sim', { ...env, PATH: `${fast}:${env.PATH}`, ASCEND_ADAPT_SIM_QUIET: '1', ...extra });
 }
 
-/** The fields issue 4 requires of `--json`, per host. */
+/** The fields `env-check --json` promises per host (docs/cli.md). */
 function assertIssueShape(j: Record<string, unknown>) {
   const o = j as { host: unknown; simulated: unknown; npu: { family: unknown; devices: Array<Record<string, unknown>>; processes: Array<Record<string, unknown>> }; versions: Record<string, unknown>; checks: Array<Record<string, unknown>> };
   assert.equal(typeof o.host, 'string');

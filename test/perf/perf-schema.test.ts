@@ -45,7 +45,7 @@ describe('vllm bench serve results', () => {
 });
 
 describe('NPU/GPU ratios', () => {
-  it('is NPU performance over GPU performance, as the seed\'s 0.94×', () => {
+  it('is NPU performance over GPU performance, as a hand-written adaptation report\'s 0.94×', () => {
     assert.equal(higherIsBetter('request_throughput'), true);
     assert.equal(higherIsBetter('mean_ttft_ms'), false);
     // seed: QPS 45.2 (GPU) → 42.5 (NPU); TTFT 118 → 125 ms; TPOT 30 → 32 ms

@@ -70,7 +70,7 @@ def run_bench(*args, **kw):
 
 class TruthTest(unittest.TestCase):
     def test_client_within_2_percent_of_server_truth_at_256_streams(self):
-        """Issue 7: with about 256 streams in flight (arrivals paced), the client's mean TTFT and TPOT are within 2 %
+        """With about 256 streams in flight (arrivals paced), the client's mean TTFT and TPOT are within 2 %
         of what the simulated server really did."""
         tmp = tempfile.mkdtemp(prefix="truth-")
         srv = ServerProcess(tmp, "--ttft-base-ms", "100", "--ttft-per-prompt-token-ms", "0.1", "--tpot-base-ms", "30",

@@ -142,7 +142,7 @@ describe('pre-launch checks', () => {
     assert.equal(r.status('hbm.fit'), undefined);
   });
 
-  it('max-model-len beyond max_position_embeddings fails; an env override of the seed\'s variables warns', async () => {
+  it('max-model-len beyond max_position_embeddings fails; an env override of the prescribed variables warns', async () => {
     const f = await facts('tiny-dense-sim');
     assert.equal(run({ maxModelLen: 16384 }, f).status('model.max-len'), 'fail');
     assert.equal(run({ maxModelLen: 8192 }, f).status('model.max-len'), 'pass');

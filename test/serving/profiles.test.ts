@@ -19,7 +19,7 @@ const root = path.resolve(__dirname, '..', '..');
 const SCHEMA_FILE = path.join(root, 'schemas', 'ascend-adapt.schema.json');
 
 describe('ascend-adapt.json profiles', () => {
-  it('applies defaults: TP/PP/DP 1, port 8000, the seed\'s four Chinese prompts', () => {
+  it('applies defaults: TP/PP/DP 1, port 8000, the four standard Chinese prompts', () => {
     const cfg = parseConfig(JSON.stringify({ profiles: { a: { modelPath: '/m' } } }));
     const p = getProfile(cfg, 'a');
     assert.equal(p.name, 'a');
@@ -79,7 +79,7 @@ describe('ascend-adapt.json profiles', () => {
 describe('profile → vllm serve argv + env', () => {
   const profile = (o: Record<string, unknown>) => profileSchema.parse({ modelPath: '/data/hunyuan', ...o });
 
-  it('builds the seed\'s command line for TP 2 with the env it prescribes', () => {
+  it('builds the documented command line for TP 2 with the env it prescribes', () => {
     const c = buildServeCommand(profile({ servedModelName: 'hunyuan-a13b', tensorParallelSize: 2, maxModelLen: 8192, dtype: 'bfloat16', enforceEager: true, trustRemoteCode: true }));
     assert.deepEqual(c.argv, [
       'vllm', 'serve', '/data/hunyuan', '--served-model-name', 'hunyuan-a13b', '--port', '8000', '--tensor-parallel-size', '2',

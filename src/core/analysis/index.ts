@@ -18,7 +18,7 @@ export { ModuleIndex } from './modules';
 
 /**
  * The analysis face-independent entry points: settings, which files are analysed, and
- * `analyzeText` / `analyzeWorkspaceFiles` for the CLI (`ascend-adapt lint`) and the report (issue 8).
+ * `analyzeText` / `analyzeWorkspaceFiles` for the CLI (`ascend-adapt lint`) and the validation report.
  * The language server uses the same pieces with incremental documents.
  */
 

@@ -33,8 +33,8 @@ interface PhysLine {
 }
 
 const SRC = {
-  tuning: { source: 'VA@182b75e docs/source/developer_guide/performance_and_debug/optimization_and_tuning.md (HCCL_OP_EXPANSION_MODE=AIV); seed report: "TP > 1 时需配置 HCCL_OP_EXPANSION_MODE=AIV"', href: vaUrl('docs/source/developer_guide/performance_and_debug/optimization_and_tuning.md') },
-  eager: { source: 'seed report: "512+ 序列长度建议使用 --enforce-eager 避免图捕获问题"; VA@182b75e tests/e2e/models/configs/Hunyuan-A13B-Instruct.yaml (enforce_eager)', href: vaUrl('tests/e2e/models/configs/Hunyuan-A13B-Instruct.yaml') },
+  tuning: { source: 'VA@182b75e docs/source/developer_guide/performance_and_debug/optimization_and_tuning.md (HCCL_OP_EXPANSION_MODE=AIV)', href: vaUrl('docs/source/developer_guide/performance_and_debug/optimization_and_tuning.md') },
+  eager: { source: 'VA@182b75e tests/e2e/models/configs/Hunyuan-A13B-Instruct.yaml (enforce_eager)', href: vaUrl('tests/e2e/models/configs/Hunyuan-A13B-Instruct.yaml') },
   platform: { source: 'VA@182b75e vllm_ascend/platform.py (attention backends, device communicator, supported_quantization)', href: vaUrl('vllm_ascend/platform.py') },
   devices: { source: 'ascend-facts §d: CUDA_VISIBLE_DEVICES is meaningless on NPU (vllm-ascend issue #6063); NPUPlatform.device_control_env_var', href: 'https://github.com/vllm-project/vllm-ascend/issues/6063' },
   support: { source: 'VA@182b75e docs/source/user_guide/support_matrix/supported_models.md (Atlas 300I Duo: W8A8, no BF16)', href: vaUrl('docs/source/user_guide/support_matrix/supported_models.md') },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The environment-check result of one host, in the shape of issue 4's `--json` (extra fields allowed
+ * The environment-check result of one host, in the shape of `env-check --json` (extra fields allowed
  * by "at least"): validated with zod where it is produced and where it is read (extension, report).
  */
 

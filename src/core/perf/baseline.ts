@@ -1,7 +1,7 @@
 import type { PerfRun, RunConditions } from './schema';
 
 /**
- * NPU vs GPU per metric, as the seed's 0.94×: the ratio is "NPU performance / GPU performance", so > 1 means
+ * NPU vs GPU per metric, as adaptation reports write it (0.94×): the ratio is "NPU performance / GPU performance", so > 1 means
  * the NPU does better whichever way the metric points (throughputs: measured / baseline; latencies:
  * baseline / measured). A metric passes when ratio ≥ minRatio.
  */

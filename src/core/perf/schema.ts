@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 /**
  * Performance results. Metric keys and meanings are vLLM's (`vllm bench serve`, vllm/benchmarks/serve.py):
- * request_throughput (req/s, the seed's QPS), output_throughput and total_token_throughput (tok/s),
+ * request_throughput (req/s, the QPS of adaptation reports), output_throughput and total_token_throughput (tok/s),
  * {mean,median,std,p50,p90,p99}_{ttft,tpot,itl,e2el}_ms, plus duration, completed, failed,
  * total_input_tokens, total_output_tokens, max_output_tokens_per_s, max_concurrent_requests.
  */
@@ -217,7 +217,7 @@ export function hostRuns(r: PerfHostResult): PerfRun[] {
   }));
 }
 
-/** `--json` of `ascend-adapt perf` (issue 7), validated before printing. */
+/** `--json` of `ascend-adapt perf`, validated before printing. */
 export const PerfJsonSchema = z.object({
   runs: z.array(z.object({ concurrency: z.number().int().positive().nullable(), metrics: MetricsSchema }).passthrough()),
 }).passthrough();

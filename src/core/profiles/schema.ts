@@ -6,7 +6,7 @@ import { z } from 'zod';
  * VS Code's jsonValidation for completion and checking) is generated from it and kept in sync by a test.
  */
 
-/** The seed report's four standard prompts (推理测试), in the order it lists them. */
+/** The four standard prompts of adaptation reports (推理测试), in their usual order. */
 export const DEFAULT_SMOKE_PROMPTS: readonly string[] = Object.freeze([
   '你好,请介绍一下你自己',
   '什么是大语言模型?',
