@@ -1,6 +1,8 @@
 import * as l10n from '@vscode/l10n';
 import type { Node } from 'web-tree-sitter';
 import { collectImports } from '../analysis/imports';
+import type { Qualify } from '../analysis/guards';
+import { qualifierOf } from '../analysis/summary';
 import { dotted, nodeRange } from '../analysis/pytree';
 import type { Finding } from '../analysis/types';
 import { AICPU_OPS, aicpuRowsFor, type AicpuOpRow, type CodePattern } from '../knowledge/aicpu-ops';
@@ -28,35 +30,20 @@ interface Hit {
   row: AicpuOpRow;
 }
 
-function aliasesOf(root: Node, text: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const i of collectImports(root, text)) if (i.local && i.qualified) m.set(i.local, i.qualified);
-  return m;
-}
-
-function qualified(n: Node, aliases: Map<string, string>): string | undefined {
-  const d = dotted(n);
-  if (d === undefined) return undefined;
-  const dot = d.indexOf('.');
-  const head = dot < 0 ? d : d.slice(0, dot);
-  const q = aliases.get(head);
-  return q === undefined ? undefined : dot < 0 ? q : q + d.slice(dot);
-}
-
 function positionalArgs(call: Node): number {
   const args = call.childForFieldName('arguments');
   return args ? args.namedChildren.filter((c) => c && c.type !== 'keyword_argument' && c.type !== 'comment').length : 0;
 }
 
-function matchCall(call: Node, p: CodePattern, aliases: Map<string, string>): Node | null {
+function matchCall(call: Node, p: CodePattern, qualified: Qualify): Node | null {
   const fn = call.childForFieldName('function');
   if (!fn) return null;
   if (p.kind === 'method' && fn.type === 'attribute') {
     const attr = fn.childForFieldName('attribute');
     // x.nonzero() on a value; torch.nonzero(x) (a name through an import) is the `call` pattern's
-    if (attr && p.names.includes(attr.text) && qualified(fn, aliases) === undefined) return attr;
+    if (attr && p.names.includes(attr.text) && qualified(fn) === undefined) return attr;
   }
-  const q = qualified(fn, aliases);
+  const q = qualified(fn);
   if (p.kind === 'call' && q && p.names.includes(q)) return fn;
   if (p.kind === 'where1' && q === 'torch.where' && positionalArgs(call) === 1) return fn;
   return null;
@@ -64,8 +51,9 @@ function matchCall(call: Node, p: CodePattern, aliases: Map<string, string>): No
 
 /** Every place in the tree where a row's code pattern occurs. */
 function hitsIn(root: Node, text: string, rows: AicpuOpRow[]): Hit[] {
-  const aliases = aliasesOf(root, text);
-  if (![...aliases.values()].some((q) => q === 'torch' || q.startsWith('torch.'))) return [];
+  const imports = collectImports(root, text);
+  if (!imports.some((i) => i.local && (i.qualified === 'torch' || i.qualified.startsWith('torch.')))) return [];
+  const qualified = qualifierOf(imports);
   const out: Hit[] = [];
   const want = (k: CodePattern['kind']) => rows.flatMap((r) => r.code.filter((p) => p.kind === k).map((p) => ({ r, p })));
   const calls = [...want('call'), ...want('method'), ...want('where1')];
@@ -73,7 +61,7 @@ function hitsIn(root: Node, text: string, rows: AicpuOpRow[]): Hit[] {
     for (const c of root.descendantsOfType('call')) {
       if (!c) continue;
       for (const { r, p } of calls) {
-        const n = matchCall(c, p, aliases);
+        const n = matchCall(c, p, qualified);
         if (n) out.push({ node: n, row: r });
       }
     }
@@ -90,7 +78,7 @@ function hitsIn(root: Node, text: string, rows: AicpuOpRow[]): Hit[] {
   if (attrs.length) {
     for (const n of root.descendantsOfType('attribute')) {
       if (!n || n.parent?.type === 'attribute') continue;
-      const q = qualified(n, aliases);
+      const q = qualified(n);
       for (const { r, p } of attrs) if (p.kind === 'attribute' && q && p.names.includes(q)) out.push({ node: n, row: r });
     }
   }
