@@ -41,6 +41,10 @@ export class Serving implements vscode.Disposable {
   readonly onDidChange = this.emitter.event;
   private readonly terminals = new Map<string, vscode.Terminal>();
 
+  /** The modal of a refused launch (message, failed checks, buttons); the real-VS-Code suite answers it. */
+  refusalUi: (message: string, detail: string, actions: string[]) => Thenable<string | undefined> = (message, detail, actions) =>
+    vscode.window.showWarningMessage(message, { modal: true, detail }, ...actions);
+
   constructor(private readonly d: ServingDeps) {
     const saved = d.state.get<TrackedJob[]>(KEY) ?? [];
     for (const t of saved) if (t?.record?.jobId) this.tracked.set(t.record.jobId, t);
@@ -120,11 +124,10 @@ export class Serving implements vscode.Disposable {
         const anyway = l10n.t('Launch Anyway');
         // A GPTQ/AWQ checkpoint cannot be launched at all: offer the conversion instead.
         const quantize = failed.some((c) => c.id === 'model.quantization') ? l10n.t('Quantize with msModelSlim…') : undefined;
-        const pick = await vscode.window.showWarningMessage(
+        const pick = await this.refusalUi(
           l10n.t('Not launched: {0} pre-launch check(s) failed.', failed.length),
-          { modal: true, detail: failed.map((c) => `✗ ${c.title}: ${c.detail}${c.fix ? `\n   → ${c.fix}` : ''}`).join('\n') },
-          ...(quantize ? [quantize] : []),
-          anyway,
+          failed.map((c) => `✗ ${c.title}: ${c.detail}${c.fix ? `\n   → ${c.fix}` : ''}`).join('\n'),
+          [...(quantize ? [quantize] : []), anyway],
         );
         if (pick === anyway) return this.start(profile, true);
         if (quantize && pick === quantize) await vscode.commands.executeCommand('ascend.quantizeModel', { host: hostId, model: p.modelPath });

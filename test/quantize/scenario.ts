@@ -77,10 +77,12 @@ export async function gptqRefused(w: QuantWorld, outDir: string): Promise<void> 
   assert.equal(r.code, 2, r.err);
   assert.match(r.err, /GPTQ Int4 checkpoint: vLLM-Ascend has no GPTQ loader and msModelSlim quantizes from floating-point weights/);
   assert.ok(r.err.includes(`--model ${w.float}`), r.err);
+  assert.match(r.err, /\(SIMULATED\)/);
   const j = await cli(w, ['quantize', '--model', w.gptq, '--out', outDir, '--json']);
   assert.equal(j.code, 2);
-  const o = JSON.parse(j.out) as { state: string; plan: { floatModel: string } };
+  const o = JSON.parse(j.out) as { state: string; simulated: boolean; plan: { floatModel: string } };
   assert.equal(o.state, 'refused');
+  assert.equal(o.simulated, true);
   assert.equal(o.plan.floatModel, w.float);
 }
 

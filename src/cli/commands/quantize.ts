@@ -145,14 +145,16 @@ async function quantizeAndReport(ctx: RunContext<typeof options>, spec: Quantize
     return r.state === 'succeeded' ? ((r.check?.errors ?? 0) === 0 ? 0 : 1) : r.state === 'running' ? 0 : 1;
   } catch (e) {
     if (!(e instanceof QuantizeRefusedError)) throw e;
+    // Refused before any job: the folders it read are still the simulated host's.
+    const simulated = t.simRoot !== undefined;
     if (e.checks.length) {
       printChecks(e.checks, io);
       io.stderr.write(l10n.t('Not started: a pre-check failed (--force starts anyway).') + '\n');
-      if (values.json) io.stdout.write(JSON.stringify(quantizeJson(null, null, { reason: e.message, checks: e.checks }), null, 2) + '\n');
+      if (values.json) io.stdout.write(JSON.stringify(quantizeJson(null, null, { simulated, reason: e.message, checks: e.checks }), null, 2) + '\n');
       return 1;
     }
-    io.stderr.write(`${e.message}\n`);
-    if (values.json) io.stdout.write(JSON.stringify(quantizeJson(null, null, { reason: e.message, plan: { kind: e.plan.kind, floatModel: e.plan.floatModel, candidates: e.plan.candidates, modelTypeCandidates: e.plan.modelType.candidates } }), null, 2) + '\n');
+    io.stderr.write(`${e.message}${simulated ? ` ${l10n.t('(SIMULATED)')}` : ''}\n`);
+    if (values.json) io.stdout.write(JSON.stringify(quantizeJson(null, null, { simulated, reason: e.message, plan: { kind: e.plan.kind, floatModel: e.plan.floatModel, candidates: e.plan.candidates, modelTypeCandidates: e.plan.modelType.candidates } }), null, 2) + '\n');
     return 2;
   }
 }

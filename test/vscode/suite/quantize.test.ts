@@ -4,13 +4,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { flatten } from '../../../src/extension/views';
-import { writeModels } from '../../quantize/helpers';
+import { setSimMsModelSlim, writeModels } from '../../quantize/helpers';
 import { labelOf, services, until } from './util';
 
 // Quantization from VS Code on the simulated host: the GPTQ diagnostic of a serve script offers "Quantize the
 // float checkpoint with msModelSlim…"; its command runs the flow (the float original found beside the GPTQ
 // folder is offered, w8a8, an output folder), the job shows in the Jobs view while it runs and ends quantized
 // with its description checked, and the serving profile for the output is written into ascend-adapt.json.
+// Launching a GPTQ profile is refused before launch with a "Quantize with msModelSlim…" button that starts the
+// same flow; that job is stopped from the Jobs view's command with nothing left.
 describe('Quantize Model on the simulated host', function () {
   const work = fs.mkdtempSync(path.join(process.env.ASCEND_SUITE_WORKDIR ?? os.tmpdir(), 'ascend-quant-'));
   let gptq: string;
@@ -74,5 +76,49 @@ describe('Quantize Model on the simulated host', function () {
     const rows = await flatten(svc.views.trees['ascend.jobs'], 2);
     assert.ok(rows.some((r) => r.depth === 1 && labelOf(r.item) === 'quant_model_description.json' && /W8A8 · \d+ tensor entries · 36 linear\/MoE weights covered · 0 missing/.test(String(r.item.description))), rows.map((r) => `${labelOf(r.item)}: ${String(r.item.description)}`).join('\n'));
     fs.rmSync(script, { force: true });
+  });
+
+  it('the pre-launch refusal of a GPTQ profile offers the flow; its job stops with no process left', async () => {
+    const svc = await services();
+    const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const cfgFile = path.join(folder, 'ascend-adapt.json');
+    const cfg = (fs.existsSync(cfgFile) ? JSON.parse(fs.readFileSync(cfgFile, 'utf8')) : { profiles: {} }) as { profiles: Record<string, unknown> };
+    cfg.profiles['gptq-sim'] = { host: 'sim', modelPath: gptq, servedModelName: 'gptq-sim', tensorParallelSize: 1, port: 18000 + Math.floor(Math.random() * 1000) };
+    fs.writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
+    const simDir = svc.hosts.simDir!;
+    setSimMsModelSlim(simDir, { secondsPerBlock: 60 }); // long enough to be stopped while it runs
+    const refusals: Array<{ message: string; detail: string; actions: string[] }> = [];
+    const originalRefusal = svc.serving.refusalUi;
+    const out = path.join(work, 'out', 'from-refusal-w8a8');
+    svc.serving.refusalUi = async (message, detail, actions) => (refusals.push({ message, detail, actions }), 'Quantize with msModelSlim…');
+    svc.quantize.ui = {
+      confirm: async () => false,
+      startAnyway: async () => false,
+      text: async () => out,
+      pick: async (_t, _p, items) => items.find((i) => i.label === float || i.label === 'w8a8')?.label,
+    };
+    try {
+      const before = new Set(svc.quantize.all().map((t) => t.record.jobId));
+      const served = await vscode.commands.executeCommand('ascend.serve.start', { profile: 'gptq-sim' });
+      assert.equal(served, undefined, 'nothing launched');
+      assert.equal(refusals.length, 1);
+      assert.match(refusals[0]!.detail, /GPTQ-quantized/);
+      assert.deepEqual(refusals[0]!.actions, ['Quantize with msModelSlim…', 'Launch Anyway']);
+      const job = svc.quantize.all().find((t) => !before.has(t.record.jobId));
+      assert.ok(job, 'a quantize job started from the refusal');
+      assert.equal(job.record.outDir, out);
+      assert.equal(job.record.model, float, 'the float original, not the GPTQ folder');
+      assert.equal(job.record.state, 'running');
+      await vscode.commands.executeCommand('ascend.jobs.focus');
+      await until('the job in the Jobs view', async () => (await flatten(svc.views.trees['ascend.jobs'], 1)).find((r) => labelOf(r.item) === 'quantize from-refusal-w8a8'));
+      const stopped = await vscode.commands.executeCommand<{ leftovers: number[] }>('ascend.quantize.stop', job.record.jobId);
+      assert.deepEqual(stopped.leftovers, []);
+      assert.equal(svc.quantize.get(job.record.jobId)?.record.state, 'stopped');
+    } finally {
+      svc.serving.refusalUi = originalRefusal;
+      setSimMsModelSlim(simDir, {});
+      delete cfg.profiles['gptq-sim'];
+      fs.writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
+    }
   });
 });
