@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { analyzeWorkspaceFiles } from '../../src/core/analysis/index';
 import { inspectQuantDescription, quantDescriptionContext } from '../../src/core/analysis/quantdesc';
 import type { Finding } from '../../src/core/analysis/types';
-import { readSafetensorsHeader, SafetensorsError } from '../../src/core/quantize/safetensors';
+import { parseHeaderJson, readSafetensorsHeader, SafetensorsError } from '../../src/core/quantize/safetensors';
 import { TINY_MOE, writeQuantizedModel, writeSafetensors } from './helpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qdesc-'));
@@ -170,5 +170,33 @@ describe('safetensors headers', () => {
     const bad = Buffer.concat([Buffer.from([9, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"a": [1]}')]);
     fs.writeFileSync(file, bad.subarray(0, 17));
     assert.throws(() => readSafetensorsHeader(file), /tensor "a"|not JSON/);
+  });
+
+  it('takes exactly the entries the schema accepts; every other entry fails with the schema\'s message', () => {
+    const ok = [
+      { dtype: 'I8', shape: [4, 2], data_offsets: [0, 8] },
+      { dtype: 'F32', shape: [], data_offsets: [8, 12] },
+      { dtype: 'BF16', shape: [0], data_offsets: [12, 12] },
+    ];
+    for (const t of ok) {
+      const h = parseHeaderJson(JSON.stringify({ a: { ...t, extra: 1 } }), 0);
+      assert.deepEqual(h.tensors.get('a'), t, 'unknown keys dropped as the schema drops them');
+    }
+    const bad: Array<[unknown, RegExp]> = [
+      [null, /tensor "a": entry: /],
+      [[1], /tensor "a": entry: /],
+      [{ shape: [1], data_offsets: [0, 1] }, /dtype/],
+      [{ dtype: '', shape: [1], data_offsets: [0, 1] }, /dtype/],
+      [{ dtype: 'I8', shape: [1.5], data_offsets: [0, 1] }, /shape\.0/],
+      [{ dtype: 'I8', shape: [-1], data_offsets: [0, 1] }, /shape\.0/],
+      [{ dtype: 'I8', shape: '4', data_offsets: [0, 1] }, /shape/],
+      [{ dtype: 'I8', shape: [1], data_offsets: [0] }, /data_offsets/],
+      [{ dtype: 'I8', shape: [1], data_offsets: [0, 1, 2] }, /data_offsets/],
+      [{ dtype: 'I8', shape: [1], data_offsets: [2, 1] }, /data_offsets end before they start/],
+      [{ dtype: 'I8', shape: [1], data_offsets: [0, 2 ** 60] }, /data_offsets\.1/],
+    ];
+    for (const [entry, message] of bad) {
+      assert.throws(() => parseHeaderJson(JSON.stringify({ a: entry }), 0), (e: Error) => e instanceof SafetensorsError && /^tensor "a": /.test(e.message) && message.test(e.message), JSON.stringify(entry));
+    }
   });
 });

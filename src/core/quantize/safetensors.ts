@@ -34,6 +34,27 @@ export class SafetensorsError extends Error {
   }
 }
 
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+
+/**
+ * The entries TensorInfoSchema accepts, taken without zod's per-call bookkeeping: a 1,000-shard folder has
+ * tens of thousands of them and the schema cost several times the reading. Anything else goes through the
+ * schema, whose message names what is wrong.
+ */
+function wellFormed(v: unknown): TensorInfo | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const { dtype, shape, data_offsets: off } = v as Record<string, unknown>;
+  if (typeof dtype !== 'string' || !dtype || !Array.isArray(shape) || !shape.every(isCount)) return undefined;
+  if (!Array.isArray(off) || off.length !== 2 || !isCount(off[0]) || !isCount(off[1]) || off[1] < off[0]) return undefined;
+  return { dtype, shape: shape as number[], data_offsets: [off[0], off[1]] };
+}
+
+function schemaChecked(name: string, v: unknown): TensorInfo {
+  const t = TensorInfoSchema.safeParse(v);
+  if (!t.success) throw new SafetensorsError(`tensor "${name}": ${t.error.issues.map((i) => `${i.path.join('.') || 'entry'}: ${i.message}`).join('; ')}`);
+  return t.data;
+}
+
 /** Parses the JSON part (the N bytes after the length). `fileSize`, when known, catches truncated files. */
 export function parseHeaderJson(json: string, headerLen: number, fileSize?: number): SafetensorsHeader {
   let raw: unknown;
@@ -53,10 +74,9 @@ export function parseHeaderJson(json: string, headerLen: number, fileSize?: numb
       metadata = m.data;
       continue;
     }
-    const t = TensorInfoSchema.safeParse(v);
-    if (!t.success) throw new SafetensorsError(`tensor "${name}": ${t.error.issues.map((i) => `${i.path.join('.') || 'entry'}: ${i.message}`).join('; ')}`);
-    tensors.set(name, t.data);
-    dataBytes = Math.max(dataBytes, t.data.data_offsets[1]);
+    const t = wellFormed(v) ?? schemaChecked(name, v);
+    tensors.set(name, t);
+    dataBytes = Math.max(dataBytes, t.data_offsets[1]);
   }
   const dataStart = 8 + headerLen;
   if (fileSize !== undefined && dataStart + dataBytes > fileSize) {
