@@ -28,7 +28,7 @@ const OPTIONS = {
   'keep-host': opt.flag(() => l10n.t('with --demo: keep the simulated host, inside the --out folder')),
   json: opt.flag(() => l10n.t('print where the report went and its verdict as JSON on stdout')),
   workspace: opt.string({ metavar: 'PATH', repeat: true, help: () => l10n.t('files and folders of the port analysed for operator compatibility (default: the folder of ascend-adapt.json)') }),
-  tasks: opt.string({ metavar: 'LIST', help: () => l10n.t('accuracy datasets, comma-separated: gsm8k, mmlu, math (without it accuracy is not run)') }),
+  tasks: opt.string({ metavar: 'LIST', help: () => l10n.t('lm-eval tasks, comma-separated: gsm8k, mmlu, mmlu_generative, hendrycks_math, minerva_math (math = minerva_math; without it accuracy is not run)') }),
   data: opt.string({ metavar: 'DIR', help: () => l10n.t('folder ON THE HOST with the dataset files') }),
   limit: opt.float({ metavar: 'N', above: 0, help: () => l10n.t('items per dataset') }),
   reference: opt.string({ metavar: 'FILE', help: () => l10n.t('reference results to compare with (GPU run)') }),
