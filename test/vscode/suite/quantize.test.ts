@@ -12,7 +12,8 @@ import { labelOf, services, until } from './util';
 // folder is offered, w8a8, an output folder), the job shows in the Jobs view while it runs and ends quantized
 // with its description checked, and the serving profile for the output is written into ascend-adapt.json.
 // Launching a GPTQ profile is refused before launch with a "Quantize with msModelSlim…" button that starts the
-// same flow; that job is stopped from the Jobs view's command with nothing left.
+// same flow; that job is stopped from the Jobs view's command with nothing left. A model type msModelSlim has
+// no practice for ends the job at the tool's question, shown in its own words; Continue runs it with y.
 describe('Quantize Model on the simulated host', function () {
   const work = fs.mkdtempSync(path.join(process.env.ASCEND_SUITE_WORKDIR ?? os.tmpdir(), 'ascend-quant-'));
   let gptq: string;
@@ -120,5 +121,29 @@ describe('Quantize Model on the simulated host', function () {
       delete cfg.profiles['gptq-sim'];
       fs.writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
     }
+  });
+
+  it("msModelSlim's question is shown in the tool's words; Continue runs it again with y", async () => {
+    const svc = await services();
+    const questions: string[] = [];
+    const out = path.join(work, 'out', 'asked-w8a8');
+    svc.quantize.ui = {
+      confirm: async (q) => (questions.push(q), true),
+      startAnyway: async () => false,
+      text: async () => out,
+      pick: async () => undefined,
+    };
+    const before = new Set(svc.quantize.all().map((t) => t.record.jobId));
+    const first = await vscode.commands.executeCommand<string>('ascend.quantizeModel', { model: float, quantType: 'w8a8', modelType: 'MyQwen-30B', out });
+    assert.ok(first, 'a job id');
+    const asked = await until('the question', () => (svc.quantize.get(first)?.record.state === 'needs-confirmation' && questions.length ? svc.quantize.get(first) : undefined), 120_000);
+    assert.equal(questions[0], asked.record.question);
+    assert.match(questions[0]!, /^No best practice found for model_type=MyQwen-30B and quant_type=QuantType\.W8A8\. .*\(Enter y to continue, otherwise it will exit\)$/);
+    const again = await until('the job run again with y', () => svc.quantize.all().find((t) => !before.has(t.record.jobId) && t.record.jobId !== first));
+    const done = await until('quantized', () => (['succeeded', 'failed', 'stopped'].includes(svc.quantize.get(again.record.jobId)?.record.state ?? '') ? svc.quantize.get(again.record.jobId) : undefined), 120_000);
+    assert.equal(done.record.state, 'succeeded', done.record.failure?.message);
+    assert.equal(done.record.outDir, out);
+    assert.match(done.record.display, /msmodelslim quant .*--model_type MyQwen-30B/);
+    assert.equal(questions.length, 1, 'asked once');
   });
 });
