@@ -746,30 +746,36 @@ class _Stream(object):
         if self.reused and not p.got_bytes:
             self.client.idle_limit.observed(self.idle_at_send)
         if provably_unseen(self.reused, p.got_bytes, self.written, clean, self.acked0, acked1):
-            fut.set_result(_RESEND)
+            self._settle(fut, _RESEND)
             return
         what = "mid-response" if p.got_bytes else "before a response"
         msg = ("connection closed by the server %s" % what) if clean else (
             "connection reset by the server %s (%s)" % (what, exc))
         self._fail(FAIL_CLOSED_MID if p.got_bytes else FAIL_CLOSED_BEFORE, msg, close=False)
 
+    def _settle(self, fut, outcome):
+        """The request this stream carries has ended: it leaves the watchdog's list (the stream may carry the next
+        request before this one's coroutine resumes, so the request, not the stream, is what is tracked)."""
+        self.client.active.discard(self)
+        if fut is not None and not fut.done():
+            fut.set_result(outcome)
+
     def _fail(self, kind, message, close=True):
         if close:
             self.close()
         if self.fut is not None and not self.fut.done():
-            self.fut.set_result((kind, message))
+            self._settle(self.fut, (kind, message))
 
     def _complete(self, ts):
         keep = self.idle.after_response(self.parser, ts) and self.parser.mode != "close" and not self.closed
         fut = self.fut
         self.fut = None
         self.sink = None
+        self._settle(fut, None)
         if keep:
             self.client._checkin(self)
         else:
             self.close()
-        if fut is not None and not fut.done():
-            fut.set_result(None)
 
     def start(self, payload, sink, reused, deadline):
         self.parser = ResponseParser(sink.on_body, on_head=sink.on_head)
@@ -777,6 +783,8 @@ class _Stream(object):
         self.reused = reused
         self.deadline = deadline
         self.fut = self.loop.create_future()
+        self.client.active.add(self)
+        self.client._ensure_watchdog()
         self.acked0 = tcp_bytes_acked(self.sock) if reused else None
         self.written = 0
         t = now()
@@ -790,20 +798,21 @@ class _Stream(object):
         except OSError as e:
             if provably_unseen(reused, False, 0, False, None, None):
                 self.close()
-                self.fut.set_result(_RESEND)
+                self._settle(self.fut, _RESEND)
             else:
                 self._fail(FAIL_SEND, "sending the request failed: %s" % e)
             return self.fut
         if self.written < len(payload):
-            asyncio.ensure_future(self._send_rest(payload))
+            asyncio.ensure_future(self._send_rest(payload, self.fut))
         return self.fut
 
-    async def _send_rest(self, payload):
+    async def _send_rest(self, payload, fut):
         try:
             await self.loop.sock_sendall(self.sock, payload[self.written:])
-            self.written = len(payload)
+            if self.fut is fut:
+                self.written = len(payload)
         except OSError as e:
-            if not self.closed:
+            if not self.closed and self.fut is fut:  # fails this request, never the next one on the connection
                 self._fail(FAIL_SEND, "sending the request failed: %s" % e)
 
 
@@ -902,6 +911,7 @@ class AsyncClient(object):
             t = now()
             for s in list(self.active):
                 if s.fut is None or s.fut.done():
+                    self.active.discard(s)
                     continue
                 if s.deadline is not None and t >= s.deadline:
                     s._fail(FAIL_TIMEOUT, to.request_message())
@@ -924,15 +934,16 @@ class AsyncClient(object):
                     return FAIL_TIMEOUT, "connect to %s:%d: %s" % (self.host, self.port, to.request_message())
                 except OSError as e:
                     return FAIL_CONNECT, "connect to %s:%d failed: %s" % (self.host, self.port, e)
-            self.active.add(s)
-            self._ensure_watchdog()
+            fut = s.start(payload, sink, reused, deadline)
             try:
-                out = await s.start(payload, sink, reused, deadline)
+                out = await fut
             except asyncio.CancelledError:
-                s.close()
+                # The connection is closed only while it still carries this request: once its response was
+                # complete it may already carry the next one.
+                if s.fut is fut:
+                    s.close()
+                    self.active.discard(s)
                 raise
-            finally:
-                self.active.discard(s)
             if out is _RESEND:
                 self.reconnects += 1
                 sink.reconnects += 1

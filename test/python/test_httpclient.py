@@ -1,5 +1,6 @@
 """python/httpclient.py: response framing, when a request may go again, keep-alive limits (announced, by
 Connection: close, by an idle timeout), stalls and timeouts — against the simulated server as its own process."""
+import asyncio
 import os
 import subprocess
 import sys
@@ -176,6 +177,102 @@ class StallTest(unittest.TestCase):
         with self.assertRaises(hc.RequestFailed) as cm:
             c.request("GET", "/v1/models")
         self.assertEqual(cm.exception.kind, hc.FAIL_CONNECT)
+
+
+class _Sink(hc.Sink):
+    """Records the status; calls `on_last_body` from inside the read that completes the response, i.e. before
+    the request's own coroutine can resume (the moment another request may already take the connection)."""
+
+    def __init__(self, on_last_body=None):
+        self.status = None
+        self.on_last_body = on_last_body
+
+    def on_head(self, status, headers):
+        self.status = status
+
+    def on_body(self, data, ts):
+        if self.on_last_body is not None:
+            hook, self.on_last_body = self.on_last_body, None
+            hook()
+
+
+class AsyncReuseTest(unittest.TestCase):
+    """A connection handed to the next request before the previous request's coroutine resumed (what a busy
+    benchmark does all the time) is still watched for stalls and is never closed under the next request."""
+
+    def run_loop(self, coro):
+        loop = asyncio.new_event_loop()
+        self.addCleanup(loop.close)
+        return loop.run_until_complete(coro)
+
+    async def handover(self, client, cancel_first):
+        """Request A; from the read that completes A's response, request D is started (its first step runs before
+        A's coroutine resumes) and, with cancel_first, A's task is cancelled. Returns (D's outcome, D's sink,
+        whether D went over A's connection)."""
+        payload = client.build("/v1/completions", BODY)
+        d_sink = _Sink()
+        state = {"d_on_a": False}
+
+        def start_d():
+            a_stream = next(iter(client.active))
+            a_start = a_stream.start
+
+            def start(*args):
+                state["d_on_a"] = True  # the only request started after A's is D
+                return a_start(*args)
+
+            a_stream.start = start
+            state["d"] = asyncio.ensure_future(client.request(payload, d_sink))
+            if cancel_first:
+                state["a"].cancel()
+
+        state["a"] = asyncio.ensure_future(client.request(payload, _Sink(start_d)))
+        try:
+            await state["a"]
+        except asyncio.CancelledError:
+            pass
+        try:
+            out = await asyncio.wait_for(state["d"], 10)
+        except asyncio.TimeoutError:
+            self.fail("the request that took over the connection never ended (stall limit %s s): not watched, or its "
+                      "connection was closed under it"
+                      % client.timeouts.stall)
+        return out, d_sink, state["d_on_a"]
+
+    def test_a_stall_on_a_connection_taken_over_before_the_previous_request_resumed_is_noticed(self):
+        tmp = tempfile.mkdtemp(prefix="reuse-")
+        # generation requests 1, 3, 5 … stall: 1 (a connection of its own), 2 = A answers, 3 = D goes silent
+        srv = ServerProcess(tmp, "--ttft-base-ms", "1", "--tpot-base-ms", "1", "--stall-rate", "0.5")
+        self.addCleanup(srv.stop)
+
+        async def go():
+            client = hc.AsyncClient(srv.url, timeouts=hc.Timeouts(None, 0.5))
+            try:
+                first = await client.request(client.build("/v1/completions", BODY), _Sink())
+                self.assertEqual(first, (hc.FAIL_STALLED, "no data for 0.5 s"))
+                return await self.handover(client, cancel_first=False)
+            finally:
+                client.close()
+
+        out, _, reused = self.run_loop(go())
+        self.assertTrue(reused, "D went over A's connection")
+        self.assertEqual(out, (hc.FAIL_STALLED, "no data for 0.5 s"))
+
+    def test_cancelling_a_request_never_closes_the_connection_under_the_next_one(self):
+        tmp = tempfile.mkdtemp(prefix="reuse-")
+        srv = ServerProcess(tmp, "--ttft-base-ms", "1", "--tpot-base-ms", "1")
+        self.addCleanup(srv.stop)
+
+        async def go():
+            client = hc.AsyncClient(srv.url, timeouts=hc.Timeouts(None, 2))
+            try:
+                return await self.handover(client, cancel_first=True)
+            finally:
+                client.close()
+
+        out, d_sink, reused = self.run_loop(go())
+        self.assertTrue(reused, "D went over A's connection")
+        self.assertEqual((out, d_sink.status), (None, 200))
 
 
 if __name__ == "__main__":

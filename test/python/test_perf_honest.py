@@ -22,12 +22,23 @@ def server(test, *args):
     return srv, tmp
 
 
+def bounded_bench(test, what, *args):
+    """bench_serve.py with every request bounded by its limits: it ends in seconds, so a run still going after 60 s
+    is a hang, reported as one (with what the bench had written so far) instead of waiting out a long timeout."""
+    try:
+        return run_bench(*args, timeout=60)
+    except subprocess.TimeoutExpired as e:
+        test.fail("bench_serve.py hung (%s): still running after 60 s; its last output:\n%s"
+                  % (what, (e.stderr or b"").decode("utf-8", "replace")[-2000:]))
+
+
 class StallTest(unittest.TestCase):
     def check(self, *extra):
         srv, tmp = server(self, "--ttft-base-ms", "2", "--tpot-base-ms", "2", "--stall-rate", "0.5")
         out = os.path.join(tmp, "r.json")
-        p = run_bench("--base-url", srv.url, "--num-prompts", "8", "--input-len", "8", "--output-len", "6",
-                      "--max-concurrency", "4", "--stall-timeout", "1", "--out", out, "--hbm-interval", "0", *extra)
+        p = bounded_bench(self, "4 of 8 requests stall, --stall-timeout 1 %s" % " ".join(extra),
+                          "--base-url", srv.url, "--num-prompts", "8", "--input-len", "8", "--output-len", "6",
+                          "--max-concurrency", "4", "--stall-timeout", "1", "--out", out, "--hbm-interval", "0", *extra)
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         run = jload(out)["runs"][0]
         self.assertEqual((run["metrics"]["completed"], run["metrics"]["failed"]), (4, 4))
@@ -48,8 +59,9 @@ class StallTest(unittest.TestCase):
     def test_request_timeout_bounds_the_whole_request(self):
         srv, tmp = server(self, "--ttft-base-ms", "2", "--tpot-base-ms", "100")
         out = os.path.join(tmp, "r.json")
-        p = run_bench("--base-url", srv.url, "--num-prompts", "2", "--input-len", "8", "--output-len", "30",
-                      "--request-timeout", "0.5", "--out", out, "--hbm-interval", "0")
+        p = bounded_bench(self, "--request-timeout 0.5 against a slow stream",
+                          "--base-url", srv.url, "--num-prompts", "2", "--input-len", "8", "--output-len", "30",
+                          "--request-timeout", "0.5", "--out", out, "--hbm-interval", "0")
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         run = jload(out)["runs"][0]
         self.assertEqual(run["failures"], {"timeout": 2})
@@ -60,8 +72,9 @@ class HonestRecordsTest(unittest.TestCase):
     def test_every_request_failing_gives_no_latency_figures(self):
         srv, tmp = server(self)
         out = os.path.join(tmp, "r.json")
-        p = run_bench("--base-url", srv.url, "--model", "no-such-model", "--num-prompts", "5", "--input-len", "8",
-                      "--output-len", "4", "--out", out, "--hbm-interval", "0")
+        p = bounded_bench(self, "every request answered 404", "--base-url", srv.url, "--model", "no-such-model",
+                          "--num-prompts", "5", "--input-len", "8", "--output-len", "4", "--out", out,
+                          "--hbm-interval", "0")
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         m = jload(out)["runs"][0]["metrics"]
         self.assertEqual((m["completed"], m["failed"], m["request_throughput"]), (0, 5, 0.0))
@@ -76,8 +89,8 @@ class HonestRecordsTest(unittest.TestCase):
     def test_a_stream_cut_after_tokens_keeps_no_ttft(self):
         srv, tmp = server(self, "--ttft-base-ms", "2", "--tpot-base-ms", "2", "--drop-rate", "1")
         out = os.path.join(tmp, "r.json")
-        run_bench("--base-url", srv.url, "--num-prompts", "3", "--input-len", "8", "--output-len", "10", "--out", out,
-                  "--hbm-interval", "0")
+        bounded_bench(self, "every stream cut after tokens", "--base-url", srv.url, "--num-prompts", "3",
+                      "--input-len", "8", "--output-len", "10", "--out", out, "--hbm-interval", "0")
         for r in jlines(jload(out)["requests_file"]):
             self.assertFalse(r["success"])
             self.assertGreater(r["chunks"], 0)  # tokens did arrive ...
@@ -145,15 +158,17 @@ class BoundedInputsTest(unittest.TestCase):
                      ["--num-prompts", "0x10"], ["--num-prompts", "1_000"], ["--num-prompts", " 5"],
                      ["--request-rate", "nan"], ["--request-rate", "-1"], ["--request-rate", "0x1"],
                      ["--request-rate", "0"], ["--stall-timeout", "0"], ["--max-concurrency", "0x8"]):
-            p = run_bench("--base-url", "http://127.0.0.1:9", "--model", "m", "--out", "/dev/null", *args)
+            p = bounded_bench(self, "refusing %s" % " ".join(args), "--base-url", "http://127.0.0.1:9", "--model", "m",
+                              "--out", "/dev/null", *args)
             self.assertEqual(p.returncode, 2, args)
             self.assertTrue(args[0].encode() in p.stderr or b"--max-concurrency" in p.stderr, p.stderr)
 
     def test_request_rate_inf_means_all_at_once(self):
         srv, tmp = server(self, "--ttft-base-ms", "1", "--tpot-base-ms", "1")
         out = os.path.join(tmp, "r.json")
-        p = run_bench("--base-url", srv.url, "--num-prompts", "4", "--request-rate", "inf", "--input-len", "8",
-                      "--output-len", "2", "--out", out, "--hbm-interval", "0")
+        p = bounded_bench(self, "--request-rate inf", "--base-url", srv.url, "--num-prompts", "4",
+                          "--request-rate", "inf", "--input-len", "8", "--output-len", "2", "--out", out,
+                          "--hbm-interval", "0")
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         self.assertEqual(jload(out)["request_rate"], "inf")
 
