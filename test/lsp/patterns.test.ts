@@ -78,6 +78,12 @@ describe('patterns of real code, both directions', () => {
     assert.ok(norms.some((f) => f.code === 'cuda-kernel' && f.severity === 'error'), 'vllm._custom_ops is itself in the knowledge tables');
   });
 
+  it('says which module of the package imports transfer_to_npu when CUDA spellings are only information', async () => {
+    const found = (await lintWs()).filter((f) => f.file.endsWith(path.join('mixed_backends', 'memory.py')) && f.code === 'cuda-api');
+    assert.equal(found.length, 4);
+    for (const f of found) assert.match(f.message, /mixed_backends\/npu\/setup\.py in this package imports torch_npu\.contrib\.transfer_to_npu/);
+  });
+
   it('names the origin and the path to it', async () => {
     const found = await lintWs();
     const fa = found.find((f) => f.file.endsWith('attention.py') && /flash_attn_varlen_func\(q, k, v, causal=False/.test(lineOf(f)))!;
@@ -105,7 +111,7 @@ describe('the same patterns through the language server', () => {
   });
 
   it('resolves re-exports through the configured extra path and keeps NPU packages quiet', async () => {
-    for (const rel of ['portmodel/attention.py', 'portmodel/norms.py', 'npu_pkg/kernels.py', 'npu_pkg/runner.py', 'cuda_triton.py']) {
+    for (const rel of ['portmodel/attention.py', 'portmodel/norms.py', 'npu_pkg/kernels.py', 'npu_pkg/runner.py', 'cuda_triton.py', 'mixed_backends/memory.py']) {
       const file = path.join(ws, rel);
       const uri = uriOf(file);
       await s.open(uri, 'python', fs.readFileSync(file, 'utf8'));

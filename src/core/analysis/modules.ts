@@ -63,6 +63,22 @@ interface Entry {
 /** How far re-exports and call chains are followed (each result is cached, so a cut never hides a cached one). */
 const MAX_DEPTH = 8;
 const REDIRECT_TEXT = /\bcuda(?:\.\w+)?\s*=(?!=)/;
+const TRANSFER_MODULE = 'torch_npu.contrib.transfer_to_npu';
+const isTransfer = (q: string | undefined) => !!q && (q === TRANSFER_MODULE || q.startsWith(TRANSFER_MODULE + '.'));
+
+/** Does an import bring in torch_npu.contrib.transfer_to_npu (which patches torch.cuda → torch.npu process-wide)? */
+export function importsTransfer(i: Pick<ImportInfo, 'module' | 'qualified'>): boolean {
+  return isTransfer(i.module) || isTransfer(i.qualified);
+}
+
+/** What a package does to torch.cuda for all its modules once one of them has run. */
+interface PackagePatches {
+  /** torch.cuda members assigned (`torch.cuda.X = torch.npu.X`; '*' = torch.cuda itself). */
+  members: Set<string>;
+  /** A module that imports torch_npu.contrib.transfer_to_npu, relative to the folder above the package. */
+  transfer?: string;
+}
+const NO_PATCHES: PackagePatches = { members: new Set() };
 
 export class ModuleIndex {
   private roots: string[] = [];
@@ -77,7 +93,7 @@ export class ModuleIndex {
   private readonly resolved = new Map<string, Origin | null>();
   private readonly reached = new Map<string, Origin | null>();
   private readonly pkgNpu = new Map<string, string | null>();
-  private readonly pkgRedirects = new Map<string, Set<string>>();
+  private readonly pkgPatches = new Map<string, PackagePatches>();
   private readonly classes = new Map<string, ReturnType<ModuleIndex['classOfUncached']> | null>();
   /** Bumped whenever a file may have changed: callers key their own caches on it. */
   generation = 0;
@@ -86,7 +102,7 @@ export class ModuleIndex {
   private readonly known = new Map<string, string>();
   /** Files some module import pointed at (their summaries are worth making from a tree at hand). */
   private readonly wanted = new Set<string>();
-  private readonly redirectsByHash = new Map<string, Set<string>>();
+  private readonly patchesByHash = new Map<string, { members: Set<string>; transfer: boolean }>();
 
   constructor(
     private readonly parser: Parser,
@@ -151,7 +167,7 @@ export class ModuleIndex {
     this.resolved.clear();
     this.reached.clear();
     this.pkgNpu.clear();
-    this.pkgRedirects.clear();
+    this.pkgPatches.clear();
     this.classes.clear();
     pkgDirs.clear();
     if (!file) this.refOfFile.clear();
@@ -337,40 +353,75 @@ export class ModuleIndex {
    * patch module applies process-wide once imported; flow-insensitive by design).
    */
   packageRedirects(file: string): Set<string> {
-    const dirs = this.packageDirs(this.refOf(file));
-    if (!dirs.length) return new Set();
-    const topDir = dirs[dirs.length - 1];
-    const hit = this.pkgRedirects.get(topDir);
+    return this.packagePatches(file).members;
+  }
+
+  /**
+   * A module of the file's top package that imports torch_npu.contrib.transfer_to_npu — anywhere, a function
+   * body included (an NPU backend's init does it): once run, torch.cuda.*, `.cuda()` and "cuda" devices of
+   * every module go to the NPU. Flow-insensitive by design, like the redirects.
+   */
+  packageTransfer(file: string): string | undefined {
+    return this.packagePatches(file).transfer;
+  }
+
+  private packagePatches(file: string): PackagePatches {
+    const topDir = this.patchScope(file);
+    if (!topDir) return NO_PATCHES;
+    const hit = this.pkgPatches.get(topDir);
     if (hit) return hit;
-    const out = new Set<string>();
-    for (const f of pythonFilesUnder(topDir, 20000)) {
+    const out: PackagePatches = { members: new Set() };
+    for (const f of pythonFilesUnder(topDir, 20000).sort()) {
       const text = this.read(f);
-      if (!text || !REDIRECT_TEXT.test(text)) continue;
-      for (const r of this.redirectsIn(text)) out.add(r);
+      if (!text || (!REDIRECT_TEXT.test(text) && !text.includes('transfer_to_npu'))) continue;
+      const p = this.patchesIn(text);
+      for (const r of p.members) out.members.add(r);
+      if (p.transfer) out.transfer ??= path.relative(path.dirname(topDir), f);
     }
-    this.pkgRedirects.set(topDir, out);
+    this.pkgPatches.set(topDir, out);
     return out;
   }
 
-  /** `torch.cuda.X = …` members of a text (parsed for that alone, once per content). */
-  private redirectsIn(text: string): Set<string> {
+  /**
+   * The folder whose modules' patches reach a file: its top-level package, looking through namespace-package
+   * gaps (python/sglang/ has an __init__.py, its srt/ has none, srt/disaggregation/common/ has one again) up to
+   * the deepest configured root that holds the file (a discovered root can sit in such a gap).
+   */
+  private patchScope(file: string): string | undefined {
+    const abs = path.resolve(file);
+    const dirs = this.packageDirs(this.refOf(abs));
+    let top = dirs.length ? dirs[dirs.length - 1] : undefined;
+    const stop = this.configured.filter((r) => abs.startsWith(r + path.sep)).sort((a, b) => b.length - a.length)[0];
+    for (let d = path.dirname(abs), i = 0; i < 12 && path.dirname(d) !== d; d = path.dirname(d), i++) {
+      if (!/^[A-Za-z_]\w*$/.test(path.basename(d))) break;
+      if (isPkgDir(d)) top = d;
+      if (d === stop) break;
+    }
+    return top;
+  }
+
+  /** `torch.cuda.X = …` members and a transfer_to_npu import of a text (parsed for that alone, once per content). */
+  private patchesIn(text: string): { members: Set<string>; transfer: boolean } {
     const hash = createHash('sha1').update(text).digest('hex');
-    const hit = this.redirectsByHash.get(hash);
+    const hit = this.patchesByHash.get(hash);
     if (hit) return hit;
     const tree = this.parser.parse(input(text));
-    let out = new Set<string>();
+    let out = { members: new Set<string>(), transfer: false };
     if (tree) {
       try {
         const root = tree.rootNode;
         const imports = collectImports(root, text);
         const written = new Set<string>();
         redirectsOf(root, text, written);
-        out = redirectMembers(written, new Map(imports.filter((i) => i.local && i.qualified).map((i) => [i.local, i.qualified])));
+        out = {
+          members: redirectMembers(written, new Map(imports.filter((i) => i.local && i.qualified).map((i) => [i.local, i.qualified]))),
+          transfer: imports.some(importsTransfer),
+        };
       } finally {
         tree.delete();
       }
     }
-    this.redirectsByHash.set(hash, out);
+    this.patchesByHash.set(hash, out);
     return out;
   }
 

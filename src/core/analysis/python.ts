@@ -6,7 +6,7 @@ import { findOp } from '../knowledge/torch-npu-ops';
 import { pickRelease, type ReleaseChoice } from '../knowledge/torch-npu-signatures';
 import { placeOf, type Place } from './guards';
 import { absolute, type ImportInfo } from './imports';
-import { knownOrigin, npuModule, type ModuleIndex, type ModuleRef, type Origin } from './modules';
+import { importsTransfer, knownOrigin, npuModule, type ModuleIndex, type ModuleRef, type Origin } from './modules';
 import { checkNpuCall, keywordItems, npuOpName, opCompletions, opHover, type KeywordCompletion } from './npuops';
 import { Ancestry, dotted, nodeRange, stringContentRange, stringValue, topsOf } from './pytree';
 import { classVerdicts, type ClassVerdict, guardNote, placeFinding, type Emitted } from './rules';
@@ -38,7 +38,11 @@ export interface PyContext {
   /** Written for the NPU already: imports torch_npu / vllm_ascend / triton-ascend, or lives in a package that does. */
   npuNative: boolean;
   npuWhy?: string;
-  transferToNpu: boolean;
+  /**
+   * Where torch_npu.contrib.transfer_to_npu is imported, which sends torch.cuda.*, `.cuda()` and "cuda" devices
+   * to the NPU at run time: '' = this file, else a module of its package; undefined = nowhere. Computed on first use.
+   */
+  transfer: () => string | undefined;
   /** Imports torch / vllm / vllm_ascend / torch_npu: analysed by default. */
   relevant: boolean;
   /** A local name bound to `torch`, if any. */
@@ -100,7 +104,8 @@ export function buildContext(imports: ImportInfo[], env: ContextEnv = {}): PyCon
   });
   const importsTorchNpu = mods.some((m) => m === 'torch_npu' || m.startsWith('torch_npu.'));
   const npuWhy = envNpu(imports, env, mods);
-  const transferToNpu = mods.some((m) => m.startsWith('torch_npu.contrib.transfer_to_npu'));
+  const ownTransfer = imports.some((i, k) => importsTransfer({ module: mods[k], qualified: i.qualified }));
+  const transfer = once(() => (ownTransfer ? '' : env.module && env.index ? env.index.packageTransfer(env.module.file) : undefined));
   const relevant = mods.some((m) => ROOTS.has(m.split('.')[0]));
   let torchAlias: string | undefined;
   for (const [k, v] of aliases) if (v === 'torch' && (torchAlias === undefined || k === 'torch')) torchAlias = k;
@@ -132,13 +137,13 @@ export function buildContext(imports: ImportInfo[], env: ContextEnv = {}): PyCon
   // the key only matters to documents that cache findings per chunk (the editor's); a one-shot analysis skips it
   const key = env.keyed
     ? JSON.stringify([
-        [...aliases].sort(), importsTorchNpu, npuWhy, transferToNpu, insertLine, torchAlias,
+        [...aliases].sort(), importsTorchNpu, npuWhy, transfer(), insertLine, torchAlias,
         [...origins].map(([k, o]) => `${k}=${o.name}`).sort(), [...moduleAliases].sort(), release.release.torchNpu, release.how, env.index?.generation,
         [...redirects()].sort(), [...classes()].map(([k, v]) => `${k}:${JSON.stringify(v)}`).sort(),
       ])
     : '';
   return {
-    aliases, importsTorchNpu, npuNative: !!npuWhy, npuWhy, transferToNpu, relevant, torchAlias, insertLine, aliasTokens,
+    aliases, importsTorchNpu, npuNative: !!npuWhy, npuWhy, transfer, relevant, torchAlias, insertLine, aliasTokens,
     redirected: (m) => redirects().has('*') || redirects().has(m),
     origins, moduleAliases, resolve: index ? (q) => index.resolve(q) : undefined, classVerdict: (n) => classes().get(n), release, key, moduleName: ref?.name,
     classOf: env.index ? (q) => env.index!.classOf(q)?.info : undefined,
@@ -235,6 +240,14 @@ function npuSpelling(q: string, member: string, npuMember: string, ctx: PyContex
   return `${ctx.torchAlias}.npu.${npuMember}${q.slice(`torch.cuda.${member}`.length)}`;
 }
 
+/** Why a CUDA spelling still works on the NPU (transfer_to_npu in this file or its package), as a sentence tail. */
+function transferTail(ctx: PyContext): string {
+  const via = ctx.transfer();
+  if (via === undefined) return '';
+  if (via === '') return ' ' + l10n.t('(torch_npu.contrib.transfer_to_npu redirects it at run time, but prefer the NPU name.)');
+  return ' ' + l10n.t('({0} in this package imports torch_npu.contrib.transfer_to_npu, which redirects it at run time; prefer the NPU name.)', via);
+}
+
 function cudaApi(q: string, top: Node, path: Node[], at: number, ctx: PyContext): Finding | undefined {
   const r = nodeRange(top);
   const row = CUDA_API_ROWS.find((x) => q === x.name || q.startsWith(x.name + '.'));
@@ -245,9 +258,9 @@ function cudaApi(q: string, top: Node, path: Node[], at: number, ctx: PyContext)
   const member = q.split('.')[2];
   if (member && ctx.redirected(member)) return undefined;
   const m = member ? TORCH_NPU_MEMBERS.find((x) => x.cuda === member) : undefined;
-  const downgrade = ctx.transferToNpu;
+  const downgrade = ctx.transfer() !== undefined;
   const sev: Severity = downgrade ? 'information' : member === 'is_available' ? 'warning' : 'error';
-  const tail = downgrade ? ' ' + l10n.t('(torch_npu.contrib.transfer_to_npu redirects it at run time, but prefer the NPU name.)') : '';
+  const tail = transferTail(ctx);
   if (m && member) {
     const to = npuSpelling(q, member, m.npu, ctx);
     const npuName = `torch.npu.${m.npu}${q.slice(`torch.cuda.${member}`.length)}`;
@@ -333,7 +346,7 @@ function analyzeChain(path: Node[], ctx: PyContext, out: Emitted[], place: () =>
     if (oq !== undefined) return; // numba.cuda, cupy.cuda, torch … (modules, not tensors)
     const ar = nodeRange(attr);
     const msg = l10n.t('`.cuda()` moves data to a CUDA device, which does not exist on an Ascend NPU; use `.npu()`.');
-    emit(finding(ar, ctx.transferToNpu ? 'information' : 'error', 'cuda-api', msg, DEVICE_STRING, withFixes(replaceFix(ar, 'cuda', 'npu'), addImportFix(ctx))));
+    emit(finding(ar, ctx.transfer() !== undefined ? 'information' : 'error', 'cuda-api', msg + transferTail(ctx), DEVICE_STRING, withFixes(replaceFix(ar, 'cuda', 'npu'), addImportFix(ctx))));
   }
 }
 
@@ -352,7 +365,7 @@ function analyzeString(path: Node[], ctx: PyContext, out: Emitted[], place: () =
   const pushDevice = () => {
     const to = v.replace(/^cuda/, 'npu');
     const msg = l10n.t('Device "{0}" does not exist on an Ascend NPU; use "{1}".', v, to);
-    out.push({ f: finding(cr, ctx.transferToNpu ? 'information' : 'error', 'cuda-api', msg, DEVICE_STRING, withFixes(replaceFix(cr, v, to), addImportFix(ctx))), place: place() });
+    out.push({ f: finding(cr, ctx.transfer() !== undefined ? 'information' : 'error', 'cuda-api', msg + transferTail(ctx), DEVICE_STRING, withFixes(replaceFix(cr, v, to), addImportFix(ctx))), place: place() });
   };
   let kw: string | undefined;
   let call: Node | undefined;
