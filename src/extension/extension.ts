@@ -12,6 +12,8 @@ import { HostStatusBar, registerHostCommands } from './hostCommands';
 import { Hosts } from './hosts';
 import { Lsp, registerLintCommands } from './languageClient';
 import { Notifier } from './notify';
+import { Profiling } from './profiling';
+import { registerProfilingCommands } from './profilingCommands';
 import { Quantizations } from './quantize';
 import { registerQuantizeCommands } from './quantizeCommands';
 import { registerReportCommands } from './reportCommands';
@@ -43,6 +45,7 @@ export interface Services {
   readonly statusBar: vscode.StatusBarItem;
   readonly serving: Serving;
   readonly quantize: Quantizations;
+  readonly profiling: Profiling;
   readonly reports: Reports;
   readonly validation: Validation;
   readonly validationStatus: ValidationStatusBar;
@@ -71,6 +74,7 @@ function createServices(ctx: Ctx, log: vscode.LogOutputChannel, notifier: Notifi
   const statusBar = ctx.own(new HostStatusBar(hosts));
   const serving = ctx.own(new Serving({ hosts, envResults, config, notifier, log, state: ext.workspaceState }));
   const quantize = ctx.own(new Quantizations({ hosts, config, notifier, log, state: ext.workspaceState }));
+  const profiling = ctx.own(new Profiling({ serving, hosts, notifier, log, state: ext.workspaceState }));
   const reports = ctx.own(new Reports(hosts, log, notifier, ext.globalStorageUri));
   const validation = ctx.own(
     new Validation({
@@ -94,7 +98,7 @@ function createServices(ctx: Ctx, log: vscode.LogOutputChannel, notifier: Notifi
       hostTorchNpu: { current: () => newestTorchNpu(envResults), onDidChange: envResults.onDidChange },
     }),
   );
-  return { log, notifier, commands, config, hosts, envResults, views, statusBar: statusBar.item, serving, quantize, reports, validation, validationStatus, lsp };
+  return { log, notifier, commands, config, hosts, envResults, views, statusBar: statusBar.item, serving, quantize, profiling, reports, validation, validationStatus, lsp };
 }
 
 /** torch_npu of the most recent environment check that found one. */
@@ -132,6 +136,7 @@ function registerFeatures(ctx: Ctx, s: Services, problems: string[]): void {
   );
   feature('serving', () => registerServingCommands(commands, { serving: s.serving, hosts: s.hosts, views: s.views, notifier, log }));
   feature('quantization', () => registerQuantizeCommands(commands, { quantize: s.quantize, hosts: s.hosts, views: s.views, notifier }));
+  feature('profiling', () => registerProfilingCommands(commands, { profiling: s.profiling, views: s.views, notifier }));
   feature('evaluation', () => registerEvaluationCommands(commands, { serving: s.serving, hosts: s.hosts, config: s.config, notifier, pythonDir: ext.asAbsolutePath('python') }));
   feature('reports', () => registerReportCommands(commands, { reports: s.reports, hosts: s.hosts, views: s.views, notifier }));
   feature('tasks', () => registerTaskCommands(commands, new AscendTaskProvider({ hosts: s.hosts, config: s.config, cliPath: ext.asAbsolutePath('dist/cli.js'), loadConfig: () => s.serving.loadConfig(), log })));

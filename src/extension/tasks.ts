@@ -19,11 +19,11 @@ import { LOCAL_ID, SIM_ID, type Hosts } from './hosts';
 export const TASK_TYPE = 'ascend-adapt';
 
 /** CLI commands a task can run (each must exist in src/cli/commands; a unit test checks). */
-export const TASK_COMMANDS = ['validate', 'env-check', 'lint', 'perf', 'accuracy', 'serve', 'quantize'] as const;
+export const TASK_COMMANDS = ['validate', 'env-check', 'lint', 'perf', 'accuracy', 'serve', 'quantize', 'profile'] as const;
 export type TaskCommand = (typeof TASK_COMMANDS)[number];
 
 /** Commands that act on a profile of ascend-adapt.json. */
-const PROFILE_COMMANDS: ReadonlySet<TaskCommand> = new Set(['validate', 'perf', 'accuracy', 'serve', 'quantize']);
+const PROFILE_COMMANDS: ReadonlySet<TaskCommand> = new Set(['validate', 'perf', 'accuracy', 'serve', 'quantize', 'profile']);
 
 /** A task definition from tasks.json (or one we provide), checked before anything runs. */
 export const taskDefinition = z.strictObject({
@@ -64,9 +64,10 @@ export class AscendTaskProvider implements vscode.TaskProvider {
     if (this.activeHost()) await add({ type: TASK_TYPE, command: 'env-check' });
     const cfg = await this.d.loadConfig();
     for (const [name, p] of Object.entries(cfg?.config.profiles ?? {})) {
-      for (const command of ['validate', 'serve', 'accuracy', 'perf', 'quantize'] as const) {
+      for (const command of ['validate', 'serve', 'accuracy', 'perf', 'quantize', 'profile'] as const) {
         if (command === 'accuracy' && !p.validation?.accuracy) continue;
         if (command === 'quantize' && !p.quantize) continue;
+        if (command === 'profile' && !p.profiling) continue;
         await add({ type: TASK_TYPE, command, profile: name });
       }
     }
@@ -174,6 +175,11 @@ function commandArgs(command: TaskCommand, p: NamedProfile, base: string[], host
         ...(f.requestRate ? ['--request-rate', String(f.requestRate)] : []),
         ...(f.baseline ? ['--baseline', path.resolve(configDir, f.baseline)] : []),
       ];
+    }
+    case 'profile': {
+      const f = p.profiling;
+      if (!f) return ['profile', ...base];
+      return ['profile', ...base, '--num-prompts', String(f.numPrompts), '--input-len', String(f.inputLen), '--output-len', String(f.outputLen), '--concurrency', String(f.concurrency), '--parse-timeout', String(f.parseTimeoutSec), ...(f.withStack ? ['--with-stack'] : [])];
     }
     case 'quantize': {
       const q = p.quantize;

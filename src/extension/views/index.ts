@@ -57,7 +57,7 @@ export class NodeTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   }
 }
 
-export const VIEW_IDS = ['ascend.hosts', 'ascend.environment', 'ascend.validation', 'ascend.jobs', 'ascend.reports'] as const;
+export const VIEW_IDS = ['ascend.hosts', 'ascend.environment', 'ascend.validation', 'ascend.jobs', 'ascend.profile', 'ascend.reports'] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 
 /**

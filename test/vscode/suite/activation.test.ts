@@ -9,7 +9,7 @@ interface Contributes {
   commands: { command: string; category?: string }[];
 }
 
-const VIEWS = ['ascend.hosts', 'ascend.environment', 'ascend.validation', 'ascend.jobs', 'ascend.reports'];
+const VIEWS = ['ascend.hosts', 'ascend.environment', 'ascend.validation', 'ascend.jobs', 'ascend.profile', 'ascend.reports'];
 
 describe('Ascend Adapt in a real VS Code', () => {
   let contributes: Contributes;
@@ -33,7 +33,7 @@ describe('Ascend Adapt in a real VS Code', () => {
     assert.ok(vscode.version.startsWith('1.'));
   });
 
-  it('has the Ascend activity-bar container with its five views', async () => {
+  it('has the Ascend activity-bar container with its six views', async () => {
     assert.deepEqual(contributes.viewsContainers.activitybar.map((c) => c.id), ['ascend']);
     assert.deepEqual(contributes.views.ascend.map((v) => v.id), VIEWS);
     // Opening the container and focusing each view only works when VS Code registered them.
@@ -41,7 +41,8 @@ describe('Ascend Adapt in a real VS Code', () => {
     const svc = await services();
     for (const id of VIEWS) {
       await vscode.commands.executeCommand(`${id}.focus`);
-      assert.ok(svc.views.views[id as keyof typeof svc.views.views].visible, `${id} is visible after focusing it`);
+      // A view contributed collapsed (Profile) becomes visible once the workbench has expanded it.
+      await until(`${id} visible after focusing it`, () => svc.views.views[id as keyof typeof svc.views.views].visible || undefined, 10_000);
     }
   });
 

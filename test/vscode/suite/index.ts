@@ -17,6 +17,7 @@ export async function run(): Promise<void> {
   await import('./lsp.test');
   await import('./serving.test');
   await import('./quantize.test');
+  await import('./profile.test');
   await import('./reports.test');
   await import('./validation.test');
   await import('./tasks.test');
