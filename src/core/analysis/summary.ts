@@ -228,7 +228,7 @@ export function summarize(root: Node, text: string, imports: ImportInfo[], opts:
     importsAt.set(key, [...(importsAt.get(key) ?? []), i]);
   }
   const names = new Set(imports.filter((i) => i.local).map((i) => i.local));
-  const pendingDefs: { def: Node; decorators: string[] }[] = [];
+  const pendingDefs: { def: Node; decorators: string[]; guard?: string }[] = [];
   walkModule(kids(root), undefined, q, (n, guard) => {
     const g = guard ? { guard } : {};
     if (n.type === 'import_statement' || n.type === 'import_from_statement') {
@@ -241,7 +241,7 @@ export function summarize(root: Node, text: string, imports: ImportInfo[], opts:
       const name = def.childForFieldName('name')?.text ?? '';
       bind(s, name, { kind: 'def', ...g });
       names.add(name);
-      pendingDefs.push({ def, decorators });
+      pendingDefs.push({ def, decorators, guard });
     } else if (def?.type === 'class_definition') {
       const info = classInfo(def, decorators);
       bind(s, info.name, { kind: 'class', ...g });
@@ -258,9 +258,15 @@ export function summarize(root: Node, text: string, imports: ImportInfo[], opts:
     }
   });
   const relevant = (head: string) => names.has(head) || head === 'torch';
-  for (const { def, decorators } of pendingDefs) {
+  // one def per name: the first the NPU can run (`if _is_hip: def f … else: def f …` follows the else), else the first
+  const guarded = new Set<string>();
+  for (const { def, decorators, guard } of pendingDefs) {
     const name = def.childForFieldName('name')?.text ?? '';
-    if (!s.defs.has(name)) s.defs.set(name, { name, decorators, calls: opts.calls ? callsIn(def, relevant, q) : [] });
+    const other = guard !== undefined && guard !== 'try';
+    if (s.defs.has(name) && (other || !guarded.has(name))) continue;
+    s.defs.set(name, { name, decorators, calls: opts.calls ? callsIn(def, relevant, q) : [] });
+    if (other) guarded.add(name);
+    else guarded.delete(name);
   }
   redirectsOf(root, text, s.redirects);
   return s;
