@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Summarises Ascend PyTorch Profiler output on the host (stdlib only, Python >= 3.8).
 
-  summarize.py DIR [DIR ...] --out FILE [--top 20] [--aicpu-min-us 20] [--slow-share 5]
+  summarize.py DIR [DIR ...] --out FILE [--top 20] [--aicpu-min-us 20]
 
 DIR is a profiler directory (the `torch_profiler_dir` given to vLLM: it holds one
 `<worker>_<pid>_<timestamp>_ascend_pt` folder per rank), one `*_ascend_pt` folder, or its
