@@ -7,7 +7,7 @@ import { accuracyOptions, jobRef, perfOptions } from './args';
 import type { Commands } from './commands';
 import type { Config } from './config';
 import type { Hosts } from './hosts';
-import type { AccuracySummary, PerfSummary, TrackedJob } from './jobResults';
+import { LATENCY_METRICS, type AccuracySummary, type LatencyStats, type PerfSummary, type TrackedJob } from './jobResults';
 import type { Notifier } from './notify';
 import type { Serving } from './serving';
 import { requireTrust } from './trust';
@@ -171,12 +171,17 @@ export function registerEvaluationCommands(commands: Commands, d: EvaluationFeat
         meanTpotMs: num(m.mean_tpot_ms),
         p99E2elMs: num(m.p99_e2el_ms),
         failed: Object.values(x.errors).reduce((a, b) => a + b, 0),
+        latency: Object.fromEntries(LATENCY_METRICS.map((k) => [k, {
+          mean: num(m[`mean_${k}_ms`]), p50: num(m[`p50_${k}_ms`] ?? m[`median_${k}_ms`]), p90: num(m[`p90_${k}_ms`]), p99: num(m[`p99_${k}_ms`]),
+        } satisfies LatencyStats])) as Record<(typeof LATENCY_METRICS)[number], LatencyStats>,
+        interrupted: x.interrupted === true,
+        reconnects: x.reconnects ?? 0,
       };
     });
     const rows = [[l10n.t('Concurrency'), 'QPS', 'tok/s', 'TTFT ms', 'TPOT ms', 'P99 E2E ms', l10n.t('Failed')]];
     for (const x of runs) rows.push([String(x.concurrency ?? '∞'), fmt(x.requestThroughput, 2), fmt(x.outputThroughput), fmt(x.meanTtftMs), fmt(x.meanTpotMs, 2), fmt(x.p99E2elMs), String(x.failed)]);
     term.write(`\n${r.simulated ? `[${l10n.t('SIMULATED')}] ` : ''}${l10n.t('Performance results')}\n${table(rows)}`);
-    const summary: PerfSummary = { at: new Date().toISOString(), simulated: r.simulated, engine: r.engine, runs, error: r.error, runDir: r.evidence.runDir };
+    const summary: PerfSummary = { at: new Date().toISOString(), simulated: r.simulated, engine: r.engine, runs, interrupted: r.interrupted, error: r.error, runDir: r.evidence.runDir };
     d.serving.setResult(t.job.record.jobId, { perf: summary });
     const text = l10n.t('Performance: {0}', runs.map((x) => `c=${x.concurrency ?? '∞'} ${fmt(x.outputThroughput)} tok/s`).join(', ')) + (r.simulated ? ` [${l10n.t('SIMULATED')}]` : '');
     if (r.error) void d.notifier.warn(`${text} — ${r.error}`);

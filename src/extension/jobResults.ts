@@ -12,11 +12,34 @@ export interface AccuracySummary {
   runDir: string;
 }
 
+/** Mean and percentiles of one latency (ms); null when the run had no successful request to measure it on. */
+export interface LatencyStats {
+  mean: number | null;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+}
+
+export const LATENCY_METRICS = ['ttft', 'tpot', 'itl', 'e2el'] as const;
+
 export interface PerfSummary {
   at: string;
   simulated: boolean;
   engine: string;
-  runs: Array<{ concurrency: number | null; requestThroughput: number | null; outputThroughput: number | null; meanTtftMs: number | null; meanTpotMs: number | null; p99E2elMs: number | null; failed: number }>;
+  runs: Array<{
+    concurrency: number | null;
+    requestThroughput: number | null;
+    outputThroughput: number | null;
+    meanTtftMs: number | null;
+    meanTpotMs: number | null;
+    p99E2elMs: number | null;
+    failed: number;
+    /** TTFT, TPOT, ITL, E2EL: mean, P50, P90, P99 (summaries saved before these existed lack it). */
+    latency?: Record<(typeof LATENCY_METRICS)[number], LatencyStats>;
+    interrupted?: boolean;
+    reconnects?: number;
+  }>;
+  interrupted?: boolean;
   error: string | null;
   runDir: string;
 }

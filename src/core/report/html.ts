@@ -291,7 +291,19 @@ export function reportCharts(report: PartialReport, t: Translator): Record<strin
       ],
     });
   }
-  if (perf?.latency) {
+  if (perf?.latencies?.length) {
+    charts.latency = groupedBarChart(
+      t.tr('Latency percentiles (ms)'),
+      perf.latencies.map((l) => ({
+        label: l.metric.toUpperCase(),
+        bars: [
+          { label: 'P50', value: l.p50.value, cls: 'p50', figureId: l.p50.id },
+          { label: 'P90', value: l.p90.value, cls: 'p90', figureId: l.p90.id },
+          { label: 'P99', value: l.p99.value, cls: 'p99', figureId: l.p99.id },
+        ],
+      })),
+    );
+  } else if (perf?.latency) {
     const l = perf.latency;
     charts.latency = groupedBarChart(t.tr('Latency percentiles ({0}, ms)', l.metric), [
       {

@@ -68,7 +68,12 @@ export function renderPerformance(md: Md, report: PartialReport): void {
         main.map((m) => [label(m), md.fig(m.baseline), md.fig(m.measured), fmtRatio(m.ratio), verdictIcon(m.verdict)]),
       );
     }
-    if (perf.latency) {
+    if (perf.latencies?.length) {
+      md.table(
+        [t.tr('Latency (ms)'), t.tr('Mean'), 'P50', 'P90', 'P99'],
+        perf.latencies.map((l) => [l.metric.toUpperCase(), md.fig(l.mean), md.fig(l.p50), md.fig(l.p90), md.fig(l.p99)]),
+      );
+    } else if (perf.latency) {
       const l = perf.latency;
       md.table([t.tr('Metric'), 'P50', 'P90', 'P99', t.tr('Status')], [[t.tr('Latency ({0}, ms)', md.text(l.metric)), md.fig(l.p50), md.fig(l.p90), md.fig(l.p99), l.p50.value !== null ? '✅' : '—']]);
     }

@@ -264,6 +264,18 @@ export const Performance = z.object({
       p99: Figure,
     })
     .nullable(),
+  latencies: z
+    .array(
+      z.object({
+        metric: z.enum(['ttft', 'tpot', 'itl', 'e2el']),
+        mean: Figure,
+        p50: Figure,
+        p90: Figure,
+        p99: Figure,
+      }),
+    )
+    .optional()
+    .describe('TTFT, TPOT, ITL and E2EL: mean, P50, P90, P99 (ms) of the successful requests'),
   memory: z.object({
     perDeviceMB: Figure.nullable().describe('HBM used per device while serving'),
     peakMB: Figure.nullable().describe('HBM peak over all devices during the run'),

@@ -69,6 +69,22 @@ function latencyOf(ctx: StepContext, run: PerfRun, ev: string): Performance['lat
   return { metric: 'e2el', p50: fig('p50', p50Key), p90: fig('p90', 'p90_e2el_ms'), p99: fig('p99', 'p99_e2el_ms') };
 }
 
+const LATENCIES = ['ttft', 'tpot', 'itl', 'e2el'] as const;
+
+/** TTFT, TPOT, ITL, E2EL: mean and P50/P90/P99, each a figure pointing at its key in the result file. */
+function latenciesOf(ctx: StepContext, run: PerfRun, ev: string): NonNullable<Performance['latencies']> {
+  const m = run.metrics;
+  const out: NonNullable<Performance['latencies']> = [];
+  for (const metric of LATENCIES) {
+    if (m[`mean_${metric}_ms`] === undefined) continue; // not measured (e.g. no successful request)
+    const fig = (stat: string, key: string) =>
+      ctx.book.figure(`perf.latency.${metric}.${stat}`, m[key] === undefined ? null : r2(m[key]!), 'ms', ev, `/runs/0/metrics/${key}`);
+    const p50Key = m[`p50_${metric}_ms`] !== undefined ? `p50_${metric}_ms` : `median_${metric}_ms`;
+    out.push({ metric, mean: fig('mean', `mean_${metric}_ms`), p50: fig('p50', p50Key), p90: fig('p90', `p90_${metric}_ms`), p99: fig('p99', `p99_${metric}_ms`) });
+  }
+  return out;
+}
+
 /**
  * @param spec what to run; null: the step is recorded as not run with `notRunReason` (e.g. --no-perf).
  */
@@ -106,7 +122,7 @@ export function perfStep(spec: PerfStepSpec | null, notRunReason = en('left out 
     if (r.evidence.requestsFile) await ctx.book.copyFromHost(ctx.transport, r.evidence.requestsFile, `${r.evidence.jobId}/requests.jsonl`);
     const baseRun = base ? (base.baseline.runs.find((b) => b.concurrency === run.concurrency) ?? (base.baseline.runs.length === 1 ? base.baseline.runs[0] : null)) : null;
     const metrics = metricsOf(ctx, run, baseRun, ev, base?.evidence ?? null, minRatio);
-    ctx.state.performance = { ...shape, concurrency: run.concurrency, metrics, latency: latencyOf(ctx, run, ev) };
+    ctx.state.performance = { ...shape, concurrency: run.concurrency, metrics, latency: latencyOf(ctx, run, ev), latencies: latenciesOf(ctx, run, ev) };
     const figures = metrics.map((m) => ({ label: m.label, value: m.measured.value, unit: m.measured.unit, reference: m.baseline?.value ?? null, ratio: m.ratio }));
     if (r.error) return { status: 'fail', reason: r.error, figures };
     const failed = metrics.filter((m) => m.verdict === 'fail').length;

@@ -1,10 +1,40 @@
 import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
-import type { TrackedJob } from '../jobResults';
+import { LATENCY_METRICS, type LatencyStats, type PerfSummary, type TrackedJob } from '../jobResults';
 import { duration, stateText, statusIcon } from './format';
 import type { Node } from './index';
 
 /** Jobs view: serving jobs with state, uptime and load time; smoke, accuracy and performance results under each. */
+
+type PerfRunSummary = PerfSummary['runs'][number];
+type RowMaker = (label: string, description: string, icon: vscode.ThemeIcon, contextValue?: string) => Node;
+
+const LATENCY_LABEL: Record<(typeof LATENCY_METRICS)[number], string> = { ttft: 'TTFT', tpot: 'TPOT', itl: 'ITL', e2el: 'E2EL' };
+const ms = (v: number | null, d = 1) => (v === null ? '—' : v.toFixed(d));
+
+function latencyText(s: LatencyStats): string {
+  return l10n.t('mean {0} · P50 {1} · P90 {2} · P99 {3} ms', ms(s.mean), ms(s.p50), ms(s.p90), ms(s.p99));
+}
+
+/** One benchmark run: throughput on its row, TTFT / TPOT / ITL / E2EL with P50/P90/P99 under it. */
+function perfRunNode(x: PerfRunSummary, row: RowMaker): Node {
+  const lat = x.latency;
+  const description = [
+    `${x.requestThroughput?.toFixed(2) ?? '—'} req/s · ${x.outputThroughput?.toFixed(1) ?? '—'} tok/s · TTFT ${ms(x.meanTtftMs)} ms · TPOT ${ms(x.meanTpotMs, 2)} ms`,
+    x.failed ? l10n.t('{0} failed', x.failed) : '',
+    x.interrupted ? l10n.t('interrupted') : '',
+  ].filter(Boolean).join(' · ');
+  return {
+    item: () => {
+      const it = new vscode.TreeItem(l10n.t('concurrency {0}', String(x.concurrency ?? '∞')), lat ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+      it.description = description;
+      it.iconPath = statusIcon(x.failed || x.interrupted ? 'warn' : 'pass');
+      it.contextValue = 'ascend.job.perfRun';
+      return it;
+    },
+    children: lat ? () => LATENCY_METRICS.map((k) => row(LATENCY_LABEL[k], latencyText(lat[k]), new vscode.ThemeIcon('watch'), 'ascend.job.perfLatency')) : undefined,
+  };
+}
 
 export class JobNode implements Node {
   constructor(readonly job: TrackedJob) {}
@@ -100,20 +130,12 @@ export class JobNode implements Node {
       out.push({
         item: () => {
           const it = new vscode.TreeItem(l10n.t('Performance'), vscode.TreeItemCollapsibleState.Expanded);
-          it.description = [perf.simulated ? l10n.t('SIMULATED') : '', perf.engine, perf.error ?? ''].filter(Boolean).join(' · ');
+          it.description = [perf.simulated ? l10n.t('SIMULATED') : '', perf.engine, perf.interrupted ? l10n.t('interrupted') : '', perf.error ?? ''].filter(Boolean).join(' · ');
           it.iconPath = statusIcon(perf.error ? 'warn' : 'pass');
           it.contextValue = 'ascend.job.perf';
           return it;
         },
-        children: () =>
-          perf.runs.map((x) =>
-            row(
-              l10n.t('concurrency {0}', String(x.concurrency ?? '∞')),
-              `${x.requestThroughput?.toFixed(2) ?? '—'} req/s · ${x.outputThroughput?.toFixed(1) ?? '—'} tok/s · TTFT ${x.meanTtftMs?.toFixed(1) ?? '—'} ms · TPOT ${x.meanTpotMs?.toFixed(2) ?? '—'} ms`,
-              statusIcon(x.failed ? 'warn' : 'pass'),
-              'ascend.job.perfRun',
-            ),
-          ),
+        children: () => perf.runs.map((x) => perfRunNode(x, row)),
       });
     }
     const st = this.job.stop;

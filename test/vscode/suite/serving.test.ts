@@ -100,6 +100,10 @@ describe('Serving on the simulated host', function () {
     const rows = await flatten(svc.views.trees['ascend.jobs'], 3);
     assert.ok(rows.some((r) => r.item.contextValue === 'ascend.job.accuracyRow' && labelOf(r.item) === 'gsm8k'));
     assert.ok(rows.some((r) => r.item.contextValue === 'ascend.job.perfRun' && /tok\/s/.test(String(r.item.description))));
+    const deep = await flatten(svc.views.trees['ascend.jobs'], 4);
+    for (const m of ['TTFT', 'TPOT', 'ITL', 'E2EL']) {
+      assert.ok(deep.some((r) => r.item.contextValue === 'ascend.job.perfLatency' && labelOf(r.item) === m && /P50 .* P90 .* P99 /.test(String(r.item.description))), `${m} percentiles in the Jobs view`);
+    }
     assert.ok(vscode.window.terminals.some((t) => t.name.startsWith('Accuracy small-sim')) && vscode.window.terminals.some((t) => t.name.startsWith('Performance small-sim')));
   });
 
