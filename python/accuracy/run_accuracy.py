@@ -42,6 +42,7 @@ sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import acc_data  # noqa: E402
 import aggregate  # noqa: E402
+import aisbench  # noqa: E402
 import client  # noqa: E402
 import endpoint  # noqa: E402
 import httpclient  # noqa: E402
@@ -395,7 +396,8 @@ def main(argv=None):
     ap.add_argument("--score-reasoning", action="store_true",
                     help="score reasoning_content when a chat answer is empty (not what lm-eval does)")
     ap.add_argument("--concurrency", type=int, default=8)
-    ap.add_argument("--engine", choices=["auto", "bundled", "lm-eval"], default="auto")
+    ap.add_argument("--engine", choices=["auto", "bundled", "lm-eval", "aisbench"], default="auto",
+                    help="aisbench: AISBench's documented accuracy command (python/aisbench.py)")
     ap.add_argument("--lm-eval", default="lm_eval", help="lm_eval executable")
     ap.add_argument("--lm-eval-model-args", help="extra key=value,... appended to --model_args")
     ap.add_argument("--lm-eval-output")
@@ -420,7 +422,8 @@ def main(argv=None):
     try:
         job = build_job(a)
         job["tasks"], notes = resolve_tasks(job["names"], engine)
-        check_protocols(job)
+        if engine != "aisbench":  # AISBench runs its own (chat, generative) dataset configs
+            check_protocols(job)
         if engine == "lm-eval" and not shutil.which(a.lm_eval):
             raise BadUsage(lm_eval_missing(a))
         if engine == "bundled" and not a.data:
@@ -472,6 +475,11 @@ def main(argv=None):
             rows, info = lmeval.run(a, job, log)
             result["datasets"] = rows
             result["lm_eval"] = info
+            result["complete"] = True
+        elif engine == "aisbench":
+            rows, info = aisbench.run_accuracy(a, job, log)
+            result["datasets"] = rows
+            result["aisbench"] = info
             result["complete"] = True
         else:
             rows, files, more, simulated, rc = run_bundled(a, job, stop_flag)

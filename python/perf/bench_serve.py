@@ -6,7 +6,10 @@ Two engines, one result file:
     HTTP/1.1 as servers speak it (keep-alive honoured, a kept-alive connection the server closed is replaced
     without losing the request: `reconnects`), streaming (SSE over chunked transfer), Poisson arrivals (or
     gamma with --burstiness, as vLLM's benchmark does) and/or a cap on requests in flight;
-  * vllm: runs `vllm bench serve ... --save-result` once per concurrency and reads its JSON.
+  * vllm: runs `vllm bench serve ... --save-result` once per concurrency and reads its JSON;
+  * aisbench (asked for with --engine aisbench): runs `ais_bench --models vllm_api_stream_chat --datasets
+    gsm8k_gen_0_shot_cot_str_perf --summarizer default_perf --mode perf` once per concurrency (batch_size) with
+    this run's model config (python/aisbench.py) and reads its performance CSV/JSON.
 
 Metric names and meanings follow vLLM's benchmark (vllm/benchmarks/serve.py):
   request_throughput (req/s), output_throughput (tok/s), total_token_throughput (tok/s),
@@ -50,9 +53,11 @@ import sys
 import threading
 import time
 from array import array
+from urllib.parse import urlsplit
 
 # python/ itself, for the modules the host jobs share (endpoint.py, httpclient.py).
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import aisbench  # noqa: E402
 import endpoint  # noqa: E402
 import httpclient  # noqa: E402
 from httpclient import now  # noqa: E402
@@ -841,7 +846,8 @@ def build_parser():
     ap.add_argument("--max-concurrency", default="", help="comma list: one run per value (sweep); empty = no cap")
     ap.add_argument("--no-ignore-eos", action="store_true")
     ap.add_argument("--no-stream", action="store_true")
-    ap.add_argument("--engine", choices=["auto", "bundled", "vllm"], default="auto")
+    ap.add_argument("--engine", choices=["auto", "bundled", "vllm", "aisbench"], default="auto")
+    ap.add_argument("--aisbench-dataset", default=aisbench.PERF_DATASET, help="AISBench dataset config (--engine aisbench)")
     ap.add_argument("--api-key", default=os.environ.get("OPENAI_API_KEY"))
     ap.add_argument("--request-timeout", type=strict_float(), help="seconds for a whole request (default: no limit)")
     ap.add_argument("--stall-timeout", type=strict_float(), default=httpclient.DEFAULT_STALL_S,
@@ -966,6 +972,45 @@ def run_vllm(a, result, concs, out_dir, intr, log):
         write_json_atomic(a.out, result)
 
 
+def run_aisbench(a, result, concs, rate, out_dir, intr, log):
+    """One ais_bench perf run per concurrency (its batch_size), read into the same result schema."""
+    if not aisbench.available():
+        raise RuntimeError("AISBench is not installed on this host: there is no ais_bench command on PATH")
+    u = urlsplit(a.base_url)
+    for k, c in enumerate(concs):
+        if intr.stop.is_set():
+            break
+        log("progress: run %d/%d concurrency=%s engine=aisbench" % (k + 1, len(concs), c or "inf"))
+        base = os.path.join(out_dir, "aisbench-c%s" % (c or "inf"))
+        cfg_dir, work = os.path.join(base, "configs"), os.path.join(base, "outputs")
+        aisbench.write_model_config(cfg_dir, aisbench.PERF_MODEL, aisbench.model_config(
+            aisbench.PERF_MODEL, u.hostname or "127.0.0.1", u.port or 80, a.model, stream=True, max_out_len=a.output_len,
+            batch_size=c or a.num_prompts, request_rate=0 if math.isinf(rate) else rate, tokenizer_path=a.tokenizer or "",
+            api_key=a.api_key, perf=True))
+        argv = aisbench.perf_argv(a.aisbench_dataset, cfg_dir, work, a.num_prompts)
+        log("running: %s" % " ".join(argv))
+        t_start = time.time()
+        found = aisbench.run(argv, log)
+        if intr.stop.is_set():
+            result["runs"].append({"concurrency": c, "request_rate": result["request_rate"], "metrics": {}, "errors": {},
+                                   "interrupted": True, "started": _iso(t_start), "ended": _iso(time.time())})
+            break
+        if found["rc"] != 0 or not found.get("perf"):
+            why = found["errors"][-1] if found["errors"] else "no \"Performance Result files located in\" line"
+            raise RuntimeError("ais_bench failed (exit %s): %s" % (found["rc"], why))
+        try:
+            metrics, files = aisbench.read_perf(found["perf"])
+        except aisbench.AisBenchError as e:
+            raise RuntimeError(str(e))
+        failed = int(metrics.get("failed", 0))
+        result["runs"].append({"concurrency": c, "request_rate": result["request_rate"], "metrics": metrics,
+                               "errors": {"failed in ais_bench (see its logs)": failed} if failed else {},
+                               "failures": {"aisbench": failed} if failed else {}, "num_requests": a.num_prompts,
+                               "started": _iso(t_start), "ended": _iso(time.time()), "command": argv,
+                               "aisbench_files": files, "aisbench_exp_folder": found.get("exp")})
+        write_json_atomic(a.out, result)
+
+
 def main(argv=None):
     a = build_parser().parse_args(argv)
     a.out = os.path.expanduser(a.out)
@@ -1025,6 +1070,8 @@ def main(argv=None):
     try:
         if engine == "vllm":
             run_vllm(a, result, concs, out_dir, intr, log)
+        elif engine == "aisbench":
+            run_aisbench(a, result, concs, rate, out_dir, intr, log)
         else:
             run_bundled(a, result, concs, rate, req_file, intr, log)
     except (ValueError, OSError, RuntimeError) as e:

@@ -82,7 +82,7 @@ const options = {
   concurrency: opt.int({ metavar: 'N', min: 1, help: () => l10n.t('requests in flight') }),
   'max-tokens': opt.int({ metavar: 'N', min: 1, help: () => l10n.t('most tokens per answer (default 256, lm-eval\'s max_gen_toks)') }),
   chat: opt.string({ choices: ['yes', 'no'], help: () => l10n.t('apply the server\'s chat template (default: the config\'s apply_chat_template, else no, as lm-eval)') }),
-  engine: opt.string({ choices: ['auto', 'bundled', 'lm-eval'], default: 'auto', help: () => l10n.t('lm-eval when the host has it (auto), or force one') }),
+  engine: opt.string({ choices: ['auto', 'bundled', 'lm-eval', 'aisbench'], default: 'auto', help: () => l10n.t('lm-eval when the host has it (auto), or force one; aisbench runs AISBench (ais_bench)') }),
 };
 type Values = RunContext<typeof options>['values'];
 

@@ -104,7 +104,7 @@ const options = {
   'min-ratio': opt.float({ metavar: 'R', above: 0, default: DEFAULT_MIN_RATIO, help: () => l10n.t('a metric passes at NPU/GPU ratio ≥ R') }),
   'strict-baseline': opt.flag(() => l10n.t('compare only with a baseline measured the same way (model, engine, concurrency, rate, lengths)')),
   ...timeoutOptions,
-  engine: opt.string({ choices: ['auto', 'bundled', 'vllm'], default: 'auto', help: () => l10n.t('vllm bench serve when the host has it (auto), or force one') }),
+  engine: opt.string({ choices: ['auto', 'bundled', 'vllm', 'aisbench'], default: 'auto', help: () => l10n.t('vllm bench serve when the host has it (auto), or force one; aisbench runs AISBench (ais_bench)') }),
   'hbm-interval': opt.float({ metavar: 'SECONDS', min: 0, help: () => l10n.t('seconds between HBM samples from npu-smi; 0 turns sampling off') }),
   seed: opt.int({ metavar: 'N', help: () => l10n.t('random seed of the dataset') }),
 };

@@ -41,7 +41,7 @@ export interface AccuracyJobSpec {
   scoreReasoning?: boolean;
   concurrency?: number;
   maxTokens?: number;
-  engine?: 'auto' | 'bundled' | 'lm-eval';
+  engine?: 'auto' | 'bundled' | 'lm-eval' | 'aisbench';
   /** Extra key=value,... for lm-eval's --model_args. */
   lmEvalModelArgs?: string;
   /** Run folder on the host (an existing one resumes its per-item file). Default ~/.ascend-adapt/runs/<new>. */
@@ -108,7 +108,7 @@ export interface AccuracyRunEvidence extends HostJobEvidence {
 export interface AccuracyRunResult {
   kind: 'accuracy';
   simulated: boolean;
-  engine: 'bundled' | 'lm-eval';
+  engine: 'bundled' | 'lm-eval' | 'aisbench';
   model: string;
   baseUrl: string;
   complete: boolean;

@@ -31,7 +31,7 @@ export type HostDatasetRow = z.infer<typeof HostDatasetRowSchema>;
 
 export const AccuracyHostResultSchema = z.object({
   schema: z.literal(ACCURACY_SCHEMA),
-  engine: z.enum(['bundled', 'lm-eval']),
+  engine: z.enum(['bundled', 'lm-eval', 'aisbench']),
   simulated: z.boolean(),
   model: z.string(),
   base_url: z.string(),

@@ -30,7 +30,8 @@ export interface PerfJobSpec {
   outputLen?: number;
   /** ShareGPT JSON on the host; default random prompts. */
   sharegptPath?: string;
-  engine?: 'auto' | 'bundled' | 'vllm';
+  /** auto: vllm bench serve when the host has it, else bundled; aisbench: AISBench's documented perf command. */
+  engine?: 'auto' | 'bundled' | 'vllm' | 'aisbench';
   /** npu-smi sampling period (s); 0 = off. */
   hbmIntervalS?: number;
   seed?: number;
@@ -104,7 +105,7 @@ export interface PerfRunWithComparison extends PerfRun {
 export interface PerfRunResult {
   kind: 'perf';
   simulated: boolean;
-  engine: 'bundled' | 'vllm';
+  engine: 'bundled' | 'vllm' | 'aisbench';
   model: string | null;
   baseUrl: string;
   endpoint: string;

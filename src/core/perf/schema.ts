@@ -52,7 +52,7 @@ export const HbmSchema = z.object({
 
 export const PerfHostResultSchema = z.object({
   schema: z.literal(PERF_SCHEMA),
-  engine: z.enum(['bundled', 'vllm']),
+  engine: z.enum(['bundled', 'vllm', 'aisbench']),
   base_url: z.string(),
   endpoint: z.string(),
   model: z.string().nullable(),

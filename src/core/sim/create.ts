@@ -10,6 +10,7 @@ import { quoteArg as shq } from '../transport/quote';
 import { stepToShell, type EnvStep, type SimEnvFile } from './env';
 import { writeSimModels } from './models';
 import { layoutSimMsModelSlim } from '../quantize/simlayout';
+import { layoutSimAisBench } from '../perf/simlayout';
 import { makeDirs } from '../validate/outdir';
 
 /**
@@ -373,6 +374,7 @@ export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreat
   const python = opts.python ?? resolvePython();
   const bin = layoutTools(root, A, python);
   layoutSimMsModelSlim(root, { python, simDir: path.join(root, 'sim'), sitePackages: site, bin });
+  layoutSimAisBench(root, { python, simDir: path.join(root, 'sim'), bin });
   const models = writeSimModels(root);
   const paths: EnvPaths = { root, A, arch, site, bin, models, atbHome, cann };
   const { envFile, envJsonFile, env } = writeEnv(paths, envSteps(paths));

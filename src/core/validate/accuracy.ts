@@ -88,7 +88,7 @@ export function accuracyStep(spec: AccuracyStepSpec | null, notRunReason = en('n
       });
     });
     for (const line of protocolLines(datasets)) ctx.progress(line);
-    ctx.state.accuracy = { engine: r.engine === 'bundled' ? 'bundled runner' : 'lm-eval', dtype: ctx.profile.dtype ?? null, temperature: 0, datasets };
+    ctx.state.accuracy = { engine: { bundled: 'bundled runner', 'lm-eval': 'lm-eval', aisbench: 'AISBench' }[r.engine], dtype: ctx.profile.dtype ?? null, temperature: 0, datasets };
     const figures = datasets.map((d) => ({ label: d.label, value: d.measured.value, unit: '%', reference: d.reference?.value ?? null }));
     const failed = datasets.filter((d) => d.verdict === 'fail').length;
     if (r.error) return { status: 'fail', reason: r.error, figures };

@@ -70,6 +70,7 @@ function latencyOf(ctx: StepContext, run: PerfRun, ev: string): Performance['lat
 }
 
 const LATENCIES = ['ttft', 'tpot', 'itl', 'e2el'] as const;
+const ENGINE_LABEL = { bundled: 'bundled client', vllm: 'vllm bench serve', aisbench: 'AISBench' } as const;
 
 /** TTFT, TPOT, ITL, E2EL: mean and P50/P90/P99, each a figure pointing at its key in the result file. */
 function latenciesOf(ctx: StepContext, run: PerfRun, ev: string): NonNullable<Performance['latencies']> {
@@ -112,7 +113,7 @@ export function perfStep(spec: PerfStepSpec | null, notRunReason = en('left out 
       onProgress: (p) => ctx.progress(`${p.done}/${p.total} requests, ${p.failed} failed (concurrency ${p.concurrency ?? '∞'})`),
       signal: ctx.signal,
     });
-    const shape = { engine: r.engine === 'bundled' ? 'bundled client' : 'vllm bench serve', numPrompts: r.numPrompts, inputLen: r.inputLen, outputLen: r.outputLen };
+    const shape = { engine: ENGINE_LABEL[r.engine], numPrompts: r.numPrompts, inputLen: r.inputLen, outputLen: r.outputLen };
     const run = r.runs[0];
     if (!run) {
       ctx.state.performance = { ...shape, concurrency: s.concurrency, metrics: [], latency: null };
