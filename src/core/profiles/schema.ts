@@ -50,6 +50,30 @@ export const validationSchema = z
   .describe('What the validation of this profile measures.');
 export type ValidationSettings = z.output<typeof validationSchema>;
 
+/** The multi-node mechanisms vllm-ascend documents (one `vllm serve` spread over several hosts). */
+export const MULTI_NODE_MODES = ['dp', 'ray', 'pp-mp'] as const;
+export type MultiNodeMode = (typeof MULTI_NODE_MODES)[number];
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
+
+export const nodeSchema = z.strictObject({
+  host: z.string().min(1).describe('ssh_config Host alias of the node ("local" for this machine).'),
+  address: z
+    .string()
+    .regex(IPV4, 'not an IPv4 address')
+    .optional()
+    .describe('IP address the other nodes reach this node at (HCCL_IF_IP; the head\'s is --data-parallel-address / --master-addr). Default: found on the node (the address on the interface that carries the route to the head).'),
+  nic: z
+    .string()
+    .regex(IFNAME, 'not a network interface name')
+    .optional()
+    .describe('Network interface of that address (GLOO_SOCKET_IFNAME, TP_SOCKET_IFNAME, HCCL_SOCKET_IFNAME). Default: found on the node.'),
+  devices: z.array(z.int().min(0)).min(1).optional().describe('NPUs of this node (ASCEND_RT_VISIBLE_DEVICES). Default: the first ones the node needs.'),
+  simRoot: z.string().min(1).optional().describe('Path on this node of its simulated Atlas host (instead of the profile\'s simRoot).'),
+});
+export type NodeSpec = z.output<typeof nodeSchema>;
+
 export const profileSchema = z
   .strictObject({
     description: z.string().optional().describe('Free text shown next to the profile name.'),
@@ -124,6 +148,30 @@ export const profileSchema = z
       .min(1)
       .default(['vllm'])
       .describe('How to run vLLM on the host, as argv, e.g. ["vllm"] or ["python3", "-m", "vllm.entrypoints.cli.main"].'),
+    multiNode: z
+      .enum(MULTI_NODE_MODES)
+      .optional()
+      .describe('Serve one model over several Atlas hosts ("nodes"), with vLLM\'s own mechanism: "dp" multi-node data parallel (--headless workers), "ray" (ray start on every node, vllm serve on the head), "pp-mp" pipeline parallel with the mp backend (--nnodes/--node-rank/--master-addr).'),
+    nodes: z
+      .array(nodeSchema)
+      .min(2)
+      .optional()
+      .describe('The hosts of a multi-node profile, in order: node 0 is the head (it serves the API), the others are workers.'),
+    dataParallelSizeLocal: z
+      .int()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('--data-parallel-size-local: DP ranks on each node (multiNode "dp"). Default: dataParallelSize / number of nodes.'),
+    dataParallelRpcPort: z.int().min(1).max(65535).default(13389).describe('--data-parallel-rpc-port, the same on every node (multiNode "dp").'),
+    masterPort: z.int().min(1).max(65535).default(29500).describe('--master-port on every node (multiNode "pp-mp").'),
+    rayPort: z.int().min(1).max(65535).default(6379).describe('Port of the Ray head (ray start --head --port; the workers\' --address) (multiNode "ray").'),
+    rayCommand: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['ray'])
+      .describe('How to run Ray\'s CLI on the nodes, as argv (multiNode "ray").'),
+    enableExpertParallel: z.boolean().default(false).describe('--enable-expert-parallel (MoE experts spread over the ranks).'),
     smokePrompts: z
       .array(z.string().min(1))
       .min(1)
@@ -143,6 +191,7 @@ export const profileSchema = z
       .default(60)
       .describe('Smoke, accuracy and perf: seconds without a byte from the server before a request fails ("no data for S s"). The CLI\'s --stall-timeout overrides it.'),
   })
+  .superRefine(checkMultiNode)
   .describe('A launch profile for vllm serve.')
   .meta({
     // VS Code's JSON completion offers this skeleton for a new profile.
@@ -161,6 +210,20 @@ export const profileSchema = z
       },
     ],
   });
+
+/** A multi-node profile names its mode and at least two distinct nodes; a single-host one has neither. */
+function checkMultiNode(p: { multiNode?: MultiNodeMode; nodes?: NodeSpec[]; dataParallelSizeLocal?: number }, ctx: z.RefinementCtx): void {
+  if (p.multiNode && !p.nodes) ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'a multiNode profile lists its nodes (node 0 is the head)' });
+  if (p.nodes && !p.multiNode) ctx.addIssue({ code: 'custom', path: ['multiNode'], message: 'nodes need a multiNode mechanism: "dp", "ray" or "pp-mp"' });
+  const seen = new Set<string>();
+  for (const [i, n] of (p.nodes ?? []).entries()) {
+    if (seen.has(n.host)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'host'], message: `${n.host} is listed twice` });
+    seen.add(n.host);
+  }
+  if (p.dataParallelSizeLocal !== undefined && p.multiNode !== undefined && p.multiNode !== 'dp') {
+    ctx.addIssue({ code: 'custom', path: ['dataParallelSizeLocal'], message: 'dataParallelSizeLocal belongs to multiNode "dp"' });
+  }
+}
 
 export const configSchema = z
   .looseObject({
