@@ -9,22 +9,26 @@ travel with the facts; the TypeScript core parses them (src/core/probe, src/core
 Output: ONE JSON object on stdout (ASCII, one line). Exit code 0 whenever that object was printed.
 
   python3 env_probe.py [--path DIR]... [--timeout SECONDS] [--budget SECONDS] [--hccn [--hccn-max N]]
+                       [--model DIR]
+  --hccn   per NPU port: hccn_tool -i N -link -g, -net_health -g, -ip -g, -tls -g (raw outputs), and /etc/hccn.conf
+  --model  sha256 of DIR/config.json and its weight index, to compare a model folder across nodes
 """
 from __future__ import annotations
 
-import argparse
 import glob
+import hashlib
 import json
 import os
-import platform
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
+
+# argparse, platform, shutil, socket and importlib.metadata are left out on purpose: their imports cost more
+# than the rest of the probe's own work (tens of ms on a busy host); os.uname(), os.statvfs() and a dist-info
+# scan give the same facts.
 
 SCHEMA = 1
 MAX_OUTPUT = 1 << 20  # bytes kept per stream
@@ -132,9 +136,10 @@ def kv_file(text):
 
 
 def which(name, extra=()):
-    p = shutil.which(name)
-    if p:
-        return p
+    for d in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        c = os.path.join(d or ".", name)
+        if os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
     for c in extra:
         if os.path.isfile(c) and os.access(c, os.X_OK):
             return c
@@ -143,7 +148,8 @@ def which(name, extra=()):
 
 # --------------------------------------------------------------------------------------------------
 def collect_host(budget):
-    h = {"hostname": socket.gethostname(), "os": None, "kernel": platform.release(), "arch": platform.machine(),
+    u = os.uname()
+    h = {"hostname": u.nodename, "os": None, "kernel": u.release, "arch": u.machine,
          "cpuModel": None, "cpuCount": os.cpu_count(), "memTotalMB": None, "memAvailableMB": None,
          "user": None, "home": os.path.expanduser("~")}
     osr = kv_file(read_text("/etc/os-release"))
@@ -184,9 +190,9 @@ def collect_disk(paths):
             probe = os.path.dirname(probe)
         entry = {"path": p, "exists": exists, "probePath": probe, "freeMB": None, "totalMB": None, "error": None}
         try:
-            u = shutil.disk_usage(probe)
-            entry["freeMB"] = u.free // (1 << 20)
-            entry["totalMB"] = u.total // (1 << 20)
+            st = os.statvfs(probe)  # what shutil.disk_usage reports
+            entry["freeMB"] = st.f_bavail * st.f_frsize // (1 << 20)
+            entry["totalMB"] = st.f_blocks * st.f_frsize // (1 << 20)
         except OSError as e:
             entry["error"] = str(e)
         out.append(entry)
@@ -231,7 +237,7 @@ def install_info_files():
 
 
 def collect_ascend(roots):
-    arch = platform.machine()
+    arch = os.uname().machine
     a = {"arch": arch, "roots": roots, "cann": None, "cannInstalls": [], "driver": None, "firmware": None,
          "installInfo": None, "nnal": None, "setEnv": None}
     # CANN toolkit installs: ≤ 8.3 ascend-toolkit/<v>/<arch>-linux, ≥ 8.5 cann-<v>/<arch>-linux (+ cann link).
@@ -312,30 +318,47 @@ def collect_ascend(roots):
     return a
 
 
+def _norm(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _metadata_version(path):
+    """The Version: header of a METADATA / PKG-INFO file (or of PKG-INFO inside an .egg-info folder)."""
+    for f in (os.path.join(path, "METADATA"), os.path.join(path, "PKG-INFO"), path):
+        if not os.path.isfile(f):
+            continue
+        with open(f, "rb") as fh:
+            for raw in fh.read(65536).split(b"\n"):
+                line = raw.decode("utf-8", "replace").rstrip("\r")
+                if not line:
+                    break  # end of the headers
+                if line.lower().startswith("version:"):
+                    return line.split(":", 1)[1].strip()
+        return None
+    raise OSError("no METADATA in %s" % path)
+
+
 def collect_packages():
-    out = {}
-    try:
-        import importlib.metadata as md
-    except ImportError:  # Python < 3.8
-        return {n: {"version": None, "location": None, "error": "importlib.metadata unavailable"} for n in PACKAGES}
-    for n in PACKAGES:
-        entry = None
-        for spelling in (n, n.replace("_", "-")):
-            try:
-                d = md.distribution(spelling)
-            except md.PackageNotFoundError:
+    """Installed versions as importlib.metadata finds them (first *.dist-info / *.egg-info on sys.path wins),
+    read straight from the metadata files: nothing is imported."""
+    want = dict((_norm(n), n) for n in PACKAGES)
+    out = dict((n, None) for n in PACKAGES)
+    for entry in sys.path:
+        d = entry or os.getcwd()
+        try:
+            names = sorted(os.listdir(d))
+        except OSError:
+            continue
+        for n in names:
+            if not (n.endswith(".dist-info") or n.endswith(".egg-info")):
                 continue
-            except Exception as e:  # a broken dist-info must not end the probe
-                entry = {"version": None, "location": None, "error": "%s: %s" % (type(e).__name__, e)}
-                break
-            loc = None
+            key = want.get(_norm(n.rsplit(".", 1)[0].split("-", 1)[0]))
+            if key is None or out[key] is not None:
+                continue
             try:
-                loc = str(d.locate_file(""))
-            except Exception:
-                pass
-            entry = {"version": d.version, "location": loc}
-            break
-        out[n] = entry
+                out[key] = {"version": _metadata_version(os.path.join(d, n)), "location": d}
+            except Exception as e:  # a broken dist-info must not end the probe
+                out[key] = {"version": None, "location": d, "error": "%s: %s" % (type(e).__name__, e)}
     return out
 
 
@@ -396,7 +419,7 @@ def describe_pids(pids):
     return out
 
 
-ORDER = ("host", "python", "env", "packages", "ascend", "disk", "npu-smi", "hccn_tool", "nvidia-smi")
+ORDER = ("host", "python", "env", "packages", "ascend", "disk", "model", "npu-smi", "hccn_tool", "nvidia-smi")
 
 
 def parallel(fns):
@@ -413,14 +436,78 @@ NPU_PROC_ROW = re.compile(r"^\s*\|\s*(\d+)\s+(\d+)\s*\|\s*(\d+)\s*\|[^|]*\|\s*(\
 BUS_ID = re.compile(r"\|\s*[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-9A-Fa-f]\s*\|")
 
 
+class Args(object):
+    """The probe's options (a few flags: hand-parsed, argparse costs more to import than they are worth)."""
+
+    def __init__(self, argv):
+        self.path, self.timeout, self.budget, self.hccn, self.hccn_max, self.model = [], 15.0, 60.0, False, 16, None
+        it = iter(argv)
+        for a in it:
+            name, eq, val = a.partition("=")
+            if name == "--hccn" and not eq:
+                self.hccn = True
+                continue
+            if name not in ("--path", "--timeout", "--budget", "--hccn-max", "--model"):
+                raise SystemExit("env_probe.py: unknown option %s (see the docstring)" % a)
+            if not eq:
+                val = next(it, None)
+                if val is None:
+                    raise SystemExit("env_probe.py: %s needs a value" % name)
+            if name == "--path":
+                self.path.append(val)
+            elif name == "--model":
+                self.model = val
+            elif name == "--hccn-max":
+                self.hccn_max = int(val)
+            else:
+                setattr(self, name[2:], float(val))
+
+
+HCCN_QUERIES = ("link", "net_health", "ip", "tls")
+
+
+def hccn_conf():
+    """/etc/hccn.conf (the simulated host's own under ASCEND_ADAPT_SIM_ROOT): where it is and what it says."""
+    sim = os.environ.get("ASCEND_ADAPT_SIM_ROOT")
+    cands = ([os.path.join(sim, "etc", "hccn.conf")] if sim else []) + ["/etc/hccn.conf"]
+    for c in cands:
+        text = read_text(c)
+        if text is not None:
+            return {"path": c, "exists": True, "raw": text}
+    return {"path": cands[-1], "exists": False, "raw": None}
+
+
+def _sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def model_fingerprint(path):
+    """A model folder's config.json and weight index (sha256), weight files and bytes: equal on every node?"""
+    res = {"path": path, "exists": os.path.isdir(path), "config": None, "index": None, "indexName": None,
+           "weights": 0, "bytes": 0, "error": None}
+    if not res["exists"]:
+        return res
+    try:
+        for n in sorted(os.listdir(path)):
+            f = os.path.join(path, n)
+            if n == "config.json":
+                res["config"] = _sha256(f)
+            elif n in ("model.safetensors.index.json", "pytorch_model.bin.index.json") and res["index"] is None:
+                res["index"], res["indexName"] = _sha256(f), n
+            elif n.endswith((".safetensors", ".bin")) and os.path.isfile(f):
+                res["weights"] += 1
+                res["bytes"] += os.path.getsize(f)
+    except OSError as e:
+        res["error"] = "%s" % e
+    return res
+
+
 def main(argv):
-    ap = argparse.ArgumentParser(description="ascend-adapt environment probe (JSON on stdout)")
-    ap.add_argument("--path", action="append", default=[], help="report free disk where this path lives (model dir)")
-    ap.add_argument("--timeout", type=float, default=15.0, help="seconds per external command")
-    ap.add_argument("--budget", type=float, default=60.0, help="seconds for the whole probe")
-    ap.add_argument("--hccn", action="store_true", help="also query NPU network links with hccn_tool (multi-node)")
-    ap.add_argument("--hccn-max", type=int, default=16, help="devices to query with hccn_tool")
-    args = ap.parse_args(argv)
+    args = Args(argv)
     budget = Budget(args.budget)
     t_start = time.monotonic()
     result = {"probe": "ascend-adapt env_probe", "schema": SCHEMA,
@@ -443,8 +530,9 @@ def main(argv):
         result["host"] = collect_host(budget)
 
     def s_python():
-        result["python"] = {"version": platform.python_version(), "executable": sys.executable,
-                            "implementation": platform.python_implementation()}
+        v = sys.version_info
+        result["python"] = {"version": "%d.%d.%d" % (v[0], v[1], v[2]), "executable": sys.executable,
+                            "implementation": {"cpython": "CPython", "pypy": "PyPy"}.get(sys.implementation.name, sys.implementation.name)}
 
     def s_env():
         result["env"], result["envRedacted"] = collect_env()
@@ -476,23 +564,30 @@ def main(argv):
 
     def s_hccn():
         path = which("hccn_tool", [os.path.join(r["path"], "driver", "tools", "hccn_tool") for r in roots])
-        if not path:
-            result["commands"]["hccn"] = {"path": None, "requested": args.hccn, "links": []}
-            return
-        if not args.hccn:
-            result["commands"]["hccn"] = {"path": path, "requested": False, "links": []}
+        conf = hccn_conf() if args.hccn else None
+        if not path or not args.hccn:
+            result["commands"]["hccn"] = {"path": path, "requested": args.hccn, "links": [], "conf": conf}
             return
         info = result["commands"].get("npuSmiInfo") or {}
         n = min(len(BUS_ID.findall(info.get("stdout") or "")), args.hccn_max)
-        links = [None] * n
+        raw = {}
 
-        def one(i):
-            r = run([path, "-i", str(i), "-link", "-g"], args.timeout, budget)
+        def one(i, what):
+            raw[(i, what)] = run([path, "-i", str(i), "-" + what, "-g"], args.timeout, budget)
+
+        # The loops of vllm-ascend's installation.md ("Verify Multi-Node Communication"), side by side.
+        parallel([lambda i=i, w=w: one(i, w) for i in range(n) for w in HCCN_QUERIES])
+        links = []
+        for i in range(n):
+            r = raw[(i, "link")]
             m = re.search(r"link status:\s*(\w+)", r["stdout"])
-            links[i] = {"device": i, "status": m.group(1) if m else None, "result": r}
+            links.append({"device": i, "status": m.group(1) if m else None, "result": r,
+                          "queries": dict((w, raw[(i, w)]) for w in HCCN_QUERIES if w != "link")})
+        result["commands"]["hccn"] = {"path": path, "requested": True, "links": links, "conf": conf}
 
-        parallel([lambda i=i: one(i) for i in range(n)])
-        result["commands"]["hccn"] = {"path": path, "requested": True, "links": links}
+    def s_model():
+        if args.model:
+            result["model"] = model_fingerprint(args.model)
 
     def s_nvidia():
         path = which("nvidia-smi")
@@ -507,7 +602,7 @@ def main(argv):
     # slowest of them (a hung npu-smi is cut off by its own timeout), not their sum.
     def python_side():
         for name, fn in (("host", s_host), ("python", s_python), ("env", s_env), ("packages", s_packages),
-                         ("ascend", s_ascend), ("disk", s_disk)):
+                         ("ascend", s_ascend), ("disk", s_disk), ("model", s_model)):
             step(name, fn)
 
     parallel([python_side,

@@ -21,6 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import render_cache  # noqa: E402
 import simhost  # noqa: E402
 
 A2_BUS = ["C1", "C2", "81", "82", "01", "02", "41", "42"]
@@ -262,6 +263,7 @@ USAGE = """Usage: npu-smi info [-h] [-l] [-m] [-t TYPE -i ID [-c CHIP]]
 
 
 def main(argv):
+    began = render_cache.now()
     root = simhost.sim_root()
     if root is None:
         sys.stderr.write("npu-smi (simulated): no sim.json found (set ASCEND_ADAPT_SIM_ROOT)\n")
@@ -284,9 +286,11 @@ def main(argv):
         sys.stderr.write("npu-smi (simulated): unsupported command %r\n" % argv[0])
         return 1
     args = argv[1:]
-    chips, per = build_chips(cfg, simhost.live_procs(root))
+    procs = simhost.live_procs(root)
+    chips, per = build_chips(cfg, procs)
     if not args:
         lines = render_106(cfg, chips, per) if cfg.get("family") in ("310P", "310") else render_98(cfg, chips, per)
+        render_cache.store(root, "npu-smi", {"info": "\n".join(lines) + "\n"}, began, [p["pid"] for p in procs])
     elif args[0] == "-l":
         lines = render_list(chips, per)
     elif args[0] in ("-h", "--help"):

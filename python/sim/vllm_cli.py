@@ -147,6 +147,10 @@ def serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-parallel-rpc-port", "-dpp", type=int)
     p.add_argument("--data-parallel-start-rank", "-dpr", type=int)
     _bool_flag(p, "--headless")
+    p.add_argument("--nnodes", type=int, default=1)
+    p.add_argument("--node-rank", type=int, default=0)
+    p.add_argument("--master-addr")
+    p.add_argument("--master-port", type=int)
     _bool_flag(p, "--enable-expert-parallel")
     p.add_argument("--distributed-executor-backend", choices=["ray", "mp", "uni", "external_launcher"])
     p.add_argument("--max-model-len", type=int)
@@ -347,7 +351,10 @@ def cmd_serve(argv) -> int:
     s = sim_settings(simcfg)
     names = args.served_model_name or [model]
     host = args.host or "0.0.0.0"
-    world = args.tensor_parallel_size * args.pipeline_parallel_size * args.data_parallel_size
+    import cluster  # SIMULATED multi-node behaviour (headless workers, the head's rendezvous), beside this file
+    if args.headless:
+        return cmd_headless(args, model, root, s)
+    world = cluster.local_world(args)
 
     info("__init__.py:217", "Automatically detected platform npu. (SIMULATED host: no NPU, no model is run)")
     info("api_server.py:1880", "vLLM API server version %s (simulated)" % s["version"])
@@ -400,6 +407,33 @@ def cmd_serve(argv) -> int:
             return 1
         info("modelslim_config.py:522", "Using the vLLM Ascend modelslim Quantization now!")
 
+    rendezvous, err = cluster.start_head(args, log)
+    if err:
+        sys.stdout.write(err + "\n")
+        sys.stdout.flush()
+        return 1
+    if rendezvous and not rendezvous.wait_all(cluster.JOIN_TIMEOUT_SEC):
+        sys.stdout.write("RuntimeError: Did not receive response from %d remote %s within %d seconds (SIMULATED)\n"
+                         % (rendezvous.expected, rendezvous.what, int(cluster.JOIN_TIMEOUT_SEC)))
+        sys.stdout.flush()
+        return 1
+    ray = None
+    if args.distributed_executor_backend == "ray":
+        import ray_cli  # the simulated Ray cluster this node's `ray start --head` runs
+        need = args.tensor_parallel_size * args.pipeline_parallel_size * args.data_parallel_size
+        tpp = args.tensor_parallel_size * args.pipeline_parallel_size
+        per_dev = int(weight_bytes(cfg, args.dtype, model) / float(tpp) / (1024 * 1024))
+        ray, answer = ray_cli.attach(need, max(per_dev, int(args.gpu_memory_utilization * s["hbm_mb"]) - IDLE_HBM_MB))
+        if ray is None:
+            if "total" in answer:
+                sys.stdout.write("ValueError: The number of required NPUs exceeds the total number of available NPUs in the "
+                                 "placement group. (SIMULATED: %d needed, the Ray cluster has %d)\n" % (need, answer["total"]))
+            else:
+                sys.stdout.write("ConnectionError: could not connect to a running Ray cluster: %s (SIMULATED)\n" % answer.get("error"))
+            sys.stdout.flush()
+            return 1
+        info("ray_utils.py:1", "Connected to the Ray cluster: %d node(s), %d NPU(s) (SIMULATED)"
+             % (len(answer["nodes"]), answer["total"]))
     vis = os.environ.get("ASCEND_RT_VISIBLE_DEVICES", "")
     devices = [int(x) for x in vis.split(",") if x.strip().isdigit()] if vis.strip() else list(range(world))
     devices = devices[:world] if len(devices) >= world else devices
@@ -426,8 +460,10 @@ def cmd_serve(argv) -> int:
     load_sec = max(0.0, s["load_sec"])
     time.sleep(load_sec / 2)
     free_mb = {d: s["hbm_mb"] - IDLE_HBM_MB - others[d] for d in devices}
-    worst = min(devices, key=lambda d: free_mb[d])
-    if s["fault"] == "oom" or per_dev_weights_mb > free_mb[worst]:
+    worst = min(devices, key=lambda d: free_mb[d]) if devices else 0
+    free_mb.setdefault(worst, s["hbm_mb"] - IDLE_HBM_MB)
+    others.setdefault(worst, 0)
+    if s["fault"] == "oom" or (devices and per_dev_weights_mb > free_mb[worst]):
         sys.stdout.write("(simulated) ERROR %s [worker_base.py:581] %s\n" % (
             time.strftime("%m-%d %H:%M:%S"), oom_message(worst, s["hbm_mb"], int(per_dev_weights_mb))))
         error("core.py:700", "EngineCore failed to start.")
@@ -438,7 +474,11 @@ def cmd_serve(argv) -> int:
     hold_mb = max(int(per_dev_weights_mb), int(args.gpu_memory_utilization * s["hbm_mb"]) - IDLE_HBM_MB - others[worst])
     state = NpuState(root)
     atexit.register(state.release)
-    state.hold(devices, hold_mb)
+    if devices:
+        state.hold(devices, hold_mb)
+    if rendezvous:
+        rendezvous.release()
+        rendezvous.shut_down_when_lost()
     info("model_runner.py:2310", "Loading weights took %.2f GiB and %.2f seconds (simulated)"
          % (per_dev_weights_mb / 1024, load_sec / 2))
     time.sleep(load_sec / 2)
@@ -478,8 +518,47 @@ def cmd_serve(argv) -> int:
         if prof:
             prof.shutdown()
         state.release()
+        if ray is not None:
+            ray.close()
     info("launcher.py:80", "Shutting down FastAPI HTTP server (simulated).")
-    return 0
+    return 1 if rendezvous and rendezvous.lost else 0
+
+
+def cmd_headless(args, model, root, s) -> int:
+    """A node that is not the head (--headless): join the head over TCP, hold this node's NPUs, no API."""
+    import cluster
+    kind = "pp" if args.nnodes and args.nnodes > 1 else "dp"
+    cfg = read_model_config(model)
+    if cfg is None:
+        sys.stdout.write("ValueError: Invalid repository ID or local directory specified: '%s'.\n" % model)
+        sys.stdout.flush()
+        return 1
+    world = cluster.local_world(args)
+    vis = os.environ.get("ASCEND_RT_VISIBLE_DEVICES", "")
+    devices = [int(x) for x in vis.split(",") if x.strip().isdigit()] if vis.strip() else list(range(world))
+    devices = devices[:world]
+    if len(devices) < world or any(d >= s["devices"] for d in devices):
+        sys.stdout.write("RuntimeError: SetDevice NPU function error: c10_npu::SetDevice(device_id), error code is 507033 "
+                         "(simulated host has %d devices; this node needs %d)\n" % (s["devices"], world))
+        sys.stdout.flush()
+        return 1
+    tpp = args.tensor_parallel_size * args.pipeline_parallel_size
+    per_dev_mb = weight_bytes(cfg, args.dtype, model) / float(tpp) / (1024 * 1024)
+    hold_mb = max(int(per_dev_mb), int(args.gpu_memory_utilization * s["hbm_mb"]) - IDLE_HBM_MB)
+    state = NpuState(root)
+    atexit.register(state.release)
+    load_sec = max(0.0, s["load_sec"])
+
+    def hold():
+        time.sleep(load_sec / 2)
+        state.hold(devices, hold_mb)
+        if kind == "dp":
+            for _ in range(args.data_parallel_size_local or 1):
+                info("core.py:210", "init engine (profile, create kv cache, warmup model) took %.2f seconds (simulated)" % (load_sec / 2))
+        else:
+            info("model_runner_v1.py:1", "Loading model weights took %.4f GB (simulated)" % (per_dev_mb / 1024))
+
+    return cluster.run_worker(args, kind, log, hold, state.release)
 
 
 # ---- vllm bench serve (only when the simulated host is configured with it) ----------------------------

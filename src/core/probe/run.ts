@@ -14,6 +14,8 @@ export interface ProbeOptions {
   commandTimeoutS?: number;
   /** Query NPU network links with hccn_tool (multi-node). */
   hccn?: boolean;
+  /** A model folder to fingerprint (config.json and index hashes), to compare it across nodes. */
+  model?: string;
   /** Extra environment for the probe. */
   env?: Record<string, string>;
   /**
@@ -111,6 +113,7 @@ export async function runProbe(transport: Transport, opts: ProbeOptions = {}): P
   const args = ['--timeout', String(opts.commandTimeoutS ?? 15)];
   for (const p of opts.paths ?? []) args.push('--path', p);
   if (opts.hccn) args.push('--hccn');
+  if (opts.model) args.push('--model', opts.model);
   // The probe's own budget ends before ours, so a slow host still returns what it has.
   args.push('--budget', String(Math.max(1, Math.floor(timeoutMs / 1000) - 5)));
 

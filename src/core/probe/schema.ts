@@ -104,10 +104,33 @@ export const ProbeDataSchema = z.looseObject({
       .looseObject({
         path: nullableStr,
         requested: z.boolean(),
-        links: z.array(z.looseObject({ device: z.number(), status: nullableStr, result: CommandResultSchema })),
+        links: z.array(
+          z.looseObject({
+            device: z.number(),
+            status: nullableStr,
+            result: CommandResultSchema,
+            /** hccn_tool -i N -net_health / -ip / -tls -g of the same port (raw outputs, parsed in core/cluster/hccn.ts). */
+            queries: z.record(z.string(), CommandResultSchema).optional(),
+          }),
+        ),
+        /** /etc/hccn.conf (a simulated host's own): where, whether it is there, its text. */
+        conf: z.looseObject({ path: z.string(), exists: z.boolean(), raw: nullableStr }).nullable().optional(),
       })
       .optional(),
   }),
+  /** --model DIR: the model folder's fingerprint, to compare it across nodes. */
+  model: z
+    .looseObject({
+      path: z.string(),
+      exists: z.boolean(),
+      config: nullableStr,
+      index: nullableStr,
+      indexName: nullableStr,
+      weights: z.number(),
+      bytes: z.number(),
+      error: nullableStr,
+    })
+    .optional(),
   processes: z.record(
     z.string(),
     z.looseObject({ alive: z.boolean(), comm: nullableStr, cmdline: nullableStr, user: nullableStr }),

@@ -49,8 +49,12 @@ export const SimConfigSchema = z.object({
       npuSmiError: z.string().optional(),
       health: z.record(z.string(), z.string()).optional(),
       hccnLinkDown: z.array(z.number().int()).optional(),
+      /** NPU ports whose TLS switch is on (hccn_tool -tls -g); off elsewhere. */
+      hccnTlsEnabled: z.array(z.number().int()).optional(),
     })
     .default({}),
+  /** The simulated RoCE network: a folder of symlinks to the simulated hosts on it (hccn_tool -ping). */
+  hccnFabric: z.string().optional(),
   /** Free-form settings of the other simulators (serving, OpenAI server); owned by their engineers. */
   serve: z.record(z.string(), z.unknown()).optional(),
 });

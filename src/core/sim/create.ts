@@ -18,13 +18,13 @@ import { makeDirs } from '../validate/outdir';
  * that the real probes and jobs run against unchanged. Nothing in it is real; every file says so.
  *
  *   DIR/sim.json, DIR/env.sh, DIR/env.json, DIR/README-SIMULATED.txt
- *   DIR/bin/{npu-smi,vllm}                      wrappers → DIR/sim/{npu_smi,vllm_cli}.py
+ *   DIR/bin/{npu-smi,vllm,ray}                  wrappers → DIR/sim/{npu_smi,vllm_cli,ray_cli}.py
  *   DIR/sim/*.py                                copy of python/sim/
  *   DIR/Ascend/driver/version.info, firmware/version.info, driver/tools/hccn_tool
  *   DIR/Ascend/ascend-toolkit/<v>/<arch>-linux/ascend_toolkit_install.info + latest + set_env.sh  (CANN ≤ 8.3)
  *   DIR/Ascend/cann-<v>/<arch>-linux/ascend_toolkit_install.info + cann → cann-<v> + set_env.sh   (CANN ≥ 8.5)
  *   DIR/Ascend/nnal/atb/set_env.sh, nnal/atb/<v>/atb/cxx_abi_1/lib/libatb.so (a text stub)
- *   DIR/etc/ascend_install.info
+ *   DIR/etc/ascend_install.info, DIR/etc/hccn.conf (the NPU ports' addresses, as /etc/hccn.conf on a real host)
  *   DIR/site-packages/<dist>-<version>.dist-info   torch, torch_npu, vllm, vllm_ascend, transformers, …
  *   DIR/state/npu_procs/                        live simulated NPU processes (see python/sim/simhost.py)
  *   DIR/models/<name>/                          tiny model checkpoints (see models.ts); env.sh exports ASCEND_ADAPT_SIM_MODELS
@@ -42,6 +42,9 @@ export interface SimCreateOptions {
   faults?: SimConfig['faults'];
   /** Interpreter for the simulated tools (default: the python3 on PATH, resolved to its real path). */
   python?: string;
+  /** NPU ports' addresses in etc/hccn.conf: 192.168.{npuNetwork}.{npuFirstHost + device} (defaults 100 and 10). */
+  npuNetwork?: number;
+  npuFirstHost?: number;
 }
 
 export interface SimCreated {
@@ -247,7 +250,38 @@ function layoutPackages(root: string, row: CompatRow): string {
   return site;
 }
 
-/** The simulators (a copy of python/sim) and their wrappers npu-smi, vllm, hccn_tool; returns the bin folder. */
+// The simulated npu-smi and hccn_tool keep their answers in DIR/state/render (python/sim/render_cache.py); the
+// wrapper prints a kept answer with cat while its sources are not newer than the stamp, so a check does not pay
+// a Python start per query (a real npu-smi or hccn_tool is a native binary). The shell code is data: $R is DIR.
+const NPU_SMI_CACHED = [
+  'if [ $# -eq 1 ] && [ "$1" = info ] && [ -f "$r/npu-smi.stamp" ] && [ ! "$R/sim.json" -nt "$r/npu-smi.stamp" ] && [ ! "$R/state/npu_procs" -nt "$r/npu-smi.stamp" ]; then',
+  '  ok=1',
+  '  while read -r p; do [ -d "/proc/$p" ] || ok=; done < "$r/npu-smi.pids"',
+  '  [ -n "$ok" ] && k=info',
+  'fi',
+];
+const HCCN_CACHED = [
+  'if [ $# -eq 4 ] && [ "$1" = -i ] && [ "$4" = -g ] && [ -f "$r/hccn.stamp" ] && [ ! "$R/sim.json" -nt "$r/hccn.stamp" ] && [ ! "$R/etc/hccn.conf" -nt "$r/hccn.stamp" ]; then',
+  '  case "$2$3" in *[!0-9a-z_-]*) ;; *) [ -f "$r/hccn.$2$3" ] && k="$2$3" ;; esac',
+  'fi',
+];
+
+function cachedWrapper(root: string, tool: string, test: string[], plain: string): string {
+  const file = tool === 'hccn_tool' ? 'hccn' : tool;
+  const [shebang, mark, ...rest] = plain.split('\n');
+  return [
+    shebang, mark,
+    `R=${shq(root)}; r="$R/state/render"; k=`,
+    ...test,
+    'if [ -n "$k" ]; then',
+    `  [ "$ASCEND_ADAPT_SIM_QUIET" = 1 ] || echo ${shq(`[simulated ${tool} — ascend-adapt simulated Atlas host, not real NPU data]`)} >&2`,
+    `  exec cat "$r/${file}.$k"`,
+    'fi',
+    ...rest,
+  ].join('\n');
+}
+
+/** The simulators (a copy of python/sim) and their wrappers npu-smi, vllm, hccn_tool, ray; returns the bin folder. */
 function layoutTools(root: string, A: string, python: string): string {
   const simDir = path.join(root, 'sim');
   fs.mkdirSync(simDir, { recursive: true });
@@ -264,13 +298,17 @@ function layoutTools(root: string, A: string, python: string): string {
     `exec ${shq(python)}${fast ? ' -S' : ''} ${shq(script)} "$@"`,
     '',
   ].join('\n');
-  write(path.join(bin, 'npu-smi'), wrapper('npu-smi', path.join(simDir, 'npu_smi.py'), true), 0o755);
+  write(path.join(bin, 'npu-smi'), cachedWrapper(root, 'npu-smi', NPU_SMI_CACHED, wrapper('npu-smi', path.join(simDir, 'npu_smi.py'), true)), 0o755);
   write(path.join(bin, 'vllm'), wrapper('vllm', path.join(simDir, 'vllm_cli.py'), false), 0o755);
-  write(path.join(A, 'driver', 'tools', 'hccn_tool'), wrapper('hccn_tool', path.join(simDir, 'hccn_tool.py'), true), 0o755);
+  write(path.join(A, 'driver', 'tools', 'hccn_tool'), cachedWrapper(root, 'hccn_tool', HCCN_CACHED, wrapper('hccn_tool', path.join(simDir, 'hccn_tool.py'), true)), 0o755);
+  write(path.join(bin, 'ray'), wrapper('ray', path.join(simDir, 'ray_cli.py'), true), 0o755);
   // Shared like /tmp (sticky, world-writable): simulated processes of another login (an SSH user) register here too.
   const procs = path.join(root, 'state', 'npu_procs');
   fs.mkdirSync(procs, { recursive: true });
   fs.chmodSync(procs, 0o1777);
+  const render = path.join(root, 'state', 'render');
+  fs.mkdirSync(render, { recursive: true });
+  fs.chmodSync(render, 0o1777);
   return bin;
 }
 
@@ -357,6 +395,17 @@ function writeEnv(p: EnvPaths, steps: EnvStep[]): { envFile: string; envJsonFile
   return { envFile, envJsonFile, env };
 }
 
+/** DIR/etc/hccn.conf, as a real host's: each NPU port's address and netmask (hccn_tool -ip -g reads it). */
+function writeHccnConf(root: string, ports: number, net: number, first: number): void {
+  if (!Number.isInteger(net) || net < 0 || net > 255) throw new SimCreateError(`npuNetwork must be 0..255, got ${net}`);
+  if (!Number.isInteger(first) || first < 2 || first + ports > 255) throw new SimCreateError(`npuFirstHost must leave room for ${ports} ports below 255, got ${first}`);
+  const lines = [`# ${SIM_MARK}`];
+  for (let i = 0; i < ports; i++) {
+    lines.push(`address_${i}=192.168.${net}.${first + i}`, `netmask_${i}=255.255.255.0`, `netdetect_${i}=192.168.${net}.1`, `gateway_${i}=192.168.${net}.1`);
+  }
+  write(path.join(root, 'etc', 'hccn.conf'), lines.join('\n') + '\n');
+}
+
 export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreated {
   const root = path.resolve(dirArg);
   const chip = opts.chip ?? '910B3';
@@ -376,6 +425,7 @@ export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreat
   layoutSimMsModelSlim(root, { python, simDir: path.join(root, 'sim'), sitePackages: site, bin });
   layoutSimAisBench(root, { python, simDir: path.join(root, 'sim'), bin });
   const models = writeSimModels(root);
+  writeHccnConf(root, devices * spec.perNpu, opts.npuNetwork ?? 100, opts.npuFirstHost ?? 10);
   const paths: EnvPaths = { root, A, arch, site, bin, models, atbHome, cann };
   const { envFile, envJsonFile, env } = writeEnv(paths, envSteps(paths));
 
