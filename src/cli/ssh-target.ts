@@ -1,6 +1,6 @@
 import * as l10n from '@vscode/l10n';
 import { SshConfigFile } from '../core/hosts/ssh-config';
-import { SshTransport, type SshCallbacks } from '../core/transport/ssh';
+import { SshTransport, type SshCallbacks, type SshTransportOptions } from '../core/transport/ssh';
 import type { Transport } from '../core/transport/transport';
 import type { GlobalValues, Out } from './command';
 
@@ -11,7 +11,7 @@ import type { GlobalValues, Out } from './command';
  * OpenSSH's accept-new does); a changed key is always refused, naming the file and line. Passphrases
  * and passwords are asked on the terminal (never echoed, never printed); without a terminal, none.
  */
-export async function openSshTarget(alias: string, values: GlobalValues, stderr: Out = process.stderr): Promise<Transport> {
+export async function openSshTarget(alias: string, values: GlobalValues, stderr: Out = process.stderr, extra: Pick<SshTransportOptions, 'keepaliveIntervalMs' | 'keepaliveCountMax'> = {}): Promise<Transport> {
   const cfg = SshConfigFile.load(values['ssh-config']);
   const host = cfg.resolve(alias);
   const kh = values['known-hosts'];
@@ -28,6 +28,7 @@ export async function openSshTarget(alias: string, values: GlobalValues, stderr:
     callbacks,
     knownHosts: kh ? { files: [kh], writeFile: kh, acceptNew: values['accept-new'] } : { acceptNew: values['accept-new'] },
     reconnect: { maxAttempts: 5 },
+    ...extra,
   });
   await t.connect();
   return t;

@@ -82,7 +82,8 @@ export function sshArgs(g: GlobalValues): string[] {
   return [...(g['ssh-config'] ? ['--ssh-config', g['ssh-config']] : []), ...(g['known-hosts'] ? ['--known-hosts', g['known-hosts']] : [])];
 }
 
-export function sshTarget(alias: string, ctx: TargetContext): Target {
+/** `keepalive`: keepalive interval (ms, 3 missed = link lost) when the ssh_config sets none. */
+export function sshTarget(alias: string, ctx: TargetContext, keepalive?: number): Target {
   return {
     kind: 'ssh',
     name: alias,
@@ -90,7 +91,7 @@ export function sshTarget(alias: string, ctx: TargetContext): Target {
     open: async () => {
       // Loaded lazily so --local runs never load ssh2.
       const { openSshTarget } = await import('./ssh-target');
-      return openSshTarget(alias, ctx.globals, ctx.io.stderr);
+      return openSshTarget(alias, ctx.globals, ctx.io.stderr, keepalive !== undefined ? { keepaliveIntervalMs: keepalive, keepaliveCountMax: 3 } : {});
     },
   };
 }
@@ -137,24 +138,33 @@ export interface ProfileTarget {
   args: string[];
 }
 
-/** --profile NAME [--config FILE]; the host is --host/--local/--sim when given, else the profile's own "host". */
-export function resolveProfile(ctx: TargetContext, d: TargetDecl): ProfileTarget {
+/** --profile NAME [--config FILE] alone: the profile and the flags that pick it again (no host resolved). */
+export function loadProfile(ctx: TargetContext): { profile: NamedProfile; args: string[] } {
   const w = ctx.where;
   if (!w.profile) throw new UsageError(l10n.t('say which profile: --profile NAME'));
   const file = configPath(ctx.io.cwd, w.config);
-  let profile: NamedProfile;
   try {
-    profile = getProfile(loadConfigFile(file), w.profile, file);
+    return { profile: getProfile(loadConfigFile(file), w.profile, file), args: ['--profile', w.profile, ...(w.config ? ['--config', w.config] : [])] };
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
   }
-  const profileArgs = ['--profile', w.profile, ...(w.config ? ['--config', w.config] : [])];
+}
+
+/** --profile NAME [--config FILE]; the host is --host/--local/--sim when given, else the profile's own "host". */
+export function resolveProfile(ctx: TargetContext, d: TargetDecl): ProfileTarget {
+  const w = ctx.where;
+  const loaded = loadProfile(ctx);
+  let profile = loaded.profile;
+  const profileArgs = loaded.args;
   if (countGiven(w) > 0) {
     const target = resolveHosts(ctx, d)[0]!;
     if (target.simRoot) profile = { ...profile, simRoot: target.simRoot };
     return { profile, target, args: [...profileArgs, ...target.args] };
   }
+  // A multi-node profile is reached through its head (node 0): its API, its simulated host.
+  const head = profile.nodes?.[0];
+  if (head && !profile.host) profile = { ...profile, host: head.host, ...(head.simRoot ? { simRoot: head.simRoot } : {}) };
   if (!profile.host) throw new UsageError(l10n.t('profile "{0}" names no host: add "host" to it, or give --host ALIAS, --local or --sim DIR', profile.name));
   const target = profile.host === 'local' ? localTarget() : sshTarget(profile.host, ctx);
   return { profile, target, args: [...profileArgs, ...(target.kind === 'ssh' ? sshArgs(ctx.globals) : [])] };

@@ -8,7 +8,11 @@ import * as fs from 'node:fs';
 import type { Transport } from '../../core/transport/transport';
 import { defineCommand, UsageError, type CliIO, type RunContext } from '../command';
 import { opt } from '../options';
-import { resolveProfile, type ProfileTarget, type TargetDecl } from '../target';
+import { loadProfile, resolveProfile, sshArgs, type ProfileTarget, type TargetDecl } from '../target';
+import { buildServeCommand } from '../../core/serving/command';
+import { isCluster } from '../../core/cluster/plan';
+import { quoteCommand } from '../../core/transport/quote';
+import { clusterDryRun, clusterServe, clusterStop } from './serve-cluster';
 
 /**
  * A saved `ascend-adapt env-check --json` result (one host object, or an array of them: the one whose host
@@ -91,6 +95,8 @@ const options = {
   force: opt.flag(() => l10n.t('launch even when a pre-launch check fails')),
   'env-check': opt.string({ metavar: 'FILE', help: () => l10n.t('check devices and free HBM against this saved env-check --json result (default: npu-smi now)') }),
   json: opt.flag(() => l10n.t('print the job record (and checks) as JSON on stdout')),
+  stop: opt.flag(() => l10n.t('multi-node profile: stop every node\'s jobs of this profile (and Ray where it started it), then check nothing is left')),
+  'dry-run': opt.flag(() => l10n.t('print what would run on each node, in order, and exit (connects only to find a node\'s address or interface the profile leaves out)')),
 };
 type Ctx = RunContext<typeof options>;
 
@@ -170,6 +176,15 @@ async function watch(ctx: Ctx, job: ServingJob, pt: ProfileTarget, checks: () =>
   }
 }
 
+/** `serve --dry-run` of a one-host profile: the same shape as a cluster's, one node. */
+function singleDryRun(ctx: Ctx, pt: ProfileTarget): number {
+  const c = buildServeCommand(pt.profile);
+  if (ctx.values.json) {
+    ctx.io.stdout.write(JSON.stringify({ profile: pt.profile.name, multiNode: null, nodes: [{ host: pt.target.name, role: 'head', commands: [{ argv: c.vllmArgv, env: c.env }] }] }, null, 2) + '\n');
+  } else ctx.io.stdout.write(`${quoteCommand(c.vllmArgv, c.env)}\n`);
+  return 0;
+}
+
 export const serveCommand = defineCommand({
   name: 'serve',
   summary: () => l10n.t('launch a vllm serve profile as a detached job and wait until it is ready'),
@@ -177,12 +192,23 @@ export const serveCommand = defineCommand({
     l10n.t('Launches the profile\'s vllm serve as a detached job (it survives this command and the connection), after'),
     l10n.t('checking the model folder, the devices and free HBM. Without --detach the log is followed until Ctrl-C, which'),
     l10n.t('stops the server and checks the NPUs are idle again; with --detach the command returns once the server is ready.'),
+    l10n.t('A multi-node profile ("multiNode" and "nodes") is checked on every node first (hccn_tool, NIC to the head,'),
+    l10n.t('versions, model folder, free HBM), then launched head first, each node a job; a node that dies or drops fails the'),
+    l10n.t('whole run and the others are stopped. --dry-run prints each node\'s commands and environment.'),
   ],
   target: TARGET,
   options,
   exitCodes: () => l10n.t('Exit codes: 0 ready (or stopped cleanly), 1 a check or the launch failed, 2 bad usage.'),
   async run(ctx) {
+    const { profile, args } = loadProfile(ctx);
+    if (isCluster(profile)) {
+      if (ctx.where.host.length || ctx.where.local || ctx.where.sim.length) throw new UsageError(l10n.t('profile "{0}" runs on its nodes: --host, --local and --sim do not apply', profile.name));
+      if (ctx.values['dry-run']) return clusterDryRun(profile, ctx, ctx.values.json);
+      return ctx.values.stop ? clusterStop(profile, ctx) : clusterServe(profile, ctx, [...args, ...sshArgs(ctx.globals)]);
+    }
+    if (ctx.values.stop) throw new UsageError(l10n.t('--stop is for multi-node profiles; stop a one-host server with `jobs stop`'));
     const pt = resolveProfile(ctx, TARGET);
+    if (ctx.values['dry-run']) return singleDryRun(ctx, pt);
     const transport = await pt.target.open();
     let job: ServingJob | undefined;
     let checks: PreflightResult | undefined;
