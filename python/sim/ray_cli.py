@@ -209,7 +209,11 @@ def run_gcs(port, ip):
     write_status(base, {"ok": True, "port": port, "ip": ip})
     with open(os.path.join(base, "gcs.json"), "w") as f:
         json.dump({"pid": os.getpid(), "port": port, "ip": ip}, f)
-    gcs.serve()
+    try:
+        gcs.serve()
+    finally:
+        if root:
+            simhost.unregister_npu_proc(root, os.getpid())
     return 0
 
 
@@ -242,18 +246,21 @@ def run_raylet(head, port, ip):
 
     threading.Thread(target=ping, daemon=True).start()
     last = time.monotonic()
-    for msg in it:
-        if msg is None:
-            if time.monotonic() - last > LOST_AFTER_SEC:
-                break
-            continue
-        last = time.monotonic()
-        if root and msg.get("op") == "hold":
-            simhost.register_npu_proc(root, os.getpid(), "ray::RayWorkerWrapper", msg.get("devices") or [], int(msg.get("mb") or 0))
-        elif root and msg.get("op") == "release":
+    try:
+        for msg in it:
+            if msg is None:
+                if time.monotonic() - last > LOST_AFTER_SEC:
+                    break
+                continue
+            last = time.monotonic()
+            if root and msg.get("op") == "hold":
+                simhost.register_npu_proc(root, os.getpid(), "ray::RayWorkerWrapper", msg.get("devices") or [], int(msg.get("mb") or 0))
+            elif root and msg.get("op") == "release":
+                simhost.unregister_npu_proc(root, os.getpid())
+    finally:
+        # `ray stop` (SIGTERM, raised here as SystemExit) frees the NPUs as well as losing the head does.
+        if root:
             simhost.unregister_npu_proc(root, os.getpid())
-    if root:
-        simhost.unregister_npu_proc(root, os.getpid())
     log("ERROR raylet: lost the GCS at %s:%d, exiting (SIMULATED)" % (head, port))
     return 1
 

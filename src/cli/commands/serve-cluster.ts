@@ -166,7 +166,7 @@ async function watchCluster(ctx: TargetContext & { values: { detach: boolean; js
   try {
     const ready = await job.waitReady();
     if (ready.state !== 'ready') {
-      const rep = stopping ? await stopping : undefined;
+      const rep = stopping ? await stopping : (await job.settled()) ?? undefined;
       if (ready.failure) io.stderr.write(l10n.t('Launch failed: {0}', ready.failure.message) + '\n');
       if (rep) printClusterStop(rep, io);
       out({ launched: true, job: job.record(), stop: rep ?? null });
@@ -181,7 +181,7 @@ async function watchCluster(ctx: TargetContext & { values: { detach: boolean; js
     }
     io.stderr.write(l10n.t('Following every node\'s log; Ctrl-C stops all of them.') + '\n');
     const end = await job.waitFor(['failed', 'stopped']);
-    const rep = stopping ? await stopping : undefined;
+    const rep = stopping ? await stopping : (await job.settled()) ?? undefined;
     for (const f of followers) f.detach();
     if (end.failure) io.stderr.write(l10n.t('The job failed: {0}', end.failure.message) + '\n');
     if (rep) printClusterStop(rep, io);

@@ -276,6 +276,8 @@ export class ClusterJob extends EventEmitter<ClusterEvents> {
   private readonly linkGraceMs: number;
   private readonly silentMs: number;
   private waiters: Array<() => void> = [];
+  /** Stopping the other nodes after a failure. */
+  private settling: Promise<ClusterStopReport> | null = null;
 
   constructor(private rec: ClusterJobRecord, private readonly profile: { simRoot?: string; readyTimeoutSec?: number }, private readonly opts: ClusterMonitorOptions) {
     super();
@@ -535,9 +537,18 @@ export class ClusterJob extends EventEmitter<ClusterEvents> {
     this.rec.failure = { node: node?.host ?? null, index: node?.index ?? null, message };
     this.rec.endedAt = Date.now();
     if (node && node.state !== 'lost') this.setNode(node, node.state === 'ready' || node.state === 'starting' || node.state === 'pending' ? 'failed' : node.state, node.failure ?? message);
+    // Say it at once (naming the node); then stop what still runs on the others.
     this.setState('failed');
-    await this.stopNodes(this.rec.nodes.filter((n) => n.state !== 'lost'));
-    await this.release();
+    this.settling = this.stopNodes(this.rec.nodes.filter((n) => n.state !== 'lost')).then(async (r) => {
+      await this.release();
+      return r;
+    });
+    await this.settling;
+  }
+
+  /** After a failure: what stopping the other nodes found (null when the job did not fail). */
+  settled(): Promise<ClusterStopReport | null> {
+    return this.settling ?? Promise.resolve(null);
   }
 
   // ---- stopping -----------------------------------------------------------------------------------
