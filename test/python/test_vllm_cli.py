@@ -39,7 +39,7 @@ class SimHost:
     def __init__(self, devices=8, hbm=65536, serve=None):
         self.dir = tempfile.mkdtemp(prefix="aa-vllm-sim-")
         os.makedirs(os.path.join(self.dir, "sim"))
-        for f in ("vllm_cli.py", "simhost.py", "openai_server.py"):
+        for f in ("vllm_cli.py", "simhost.py", "openai_server.py", "cluster.py"):
             shutil.copy(os.path.join(SIM_SRC, f), os.path.join(self.dir, "sim", f))
         cfg = {"simulated": True, "schema": 1, "devices": devices, "chipsPerNpu": 1, "hbmTotalMB": hbm,
                "release": {"vllm": "0.18.0"}, "serve": serve or {"loadTimeSec": 0.2}}
