@@ -37,6 +37,8 @@ export async function runEnvCheck(transport: Transport, opts: EnvCheckOptions = 
 export interface EnvCheckTarget {
   name: string;
   open(): Promise<Transport>;
+  /** This host's own file to source first (e.g. each node's simulated env.sh), instead of the options' one. */
+  sourceFirst?: string;
 }
 
 /**
@@ -58,7 +60,7 @@ export async function runEnvChecks(targets: readonly EnvCheckTarget[], opts: Env
         };
       }
       try {
-        return { host: t.name, outcome: await runProbe(transport, popts) };
+        return { host: t.name, outcome: await runProbe(transport, t.sourceFirst !== undefined ? { ...popts, sourceFirst: t.sourceFirst } : popts) };
       } finally {
         await transport.close().catch(() => undefined);
       }
