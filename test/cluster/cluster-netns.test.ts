@@ -161,6 +161,28 @@ describe('three namespace hosts', { skip }, () => {
     fs.writeFileSync(meta, metaText);
   });
 
+  it('env-check --profile runs the same checks on every node: healthy passes; a TLS mismatch fails naming the node', async () => {
+    const ok = await cli(c, config, ['env-check', '--profile', 'dp', '--json']);
+    assert.equal(ok.code, 0, ok.err);
+    const rep = JSON.parse(ok.out) as { ok: boolean; nodes: Array<{ host: string; simulated: boolean }>; checks: Array<{ id: string; status: string; node: string | null }> };
+    assert.ok(rep.ok);
+    assert.deepEqual(rep.nodes.map((n) => n.host), c.nodes.map((n) => n.alias));
+    assert.ok(rep.nodes.every((n) => n.simulated));
+    for (const id of ['cluster.hccn-link', 'cluster.hccn-ip-unique', 'cluster.hccn-ping', 'cluster.nic', 'cluster.versions', 'cluster.model', 'cluster.hbm']) {
+      assert.ok(rep.checks.some((x) => x.id === id && x.status === 'pass'), `${id} passes: ${JSON.stringify(rep.checks.filter((x) => x.id === id))}`);
+    }
+    const n1 = c.nodes[1];
+    updateSimConfig(n1.simRoot, (x) => ({ ...x, faults: { hccnTlsEnabled: [0, 1, 2, 3] } }));
+    try {
+      const bad = await cli(c, config, ['env-check', '--profile', 'dp']);
+      assert.equal(bad.code, 1, bad.err);
+      const line = bad.out.split('\n').find((l) => l.includes('TLS the same on every node'));
+      assert.ok(line?.includes('✗ FAIL') && line.includes(`${n1.alias}=1`), bad.out);
+    } finally {
+      updateSimConfig(n1.simRoot, (x) => ({ ...x, faults: {} }));
+    }
+  });
+
   it('a node cut mid-run fails the job naming it, the others are stopped, and nothing is left once it is back', async () => {
     const cfg = SshConfigFile.fromText(fs.readFileSync(c.sshConfig, 'utf8'));
     const open = new Map<string, Promise<Transport>>();

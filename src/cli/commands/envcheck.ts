@@ -6,11 +6,15 @@ import type { RunPlan } from '../../core/checks/checks';
 import { envCheckExitCode, type Check, type EnvReport } from '../../core/checks/report';
 import { analyzeSnapshot, parseSnapshot, reportsForJson, runEnvChecks, toSnapshot, type EnvCheckTarget, type EnvReportWithRaw } from '../../core/probe/envcheck';
 import { readSimConfig } from '../../core/sim/config';
+import { isCluster } from '../../core/cluster/plan';
+import { precheckCluster } from '../../core/cluster/precheck';
+import type { NamedProfile } from '../../core/profiles/schema';
 import { defineCommand, UsageError, type RunContext } from '../command';
 import { opt } from '../options';
 import { formatTable } from '../table';
-import { resolveHosts, type Target, type TargetDecl } from '../target';
+import { loadProfile, resolveHosts, resolveProfile, type Target, type TargetDecl } from '../target';
 import { envFrom } from './run';
+import { NodeTransports } from './serve-cluster';
 
 function statusWord(s: Check['status']): string {
   switch (s) {
@@ -53,7 +57,7 @@ export function renderText(r: EnvReport): string {
   return out.join('\n');
 }
 
-const TARGET: TargetDecl = { hosts: 'many', sim: 'env' };
+const TARGET: TargetDecl = { hosts: 'many', sim: 'env', profile: true };
 
 const options = {
   json: opt.flag(() => l10n.t('one JSON object per host (an array for several hosts) on stdout')),
@@ -85,6 +89,46 @@ function planFrom(values: Ctx['values']): RunPlan {
   };
 }
 
+/** A one-host profile: its host, its model path and parallel sizes (the flags given win), its simulated env.sh. */
+function profileHosts(ctx: Ctx, plan: RunPlan): { hosts: Target[]; plan: RunPlan; source?: string } {
+  const pt = resolveProfile(ctx, TARGET);
+  const p = pt.profile;
+  const merged: RunPlan = { tp: p.tensorParallelSize, pp: p.pipelineParallelSize, modelPath: p.modelPath, ...plan };
+  return { hosts: [pt.target], plan: merged, ...(p.simRoot && pt.target.kind !== 'sim' ? { source: path.posix.join(p.simRoot, 'env.sh') } : {}) };
+}
+
+/**
+ * A multi-node profile: the cluster pre-checks on every node (the same as before a launch): each node's
+ * report, then the checks across them (hccn_tool ports, NPU addresses, pings, NIC and route to the head,
+ * versions, model folder, free NPUs), each naming its node.
+ */
+async function clusterEnvCheck(ctx: Ctx, profile: NamedProfile, format: string): Promise<number> {
+  const { io, where } = ctx;
+  if (where.host.length || where.local || where.sim.length) throw new UsageError(l10n.t('profile "{0}" runs on its nodes: --host, --local and --sim do not apply', profile.name));
+  const nodes = new NodeTransports(ctx);
+  try {
+    if (format === 'text') io.stderr.write(l10n.t('Checking {0} nodes of {1} …', profile.nodes!.length, profile.name) + '\n');
+    const pre = await precheckCluster(profile, { open: (h) => nodes.get(h), ...(ctx.values.python ? { python: ctx.values.python } : {}) });
+    const reports = pre.reports.filter((r): r is EnvReportWithRaw => r !== null);
+    if (format === 'json') {
+      io.stdout.write(JSON.stringify({ profile: profile.name, multiNode: profile.multiNode, ok: pre.ok, nodes: reportsForJson(reports), checks: pre.checks }, null, 2) + '\n');
+    } else if (format === 'collect-env') {
+      for (const r of reports) io.stdout.write(renderCollectEnv(r.host, r.raw) + '\n');
+    } else {
+      for (const r of reports) io.stdout.write(renderText(r) + '\n');
+      io.stdout.write(`== ${l10n.t('Cluster pre-launch checks:')}\n`);
+      for (const c of pre.checks) {
+        io.stdout.write(`  ${ICON[c.status]} ${statusWord(c.status).padEnd(4)}  ${c.title}: ${c.detail}\n`);
+        if (c.fix && c.status !== 'pass') io.stdout.write(`          ${l10n.t('fix:')} ${c.fix}\n`);
+      }
+    }
+    if (ctx.values['save-snapshot'] !== undefined && !saveSnapshot(ctx, reports, {})) return 2;
+    return pre.ok ? 0 : 1;
+  } finally {
+    await nodes.closeAll();
+  }
+}
+
 function fromSnapshot(ctx: Ctx, plan: RunPlan): EnvReportWithRaw[] {
   const w = ctx.where;
   if (w.host.length || w.local || w.sim.length) throw new UsageError(l10n.t('--snapshot cannot be combined with --host, --local or --sim'));
@@ -102,7 +146,7 @@ function fromSnapshot(ctx: Ctx, plan: RunPlan): EnvReportWithRaw[] {
   }
 }
 
-async function probe(ctx: Ctx, plan: RunPlan, format: string, hosts: Target[]): Promise<EnvReportWithRaw[]> {
+async function probe(ctx: Ctx, plan: RunPlan, format: string, hosts: Target[], source?: string): Promise<EnvReportWithRaw[]> {
   const { values, io } = ctx;
   // A simulated host's own interpreter (resolved once at creation) unless --python says otherwise.
   const python = values.python ?? (hosts[0]?.simRoot ? readSimConfig(hosts[0].simRoot).python : undefined);
@@ -111,7 +155,7 @@ async function probe(ctx: Ctx, plan: RunPlan, format: string, hosts: Target[]): 
   return runEnvChecks(targets, {
     plan,
     python,
-    ...(values.source !== undefined ? { sourceFirst: values.source } : {}),
+    ...(values.source !== undefined ? { sourceFirst: values.source } : source !== undefined ? { sourceFirst: source } : {}),
     hccn: values.hccn ? true : undefined,
     ...(values.timeout !== undefined ? { commandTimeoutS: values.timeout } : {}),
   });
@@ -147,6 +191,8 @@ export const envCheckCommand = defineCommand({
     l10n.t('Runs one probe per host (in parallel), checks the facts and prints verdicts with fixes.'),
     l10n.t('Exit code 1 when any check fails. Several hosts are also compared with each other.'),
     l10n.t('Or: ascend-adapt env-check --snapshot FILE analyses a saved snapshot instead of probing.'),
+    l10n.t('With --profile NAME: the profile\'s host, model and parallel sizes; a multi-node profile gets the cluster'),
+    l10n.t('pre-checks on every node (hccn_tool, NPU addresses and pings, NIC to the head, versions, model folder, free NPUs).'),
   ],
   target: TARGET,
   options,
@@ -154,9 +200,16 @@ export const envCheckCommand = defineCommand({
   async run(ctx) {
     const { values, io } = ctx;
     const format = values.json ? 'json' : values.format;
-    const plan = planFrom(values);
-    const hosts = values.snapshot !== undefined ? [] : resolveHosts(ctx, TARGET);
-    const reports = values.snapshot !== undefined ? fromSnapshot(ctx, plan) : await probe(ctx, plan, format, hosts);
+    let plan = planFrom(values);
+    let hosts: Target[] = [];
+    let source: string | undefined;
+    if (ctx.where.profile !== undefined) {
+      if (values.snapshot !== undefined) throw new UsageError(l10n.t('--snapshot cannot be combined with --profile'));
+      const { profile } = loadProfile(ctx);
+      if (isCluster(profile)) return clusterEnvCheck(ctx, profile, format);
+      ({ hosts, plan, source } = profileHosts(ctx, plan));
+    } else if (values.snapshot === undefined) hosts = resolveHosts(ctx, TARGET);
+    const reports = values.snapshot !== undefined ? fromSnapshot(ctx, plan) : await probe(ctx, plan, format, hosts, source);
     if (format === 'json') {
       const plain = reportsForJson(reports);
       io.stdout.write(JSON.stringify(plain.length === 1 ? plain[0] : plain, null, 2) + '\n');
