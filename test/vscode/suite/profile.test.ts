@@ -10,6 +10,7 @@ import { labelOf, services, until } from './util';
 // ascend-adapt.json (server with --profiler-config, load, /stop_profile, summary, server stopped); the Profile
 // view shows the run with its AI CPU rows highlighted and the fix in the tooltip; its webview lists the AI CPU
 // operators (highlighted rows) and the timelines; copying a timeline path works through a webview message;
+// the run's profiler folder summarised on its own gives the same figures;
 // the editor marks the code that produces an AI CPU operator ("seen on AI CPU in profile <job>").
 describe('Profile Serving on the simulated host', function () {
   this.timeout(300_000);
@@ -91,6 +92,7 @@ describe('Profile Serving on the simulated host', function () {
     assert.ok(Array.isArray(JSON.parse(fs.readFileSync(dest.fsPath, 'utf8'))));
     panel.panel.dispose();
 
+
     // back to the code: the language server reads the workspace's findings file
     assert.ok(fs.existsSync(path.join(folder, '.ascend-adapt', 'profile-findings.json')));
     const patch = path.join(folder, 'patch_mask.py');
@@ -101,5 +103,19 @@ describe('Profile Serving on the simulated host', function () {
     assert.match(diag.message, new RegExp(`^IndexPutV2 seen on AI CPU in profile ${done.record.id} \\([\\d.]+ (µs|ms) total\\) \\[SIMULATED\\]`));
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     fs.rmSync(patch, { force: true });
+
+    // a profiler folder on this machine (the simulated host's run folder) summarised on its own: same figures
+    const sumKey = await vscode.commands.executeCommand<string>('ascend.profile.summarizeFolder', vscode.Uri.file(done.record.profilerDir));
+    const summed = svc.profiling.get(sumKey)!;
+    assert.equal(summed.record.state, 'done', summed.record.error ?? '');
+    const [a, b] = [summed.summary!, done.record.result!.summary!];
+    assert.deepEqual({ ranks: a.ranks, topOps: a.topOps, byCoreType: a.byCoreType, aicpu: a.aicpu.map((x) => [x.type, x.totalUs]) }, { ranks: b.ranks, topOps: b.topOps, byCoreType: b.byCoreType, aicpu: b.aicpu.map((x) => [x.type, x.totalUs]) });
+    const sumPanel = [...svc.profiling.panels].find((p) => p.key === sumKey);
+    assert.ok(sumPanel, 'the summary opens in a webview');
+    assert.match(sumPanel.panel.webview.html, /<tr class="aicpu" data-aicpu="IndexPutV2">/);
+    sumPanel.panel.dispose();
+    // …and it is now the newest profile the language server names
+    const findings = JSON.parse(fs.readFileSync(path.join(folder, '.ascend-adapt', 'profile-findings.json'), 'utf8')) as { jobId: string };
+    assert.equal(findings.jobId, summed.record.id);
   });
 });
