@@ -58,6 +58,14 @@ export function renderPerformance(md: Md, report: PartialReport): void {
   const perf = report.performance;
   if (!md.notRun(perf) && perf) {
     md.p(t.tr('Engine: {0}; concurrency {1}; {2} prompts; input/output length {3}/{4} tokens.', perf.engine ? md.data(perf.engine) : '—', fmtNum(perf.concurrency), fmtNum(perf.numPrompts), fmtNum(perf.inputLen), fmtNum(perf.outputLen)));
+    if (perf.baselineMismatch?.length) {
+      const field = {
+        model: () => t.tr('model'), engine: () => t.tr('engine'), concurrency: () => t.tr('concurrency'),
+        requestRate: () => t.tr('request rate'), inputLen: () => t.tr('input length'), outputLen: () => t.tr('output length'),
+      };
+      const diffs = perf.baselineMismatch.map((d) => t.tr('{0} {1} (baseline {2})', field[d.field](), md.data(d.measured), md.data(d.baseline)));
+      md.p(`⚠️ ${t.tr('The GPU baseline was measured differently: {0}; its ratios compare unlike runs.', diffs.join(t.tr(', ')))}`);
+    }
     md.p();
     const label = (m: (typeof perf.metrics)[number]) => md.text(perfLabel(t, m.key, m.label));
     const main = perf.metrics.filter((m) => !isThroughput(m.key));

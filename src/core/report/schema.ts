@@ -256,6 +256,16 @@ export const Performance = z.object({
   inputLen: z.number().int().nullable(),
   outputLen: z.number().int().nullable(),
   metrics: z.array(PerfMetric).describe('QPS, TTFT, TPOT, tokens/s with baselines'),
+  baselineMismatch: z
+    .array(
+      z.object({
+        field: z.enum(['model', 'engine', 'concurrency', 'requestRate', 'inputLen', 'outputLen']),
+        measured: z.string(),
+        baseline: z.string(),
+      }),
+    )
+    .optional()
+    .describe('how the GPU baseline run was measured differently from this run: its ratios compare unlike runs'),
   latency: z
     .object({
       metric: z.string().describe('e2el / ttft …'),

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_MIN_RATIO, parsePerfFile, runPerf, type PerfRun, type PerfRunResult } from '../perf/index';
+import { baselineMismatches, DEFAULT_MIN_RATIO, parsePerfFile, runPerf, type PerfRun, type PerfRunResult } from '../perf/index';
 import { withPerfDerived } from '../report/figures';
 import { en } from '../l10n';
 import type { PerfMetric, Performance } from '../report/schema';
@@ -123,7 +123,12 @@ export function perfStep(spec: PerfStepSpec | null, notRunReason = en('left out 
     if (r.evidence.requestsFile) await ctx.book.copyFromHost(ctx.transport, r.evidence.requestsFile, `${r.evidence.jobId}/requests.jsonl`);
     const baseRun = base ? (base.baseline.runs.find((b) => b.concurrency === run.concurrency) ?? (base.baseline.runs.length === 1 ? base.baseline.runs[0] : null)) : null;
     const metrics = metricsOf(ctx, run, baseRun, ev, base?.evidence ?? null, minRatio);
-    ctx.state.performance = { ...shape, concurrency: run.concurrency, metrics, latency: latencyOf(ctx, run, ev), latencies: latenciesOf(ctx, run, ev) };
+    // compared all the same (as the CLI does without --strict-baseline), but the report says how they differ
+    const mismatch = baseRun ? baselineMismatches(run, baseRun) : [];
+    ctx.state.performance = {
+      ...shape, concurrency: run.concurrency, metrics, latency: latencyOf(ctx, run, ev), latencies: latenciesOf(ctx, run, ev),
+      ...(mismatch.length ? { baselineMismatch: mismatch } : {}),
+    };
     const figures = metrics.map((m) => ({ label: m.label, value: m.measured.value, unit: m.measured.unit, reference: m.baseline?.value ?? null, ratio: m.ratio }));
     if (r.error) return { status: 'fail', reason: r.error, figures };
     const failed = metrics.filter((m) => m.verdict === 'fail').length;
