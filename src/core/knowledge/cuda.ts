@@ -233,6 +233,15 @@ export const PLATFORM_TESTS: PlatformTest[] = z.array(PlatformTest).parse([
   ...['is_cuda', 'is_cuda_alike', 'is_rocm', 'is_tpu', 'is_xpu', 'is_cpu', 'is_zen_cpu'].map((name) => ({ name, platform: 'other', ...PLATFORM_SRC })),
   ...['is_hip', 'is_hpu', 'is_musa', 'is_mps'].map((name) => ({ name, platform: 'other', ...SGLANG_PLATFORM_SRC })),
   { name: 'is_npu', platform: 'npu', source: 'VA@182b75e vllm_ascend/utils.py; sglang python/sglang/srt/utils/common.py is_npu()', href: vaUrl('vllm_ascend/utils.py') },
+  // availability probes of CUDA-only libraries: false on an Ascend host (the library is not installed there)
+  {
+    name: 'is_flashinfer_available',
+    platform: 'other',
+    source: 'sglang python/sglang/srt/utils/common.py is_flashinfer_available(): find_spec("flashinfer") is not None and is_cuda()',
+    href: 'https://github.com/sgl-project/sglang/blob/main/python/sglang/srt/utils/common.py',
+  },
+  { name: 'has_flashinfer', platform: 'other', source: 'vLLM vllm/utils/flashinfer.py has_flashinfer(): find_spec("flashinfer") and nvcc or cubins', href: vllmUrl('vllm/utils/flashinfer.py') },
+  ...['has_deep_gemm', 'has_deep_ep'].map((name) => ({ name, platform: 'other' as const, source: `vLLM vllm/utils/import_utils.py ${name}(): the optional CUDA package is importable`, href: vllmUrl('vllm/utils/import_utils.py') })),
 ]);
 /** Device type strings of other platforms (device_type == "cuda" …). */
 export const OTHER_DEVICE_TYPES = ['cuda', 'xpu', 'rocm', 'hip', 'cpu', 'tpu', 'mps'];
