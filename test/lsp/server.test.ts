@@ -189,19 +189,14 @@ describe('language server over stdio', () => {
     assert.deepEqual(left.filter((x) => x.code === 'cuda-api' && x.severity === 1), [], fixedPy);
     assert.match(fixedPy, /^import torch_npu$/m);
 
-    const sh = read('hunyuan/run_hunyuan_adaptation.sh');
     const shUri = uriOf(path.join(fixtures, 'hunyuan/run_hunyuan_adaptation.sh'));
     const sd = await s.diagnostics(shUri);
     const q = sd.find((x) => /--quantization gptq/.test(x.message))!;
-    const qa = (await s.codeActions(shUri, q.range, [q]))[0];
-    const fixed = applyEdits(sh, qa.edit!.changes![shUri]);
-    assert.match(fixed, /--quantization ascend/);
-    assert.match(fixed, /^# gptq checkpoints do not load on Ascend: convert them with msModelSlim/m);
-    // the fixed script re-analysed: no quantization error, still a valid continuation chain
-    await s.open(shUri + '?fixed', 'shellscript', fixed);
-    const again = await s.diagnostics(shUri + '?fixed');
-    assert.ok(!again.some((x) => /--quantization/.test(x.message)));
-    assert.ok(again.some((x) => /--max-model-len/.test(x.message)), 'the command still parses after the fix');
+    assert.match(q.message, /ModelSlim/);
+    // Rewriting the flag to `ascend` would clear the error while the folder still holds GPTQ weights: the
+    // server offers no text fix; the editor offers the msModelSlim conversion (a command) instead.
+    const qa = await s.codeActions(shUri, q.range, [q]);
+    assert.ok(!qa.some((a) => JSON.stringify(a.edit ?? {}).includes('--quantization ascend')), JSON.stringify(qa));
   });
 
   it('completes torch_npu keyword arguments, also in an unfinished call', async () => {

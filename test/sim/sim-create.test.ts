@@ -107,3 +107,40 @@ describe('sim create: a folder it cannot use fails at once with a clear message'
     assert.match(r.err, /ascend-adapt sim create: cannot create the simulated host in \/proc\/x\/y/);
   });
 });
+
+describe('sim create --force over a simulated host: its own files go, nobody else\'s', () => {
+  it('keeps files it did not make (a model copied in, notes, a file in its own model folder) and clears the simulated runtime state', () => {
+    const dir = path.join(parent, 'again');
+    createSim(dir, { devices: 2 });
+    const ours = path.join(dir, 'models', Object.values(SIM_MODELS)[0]!);
+    fs.mkdirSync(path.join(dir, 'models', 'my-model'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'models', 'my-model', 'config.json'), '{"mine": true}');
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'my notes');
+    fs.writeFileSync(path.join(ours, 'my-remark.txt'), 'kept');
+    fs.mkdirSync(path.join(dir, 'state', 'npu_procs'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'state', 'npu_procs', '4242.json'), '{}');
+    fs.writeFileSync(path.join(dir, 'env.sh'), '# edited: ours, so it is written again\n');
+    assert.throws(() => createSim(dir, { devices: 2 }), /already holds a simulated host/);
+    createSim(dir, { devices: 4, force: true });
+    assert.equal(fs.readFileSync(path.join(dir, 'models', 'my-model', 'config.json'), 'utf8'), '{"mine": true}');
+    assert.equal(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8'), 'my notes');
+    assert.equal(fs.readFileSync(path.join(ours, 'my-remark.txt'), 'utf8'), 'kept');
+    assert.ok(fs.existsSync(path.join(ours, 'config.json')), 'its own model written again');
+    assert.equal(fs.existsSync(path.join(dir, 'state', 'npu_procs', '4242.json')), false, 'no simulated process survives');
+    assert.match(fs.readFileSync(path.join(dir, 'env.sh'), 'utf8'), /ASCEND_ADAPT_SIM_MODELS/);
+    assert.equal((JSON.parse(fs.readFileSync(path.join(dir, 'sim.json'), 'utf8')) as { devices: number }).devices, 4);
+    // The manifest never lists the files it kept, so a third creation keeps them too.
+    const listed = (JSON.parse(fs.readFileSync(path.join(dir, '.ascend-adapt-sim-files.json'), 'utf8')) as { files: string[] }).files;
+    assert.ok(!listed.includes('notes.txt') && !listed.includes('models/my-model/config.json'));
+    assert.ok(listed.includes('sim.json') && listed.includes('env.sh'));
+  });
+
+  it('refuses to clear a simulated host that has no list of its files (made by an older version)', () => {
+    const dir = path.join(parent, 'old');
+    createSim(dir, { devices: 2 });
+    fs.rmSync(path.join(dir, '.ascend-adapt-sim-files.json'));
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
+    assert.throws(() => createSim(dir, { devices: 2, force: true }), /without a list of the files it made/);
+    assert.equal(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8'), 'mine');
+  });
+});

@@ -170,17 +170,9 @@ function checkServe(cmd: ServeCmd, opts: ServeOptions, out: Finding[]): void {
   if (q?.value) {
     const m = findQuantMethod(q.value.text);
     if (m && m.loadable === 'no') {
-      const hint = l10n.t('{0} checkpoints do not load on Ascend: convert them with msModelSlim (GPTQ Int4 → W4A16, or W8A8) and serve the converted folder.', q.value.text);
-      const indent = ' '.repeat(first.start);
-      const fix: Fix = {
-        title: l10n.t('Replace `--quantization {0}` with `--quantization ascend` and a conversion note', q.value.text),
-        preferred: true,
-        edits: [
-          { range: span(q.flag, q.value), newText: '--quantization ascend' },
-          { range: range(first.line, first.start, first.line, first.start), newText: `# ${hint}\n${indent}` },
-        ],
-      };
-      out.push(mk(span(q.flag, q.value), 'error', l10n.t('--quantization {0}: {1}', q.value.text, say(m.advice!)), m, [fix]));
+      // No text fix: `--quantization ascend` on a folder that still holds GPTQ/AWQ weights only moves the
+      // failure to the server. The editor offers the conversion itself (msModelSlim) as a code action.
+      out.push(mk(span(q.flag, q.value), 'error', l10n.t('--quantization {0}: {1}', q.value.text, say(m.advice!)), m));
     } else if (m && m.loadable === 'a5-only') {
       out.push(mk(span(q.flag, q.value), 'warning', l10n.t('--quantization {0}: {1}', q.value.text, say(m.advice!)), m));
     }

@@ -1,6 +1,6 @@
 import { esc, groupedBarChart } from './charts';
 import { perfRatio } from './figures';
-import { fmtFigure, fmtNum, perfLabel, verdictIcon } from './format';
+import { fmtFigure, fmtNum, fmtTime, perfLabel, verdictIcon } from './format';
 import { htmlPage, htmlToolbar, makeNonce } from './html';
 import { translator, type Lang, type Translator } from '../l10n';
 import type { Figure, PartialReport } from './schema';
@@ -84,7 +84,7 @@ export interface CompareOptions {
 
 function describe(r: PartialReport, t: Translator): string {
   const host = r.hosts?.[0]?.name ?? '—';
-  return `${r.model?.name ?? t.tr('(unknown model)')} · ${host} · ${(r.generatedAt ?? '').slice(0, 16).replace('T', ' ')}${r.simulated ? ` · ${t.tr('SIMULATED')}` : ''}`;
+  return `${r.model?.name ?? t.tr('(unknown model)')} · ${host} · ${fmtTime(t, r.generatedAt)}${r.simulated ? ` · ${t.tr('SIMULATED')}` : ''}`;
 }
 
 function figCell(f: Figure | null, side: 'A' | 'B', mode: 'webview' | 'standalone'): string {

@@ -9,6 +9,18 @@ export function fmtNum(v: number | null | undefined, digits = 2): string {
   return String(Number(v.toFixed(digits)));
 }
 
+/**
+ * A moment written the reader's way ("2026年5月19日 09:10:00 UTC" for zh-CN, "May 19, 2026, 9:10:00 AM UTC"
+ * for en); the stored ISO string when it is not a time. Always in UTC, named: a report is read on other
+ * machines than the one that wrote it, so the writer's time zone would mislead.
+ */
+export function fmtTime(t: Translator, iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toLocaleString(t.lang === 'zh-CN' ? 'zh-CN' : 'en-US', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'UTC' })} UTC`;
+}
+
 export function fmtPct(v: number | null | undefined, digits = 2): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';
   return `${v.toFixed(digits)}%`;

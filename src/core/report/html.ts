@@ -42,8 +42,8 @@ const CSS = `
   --head-bg: var(--vscode-editorWidget-background, #f6f8fa);
   --link: var(--vscode-textLink-foreground, #0969da);
   --code-bg: var(--vscode-textCodeBlock-background, #f6f8fa);
-  --npu: var(--vscode-charts-red, #d1242f);
-  --gpu: var(--vscode-charts-blue, #0969da);
+  --npu: var(--vscode-charts-blue, #0969da);
+  --gpu: var(--vscode-charts-purple, #8250df);
   --ok: var(--vscode-charts-green, #1a7f37);
   --bad: var(--vscode-charts-red, #d1242f);
   --warn: var(--vscode-charts-yellow, #9a6700);
@@ -74,6 +74,11 @@ table { border-collapse: collapse; margin: 8px 0 16px; }
 th, td { border: 1px solid var(--border); padding: 4px 10px; text-align: left; vertical-align: top; }
 th { background: var(--head-bg); }
 code, pre { font-family: var(--mono); background: var(--code-bg); }
+svg.mark { vertical-align: -2px; fill: none; stroke-width: 2; stroke-linecap: round; stroke-linejoin: round; }
+svg.mark.pass { stroke: var(--ok); }
+svg.mark.fail { stroke: var(--bad); }
+svg.mark.warn { stroke: var(--warn); }
+svg.mark.skip, svg.mark.idle { stroke: var(--muted); }
 pre { padding: 10px; overflow-x: auto; white-space: pre-wrap; }
 blockquote { margin: 8px 0; padding: 4px 12px; border-left: 4px solid var(--warn); }
 blockquote.simulated { border-left-color: var(--bad); font-weight: 600; }
@@ -347,7 +352,40 @@ export function reportCharts(report: PartialReport, t: Translator): Record<strin
   return { ...charts, ...profilingCharts(report, t) };
 }
 
-function page(title: string, lang: Lang, body: string, opts: { mode: 'webview' | 'standalone'; nonce: string; cspSource?: string }): string {
+/**
+ * Status marks as inline SVG shapes (check, cross, triangle, pause, stop, skip) instead of emoji: a
+ * machine without an emoji font shows emoji as empty boxes. Each has its word for screen readers, and the
+ * shapes differ, so colour is never the only carrier.
+ */
+const MARKS: Array<{ emoji: RegExp; cls: string; word: (t: Translator) => string; path: string }> = [
+  { emoji: /✅|🎉/g, cls: 'pass', word: (t) => t.tr('Passed'), path: 'M3 8.5l3 3 7-7' },
+  { emoji: /❌/g, cls: 'fail', word: (t) => t.tr('Failed'), path: 'M4 4l8 8M12 4l-8 8' },
+  { emoji: /⚠️?/g, cls: 'warn', word: (t) => t.tr('Warning'), path: 'M8 2l6.5 12h-13zM8 6.5v3.5M8 12v.5' },
+  { emoji: /⏭️?/g, cls: 'skip', word: (t) => t.tr('Skipped'), path: 'M3 4l5 4-5 4zM9 4l5 4-5 4z' },
+  { emoji: /⏸️?/g, cls: 'idle', word: (t) => t.tr('Not run'), path: 'M5.5 4v8M10.5 4v8' },
+  { emoji: /⏹️?/g, cls: 'idle', word: (t) => t.tr('Interrupted'), path: 'M4.5 4.5h7v7h-7z' },
+];
+
+/** Replaces the marks in text nodes only — never in tags, attributes, code or titles (text from models and hosts stays as it is). */
+export function statusMarks(html: string, t: Translator): string {
+  const svg = MARKS.map((m) => {
+    const word = esc(m.word(t));
+    return { ...m, svg: `<svg class="mark ${m.cls}" viewBox="0 0 16 16" width="14" height="14" role="img" aria-label="${word}"><title>${word}</title><path d="${m.path}"/></svg>` };
+  });
+  let literal = 0;
+  return html
+    .split(/(<[^>]*>)/)
+    .map((part) => {
+      const tag = /^<(\/?)(pre|code|title|textarea|script|style)\b/i.exec(part);
+      if (tag) literal += tag[1] ? -1 : 1;
+      if (part.startsWith('<') || literal > 0) return part;
+      return svg.reduce((acc, m) => acc.replace(m.emoji, m.svg), part);
+    })
+    .join('');
+}
+
+function page(title: string, lang: Lang, bodyIn: string, opts: { mode: 'webview' | 'standalone'; nonce: string; cspSource?: string }): string {
+  const body = statusMarks(bodyIn, translator(lang));
   return [
     '<!DOCTYPE html>',
     `<html lang="${lang === 'zh-CN' ? 'zh-CN' : 'en'}">`,

@@ -1,4 +1,4 @@
-import { dimensionName, reportDate, reportFileName, STATUS_ICON, statusCell, stepName } from './format';
+import { dimensionName, fmtTime, reportDate, reportFileName, STATUS_ICON, statusCell, stepName } from './format';
 import { footnoteLabel } from './mdtext';
 import { evidenceLine, type Md } from './md-writer';
 import type { HostSnapshot, PartialReport } from './schema';
@@ -59,7 +59,7 @@ export function renderFiles(md: Md, report: PartialReport): void {
   if (report.steps && report.steps.length) {
     md.table(
       [t.tr('Step'), t.tr('Status'), t.tr('Start'), t.tr('End'), t.tr('Description')],
-      report.steps.map((s) => [stepName(t, s.name), statusCell(t, s.status), md.text(s.startedAt), md.text(s.endedAt), md.data(s.reason ?? '')]),
+      report.steps.map((s) => [stepName(t, s.name), statusCell(t, s.status), md.text(fmtTime(t, s.startedAt)), md.text(fmtTime(t, s.endedAt)), md.data(s.reason ?? '')]),
     );
   }
   md.p(t.tr('All evidence files produced during this validation run:'));

@@ -1,5 +1,5 @@
 import type { Translator } from '../l10n';
-import { fmtFigure, STATUS_ICON } from './format';
+import { fmtFigure, fmtTime, STATUS_ICON } from './format';
 import { codeSpan, fencedBlock, footnoteLabel, mdText, visibleControls } from './mdtext';
 import type { Evidence, Figure, Status } from './schema';
 
@@ -145,7 +145,7 @@ export function evidenceLine(md: Md, e: Evidence): string {
   const parts = [
     e.jobId ? t.tr('job {0}', md.text(e.jobId)) : t.tr('no job'),
     t.tr('host {0}', md.text(e.host)),
-    e.startedAt ? `${md.text(e.startedAt)} → ${md.text(e.endedAt ?? '…')}` : '',
+    e.startedAt ? `${md.text(fmtTime(t, e.startedAt))} → ${e.endedAt ? md.text(fmtTime(t, e.endedAt)) : '…'}` : '',
     e.command.length ? md.code(e.command.join(' ')) : '',
     where,
     e.copy ? t.tr('copy: {0}', md.text(e.copy)) : '',

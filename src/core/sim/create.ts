@@ -158,8 +158,55 @@ function releaseRow(release: string | undefined): CompatRow {
   return row;
 }
 
-/** DIR made (one level at a time: fails at once under /proc) or emptied with --force; never someone else's folder. */
-function prepareRoot(root: string, force: boolean | undefined): void {
+/** Lists what a simulated host's creation wrote, so that re-creating it removes exactly those files. */
+const MANIFEST = '.ascend-adapt-sim-files.json';
+/** Folders the simulated tools fill while they run (simulated NPU processes): theirs entirely. */
+const RUNTIME_TREES = ['state'];
+
+/** Files and links under root (relative, '/'-separated), not following links. */
+function filesUnder(root: string): string[] {
+  return fs
+    .readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => !e.isDirectory())
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .sort();
+}
+
+/**
+ * Removes what an earlier `sim create` wrote into root (by its manifest) and the runtime state; files
+ * anyone else put there (a model copied into models/, notes) stay. Returns those kept files.
+ */
+function removeOurFiles(root: string): Set<string> {
+  let listed: string[];
+  try {
+    listed = (JSON.parse(fs.readFileSync(path.join(root, MANIFEST), 'utf8')) as { files: string[] }).files;
+  } catch {
+    throw new SimCreateError(`${root} holds a simulated host without a list of the files it made (an older version made it): move your own files out of it, delete the folder, and create it again`);
+  }
+  const dirs = new Set<string>();
+  for (const rel of [...listed, MANIFEST]) {
+    fs.rmSync(path.join(root, rel), { force: true });
+    for (let d = path.posix.dirname(rel); d !== '.'; d = path.posix.dirname(d)) dirs.add(d);
+  }
+  for (const t of RUNTIME_TREES) fs.rmSync(path.join(root, t), { recursive: true, force: true });
+  // Folders that only held our files go too (deepest first); a folder with someone's file in it stays.
+  for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+    try {
+      fs.rmdirSync(path.join(root, d));
+    } catch {
+      /* not empty: it holds files we did not make */
+    }
+  }
+  return new Set(filesUnder(root));
+}
+
+/**
+ * DIR made (one level at a time: fails at once under /proc), or — with --force, over a simulated host —
+ * cleared of the files the earlier creation made. Never someone else's folder, never their files.
+ * Returns the files found there that are not ours (kept).
+ */
+function prepareRoot(root: string, force: boolean | undefined): Set<string> {
+  let kept = new Set<string>();
   if (fs.existsSync(root)) {
     let entries: string[];
     try {
@@ -170,7 +217,7 @@ function prepareRoot(root: string, force: boolean | undefined): void {
     if (entries.length > 0) {
       if (!fs.existsSync(path.join(root, 'sim.json'))) throw new SimCreateError(`${root} is not empty and is not a simulated host; refusing to write into it`);
       if (!force) throw new SimCreateError(`${root} already holds a simulated host (use --force to replace it)`);
-      fs.rmSync(root, { recursive: true, force: true });
+      kept = removeOurFiles(root);
     }
   }
   try {
@@ -179,6 +226,13 @@ function prepareRoot(root: string, force: boolean | undefined): void {
   } catch (e) {
     throw new SimCreateError(`cannot create the simulated host in ${root}: ${(e as Error).message}`);
   }
+  return kept;
+}
+
+/** Records every file this creation wrote (everything under root but the kept files). */
+function writeManifest(root: string, kept: Set<string>): void {
+  const files = filesUnder(root).filter((f) => !kept.has(f) && f !== MANIFEST);
+  write(path.join(root, MANIFEST), JSON.stringify({ note: `${SIM_MARK}: files written by sim create (removed by sim create --force; nothing else is)`, files }, null, 1) + '\n');
 }
 
 interface CannLayout {
@@ -413,7 +467,7 @@ export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreat
   if (!Number.isInteger(devices) || devices < 1 || devices > 64) throw new SimCreateError(`--devices must be 1..64, got ${devices}`);
   const spec = chipSpec(chip);
   const row = releaseRow(opts.release);
-  prepareRoot(root, opts.force);
+  const kept = prepareRoot(root, opts.force);
 
   const arch = hostArch();
   const A = path.join(root, 'Ascend');
@@ -470,5 +524,6 @@ export function createSim(dirArg: string, opts: SimCreateOptions = {}): SimCreat
     'Every result obtained from it is SIMULATED and says so.',
     '',
   ].join('\n'));
+  writeManifest(root, kept);
   return { root, config, envFile, envJsonFile, env, modelsDir: models };
 }

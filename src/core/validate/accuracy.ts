@@ -93,6 +93,13 @@ export function accuracyStep(spec: AccuracyStepSpec | null, notRunReason = en('n
     const failed = datasets.filter((d) => d.verdict === 'fail').length;
     if (r.error) return { status: 'fail', reason: r.error, figures };
     if (!datasets.length) return { status: 'fail', reason: en('the accuracy job returned no dataset'), figures };
-    return { status: failed ? 'fail' : 'pass', reason: failed ? en('{0} of {1} datasets outside their threshold', failed, datasets.length) : null, figures };
+    // No answer right is never a pass, reference or not (a broken chat template or stop token looks like this).
+    const zero = datasets.filter((d) => d.measured.value === 0);
+    if (zero.length) return { status: 'fail', reason: en('accuracy is 0 % on {0}: no answer was right', zero.map((d) => d.label).join(', ')), figures };
+    if (failed) return { status: 'fail', reason: en('{0} of {1} datasets outside their threshold', failed, datasets.length), figures };
+    // Without a reference nothing is judged: not a pass.
+    const judged = datasets.filter((d) => d.verdict !== null).length;
+    if (judged < datasets.length) return { status: 'warn', reason: judged ? en('{0} of {1} datasets have no comparable GPU reference', datasets.length - judged, datasets.length) : en('no GPU reference: accuracy not judged'), figures };
+    return { status: 'pass', reason: null, figures };
   });
 }
