@@ -84,6 +84,14 @@ export const simCreateOptions = z.strictObject({
 
 export const serveStartOptions = z.strictObject({ profile: id.optional() });
 
+/** New Serving Profile without its questions (a test, a walkthrough link): what it would ask. */
+export const createProfileOptions = z.strictObject({
+  host: id.optional(),
+  modelPath: id.optional(),
+  name: z.string().regex(/^\S+$/).optional(),
+  tensorParallelSize: z.number().int().min(1).max(64).optional(),
+});
+
 /** Seconds: the whole request / silence from the server (the profile's requestTimeoutSec / stallTimeoutSec otherwise). */
 const timeouts = { requestTimeout: z.number().positive().optional(), stallTimeout: z.number().positive().optional() };
 
@@ -99,10 +107,15 @@ export const perfOptions = z.strictObject({
   numPrompts: positiveInt.max(1_000_000).optional(),
   inputLen: positiveInt.optional(),
   outputLen: positiveInt.optional(),
+  requestRate: z.number().positive().optional(),
+  baseline: id.optional(),
   ...timeouts,
 });
 
 export const reportFormat = z.enum(['md', 'html'], msg(() => l10n.t('expected "md" or "html"')));
+
+/** A report's language: en or zh-CN. */
+export const reportLang = z.enum(['en', 'zh-CN'], msg(() => l10n.t('expected "en" or "zh-CN"')));
 
 /** Argument schemas, one per position; each accepts `undefined` when the argument is optional. */
 export type ArgSchemas = readonly z.ZodType[];

@@ -68,6 +68,8 @@ export function registerEnvironmentCommands(commands: Commands, d: EnvironmentFe
     const host = await resolveHost(hosts, hostId, l10n.t('Run the environment check on which host?'));
     if (!host) return undefined;
     const res = await check(d, host);
+    // The new result replaces the host's old one (one row per host, newest on top) and is shown.
+    await view.reveal(new HostResultNode(res), { select: true, focus: false, expand: true }).then(undefined, (e: unknown) => d.log.warn(`reveal: ${String(e)}`));
     const s = res.report.summary;
     const text = l10n.t('Environment check of {0}: {1}', host.name + (res.report.simulated ? ` [${l10n.t('SIMULATED')}]` : ''), summaryText(res.report));
     if (s.fail > 0) void notifier.warn(text);

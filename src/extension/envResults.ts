@@ -35,8 +35,9 @@ export class EnvResults implements vscode.Disposable {
     else log.warn(`saved environment results ignored: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   }
 
+  /** Newest first: a check that just ran is on top. */
   all(): HostResult[] {
-    return [...this.results.values()];
+    return [...this.results.values()].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   }
 
   get(hostId: string): HostResult | undefined {

@@ -3,11 +3,13 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AccuracyRunResult } from '../core/accuracy/run';
 import type { PerfRunResult } from '../core/perf/run';
+import type { PerfRun } from '../core/perf/schema';
+import { estimate, PERF_PLAN_DEFAULTS, rememberedPlan, rememberPlan, type PerfPlan } from './perfPlan';
 import { accuracyOptions, jobRef, perfOptions } from './args';
 import type { Commands } from './commands';
 import type { Config } from './config';
 import type { Hosts } from './hosts';
-import { LATENCY_METRICS, type AccuracySummary, type LatencyStats, type PerfSummary, type TrackedJob } from './jobResults';
+import { accuracyOutcome, accuracyRunOutcome, LATENCY_METRICS, type AccuracySummary, type LatencyStats, type PerfSummary, type TrackedJob } from './jobResults';
 import type { Notifier } from './notify';
 import type { Serving } from './serving';
 import { requireTrust } from './trust';
@@ -20,6 +22,8 @@ import { requireTrust } from './trust';
 
 export interface EvaluationFeature {
   serving: Serving;
+  /** Workspace state: the perf settings last used per profile. */
+  state: vscode.Memento;
   hosts: Hosts;
   config: Config;
   notifier: Notifier;
@@ -120,8 +124,16 @@ export function registerEvaluationCommands(commands: Commands, d: EvaluationFeat
       runDir: r.evidence.runDir,
     };
     d.serving.setResult(t.job.record.jobId, { accuracy: summary });
-    const text = l10n.t('Accuracy: {0}', r.datasets.map((d) => `${d.name} ${d.value === null ? '—' : `${(d.value * 100).toFixed(1)} %`}`).join(', ')) + (r.simulated ? ` [${l10n.t('SIMULATED')}]` : '');
+    // Each figure with its metric and what it means: "gsm8k exact_match 75.0 % (no reference)".
+    const figure = (x: AccuracySummary['datasets'][number]) => {
+      const o = accuracyOutcome(x);
+      const why = o === 'no-reference' ? l10n.t('no reference') : x.value === 0 ? l10n.t('failed: no answer right') : o === 'pass' ? l10n.t('passed') : l10n.t('failed');
+      return `${x.name}${x.metric ? ` ${x.metric}` : ''} ${x.value === null ? '—' : `${(x.value * 100).toFixed(1)} %`} (${why})`;
+    };
+    const text = l10n.t('Accuracy: {0}', summary.datasets.map(figure).join(', ')) + (r.simulated ? ` [${l10n.t('SIMULATED')}]` : '');
+    const outcome = accuracyRunOutcome(summary);
     if (r.error) void d.notifier.warn(`${text} — ${r.error}`);
+    else if (outcome === 'fail') void d.notifier.warn(text);
     else void d.notifier.info(text);
     return summary;
   });
@@ -130,15 +142,24 @@ export function registerEvaluationCommands(commands: Commands, d: EvaluationFeat
     const t = await target(d, given, l10n.t('Run Performance Benchmark'));
     if (!t) return undefined;
     const o = options ?? {};
-    let concurrency = o.concurrency;
-    if (!concurrency) {
-      const c = await vscode.window.showInputBox({
-        prompt: l10n.t('Concurrencies to sweep, comma-separated'),
-        value: '1,8,32',
-        validateInput: (v) => (/^\s*\d+(\s*,\s*\d+)*\s*$/.test(v) ? undefined : l10n.t('e.g. 1,8,32')),
-      });
-      if (!c) return undefined;
-      concurrency = c.split(',').map((x) => Number(x.trim()));
+    const profileName = t.job.record.profileName;
+    let plan: PerfPlan;
+    if (o.concurrency) {
+      // Given (a test, a task, a link): no questions.
+      plan = { ...PERF_PLAN_DEFAULTS, concurrency: o.concurrency, numPrompts: o.numPrompts ?? 64, inputLen: o.inputLen ?? 256, outputLen: o.outputLen ?? 128, requestRate: o.requestRate ?? null, baseline: o.baseline ?? null };
+    } else {
+      const initial = rememberedPlan(d.state, profileName, await profilePerf(d, profileName));
+      const chosen = await d.serving.prompts.perfPlan(initial, (p) => estimate(p, t.job), l10n.t('Performance benchmark on {0}', profileName));
+      if (!chosen) return undefined;
+      plan = chosen;
+      await rememberPlan(d.state, profileName, plan);
+    }
+    const { concurrency } = plan;
+    let baseline: { runs: PerfRun[]; source: string } | null = null;
+    if (plan.baseline) {
+      const { parsePerfFile } = await import('../core/perf/schema');
+      const text = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(plan.baseline))).toString('utf8');
+      baseline = { runs: parsePerfFile(text, path.basename(plan.baseline)).runs, source: path.basename(plan.baseline) };
     }
     const term = evalTerminal(l10n.t('Performance {0}', t.job.record.profileName));
     await term.ready;
@@ -152,7 +173,8 @@ export function registerEvaluationCommands(commands: Commands, d: EvaluationFeat
         token.onCancellationRequested(() => ac.abort());
         return runPerf({
           transport,
-          spec: { baseUrl: t.baseUrl, model: t.model, concurrency, numPrompts: o.numPrompts ?? 64, inputLen: o.inputLen ?? 256, outputLen: o.outputLen ?? 128, ...limits },
+          spec: { baseUrl: t.baseUrl, model: t.model, concurrency, numPrompts: plan.numPrompts, inputLen: plan.inputLen, outputLen: plan.outputLen, ...(plan.requestRate ? { requestRate: plan.requestRate } : {}), ...limits },
+          baseline,
           simRoot: t.job.simRoot,
           python: d.config.settings.pythonPath,
           signal: ac.signal,
@@ -176,16 +198,26 @@ export function registerEvaluationCommands(commands: Commands, d: EvaluationFeat
         } satisfies LatencyStats])) as Record<(typeof LATENCY_METRICS)[number], LatencyStats>,
         interrupted: x.interrupted === true,
         reconnects: x.reconnects ?? 0,
+        throughputRatio: x.comparison.find((c) => c.key === 'output_throughput')?.ratio ?? null,
       };
     });
     const rows = [[l10n.t('Concurrency'), 'QPS', 'tok/s', 'TTFT ms', 'TPOT ms', 'P99 E2E ms', l10n.t('Failed')]];
     for (const x of runs) rows.push([String(x.concurrency ?? '∞'), fmt(x.requestThroughput, 2), fmt(x.outputThroughput), fmt(x.meanTtftMs), fmt(x.meanTpotMs, 2), fmt(x.p99E2elMs), String(x.failed)]);
     term.write(`\n${r.simulated ? `[${l10n.t('SIMULATED')}] ` : ''}${l10n.t('Performance results')}\n${table(rows)}`);
-    const summary: PerfSummary = { at: new Date().toISOString(), simulated: r.simulated, engine: r.engine, runs, interrupted: r.interrupted, error: r.error, runDir: r.evidence.runDir };
+    const summary: PerfSummary = { at: new Date().toISOString(), simulated: r.simulated, engine: r.engine, runs, interrupted: r.interrupted, error: r.error, runDir: r.evidence.runDir, baseline: r.baselineSource, plan };
     d.serving.setResult(t.job.record.jobId, { perf: summary });
-    const text = l10n.t('Performance: {0}', runs.map((x) => `c=${x.concurrency ?? '∞'} ${fmt(x.outputThroughput)} tok/s`).join(', ')) + (r.simulated ? ` [${l10n.t('SIMULATED')}]` : '');
+    const text = l10n.t('Performance: {0}', runs.map((x) => `c=${x.concurrency ?? '∞'} ${fmt(x.outputThroughput)} tok/s${x.throughputRatio !== null ? ` (${l10n.t('{0}× GPU', x.throughputRatio.toFixed(2))})` : ''}`).join(', ')) + (r.simulated ? ` [${l10n.t('SIMULATED')}]` : '');
     if (r.error) void d.notifier.warn(`${text} — ${r.error}`);
     else void d.notifier.info(text);
     return summary;
   });
+}
+
+/** The profile's validation.perf as the starting plan (one concurrency), when it has one. */
+async function profilePerf(d: EvaluationFeature, name: string): Promise<Partial<PerfPlan> | undefined> {
+  const cfg = await d.serving.loadConfig().catch(() => undefined);
+  const v = cfg?.config.profiles[name]?.validation?.perf;
+  if (!v) return undefined;
+  const dir = path.dirname(cfg!.file.fsPath);
+  return { concurrency: [v.concurrency], numPrompts: v.numPrompts, inputLen: v.inputLen, outputLen: v.outputLen, requestRate: v.requestRate ?? null, baseline: v.baseline ? path.resolve(dir, v.baseline) : null };
 }

@@ -21,7 +21,8 @@ import { Reports } from './reports';
 import { Serving } from './serving';
 import { registerServingCommands } from './servingCommands';
 import { Validation } from './validation';
-import { AscendTaskProvider, registerTaskCommands } from './tasks';
+import { AscendTaskProvider, registerTaskCommands, TASK_TYPE } from './tasks';
+import { WorkspaceLint } from './workspaceLint';
 import { registerValidationCommands, ValidationStatusBar } from './validationCommands';
 import { Views } from './views';
 
@@ -49,6 +50,8 @@ export interface Services {
   readonly reports: Reports;
   readonly validation: Validation;
   readonly validationStatus: ValidationStatusBar;
+  readonly tasks: AscendTaskProvider;
+  readonly workspaceLint: WorkspaceLint;
   readonly lsp: Lsp;
 }
 
@@ -87,6 +90,10 @@ function createServices(ctx: Ctx, log: vscode.LogOutputChannel, notifier: Notifi
     }),
   );
   const validationStatus = ctx.own(new ValidationStatusBar(validation));
+  const tasks = new AscendTaskProvider({ hosts, config, cliPath: ext.asAbsolutePath('dist/cli.js'), loadConfig: () => serving.loadConfig(), log });
+  const workspaceLint = ctx.own(
+    new WorkspaceLint({ config, log, cliPath: ext.asAbsolutePath('dist/cli.js'), lintArgs: async (folder) => (await tasks.argv({ type: TASK_TYPE, command: 'lint' }, folder.uri.fsPath)).args }),
+  );
   const lsp = ctx.own(
     new Lsp({
       config,
@@ -98,7 +105,7 @@ function createServices(ctx: Ctx, log: vscode.LogOutputChannel, notifier: Notifi
       hostTorchNpu: { current: () => newestTorchNpu(envResults), onDidChange: envResults.onDidChange },
     }),
   );
-  return { log, notifier, commands, config, hosts, envResults, views, statusBar: statusBar.item, serving, quantize, profiling, reports, validation, validationStatus, lsp };
+  return { log, notifier, commands, config, hosts, envResults, views, statusBar: statusBar.item, serving, quantize, profiling, reports, validation, validationStatus, tasks, workspaceLint, lsp };
 }
 
 /** torch_npu of the most recent environment check that found one. */
@@ -137,9 +144,11 @@ function registerFeatures(ctx: Ctx, s: Services, problems: string[]): void {
   feature('serving', () => registerServingCommands(commands, { serving: s.serving, hosts: s.hosts, views: s.views, notifier, log }));
   feature('quantization', () => registerQuantizeCommands(commands, { quantize: s.quantize, hosts: s.hosts, views: s.views, notifier }));
   feature('profiling', () => registerProfilingCommands(commands, { profiling: s.profiling, views: s.views, notifier }));
-  feature('evaluation', () => registerEvaluationCommands(commands, { serving: s.serving, hosts: s.hosts, config: s.config, notifier, pythonDir: ext.asAbsolutePath('python') }));
+  feature('evaluation', () => registerEvaluationCommands(commands, { serving: s.serving, state: ext.workspaceState, hosts: s.hosts, config: s.config, notifier, pythonDir: ext.asAbsolutePath('python') }));
   feature('reports', () => registerReportCommands(commands, { reports: s.reports, hosts: s.hosts, views: s.views, notifier }));
-  feature('tasks', () => registerTaskCommands(commands, new AscendTaskProvider({ hosts: s.hosts, config: s.config, cliPath: ext.asAbsolutePath('dist/cli.js'), loadConfig: () => s.serving.loadConfig(), log })));
+  feature('tasks', () => registerTaskCommands(commands, s.tasks));
+  // Not at activation: the first background lint of the workspace starts a few seconds later.
+  feature('workspace lint', () => s.workspaceLint.schedule(3000));
   feature('walkthrough', () => {
     commands.register('ascend.walkthrough.open', [], () => vscode.commands.executeCommand('workbench.action.openWalkthrough', `${ext.extension.id}#ascend.gettingStarted`, false));
   });

@@ -1,4 +1,5 @@
 import * as l10n from '@vscode/l10n';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { z } from 'zod';
 import { LocalTransport } from '../core/transport/local';
@@ -10,7 +11,7 @@ import { pickHost } from './hostPick';
 import { LOCAL_ID, SIM_ID, type Hosts } from './hosts';
 import type { Notifier } from './notify';
 import type { Views } from './views';
-import { HostNode, stateIcon, stateWord } from './views/hosts';
+import { hostActions, HostNode, stateIcon, stateWord } from './views/hosts';
 
 /** Host commands, the Hosts view and the status-bar item showing the active host and its state. */
 
@@ -68,7 +69,11 @@ export interface HostFeature {
 export function registerHostCommands(commands: Commands, d: HostFeature): vscode.Disposable {
   const { hosts, views } = d;
   const tree = views.trees['ascend.hosts'];
-  tree.setRoots(async () => (await hosts.list()).map((h) => new HostNode(h, hosts, d.envResults)));
+  tree.setRoots(async () => {
+    const list = await hosts.list();
+    // With no host at all the welcome text shows; otherwise the ways in stay reachable as rows.
+    return list.length ? [...list.map((h) => new HostNode(h, hosts, d.envResults)), ...hostActions(list)] : [];
+  });
   const subs = [hosts.onDidChange(() => tree.refresh()), d.envResults.onDidChange(() => tree.refresh())];
 
   commands.register('ascend.hosts.refresh', [], () => tree.refresh());
@@ -131,6 +136,9 @@ export function registerHostCommands(commands: Commands, d: HostFeature): vscode
 
   commands.register('ascend.sim.create', [simCreateOptions.optional()], async (opts) => {
     const dir = opts?.dir ?? hosts.defaultSimDir();
+    // Over an existing one: ask. `sim create --force` then replaces only the files it made.
+    const exists = await vscode.workspace.fs.stat(vscode.Uri.file(path.join(dir, 'sim.json'))).then(() => true, () => false);
+    if (exists && !(await hosts.simPrompts.confirmRecreate(dir))) return undefined;
     // The core's sim create writes many files synchronously: run it through the CLI in a child process so
     // the extension host never blocks.
     const created = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: l10n.t('Creating a simulated Atlas host…') }, async () => {

@@ -46,6 +46,23 @@ export interface HostPrompts {
   offerToRemember(what: string): Promise<boolean>;
 }
 
+/** Asked before a simulated host is created again over an existing one. */
+export interface SimPrompts {
+  confirmRecreate(dir: string): Promise<boolean>;
+}
+
+export const defaultSimPrompts: SimPrompts = {
+  async confirmRecreate(dir) {
+    const again = l10n.t('Create Again');
+    const pick = await vscode.window.showWarningMessage(
+      l10n.t('A simulated Atlas host already exists in {0}. Create it again?', dir),
+      { modal: true, detail: l10n.t('The files it made are written again and its simulated processes end. Files you put in the folder yourself (models, notes) are kept.') },
+      again,
+    );
+    return pick === again;
+  },
+};
+
 export function hostKeyMessage(info: UnknownHostKeyInfo): { message: string; detail: string } {
   const where = info.port === 22 ? info.host : `[${info.host}]:${info.port}`;
   return {
@@ -97,6 +114,7 @@ export class Hosts implements vscode.Disposable {
   /** Fires with a host id when its state changes, undefined when the list changed. */
   readonly onDidChange = this.emitter.event;
   prompts: HostPrompts = defaultPrompts;
+  simPrompts: SimPrompts = defaultSimPrompts;
   private listError?: string;
   private readonly configSub: vscode.Disposable;
 

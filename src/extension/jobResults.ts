@@ -38,10 +38,16 @@ export interface PerfSummary {
     latency?: Record<(typeof LATENCY_METRICS)[number], LatencyStats>;
     interrupted?: boolean;
     reconnects?: number;
+    /** NPU output throughput ÷ the GPU baseline's, when compared with one. */
+    throughputRatio?: number | null;
   }>;
   interrupted?: boolean;
   error: string | null;
   runDir: string;
+  /** The baseline file compared with, if any. */
+  baseline?: string | null;
+  /** What was asked for (prompts, lengths, rate, baseline). */
+  plan?: { concurrency: number[]; numPrompts: number; inputLen: number; outputLen: number; requestRate: number | null; baseline: string | null };
 }
 
 export interface TrackedJob {
@@ -57,4 +63,27 @@ export interface TrackedJob {
 
 export function isRunning(j: TrackedJob): boolean {
   return j.record.state === 'starting' || j.record.state === 'ready';
+}
+
+export type AccuracyOutcome = 'pass' | 'fail' | 'no-reference';
+
+/**
+ * One dataset's outcome: its verdict against the reference, "no reference" (neutral) when there is none
+ * to compare with — and never a pass at 0 %: no answer right means something is broken (template, stop
+ * token, the wrong model), whatever the reference says.
+ */
+export function accuracyOutcome(d: AccuracySummary['datasets'][number]): AccuracyOutcome {
+  if (d.value === 0) return 'fail';
+  if (d.verdict === 'fail') return 'fail';
+  if (d.verdict === 'pass') return 'pass';
+  return 'no-reference';
+}
+
+/** The run's outcome: any failure fails it; it passes only when every dataset was judged and passed. */
+export function accuracyRunOutcome(a: AccuracySummary): AccuracyOutcome | 'error' {
+  if (a.error) return 'error';
+  const all = a.datasets.map(accuracyOutcome);
+  if (all.includes('fail')) return 'fail';
+  if (all.length && all.every((o) => o === 'pass')) return 'pass';
+  return 'no-reference';
 }

@@ -109,6 +109,8 @@ export class QuantizeCodeActions implements vscode.CodeActionProvider {
       const model = modelOfCommand(doc, diag.range.start.line);
       const a = new vscode.CodeAction(l10n.t('Quantize the float checkpoint with msModelSlim…'), vscode.CodeActionKind.QuickFix);
       a.diagnostics = [diag];
+      // The real fix (the server offers no text edit for a GPTQ/AWQ flag): Ctrl+. picks it first.
+      a.isPreferred = true;
       a.command = { command: 'ascend.quantizeModel', title: a.title, arguments: [model ? { model } : {}] };
       out.push(a);
     }

@@ -1,7 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { reportFormat, reportRef, uri } from './args';
+import { reportFormat, reportLang, reportRef, uri } from './args';
 import type { Commands } from './commands';
 import type { Hosts } from './hosts';
 import type { Notifier } from './notify';
@@ -55,13 +55,13 @@ export function registerReportCommands(commands: Commands, d: ReportsFeature): v
     return reports.open([uri]);
   });
 
-  commands.register('ascend.reports.export', [reportRef.optional(), reportFormat.optional(), uri.optional()], async (given, format, target) => {
+  commands.register('ascend.reports.export', [reportRef.optional(), reportFormat.optional(), uri.optional(), reportLang.optional()], async (given, format, target, lang) => {
     const file = given ?? (await pick(l10n.t('Export which report?')));
     if (!file) return undefined;
     const fmt =
       format ?? ((await vscode.window.showQuickPick([{ label: 'Markdown', f: 'md' as const }, { label: 'HTML', f: 'html' as const }], { placeHolder: l10n.t('Export as') }))?.f);
     if (!fmt) return undefined;
-    return reports.export(await loadReport(file), fmt, target);
+    return reports.export(await loadReport(file), fmt, target, lang);
   });
 
   commands.register('ascend.reports.compare', [reportRef.optional(), reportRef.optional()], async (first, other) => {

@@ -43,10 +43,42 @@ export async function loadReport(uri: vscode.Uri): Promise<ReportEntry> {
   return { uri, loaded: parseReportText(text, uri.fsPath) };
 }
 
+let copies = 0;
+
+/**
+ * A host report's local copy. Listings run concurrently (each refresh of the view lists again) and a copy
+ * may be read while another listing writes it: unchanged copies are left alone, changed ones are written
+ * beside and renamed over, so a reader never sees a half-written file.
+ */
+async function writeCopy(local: vscode.Uri, text: string): Promise<void> {
+  const same = await vscode.workspace.fs.readFile(local).then((b) => Buffer.from(b).toString('utf8') === text, () => false);
+  if (same) return;
+  const tmp = local.with({ path: `${local.path}.${process.pid}-${++copies}.tmp` });
+  await vscode.workspace.fs.writeFile(tmp, Buffer.from(text, 'utf8'));
+  await vscode.workspace.fs.rename(tmp, local, { overwrite: true });
+}
+
+/** What exporting asks; tests inside VS Code replace it. */
+export interface ReportsUi {
+  pickLanguage(current: Lang): Promise<Lang | undefined>;
+}
+
+export const defaultReportsUi: ReportsUi = {
+  async pickLanguage(current) {
+    const all: Array<vscode.QuickPickItem & { lang: Lang }> = [
+      { label: '简体中文', description: 'zh-CN', lang: 'zh-CN' },
+      { label: 'English', description: 'en', lang: 'en' },
+    ];
+    const items = all.sort((a, b) => (a.lang === current ? -1 : b.lang === current ? 1 : 0));
+    return (await vscode.window.showQuickPick(items, { placeHolder: l10n.t('Report language') }))?.lang;
+  },
+};
+
 export class Reports implements vscode.Disposable {
   readonly panels = new Set<ReportPanel>();
   /** One editor for evidence, whichever report or step it is opened from. */
   readonly evidenceEditor = new EvidenceEditor();
+  ui: ReportsUi = defaultReportsUi;
 
   constructor(
     private readonly hosts: Hosts,
@@ -91,7 +123,7 @@ export class Reports implements vscode.Disposable {
           const text = await readHostReport(t, f.path);
           const local = vscode.Uri.joinPath(cache, f.path.replace(/^\/+/, ''));
           await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(local, '..'));
-          await vscode.workspace.fs.writeFile(local, Buffer.from(text, 'utf8'));
+          await writeCopy(local, text);
           out.push({ uri: local, loaded: parseReportText(text, `${id.slice(4)}:${f.path}`), host: id.slice(4) });
         } catch (e) {
           this.log.warn(`report ${id}:${f.path}: ${(e as Error).message}`);
@@ -194,17 +226,22 @@ export class Reports implements vscode.Disposable {
     return editor.document.uri;
   }
 
-  async export(entry: ReportEntry, format: 'md' | 'html', target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+  /**
+   * Writes the report as Markdown or HTML in the language asked for (default: picked, the UI's first), then
+   * offers to open what it wrote.
+   */
+  async export(entry: ReportEntry, format: 'md' | 'html', target?: vscode.Uri, langGiven?: Lang): Promise<vscode.Uri | undefined> {
+    const lang = langGiven ?? (await this.ui.pickLanguage(reportLang()));
+    if (!lang) return undefined;
     const base = entry.uri.fsPath.replace(/\.json$/i, '');
     const dest =
       target ??
       (await vscode.window.showSaveDialog({
-        defaultUri: vscode.Uri.file(`${base}.${format}`),
+        defaultUri: vscode.Uri.file(`${base}.${lang}.${format}`),
         filters: format === 'md' ? { Markdown: ['md'] } : { HTML: ['html'] },
         title: l10n.t('Export Validation Report'),
       }));
     if (!dest) return undefined;
-    const lang = reportLang();
     let text: string;
     if (format === 'md') {
       const { renderMarkdown } = await import('../core/report/markdown');
@@ -214,7 +251,13 @@ export class Reports implements vscode.Disposable {
       text = renderReportHtml(entry.loaded.report, { lang, mode: 'standalone', problems: entry.loaded.problems });
     }
     await vscode.workspace.fs.writeFile(dest, Buffer.from(text, 'utf8'));
-    void this.notifier.info(l10n.t('Report exported to {0}', dest.fsPath));
+    const open = l10n.t('Open');
+    void Promise.resolve(this.notifier.info(l10n.t('Report exported to {0}', dest.fsPath), open)).then(async (pick) => {
+      if (pick !== open) return;
+      // Markdown opens in the editor's preview; HTML in the system browser (it is a standalone page).
+      if (format === 'md') await vscode.commands.executeCommand('markdown.showPreview', dest);
+      else await vscode.env.openExternal(dest);
+    });
     return dest;
   }
 

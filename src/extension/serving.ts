@@ -7,6 +7,7 @@ import type { PreflightResult } from '../core/serving/preflight';
 import type { SmokeReport } from '../core/smoke/index';
 import type { Transport } from '../core/transport/transport';
 import type { Config } from './config';
+import { choosePlan, type PerfPlan } from './perfPlan';
 import type { EnvResults } from './envResults';
 import { LOCAL_ID, SIM_ID, type Hosts } from './hosts';
 import type { TrackedJob } from './jobResults';
@@ -32,6 +33,16 @@ export interface ServingDeps {
 
 const KEY = 'ascend.servingJobs.v1';
 
+/** What serving asks a person; tests inside VS Code replace it to answer without clicking. */
+export interface ServingPrompts {
+  /** The perf settings before a benchmark, with the estimate of a plan; undefined: cancelled. */
+  perfPlan(initial: PerfPlan, estimate: (p: PerfPlan) => string, title: string): Promise<PerfPlan | undefined>;
+}
+
+export const defaultServingPrompts: ServingPrompts = {
+  perfPlan: choosePlan,
+};
+
 const ms = (v: number | null) => (v === null ? '—' : String(Math.round(v)));
 
 export class Serving implements vscode.Disposable {
@@ -40,8 +51,9 @@ export class Serving implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<string>();
   readonly onDidChange = this.emitter.event;
   private readonly terminals = new Map<string, vscode.Terminal>();
+  prompts: ServingPrompts = defaultServingPrompts;
 
-  /** The modal of a refused launch (message, failed checks, buttons); the real-VS-Code suite answers it. */
+  /** The modal of a refused launch (message, failed checks, buttons; the first is the default); the real-VS-Code suite answers it. */
   refusalUi: (message: string, detail: string, actions: string[]) => Thenable<string | undefined> = (message, detail, actions) =>
     vscode.window.showWarningMessage(message, { modal: true, detail }, ...actions);
 
@@ -122,14 +134,18 @@ export class Serving implements vscode.Disposable {
       if (e instanceof PreflightFailedError) {
         const failed = e.result.checks.filter((c) => c.status === 'fail');
         const anyway = l10n.t('Launch Anyway');
+        const openProfile = l10n.t('Open Serving Profile');
         // A GPTQ/AWQ checkpoint cannot be launched at all: offer the conversion instead.
         const quantize = failed.some((c) => c.id === 'model.quantization') ? l10n.t('Quantize with msModelSlim…') : undefined;
+        // The first button is the default (Enter): a safe one — the conversion when the weights cannot load,
+        // else the profile. Launching anyway is never the default.
         const pick = await this.refusalUi(
           l10n.t('Not launched: {0} pre-launch check(s) failed.', failed.length),
           failed.map((c) => `✗ ${c.title}: ${c.detail}${c.fix ? `\n   → ${c.fix}` : ''}`).join('\n'),
-          [...(quantize ? [quantize] : []), anyway],
+          [...(quantize ? [quantize] : []), openProfile, anyway],
         );
         if (pick === anyway) return this.start(profile, true);
+        if (pick === openProfile) await this.revealProfile(profile.name);
         if (quantize && pick === quantize) await vscode.commands.executeCommand('ascend.quantizeModel', { host: hostId, model: p.modelPath });
         return undefined;
       }
@@ -138,6 +154,18 @@ export class Serving implements vscode.Disposable {
     this.watch(job, hostId, simRoot);
     this.openTerminal(job.id);
     return job;
+  }
+
+  /** Opens ascend-adapt.json with the cursor on the profile's name. */
+  async revealProfile(name: string): Promise<vscode.TextEditor | undefined> {
+    const cfg = await this.loadConfig();
+    if (!cfg) return undefined;
+    const doc = await vscode.workspace.openTextDocument(cfg.file);
+    const { parseTree, findNodeAtLocation } = await import('jsonc-parser/lib/esm/main.js');
+    const tree = parseTree(doc.getText());
+    const key = tree ? findNodeAtLocation(tree, ['profiles', name])?.parent?.children?.[0] : undefined;
+    const at = key ? new vscode.Range(doc.positionAt(key.offset), doc.positionAt(key.offset + key.length)) : new vscode.Range(0, 0, 0, 0);
+    return vscode.window.showTextDocument(doc, { selection: at, preview: false });
   }
 
   private watch(job: ServingJob, hostId: string, simRoot?: string): void {

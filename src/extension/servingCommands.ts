@@ -1,9 +1,11 @@
 import * as l10n from '@vscode/l10n';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { jobRef, serveStartOptions } from './args';
+import { createProfileOptions, jobRef, serveStartOptions } from './args';
+import { pickHost } from './hostPick';
+import { LOCAL_ID, SIM_ID, type Hosts } from './hosts';
+import type { Transport } from '../core/transport/transport';
 import type { Commands } from './commands';
-import type { Hosts } from './hosts';
 import { isRunning, type TrackedJob } from './jobResults';
 import type { Notifier } from './notify';
 import type { Serving } from './serving';
@@ -87,15 +89,37 @@ export function registerServingCommands(commands: Commands, d: ServingFeature): 
     return job?.id;
   });
 
-  commands.register('ascend.serve.createProfile', [], async () => {
+  commands.register('ascend.serve.createProfile', [createProfileOptions.optional()], async (o) => {
     requireTrust(l10n.t('Start Serving'));
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) throw new Error(l10n.t('Open a folder first: ascend-adapt.json lives in the workspace.'));
-    const modelPath = await vscode.window.showInputBox({ title: l10n.t('New serving profile (1/3)'), prompt: l10n.t('Model folder on the host (holding config.json and the weights)'), ignoreFocusOut: true });
-    if (!modelPath) return undefined;
-    const name = await vscode.window.showInputBox({ title: l10n.t('New serving profile (2/3)'), prompt: l10n.t('Profile name'), value: path.basename(modelPath).toLowerCase().replace(/[^\w.-]+/g, '-'), validateInput: (v) => (/^\S+$/.test(v) ? undefined : l10n.t('No spaces')) });
+    // The profile serves on a host: the model folder is checked there before anything is written.
+    const hostId = o?.host ?? d.hosts.activeId ?? (d.hosts.simDir ? SIM_ID : undefined) ?? (await pickHost(d.hosts, l10n.t('Serve on which host?')))?.id;
+    if (!hostId) return undefined;
+    const transport = await d.hosts.transport(hostId);
+    const title = (n: number) => l10n.t('New serving profile ({0}/3)', n);
+    let modelPath = o?.modelPath;
+    let problem: string | undefined;
+    for (;;) {
+      modelPath ??= await vscode.window.showInputBox({
+        title: title(1),
+        prompt: problem ?? l10n.t('Model folder on the host (holding config.json and the weights)'),
+        value: problem ? undefined : await suggestedModel(d, hostId),
+        ignoreFocusOut: true,
+      });
+      if (!modelPath) return undefined;
+      problem = await missingConfig(transport, modelPath);
+      if (!problem) break;
+      // Given as an argument (a test, a link): refuse rather than ask.
+      if (o?.modelPath) throw new Error(problem);
+      void d.log.warn(problem);
+      modelPath = undefined;
+    }
+    const name =
+      o?.name ??
+      (await vscode.window.showInputBox({ title: title(2), prompt: l10n.t('Profile name'), value: path.basename(modelPath).toLowerCase().replace(/[^\w.-]+/g, '-'), validateInput: (v) => (/^\S+$/.test(v) ? undefined : l10n.t('No spaces')) }));
     if (!name) return undefined;
-    const tp = await vscode.window.showQuickPick(['1', '2', '4', '8'], { title: l10n.t('New serving profile (3/3)'), placeHolder: l10n.t('Tensor-parallel size (NPUs per model replica)') });
+    const tp = o?.tensorParallelSize ?? Number(await vscode.window.showQuickPick(['1', '2', '4', '8'], { title: title(3), placeHolder: l10n.t('Tensor-parallel size (NPUs per model replica)') }));
     if (!tp) return undefined;
     const file = vscode.Uri.joinPath(folder.uri, 'ascend-adapt.json');
     let existing: Record<string, unknown> = {};
@@ -104,7 +128,8 @@ export function registerServingCommands(commands: Commands, d: ServingFeature): 
     } catch {
       existing = {};
     }
-    const profiles = { ...((existing.profiles as Record<string, unknown>) ?? {}), [name]: { modelPath, servedModelName: name, tensorParallelSize: Number(tp), maxModelLen: 8192, dtype: 'bfloat16', enforceEager: true } };
+    const host = hostId === SIM_ID ? 'sim' : hostId === LOCAL_ID ? 'local' : hostId.replace(/^ssh:/, '');
+    const profiles = { ...((existing.profiles as Record<string, unknown>) ?? {}), [name]: { host, modelPath, servedModelName: name, tensorParallelSize: tp, maxModelLen: 8192, dtype: 'bfloat16', enforceEager: true } };
     const { parseConfig } = await import('../core/profiles/load');
     const text = JSON.stringify({ ...existing, profiles }, null, 2) + '\n';
     parseConfig(text); // the file we write must load
@@ -182,4 +207,20 @@ export function registerServingCommands(commands: Commands, d: ServingFeature): 
   });
 
   return vscode.Disposable.from(...subs);
+}
+
+/** Why `modelPath` on the host is no model folder (no config.json), or undefined when it is one. */
+async function missingConfig(t: Transport, modelPath: string): Promise<string | undefined> {
+  const r = await t.exec(['test', '-f', path.posix.join(modelPath, 'config.json')], { timeoutMs: 30_000 });
+  if (r.code === 0) return undefined;
+  return l10n.t('No config.json in {0} on {1}: give the folder that holds the model\'s config.json and weights.', modelPath, t.label);
+}
+
+/** On the simulated host, its first model folder (DIR/models/…) as a starting value. */
+async function suggestedModel(d: ServingFeature, hostId: string): Promise<string | undefined> {
+  const dir = hostId === SIM_ID ? d.hosts.simDir : undefined;
+  if (!dir) return undefined;
+  const models = path.join(dir, 'models');
+  const names = await vscode.workspace.fs.readDirectory(vscode.Uri.file(models)).then((e) => e.filter(([, t]) => t === vscode.FileType.Directory).map(([n]) => n), () => [] as string[]);
+  return names.length ? path.join(models, names.sort()[0]) : undefined;
 }

@@ -32,6 +32,8 @@ export const settingsSchema = z.object({
   'lint.maxFileSizeKB': z.number().int().positive().default(4096),
   'lint.torchNpuVersion': z.string().default(''),
   'lint.extraPaths': z.array(z.string()).default([]),
+  /** Lint the whole workspace in the background (trusted workspaces), so Problems lists closed files too. */
+  'lint.workspace': z.boolean().default(true),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -156,9 +156,7 @@ async function main() {
       if (!rows.some((r) => /[█▏▎▍▌▋▊▉░]{10}/.test(r))) throw new Error(`no HBM bar in ${rows.join(' | ')}`);
       // A clean shot: no toasts, Jobs and Reports collapsed, a wider sidebar.
       await runPalette(page, 'Notifications: Clear All Notifications').catch(() => page.keyboard.press('Escape'));
-      for (const name of [/^Jobs/i, /^Reports/i]) {
-        await page.locator('#workbench\\.parts\\.sidebar .pane-header', { hasText: name }).first().click();
-      }
+      for (const name of [/^Jobs/i, /^Reports/i]) await collapsePane(page, name);
       const box = await page.locator('#workbench\\.parts\\.sidebar').boundingBox();
       if (box) {
         await page.mouse.move(box.x + box.width + 1, box.y + 300);
@@ -220,7 +218,8 @@ async function main() {
             readyTimeoutSec: 120,
             validation: {
               accuracy: { tasks: ['gsm8k'], dataDir: demo, limit: 4, reference: path.join(demo, 'reference_gpu_demo.json') },
-              perf: { concurrency: 2, numPrompts: 24, inputLen: 32, outputLen: 16, baseline: path.join(demo, 'baseline_gpu_demo.json') },
+              // Enough requests that the perf step stays on screen for a while (its row is shot mid-run).
+              perf: { concurrency: 2, numPrompts: 120, inputLen: 32, outputLen: 16, baseline: path.join(demo, 'baseline_gpu_demo.json') },
             },
           },
         },
@@ -228,6 +227,8 @@ async function main() {
       fs.writeFileSync(path.join(folder, 'ascend-adapt.json'), JSON.stringify(profile, null, 2));
       await runPalette(page, 'View: Toggle Panel Visibility').catch(() => page.keyboard.press('Escape'));
       await runPalette(page, 'Notifications: Clear All Notifications').catch(() => page.keyboard.press('Escape'));
+      // Room for every step: the panes above and below the run panel collapsed.
+      for (const name of [/^Environment/i, /^Jobs/i]) await collapsePane(page, name);
       await runPalette(page, 'Ascend: Run Validation');
       const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^Validation/i }) });
       await pane.locator('.monaco-list-row', { hasText: /Profile: ui-sim/ }).first().waitFor({ timeout: 60_000 });
@@ -268,3 +269,9 @@ main().catch((e) => {
   if (process.env.COUNTS_FILE) fs.writeFileSync(process.env.COUNTS_FILE, JSON.stringify(counts));
   process.exitCode = 1;
 });
+
+/** Collapses a sidebar pane if it is expanded (its header toggles, so a blind click could open it). */
+async function collapsePane(page, name) {
+  const header = page.locator('#workbench\\.parts\\.sidebar .pane-header', { hasText: name }).first();
+  if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
+}

@@ -88,3 +88,40 @@ export class HostNode implements Node {
     }));
   }
 }
+
+/**
+ * A row that runs a command (the Hosts view's way in when its welcome text cannot show: in a remote
+ * window "This machine" is always listed, so the view is never empty).
+ */
+export class ActionNode implements Node {
+  constructor(
+    private readonly id: string,
+    private readonly label: string,
+    private readonly detail: string,
+    private readonly icon: string,
+    readonly command: string,
+  ) {}
+
+  item(): vscode.TreeItem {
+    const it = new vscode.TreeItem(this.label, vscode.TreeItemCollapsibleState.None);
+    it.id = `host-action:${this.id}`;
+    it.description = this.detail;
+    it.iconPath = new vscode.ThemeIcon(this.icon);
+    it.contextValue = 'ascend.hostAction';
+    it.command = { command: this.command, title: this.label };
+    return it;
+  }
+}
+
+/** What the Hosts view offers after the hosts: a simulated host when there is none, a first ssh host, the walkthrough. */
+export function hostActions(list: readonly HostTarget[]): Node[] {
+  const out: Node[] = [];
+  if (!list.some((h) => h.kind === 'sim')) {
+    out.push(new ActionNode('sim', l10n.t('Create Simulated Atlas Host…'), l10n.t('try everything without an Atlas server (SIMULATED)'), 'beaker', 'ascend.sim.create'));
+  }
+  if (!list.some((h) => h.kind === 'ssh')) {
+    out.push(new ActionNode('add', l10n.t('Add Host…'), l10n.t('an Atlas server reached over SSH'), 'add', 'ascend.hosts.add'));
+    out.push(new ActionNode('start', l10n.t('Get Started…'), l10n.t('the walkthrough, from a host to a report'), 'book', 'ascend.walkthrough.open'));
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
-import { LATENCY_METRICS, type LatencyStats, type PerfSummary, type TrackedJob } from '../jobResults';
+import { accuracyOutcome, accuracyRunOutcome, LATENCY_METRICS, type AccuracyOutcome, type LatencyStats, type PerfSummary, type TrackedJob } from '../jobResults';
 import { duration, stateText, statusIcon } from './format';
 import type { Node } from './index';
 
@@ -20,7 +20,7 @@ function latencyText(s: LatencyStats): string {
 function perfRunNode(x: PerfRunSummary, row: RowMaker): Node {
   const lat = x.latency;
   const description = [
-    `${x.requestThroughput?.toFixed(2) ?? '—'} req/s · ${x.outputThroughput?.toFixed(1) ?? '—'} tok/s · TTFT ${ms(x.meanTtftMs)} ms · TPOT ${ms(x.meanTpotMs, 2)} ms`,
+    `${x.requestThroughput?.toFixed(2) ?? '—'} req/s · ${x.outputThroughput?.toFixed(1) ?? '—'} tok/s${x.throughputRatio ? ` (${l10n.t('{0}× GPU', x.throughputRatio.toFixed(2))})` : ''} · TTFT ${ms(x.meanTtftMs)} ms · TPOT ${ms(x.meanTpotMs, 2)} ms`,
     x.failed ? l10n.t('{0} failed', x.failed) : '',
     x.interrupted ? l10n.t('interrupted') : '',
   ].filter(Boolean).join(' · ');
@@ -43,11 +43,14 @@ export class JobNode implements Node {
     const r = this.job.record;
     const it = new vscode.TreeItem(r.profileName, vscode.TreeItemCollapsibleState.Collapsed);
     it.id = `job:${r.jobId}`;
-    const parts = [r.simulated ? l10n.t('SIMULATED') : '', r.host, stateText(r.state)];
+    // State first: a narrow sidebar cuts the end of the line, never the state.
+    const parts = [stateText(r.state)];
     const end = r.endedAt ?? Date.now();
     if (r.state === 'ready' || r.state === 'starting') parts.push(l10n.t('up {0}', duration(end - r.startedAt)));
     if (r.loadTimeMs !== null) parts.push(l10n.t('load {0}', duration(r.loadTimeMs)));
+    parts.push(r.simulated ? l10n.t('SIMULATED') : '', r.host);
     it.description = parts.filter(Boolean).join(' · ');
+    it.accessibilityInformation = { label: `${r.profileName}: ${it.description}`, role: 'treeitem' };
     it.iconPath =
       r.state === 'ready'
         ? new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('testing.iconPassed'))
@@ -109,20 +112,24 @@ export class JobNode implements Node {
       out.push({
         item: () => {
           const it = new vscode.TreeItem(l10n.t('Accuracy'), vscode.TreeItemCollapsibleState.Expanded);
-          it.description = [acc.simulated ? l10n.t('SIMULATED') : '', acc.engine, acc.error ?? ''].filter(Boolean).join(' · ');
-          it.iconPath = statusIcon(acc.error ? 'warn' : acc.datasets.some((d) => d.verdict === 'fail') ? 'fail' : 'pass');
+          const o = accuracyRunOutcome(acc);
+          it.description = [outcomeWord(o), acc.simulated ? l10n.t('SIMULATED') : '', acc.engine, acc.error ?? ''].filter(Boolean).join(' · ');
+          it.iconPath = outcomeIcon(o);
           it.contextValue = 'ascend.job.accuracy';
+          it.accessibilityInformation = { label: `${l10n.t('Accuracy')}: ${it.description}`, role: 'treeitem' };
           return it;
         },
         children: () =>
-          acc.datasets.map((d) =>
-            row(
+          acc.datasets.map((d) => {
+            const o = accuracyOutcome(d);
+            const node = row(
               d.name,
-              `${d.metric ?? ''} ${d.value === null ? '—' : `${(d.value * 100).toFixed(2)} %`} · n=${d.n}${d.reference !== null ? ` · ${l10n.t('reference {0} %', (d.reference * 100).toFixed(2))}` : ''}`,
-              statusIcon(d.verdict === 'fail' ? 'fail' : d.verdict === 'pass' ? 'pass' : 'skip'),
+              `${outcomeWord(o)} · ${d.metric ?? ''} ${d.value === null ? '—' : `${(d.value * 100).toFixed(2)} %`} · n=${d.n}${d.reference !== null ? ` · ${l10n.t('reference {0} %', (d.reference * 100).toFixed(2))}` : ''}`,
+              outcomeIcon(o),
               'ascend.job.accuracyRow',
-            ),
-          ),
+            );
+            return { item: () => Object.assign(node.item(), { accessibilityInformation: { label: `${d.name}: ${node.item().description as string}`, role: 'treeitem' } }) };
+          }),
       });
     }
     const perf = this.job.perf;
@@ -130,8 +137,8 @@ export class JobNode implements Node {
       out.push({
         item: () => {
           const it = new vscode.TreeItem(l10n.t('Performance'), vscode.TreeItemCollapsibleState.Expanded);
-          it.description = [perf.simulated ? l10n.t('SIMULATED') : '', perf.engine, perf.interrupted ? l10n.t('interrupted') : '', perf.error ?? ''].filter(Boolean).join(' · ');
-          it.iconPath = statusIcon(perf.error ? 'warn' : 'pass');
+          it.description = [perf.error ? l10n.t('warning') : perf.interrupted ? l10n.t('interrupted') : l10n.t('done'), perf.simulated ? l10n.t('SIMULATED') : '', perf.engine, perf.error ?? ''].filter(Boolean).join(' · ');
+          it.iconPath = statusIcon(perf.error || perf.interrupted ? 'warn' : 'pass');
           it.contextValue = 'ascend.job.perf';
           return it;
         },
@@ -144,4 +151,26 @@ export class JobNode implements Node {
     }
     return out;
   }
+}
+
+/** The outcome in words (the icon is never the only carrier of it). */
+export function outcomeWord(o: AccuracyOutcome | 'error'): string {
+  switch (o) {
+    case 'pass':
+      return l10n.t('passed');
+    case 'fail':
+      return l10n.t('failed');
+    case 'error':
+      return l10n.t('error');
+    default:
+      return l10n.t('no reference');
+  }
+}
+
+function outcomeIcon(o: AccuracyOutcome | 'error'): vscode.ThemeIcon {
+  if (o === 'pass') return statusIcon('pass');
+  if (o === 'fail') return statusIcon('fail');
+  if (o === 'error') return statusIcon('warn');
+  // Neutral: nothing was compared, so nothing passed or failed.
+  return new vscode.ThemeIcon('circle-large-outline');
 }

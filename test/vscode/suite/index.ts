@@ -21,6 +21,7 @@ export async function run(): Promise<void> {
   await import('./reports.test');
   await import('./validation.test');
   await import('./tasks.test');
+  await import('./found.test');
   console.log('ASCEND_SUITE_START');
   const counts = { passed: 0, failed: 0, skipped: 0 };
   await new Promise<void>((resolve, reject) => {

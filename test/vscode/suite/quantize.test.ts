@@ -104,7 +104,7 @@ describe('Quantize Model on the simulated host', function () {
       assert.equal(served, undefined, 'nothing launched');
       assert.equal(refusals.length, 1);
       assert.match(refusals[0]!.detail, /GPTQ-quantized/);
-      assert.deepEqual(refusals[0]!.actions, ['Quantize with msModelSlim…', 'Launch Anyway']);
+      assert.deepEqual(refusals[0]!.actions, ['Quantize with msModelSlim…', 'Open Serving Profile', 'Launch Anyway'], 'the conversion is the default button, launching anyway never');
       const job = svc.quantize.all().find((t) => !before.has(t.record.jobId));
       assert.ok(job, 'a quantize job started from the refusal');
       assert.equal(job.record.outDir, out);

@@ -87,8 +87,8 @@ describe('Validation reports in VS Code', () => {
 
   it('exports Markdown and HTML', async () => {
     const dir = path.dirname(reportFile);
-    const md = await vscode.commands.executeCommand<vscode.Uri>('ascend.reports.export', vscode.Uri.file(reportFile), 'md', vscode.Uri.file(path.join(dir, 'out.md')));
-    const html = await vscode.commands.executeCommand<vscode.Uri>('ascend.reports.export', vscode.Uri.file(reportFile), 'html', vscode.Uri.file(path.join(dir, 'out.html')));
+    const md = await vscode.commands.executeCommand<vscode.Uri>('ascend.reports.export', vscode.Uri.file(reportFile), 'md', vscode.Uri.file(path.join(dir, 'out.md')), 'en');
+    const html = await vscode.commands.executeCommand<vscode.Uri>('ascend.reports.export', vscode.Uri.file(reportFile), 'html', vscode.Uri.file(path.join(dir, 'out.html')), 'en');
     assert.match(fs.readFileSync(md!.fsPath, 'utf8'), /^#/m);
     const page = fs.readFileSync(html!.fsPath, 'utf8');
     assert.match(page, /Content-Security-Policy/);

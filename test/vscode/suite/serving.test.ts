@@ -54,7 +54,7 @@ describe('Serving on the simulated host', function () {
     const rows = await flatten(svc.views.trees['ascend.jobs'], 2);
     const row = rows.find((r) => r.depth === 0 && labelOf(r.item) === 'small-sim');
     assert.ok(row, `jobs: ${rows.map((r) => labelOf(r.item)).join(', ')}`);
-    assert.match(String(row.item.description), /SIMULATED · .* · ready · up .* · load \d/);
+    assert.match(String(row.item.description), /^ready · up .* · load \d.* · SIMULATED · /);
     assert.equal(row.item.contextValue, 'ascend.job.serve.ready');
     // The log, read back through the job layer, is vLLM-shaped and marked simulated.
     const uri = await vscode.commands.executeCommand<vscode.Uri>('ascend.jobs.openLog', id);

@@ -49,3 +49,32 @@ export async function logText(): Promise<string> {
     .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8'))
     .join('\n');
 }
+
+/** Profiles on the simulated host for a short validation (val-sim) and one long enough to stop mid-perf (val-sim-long). */
+export function writeValidationProfiles(folder: string, demo: string, port: number): void {
+  const file = path.join(folder, 'ascend-adapt.json');
+  const cfg = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { profiles: Record<string, unknown> }) : { profiles: {} };
+  const base = {
+    description: 'small Qwen2-shaped model, validated on the simulated host',
+    host: 'sim',
+    modelPath: path.join(folder, 'models', 'small-qwen'),
+    servedModelName: 'small-qwen',
+    tensorParallelSize: 1,
+    maxModelLen: 4096,
+    dtype: 'bfloat16',
+    enforceEager: true,
+    port,
+    smokeMaxTokens: 16,
+    readyTimeoutSec: 120,
+  };
+  cfg.profiles['val-sim'] = {
+    ...base,
+    validation: {
+      accuracy: { tasks: ['gsm8k'], dataDir: demo, limit: 4, reference: path.join(demo, 'reference_gpu_demo.json') },
+      perf: { concurrency: 2, numPrompts: 8, inputLen: 32, outputLen: 8, baseline: path.join(demo, 'baseline_gpu_demo.json') },
+    },
+  };
+  // Long enough a perf run to be stopped while it runs.
+  cfg.profiles['val-sim-long'] = { ...base, port: port + 1, validation: { perf: { concurrency: 1, numPrompts: 100000, inputLen: 32, outputLen: 64 } } };
+  fs.writeFileSync(file, JSON.stringify(cfg, null, 2));
+}

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { parseReportText } from '../../../src/core/report/load';
 import { updateSimConfig } from '../../../src/core/sim/config';
 import { flatten } from '../../../src/extension/views';
-import { EXTENSION_ID, labelOf, logText, services, until } from './util';
+import { EXTENSION_ID, labelOf, logText, services, until, writeValidationProfiles } from './util';
 
 // The whole validation from the sidebar, on the simulated Atlas host: Run Validation from the Validation
 // view takes every step to its end state with figures inline, opens the report and puts it on top of the
@@ -23,34 +23,6 @@ interface RunSummary {
 }
 
 const END = new Set(['pass', 'warn', 'fail', 'skip', 'not-run', 'interrupted']);
-
-export function writeValidationProfiles(folder: string, demo: string, port: number): void {
-  const file = path.join(folder, 'ascend-adapt.json');
-  const cfg = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { profiles: Record<string, unknown> }) : { profiles: {} };
-  const base = {
-    description: 'small Qwen2-shaped model, validated on the simulated host',
-    host: 'sim',
-    modelPath: path.join(folder, 'models', 'small-qwen'),
-    servedModelName: 'small-qwen',
-    tensorParallelSize: 1,
-    maxModelLen: 4096,
-    dtype: 'bfloat16',
-    enforceEager: true,
-    port,
-    smokeMaxTokens: 16,
-    readyTimeoutSec: 120,
-  };
-  cfg.profiles['val-sim'] = {
-    ...base,
-    validation: {
-      accuracy: { tasks: ['gsm8k'], dataDir: demo, limit: 4, reference: path.join(demo, 'reference_gpu_demo.json') },
-      perf: { concurrency: 2, numPrompts: 8, inputLen: 32, outputLen: 8, baseline: path.join(demo, 'baseline_gpu_demo.json') },
-    },
-  };
-  // Long enough a perf run to be stopped while it runs.
-  cfg.profiles['val-sim-long'] = { ...base, port: port + 1, validation: { perf: { concurrency: 1, numPrompts: 100000, inputLen: 32, outputLen: 64 } } };
-  fs.writeFileSync(file, JSON.stringify(cfg, null, 2));
-}
 
 describe('Validation view: the whole validation from the sidebar', function () {
   // A whole validation on a loaded machine takes minutes; the steps' progress goes to the suite's output.
