@@ -27,3 +27,17 @@ def list_models(base_url, api_key=None, timeout=30.0, timeouts=None):
         return [m.get("id") for m in d.get("data", []) if isinstance(m, dict) and isinstance(m.get("id"), str)]
     except (ValueError, AttributeError):
         return []
+
+
+def choose_model(base_url, listed, wanted, log):
+    """The model a job asks for: --model when given (a warning when the server lists others), else the first one
+    the server lists. Returns None (after saying why) when there is none to choose: a usage error, exit 2."""
+    if not wanted:
+        if not listed:
+            log("error: %s lists no model; give --model" % base_url)
+            return None
+        log("model: %s (the first one %s lists)" % (listed[0], base_url))
+        return listed[0]
+    if listed and wanted not in listed:
+        log("warning: %s lists %s, not %s" % (base_url, ", ".join(listed), wanted))
+    return wanted

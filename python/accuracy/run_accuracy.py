@@ -438,14 +438,9 @@ def main(argv=None):
     except RuntimeError as e:
         log("error: %s" % e)
         return 1
-    if not a.model:
-        if not models:
-            log("error: %s lists no model; give --model" % a.base_url)
-            return 2
-        a.model = models[0]
-        log("model: %s (the first one %s lists)" % (a.model, a.base_url))
-    elif models and a.model not in models:
-        log("warning: %s lists %s, not %s" % (a.base_url, ", ".join(models), a.model))
+    a.model = endpoint.choose_model(a.base_url, models, a.model, log)
+    if a.model is None:
+        return 2
     job["model"] = a.model
     os.makedirs(os.path.dirname(os.path.abspath(a.out)) or ".", exist_ok=True)
 
