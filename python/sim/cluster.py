@@ -23,6 +23,8 @@ import sys
 import threading
 import time
 
+import simhost  # the line protocol shared with the simulated ray (beside this file)
+
 HEARTBEAT_SEC = 1.0
 LOST_AFTER_SEC = float(os.environ.get("ASCEND_ADAPT_SIM_LOST_SEC") or 10)
 JOIN_TIMEOUT_SEC = float(os.environ.get("ASCEND_ADAPT_SIM_JOIN_SEC") or 300)
@@ -65,32 +67,6 @@ def node_address(env, log):
     return (ip or (ifs[nic] if nic else None)), None
 
 
-def _send(sock, line):
-    try:
-        sock.sendall((line + "\n").encode("utf-8"))
-        return True
-    except OSError:
-        return False
-
-
-def _lines(sock):
-    buf = b""
-    while True:
-        try:
-            data = sock.recv(4096)
-        except socket.timeout:
-            yield None
-            continue
-        except OSError:
-            return
-        if not data:
-            return
-        buf += data
-        while b"\n" in buf:
-            line, buf = buf.split(b"\n", 1)
-            yield line.decode("utf-8", "replace").strip()
-
-
 # ---- head -------------------------------------------------------------------------------------------
 class Head(object):
     """Listens for the other nodes' ranks; `wait_all` returns once `expected` remote ranks joined."""
@@ -123,7 +99,7 @@ class Head(object):
 
     def _peer(self, c, addr):
         c.settimeout(HEARTBEAT_SEC)
-        lines = _lines(c)
+        lines = simhost.recv_lines(c)
         first = None
         try:
             for _ in range(5):  # a rank says HELLO at once; wait a few heartbeats for a slow one
@@ -145,7 +121,7 @@ class Head(object):
             self.peers.append(peer)
             ready = self.ready
         self.log("INFO", "core.py:1", "%s joined from %s (host %s) (SIMULATED)" % (hello.get("what", "a rank"), addr[0], hello.get("host", "?")))
-        _send(c, "READY" if ready else "WAIT")
+        simhost.send_line(c, "READY" if ready else "WAIT")
         for line in lines:
             if line is not None:
                 peer["last"] = time.monotonic()
@@ -185,7 +161,7 @@ class Head(object):
             self.ready = True
             peers = list(self.peers)
         for p in peers:
-            _send(p["sock"], "READY")
+            simhost.send_line(p["sock"], "READY")
         threading.Thread(target=self._heartbeat, daemon=True).start()
 
     def _heartbeat(self):
@@ -194,7 +170,7 @@ class Head(object):
             with self.lock:
                 peers = list(self.peers)
             for p in peers:
-                _send(p["sock"], "PING")
+                simhost.send_line(p["sock"], "PING")
 
 
 # ---- worker -----------------------------------------------------------------------------------------
@@ -222,7 +198,7 @@ def join_head(head, port, source, hello, log, timeout=JOIN_TIMEOUT_SEC):
         log("ERROR", "core.py:1", "cannot reach the head at %s:%d from %s: %s (SIMULATED)" % (head, port, source or "?", last))
         return None
     s.settimeout(HEARTBEAT_SEC)
-    for line in _lines(s):
+    for line in simhost.recv_lines(s):
         if line == "READY":
             return s
         if time.monotonic() > deadline:
@@ -234,12 +210,12 @@ def join_head(head, port, source, hello, log, timeout=JOIN_TIMEOUT_SEC):
 def keep_alive(sock, log, on_lost):
     """Heartbeats with the head until it is gone; then on_lost() (in a thread)."""
     def ping():
-        while _send(sock, "PING"):
+        while simhost.send_line(sock, "PING"):
             time.sleep(HEARTBEAT_SEC)
 
     def watch():
         last = time.monotonic()
-        for line in _lines(sock):
+        for line in simhost.recv_lines(sock):
             if line is not None:
                 last = time.monotonic()
             elif time.monotonic() - last > LOST_AFTER_SEC:

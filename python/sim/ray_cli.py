@@ -54,32 +54,18 @@ def npus_here():
 
 
 def send(sock, obj):
-    try:
-        sock.sendall((json.dumps(obj) + "\n").encode("utf-8"))
-        return True
-    except OSError:
-        return False
+    return simhost.send_line(sock, json.dumps(obj))
 
 
 def lines(sock):
-    buf = b""
-    while True:
-        try:
-            data = sock.recv(65536)
-        except socket.timeout:
+    for line in simhost.recv_lines(sock):
+        if line is None:
             yield None
             continue
-        except OSError:
-            return
-        if not data:
-            return
-        buf += data
-        while b"\n" in buf:
-            line, buf = buf.split(b"\n", 1)
-            try:
-                yield json.loads(line.decode("utf-8"))
-            except ValueError:
-                continue
+        try:
+            yield json.loads(line)
+        except ValueError:
+            continue
 
 
 def request(address, port, obj, timeout=10.0):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 
 SIM_JSON = "sim.json"
@@ -127,3 +128,32 @@ def note_simulated(tool):
     """One line on stderr so a person at a terminal sees the tool is simulated (stdout stays byte-exact)."""
     if os.environ.get("ASCEND_ADAPT_SIM_QUIET") != "1":
         sys.stderr.write("[simulated %s — ascend-adapt simulated Atlas host, not real NPU data]\n" % tool)
+
+
+# ---- line protocol of the simulated cluster (vLLM ranks and Ray nodes talk one text line per message) ------
+def send_line(sock, text):
+    """One message; False when the peer is gone (the caller treats that as the peer ending)."""
+    try:
+        sock.sendall((text + "\n").encode("utf-8"))
+        return True
+    except OSError:
+        return False
+
+
+def recv_lines(sock):
+    """The peer's messages as stripped text, None on a socket timeout (a chance for heartbeats); ends with the peer."""
+    buf = b""
+    while True:
+        try:
+            data = sock.recv(65536)
+        except socket.timeout:
+            yield None
+            continue
+        except OSError:
+            return
+        if not data:
+            return
+        buf += data
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            yield line.decode("utf-8", "replace").strip()
