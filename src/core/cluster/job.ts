@@ -8,7 +8,7 @@ import { buildServeCommand, type ServeCommand } from '../serving/command';
 import type { Transport } from '../transport/transport';
 import { quoteCommand } from '../transport/quote';
 import { waitListening } from './netinfo';
-import { dpLocal, type ClusterNodePlan, type ClusterPlan, type NodeCommand, type NodeRole } from './plan';
+import { dpLocal, type ClusterNodePlan, type ClusterPlan, type NodeCommand } from './plan';
 import { readyCount, WORKER_READY } from './ready';
 
 /**
@@ -30,14 +30,8 @@ export interface NodeJob {
   display: string;
 }
 
-export interface ClusterNodeRecord {
-  index: number;
-  host: string;
-  role: NodeRole;
-  address: string;
-  nic: string;
-  devices: number[];
-  simRoot?: string;
+/** A planned node (where and on which devices) as the running job keeps it. */
+export interface ClusterNodeRecord extends Pick<ClusterNodePlan, 'index' | 'host' | 'role' | 'address' | 'nic' | 'devices' | 'simRoot'> {
   jobs: NodeJob[];
   /** The job whose log is this node's log (its vllm serve; `ray start` on a Ray worker). */
   logJobId: string | null;
