@@ -1,10 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ROOT } from '../accuracy/helpers';
+import { interruptCli } from '../harness/cli';
 
 /**
  * Ctrl-C during the accuracy step of `validate --demo` once items have been scored (a real process, a real
@@ -17,24 +16,8 @@ describe('validate interrupted during accuracy', { timeout: 300_000 }, () => {
   after(() => fs.rmSync(out, { recursive: true, force: true }));
 
   it('keeps the scored items as partial accuracy data', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'validate', '--demo', '--out', out, '--json'], {
-      cwd: ROOT,
-      env: { ...process.env, LANG: 'en_US.UTF-8' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    let stdout = '';
-    let sent = false;
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-      // once the accuracy job reports scored items
-      if (!sent && /▶ Accuracy validation[\s\S]*\b[1-9]\d*\/\d+ acc=/.test(stderr)) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    // once the accuracy job reports scored items
+    const { code, stdout, stderr, sent } = await interruptCli(['validate', '--demo', '--out', out, '--json'], /▶ Accuracy validation[\s\S]*\b[1-9]\d*\/\d+ acc=/);
     assert.ok(sent, `never reached the accuracy step with scored items:\n${stderr}`);
     assert.equal(code, 1, stderr);
     const summary = JSON.parse(stdout.trim()) as { report: string; markdown: string[] };

@@ -1,10 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ROOT } from '../accuracy/helpers';
+import { interruptCli } from '../harness/cli';
 
 /**
  * Ctrl-C during the performance step of `validate --demo` (a real process, a real SIGINT once requests have
@@ -17,24 +16,8 @@ describe('validate interrupted during perf', { timeout: 300_000 }, () => {
   after(() => fs.rmSync(out, { recursive: true, force: true }));
 
   it('keeps the completed requests as partial performance data', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'validate', '--demo', '--out', out, '--json'], {
-      cwd: ROOT,
-      env: { ...process.env, LANG: 'en_US.UTF-8' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    let stdout = '';
-    let sent = false;
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-      // once the perf job reports finished requests (a condition, not a timer)
-      if (!sent && /▶ Performance benchmark[\s\S]*\b([1-9]\d*)\/\d+ requests/.test(stderr)) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    // once the perf job reports finished requests (a condition, not a timer)
+    const { code, stdout, stderr, sent } = await interruptCli(['validate', '--demo', '--out', out, '--json'], /▶ Performance benchmark[\s\S]*\b([1-9]\d*)\/\d+ requests/);
     assert.ok(sent, `never reached the perf step with finished requests:\n${stderr}`);
     assert.equal(code, 1, stderr);
     const summary = JSON.parse(stdout.trim()) as { report: string; markdown: string[] };

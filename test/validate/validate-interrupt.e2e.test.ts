@@ -1,10 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { repoRoot } from '../report/helpers';
+import { interruptCli } from '../harness/cli';
 
 /**
  * Ctrl-C during `validate --demo` (a real process, a real SIGINT once the accuracy job is running): the
@@ -18,23 +17,7 @@ describe('validate interrupted with SIGINT', { timeout: 240_000 }, () => {
   after(() => fs.rmSync(out, { recursive: true, force: true }));
 
   it('stops the server and writes the report', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), 'validate', '--demo', '--keep-host', '--out', out, '--json'], {
-      cwd: repoRoot,
-      env: { ...process.env, LANG: 'en_US.UTF-8' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    let stdout = '';
-    let sent = false;
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-      if (!sent && /▶ Accuracy validation/.test(stderr)) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    const { code, stdout, stderr, sent } = await interruptCli(['validate', '--demo', '--keep-host', '--out', out, '--json'], /▶ Accuracy validation/);
     assert.ok(sent, `never reached the accuracy step:\n${stderr}`);
     assert.equal(code, 1, stderr);
     assert.match(stderr, /Interrupted: stopping the jobs and the server/);
