@@ -1,27 +1,11 @@
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
 import type { MessageUi } from '../../../src/extension/notify';
-import { api, logText, services, until } from './util';
+import { api, logText, recorder, services, until } from './util';
 
 // Commands in a real VS Code: a bad argument is refused by the command's zod schema with a message naming
 // the command and the argument, before anything runs; every error toast offers "Show Log", which opens the
 // extension's log, where the error is written in full (with its stack).
-
-interface Toast {
-  kind: 'error' | 'warning' | 'info';
-  message: string;
-  items: string[];
-}
-
-/** Records the toasts the extension shows and answers them with `answer` (a button label, or nothing). */
-function recorder(answer?: string): MessageUi & { toasts: Toast[] } {
-  const toasts: Toast[] = [];
-  const show = (kind: Toast['kind']) => (message: string, ...items: string[]) => {
-    toasts.push({ kind, message, items });
-    return Promise.resolve(answer !== undefined && items.includes(answer) ? answer : undefined);
-  };
-  return { toasts, showErrorMessage: show('error'), showWarningMessage: show('warning'), showInformationMessage: show('info') };
-}
 
 // Commands that take arguments, each given something it cannot use.
 const BAD: Array<[string, unknown[]]> = [

@@ -13,24 +13,9 @@ import type { PerfPlan } from '../../../src/extension/perfPlan';
 import { hostPickItems } from '../../../src/extension/hostPick';
 import { flatten } from '../../../src/extension/views';
 import { writeQuantizedModel } from '../../quantize/helpers';
-import { EXTENSION_ID, labelOf, services, until, writeValidationProfiles } from './util';
+import { EXTENSION_ID, labelOf, recorder, services, until, writeValidationProfiles } from './util';
 
 // What a new user ran into in a real VS Code, each checked here the way they met it.
-
-interface Toast {
-  kind: 'error' | 'warning' | 'info';
-  message: string;
-  items: string[];
-}
-
-function recorder(answer?: string): MessageUi & { toasts: Toast[] } {
-  const toasts: Toast[] = [];
-  const show = (kind: Toast['kind']) => (message: string, ...items: string[]) => {
-    toasts.push({ kind, message, items });
-    return Promise.resolve(answer !== undefined && items.includes(answer) ? answer : undefined);
-  };
-  return { toasts, showErrorMessage: show('error'), showWarningMessage: show('warning'), showInformationMessage: show('info') };
-}
 
 /** ≥ 3 Latin words in a row once code, identifiers and numbers are taken out: English prose. */
 function englishProse(msg: string): string | undefined {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AscendApi, Services } from '../../../src/extension/extension';
+import type { MessageUi } from '../../../src/extension/notify';
 
 export const EXTENSION_ID = 'ascend-adapt.ascend-adapt';
 
@@ -77,4 +78,20 @@ export function writeValidationProfiles(folder: string, demo: string, port: numb
   // Long enough a perf run to be stopped while it runs.
   cfg.profiles['val-sim-long'] = { ...base, port: port + 1, validation: { perf: { concurrency: 1, numPrompts: 100000, inputLen: 32, outputLen: 64 } } };
   fs.writeFileSync(file, JSON.stringify(cfg, null, 2));
+}
+
+export interface Toast {
+  kind: 'error' | 'warning' | 'info';
+  message: string;
+  items: string[];
+}
+
+/** Records the toasts the extension shows and answers them with `answer` (a button label, or nothing). */
+export function recorder(answer?: string): MessageUi & { toasts: Toast[] } {
+  const toasts: Toast[] = [];
+  const show = (kind: Toast['kind']) => (message: string, ...items: string[]) => {
+    toasts.push({ kind, message, items });
+    return Promise.resolve(answer !== undefined && items.includes(answer) ? answer : undefined);
+  };
+  return { toasts, showErrorMessage: show('error'), showWarningMessage: show('warning'), showInformationMessage: show('info') };
 }
