@@ -19,7 +19,7 @@ const create = defineCommand({
     chip: opt.string({ metavar: 'NAME', default: '910B3', help: () => l10n.t('npu-smi chip name: 910B1, 910B2, 910B2C, 910B3, 910B4, Ascend910 (A3), 310P3, 910B (classic 910)') }),
     devices: opt.int({ metavar: 'N', min: 1, max: 64, default: 8, help: () => l10n.t('NPU cards') }),
     release: opt.string({ metavar: 'VERSION', default: DEFAULT_SIM_RELEASE, help: () => l10n.t('vllm-ascend release whose compatibility-matrix row gives the versions') }),
-    force: opt.flag(() => l10n.t('replace a simulated host already in DIR')),
+    force: opt.flag(() => l10n.t('re-create a simulated host already in DIR (only the files it made are replaced; files you added stay)')),
     json: opt.flag(() => l10n.t('print what was made as JSON on stdout')),
   },
   async run({ values, positionals, io, hint }) {
