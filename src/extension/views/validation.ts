@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { Translator } from '../../core/l10n';
 import type { KeyFigure, StepId } from '../../core/validate';
 import type { RunView, StepPhase, StepView } from '../validation';
-import { duration } from './format';
+import { duration, statusIcon, statusWord } from './format';
 import type { Node } from './index';
 
 /**
@@ -19,22 +19,20 @@ export interface StepText {
   title(id: StepId): string;
 }
 
+/** A step's state in words and as an icon: the check statuses as every view shows them, plus the run's own. */
 export function phaseWord(p: StepPhase): string {
   switch (p) {
     case 'pending':
       return l10n.t('pending');
     case 'running':
       return l10n.t('running');
-    case 'pass':
-      return l10n.t('passed');
-    case 'warn':
-      return l10n.t('warning');
-    case 'fail':
-      return l10n.t('failed');
-    case 'skip':
-      return l10n.t('skipped');
     case 'interrupted':
       return l10n.t('interrupted');
+    case 'pass':
+    case 'warn':
+    case 'fail':
+    case 'skip':
+      return statusWord(p);
     default:
       return l10n.t('not run');
   }
@@ -44,18 +42,16 @@ export function phaseIcon(p: StepPhase): vscode.ThemeIcon {
   switch (p) {
     case 'running':
       return new vscode.ThemeIcon('loading~spin');
-    case 'pass':
-      return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
-    case 'warn':
-      return new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
-    case 'fail':
-      return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
     case 'interrupted':
       return new vscode.ThemeIcon('debug-stop', new vscode.ThemeColor('list.warningForeground'));
     case 'pending':
       return new vscode.ThemeIcon('circle-large-outline');
+    case 'pass':
+    case 'warn':
+    case 'fail':
+      return statusIcon(p);
     default:
-      return new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground'));
+      return statusIcon('skip');
   }
 }
 
