@@ -8,6 +8,8 @@ import { analyzeSnapshot, parseSnapshot, reportsForJson, runEnvChecks, toSnapsho
 import { readSimConfig } from '../../core/sim/config';
 import { isCluster } from '../../core/cluster/plan';
 import { precheckCluster } from '../../core/cluster/precheck';
+import { checkHosts, DEFAULT_REACH_PORT } from '../../core/cluster/hostcheck';
+import type { ClusterCheck } from '../../core/cluster/checks';
 import type { NamedProfile } from '../../core/profiles/schema';
 import { defineCommand, UsageError, type RunContext } from '../command';
 import { opt } from '../options';
@@ -60,7 +62,7 @@ export function renderText(r: EnvReport): string {
 const TARGET: TargetDecl = { hosts: 'many', sim: 'env', profile: true };
 
 const options = {
-  json: opt.flag(() => l10n.t('one JSON object per host (an array for several hosts) on stdout')),
+  json: opt.flag(() => l10n.t('one JSON object per host (an array for several --sim; for several --host one object with the cluster checks) on stdout')),
   format: opt.string({ choices: ['text', 'json', 'collect-env'], default: 'text', help: () => l10n.t('output layout (collect-env = vllm-ascend collect_env.py text)') }),
   'save-snapshot': opt.string({ metavar: 'FILE', help: () => l10n.t('save the raw probe results, to re-analyse later or attach to a bug report') }),
   snapshot: opt.string({ metavar: 'FILE', help: () => l10n.t('analyse a saved snapshot instead of probing') }),
@@ -74,6 +76,8 @@ const options = {
   source: opt.string({ metavar: 'FILE', help: () => l10n.t('a file on the host to source before probing (e.g. a CANN set_env.sh or a simulated host\'s env.sh)') }),
   timeout: opt.float({ metavar: 'SECONDS', above: 0, help: () => l10n.t('per command on the host, e.g. npu-smi (default 15)') }),
   hccn: opt.flag(() => l10n.t('also check NPU network links with hccn_tool (default with several hosts)')),
+  'head-address': opt.string({ metavar: 'IP', help: () => l10n.t('several --host: the first host\'s address on the nodes\' network (default: the address its SSH session came in on)') }),
+  'head-port': opt.int({ metavar: 'PORT', min: 1, max: 65535, default: DEFAULT_REACH_PORT, help: () => l10n.t('several --host: the port each node connects to on the head (default {0}, vLLM\'s data-parallel RPC port)', DEFAULT_REACH_PORT) }),
 };
 type Ctx = RunContext<typeof options>;
 
@@ -116,17 +120,52 @@ async function clusterEnvCheck(ctx: Ctx, profile: NamedProfile, format: string):
       for (const r of reports) io.stdout.write(renderCollectEnv(r.host, r.raw) + '\n');
     } else {
       for (const r of reports) io.stdout.write(renderText(r) + '\n');
-      io.stdout.write(`== ${l10n.t('Cluster pre-launch checks:')}\n`);
-      for (const c of pre.checks) {
-        io.stdout.write(`  ${ICON[c.status]} ${statusWord(c.status).padEnd(4)}  ${c.title}: ${c.detail}\n`);
-        if (c.fix && c.status !== 'pass') io.stdout.write(`          ${l10n.t('fix:')} ${c.fix}\n`);
-      }
+      io.stdout.write(`== ${l10n.t('Cluster pre-launch checks:')}\n${renderClusterChecks(pre.checks)}`);
     }
     if (ctx.values['save-snapshot'] !== undefined && !saveSnapshot(ctx, reports, {})) return 2;
     return pre.ok ? 0 : 1;
   } finally {
     await nodes.closeAll();
   }
+}
+
+function renderClusterChecks(checks: ReadonlyArray<Pick<ClusterCheck, 'status' | 'title' | 'detail' | 'fix'>>): string {
+  let out = '';
+  for (const c of checks) {
+    out += `  ${ICON[c.status]} ${statusWord(c.status).padEnd(4)}  ${c.title}: ${c.detail}\n`;
+    if (c.fix && c.status !== 'pass') out += `          ${l10n.t('fix:')} ${c.fix}\n`;
+  }
+  return out;
+}
+
+/**
+ * Several SSH hosts without a profile: the nodes of one cluster, the first the head. Each node's report,
+ * then every cross-node check that needs no profile (hccn_tool ports, NPU addresses and TLS, pings, the
+ * route and a TCP connect to the head, versions), each naming its node.
+ */
+async function hostsClusterCheck(ctx: Ctx, plan: RunPlan, format: string, hosts: Target[]): Promise<number> {
+  const { values, io } = ctx;
+  if (format === 'text') io.stderr.write(l10n.t('Checking {0} as one cluster (head: {1}) …', hosts.map((h) => h.name).join(', '), hosts[0].name) + '\n');
+  const r = await checkHosts(hosts.map((h) => ({ name: h.name, open: h.open })), {
+    plan,
+    ...(values.python !== undefined ? { python: values.python } : {}),
+    ...(values.source !== undefined ? { sourceFirst: values.source } : {}),
+    ...(values.timeout !== undefined ? { commandTimeoutS: values.timeout } : {}),
+    ...(values['head-address'] !== undefined ? { headAddress: values['head-address'] } : {}),
+    port: values['head-port'],
+  });
+  if (format === 'json') {
+    io.stdout.write(JSON.stringify({ ok: r.ok, head: r.head, nodes: reportsForJson(r.reports), checks: r.checks }, null, 2) + '\n');
+  } else if (format === 'collect-env') {
+    for (const x of r.reports) io.stdout.write(renderCollectEnv(x.host, x.raw) + '\n');
+  } else {
+    for (const x of r.reports) io.stdout.write(renderText(x) + '\n');
+    const from = r.head.from === 'option' ? '--head-address' : r.head.from === 'ssh' ? l10n.t('its SSH connection') : (r.head.from ?? '?');
+    io.stdout.write(`== ${l10n.t('Cluster checks (head {0} at {1}:{2}, from {3}):', r.head.host, r.head.address ?? '?', r.head.port, from)}\n${renderClusterChecks(r.checks)}`);
+  }
+  connectionHints(ctx, r.reports, hosts);
+  if (values['save-snapshot'] !== undefined && !saveSnapshot(ctx, r.reports, plan)) return 2;
+  return r.ok ? 0 : 1;
 }
 
 function fromSnapshot(ctx: Ctx, plan: RunPlan): EnvReportWithRaw[] {
@@ -193,6 +232,8 @@ export const envCheckCommand = defineCommand({
     l10n.t('Or: ascend-adapt env-check --snapshot FILE analyses a saved snapshot instead of probing.'),
     l10n.t('With --profile NAME: the profile\'s host, model and parallel sizes; a multi-node profile gets the cluster'),
     l10n.t('pre-checks on every node (hccn_tool, NPU addresses and pings, NIC to the head, versions, model folder, free NPUs).'),
+    l10n.t('Several --host without a profile: the hosts are one cluster, the first the head, and get the same checks except'),
+    l10n.t('the model folder and free NPUs (those need --profile); JSON is then one object {ok, head, nodes, checks}.'),
   ],
   target: TARGET,
   options,
@@ -208,7 +249,11 @@ export const envCheckCommand = defineCommand({
       const { profile } = loadProfile(ctx);
       if (isCluster(profile)) return clusterEnvCheck(ctx, profile, format);
       ({ hosts, plan, source } = profileHosts(ctx, plan));
-    } else if (values.snapshot === undefined) hosts = resolveHosts(ctx, TARGET);
+    } else if (values.snapshot === undefined) {
+      hosts = resolveHosts(ctx, TARGET);
+      // Several SSH hosts are the nodes of one cluster; several --sim share this machine and are only compared.
+      if (hosts.length > 1 && hosts.every((h) => h.kind === 'ssh')) return hostsClusterCheck(ctx, plan, format, hosts);
+    }
     const reports = values.snapshot !== undefined ? fromSnapshot(ctx, plan) : await probe(ctx, plan, format, hosts, source);
     if (format === 'json') {
       const plain = reportsForJson(reports);

@@ -200,7 +200,9 @@ function networkChecks(nodes: readonly NodeCheckInput[], opts: ClusterCheckOptio
         l10n.t('Check that {0} on {1} is on the head\'s network, the head\'s address, and that no firewall blocks port {2} between the nodes.', n.net.nic, n.host, opts.port ?? '?'), n.host));
     }
   }
-  if (nodes.some((n) => n.route) && out.length === 0) {
+  // A pass only when every worker was tried: one that could not be probed is no evidence of a route.
+  const workers = nodes.filter((n) => n.role === 'worker');
+  if (nodes.some((n) => n.route) && out.length === 0 && workers.every((n) => n.net && n.route && n.reach)) {
     const reached = nodes.filter((n) => n.reach?.ok).length;
     out.push(mk('cluster.nic', 'pass', title, l10n.t('every node\'s interface carries the route to the head; {0} worker(s) reached {1}:{2}', reached, opts.headAddress ?? '?', opts.port ?? '?'), null, null));
   }

@@ -100,11 +100,11 @@ export async function detectNet(
 }
 
 /** Run on the head: listen on address:port (and see the API port is free), accept `peers` hellos. */
-export function headListen(t: Transport, address: string, port: number, seconds: number, peers: number, apiPort: number, python = 'python3') {
+export function headListen(t: Transport, address: string, port: number, seconds: number, peers: number, apiPort: number | undefined, python = 'python3') {
   let resolveListening: (v: { listening: boolean; error?: string }) => void;
   const listening = new Promise<{ listening: boolean; error?: string }>((r) => (resolveListening = r));
   let buf = '';
-  const done = execHostScript(t, python, SCRIPT, ['listen', address, String(port), String(seconds), String(peers), String(apiPort)], {
+  const done = execHostScript(t, python, SCRIPT, ['listen', address, String(port), String(seconds), String(peers), ...(apiPort !== undefined ? [String(apiPort)] : [])], {
     timeoutMs: (seconds + 30) * 1000,
     onStdout: (b) => {
       buf += b.toString('utf8');

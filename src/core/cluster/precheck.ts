@@ -73,17 +73,25 @@ export function pingTargets(reports: ReadonlyArray<{ host: string; outcome: Prob
   return out;
 }
 
+/** Who listens where and who connects from where, for the reach check. */
+export interface ReachPlan {
+  head: string;
+  headAddress: string;
+  port: number;
+  /** The API port, only to see it is free (a launch's); none for a check without a profile. */
+  apiPort?: number;
+  workers: ReadonlyArray<{ host: string; address: string }>;
+}
+
 /** The head listens on its address and port; every worker connects from its own address. */
-async function reachHead(plan: ClusterPlan, open: (h: string) => Promise<Transport>, seconds: number, python: string) {
-  const head = plan.nodes[0];
-  const workers = plan.nodes.slice(1);
-  const ht = await open(head.host);
-  const l = headListen(ht, plan.headAddress, plan.rendezvousPort, seconds, workers.length, plan.apiPort, python);
+export async function reachHead(plan: ReachPlan, open: (h: string) => Promise<Transport>, seconds: number, python: string) {
+  const ht = await open(plan.head);
+  const l = headListen(ht, plan.headAddress, plan.port, seconds, plan.workers.length, plan.apiPort, python);
   const listen = await l.listening;
   const reach = listen.listening
-    ? await Promise.all(workers.map(async (w) => connectFrom(await open(w.host), plan.headAddress, plan.rendezvousPort, w.address, Math.min(seconds, 10), w.host, python)
+    ? await Promise.all(plan.workers.map(async (w) => connectFrom(await open(w.host), plan.headAddress, plan.port, w.address, Math.min(seconds, 10), w.host, python)
       .catch((e: Error) => ({ ok: false, error: e.message, ms: 0, source: w.address }))))
-    : workers.map(() => null);
+    : plan.workers.map(() => null);
   await l.done.catch(() => undefined);
   return { listen, reach };
 }
@@ -143,7 +151,7 @@ export async function precheckCluster(profile: NamedProfile, opts: ClusterPreche
       const peers = [...targets].filter(([h]) => h !== n.host).map(([toHost, target]) => ({ toHost, target }));
       return hccn && peers.length ? pingPeers(await opts.open(n.host), hccn, n.simRoot ?? profile.simRoot, peers) : [];
     })),
-    plan ? reachHead(plan, opts.open, opts.reachSeconds ?? 15, python).catch(() => null) : Promise.resolve(null),
+    plan ? reachHead({ head: plan.nodes[0].host, headAddress: plan.headAddress, port: plan.rendezvousPort, apiPort: plan.apiPort, workers: plan.nodes.slice(1) }, opts.open, opts.reachSeconds ?? 15, python).catch(() => null) : Promise.resolve(null),
     plan ? opts.open(nodes[0].host).then((t) => modelChecksOnHead(profile, plan!, t), () => modelChecksOnHead(profile, plan!, null)) : Promise.resolve(null),
   ]);
   const inputs: NodeCheckInput[] = nodes.map((n, i) => ({
