@@ -16,10 +16,10 @@ Output: ONE JSON object on stdout (ASCII, one line). Exit code 0 whenever that o
 from __future__ import annotations
 
 import glob
-import hashlib
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -69,6 +69,11 @@ def decode(data):
     if truncated:
         text += "\n[... output truncated by env_probe ...]\n"
     return text, bad
+
+
+def cpu_ms(who):
+    r = resource.getrusage(who)
+    return round((r.ru_utime + r.ru_stime) * 1000, 1)
 
 
 def run(argv, timeout, budget, env=None):
@@ -478,6 +483,7 @@ def hccn_conf():
 
 
 def _sha256(path):
+    import hashlib  # only a model fingerprint needs it, and OpenSSL's start-up is a tenth of the probe's import time
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -518,13 +524,15 @@ def main(argv):
               "envRedacted": [], "commands": {}, "processes": {}}
 
     def step(name, fn):
-        t0 = time.monotonic()
+        t0, c0 = time.monotonic(), cpu_ms(resource.RUSAGE_CHILDREN)
         ok, err = True, None
         try:
             fn()
         except Exception as e:  # one broken step never ends the probe
             ok, err = False, "%s: %s" % (type(e).__name__, e)
-        result["steps"].append({"name": name, "ms": int((time.monotonic() - t0) * 1000), "ok": ok, "error": err})
+        # childrenCpuMs: CPU of the commands the step ran (npu-smi, hccn_tool ...), for measuring the host's share.
+        result["steps"].append({"name": name, "ms": int((time.monotonic() - t0) * 1000), "ok": ok, "error": err,
+                                "childrenCpuMs": cpu_ms(resource.RUSAGE_CHILDREN) - c0})
 
     def s_host():
         result["host"] = collect_host(budget)
@@ -610,6 +618,8 @@ def main(argv):
               lambda: step("nvidia-smi", s_nvidia)])
     result["steps"].sort(key=lambda s: ORDER.index(s["name"]) if s["name"] in ORDER else 99)
     result["durationMs"] = int((time.monotonic() - t_start) * 1000)
+    # This process from its fork (the login shell and sh it replaced included) and the commands it ran.
+    result["cpu"] = {"selfMs": cpu_ms(resource.RUSAGE_SELF), "childrenMs": cpu_ms(resource.RUSAGE_CHILDREN)}
     sys.stdout.write(json.dumps(result, ensure_ascii=True, separators=(",", ":")) + "\n")
     sys.stdout.flush()
     return 0
