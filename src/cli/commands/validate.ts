@@ -8,13 +8,15 @@ import { statusCell, stepName } from '../../core/report/format';
 import { en, translator, type Translator } from '../../core/l10n';
 import { LocalTransport } from '../../core/transport/local';
 import type { Transport } from '../../core/transport/transport';
-import { createDemo, OutDirError, prepareOutDir, runValidation, type AccuracyStepSpec, type PerfStepSpec, type RunEvent, type ValidateOptions } from '../../core/validate';
+import { isCluster } from '../../core/cluster/plan';
+import { clusterSteps, createDemo, OutDirError, prepareOutDir, runValidation, type AccuracyStepSpec, type PerfStepSpec, type RunEvent, type ValidateOptions } from '../../core/validate';
 import { PERF_DEFAULTS, perfSpec, specsFromProfile, type PerfOverrides } from '../../core/validate/profile-specs';
 import { packageVersion } from '../../core/version';
 import { defineCommand, UsageError, type CliIO, type RunContext } from '../command';
 import { opt } from '../options';
 import { resolveProfile, type TargetDecl } from '../target';
 import { reportLang } from './report';
+import { NodeTransports } from './serve-cluster';
 
 function stamp(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -84,6 +86,8 @@ interface Target {
   perfNotRun?: string;
   /** The temporary simulated host of --demo, deleted after the run (unless --keep-host). */
   tempHost?: string;
+  /** A multi-node profile's nodes (the transport is the head's, one of them). */
+  nodes?: NodeTransports;
 }
 
 /**
@@ -126,6 +130,15 @@ function profileTarget(ctx: Ctx, workspace: string[]): () => Promise<Target> {
   const ws = workspace.length ? workspace : specs.workspace;
   const jobsRoot = io.env.ASCEND_ADAPT_JOBS_ROOT || undefined;
   const { acc, perf, accNotRun, perfNotRun } = specs;
+  if (isCluster(profile)) {
+    const w = ctx.where;
+    if (w.host.length || w.local || w.sim.length) throw new UsageError(l10n.t('profile "{0}" runs on its nodes: --host, --local and --sim do not apply', profile.name));
+    // Every node opened once for the whole run; smoke, accuracy and perf go through the head's.
+    return async () => {
+      const nodes = new NodeTransports(ctx);
+      return { transport: await nodes.get(profile.nodes![0].host), profile, jobsRoot, workspace: ws, acc, perf, accNotRun, perfNotRun, nodes };
+    };
+  }
   return async () => ({ transport: await target.open(), profile, jobsRoot, workspace: ws, acc, perf, accNotRun, perfNotRun });
 }
 
@@ -147,6 +160,7 @@ export const validateCommand = defineCommand({
   description: () => [
     l10n.t('Runs the whole validation — environment check, model and operator analysis, serve, smoke prompts, accuracy, performance, stop — and writes validation_report_YYYYMMDD.json with Markdown (zh-CN, en) and HTML beside it. A failing step still produces a report that says what failed and why.'),
     l10n.t('--sim DIR runs against a simulated Atlas host made by `ascend-adapt sim create DIR` (results are marked SIMULATED).'),
+    l10n.t('A multi-node profile ("multiNode" and "nodes") is checked on every node first (the cluster pre-checks; a failure stops the run before launch), served as one job over all nodes, measured through the head\'s API and stopped on every node; the report lists the nodes, each node\'s environment and command, and every node\'s log.'),
     l10n.t('--demo creates a simulated Atlas host, a demo model and profile in a temporary folder and runs everything on it (SIMULATED); the folder is removed afterwards. --keep-host keeps it, inside the --out folder.'),
   ],
   target: TARGET,
@@ -183,6 +197,11 @@ export const validateCommand = defineCommand({
       onEvent: progressPrinter(t, say),
       generator: { name: 'ascend-adapt', version: packageVersion() },
     };
+    const nodes = target.nodes;
+    if (nodes) {
+      opts.steps = clusterSteps(opts, (h) => nodes.get(h));
+      say(t.tr('{0} nodes ({1}): {2}; the head {3} serves the API', profile.nodes!.length, profile.multiNode ?? '', profile.nodes!.map((n) => n.host).join(', '), transport.label));
+    }
     // Ctrl-C: stop what runs, stop the server (it is a detached job: it would outlive us), write the report.
     const ac = new AbortController();
     opts.signal = ac.signal;
@@ -198,7 +217,7 @@ export const validateCommand = defineCommand({
       result = await runValidation(opts);
     } finally {
       process.off('SIGINT', onSigint);
-      await transport.close();
+      await (nodes ? nodes.closeAll() : transport.close());
       if (target.tempHost) fs.rmSync(target.tempHost, { recursive: true, force: true });
     }
     if (target.tempHost) say(t.tr('Removed the temporary simulated host {0} (keep it with --keep-host)', target.tempHost));

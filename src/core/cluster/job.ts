@@ -316,6 +316,11 @@ export class ClusterJob extends EventEmitter<ClusterEvents> {
     });
   }
 
+  /** A node's transport, the one this job watches it through (to read or copy its files). */
+  transport(host: string): Promise<Transport> {
+    return this.opts.open(host);
+  }
+
   /** The head's API on this machine (through a forwarded port). */
   async endpointUrl(): Promise<string> {
     if (!this.headJob) throw new Error(l10n.t('the head of {0} is not serving', this.rec.profileName));

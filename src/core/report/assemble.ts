@@ -200,15 +200,7 @@ export function verdictOf(r: Omit<Report, 'verdict'>): Report['verdict'] {
           ? en('NPU performance reaches {0}% of the GPU baseline', Math.round(Math.min(...ratios) * 100))
           : en('no GPU baseline given'),
   });
-  const host = r.hosts.find((h) => h.role === 'npu') ?? r.hosts[0];
-  const envStatus: Status = !host ? 'not-run' : worst(host.checks.map((c) => c.status).concat(host.devices.length ? [] : ['fail']));
-  dims.push({
-    name: 'environment',
-    status: envStatus,
-    summary: host
-      ? envSummary(host)
-      : en('not run: {0}', r.steps.find((s) => s.name === 'env')?.reason ?? ''),
-  });
+  dims.push(r.cluster ? clusterEnvDimension(r) : hostEnvDimension(r));
   dims.push({
     name: 'serving',
     status: r.serving.status,
@@ -223,6 +215,30 @@ export function verdictOf(r: Omit<Report, 'verdict'>): Report['verdict'] {
   const statuses = dims.map((d) => d.status);
   const overall = statuses.includes('fail') ? 'fail' : statuses.includes('not-run') ? 'incomplete' : 'pass';
   return { overall, dimensions: dims };
+}
+
+function hostEnvDimension(r: Omit<Report, 'verdict'>): Dimension {
+  const host = r.hosts.find((h) => h.role === 'npu') ?? r.hosts[0];
+  return {
+    name: 'environment',
+    status: !host ? 'not-run' : worst(host.checks.map((c) => c.status).concat(host.devices.length ? [] : ['fail'])),
+    summary: host ? envSummary(host) : en('not run: {0}', r.steps.find((s) => s.name === 'env')?.reason ?? ''),
+  };
+}
+
+/** Several nodes: every node's own checks and the checks across them; a node that could not be probed fails. */
+function clusterEnvDimension(r: Omit<Report, 'verdict'>): Dimension {
+  const c = r.cluster!;
+  const statuses: Status[] = [...r.hosts.flatMap((h) => h.checks.map((x) => x.status)), ...c.checks.map((x) => x.status)];
+  if (r.hosts.length < c.nodes.length || r.hosts.some((h) => !h.devices.length)) statuses.push('fail');
+  const bad = c.checks.filter((x) => x.status === 'fail' || x.status === 'warn');
+  const head = r.hosts[0];
+  const base = en('{0} nodes ({1}): vLLM-Ascend {2}, CANN {3}, {4} NPU devices healthy', c.nodes.length, c.mode, head?.versions.vllm_ascend ?? '—', head?.versions.cann ?? '—', r.hosts.reduce((n, h) => n + h.devices.filter((d) => d.health === 'OK').length, 0));
+  return {
+    name: 'environment',
+    status: r.hosts.length ? worst(statuses) : 'not-run',
+    summary: !r.hosts.length ? en('not run: {0}', r.steps.find((s) => s.name === 'env')?.reason ?? '') : bad.length ? en('{0}; to look at: {1}', base, [...new Set(bad.map((x) => (x.node ? `${x.title} (${x.node})` : x.title)))].join(', ')) : base,
+  };
 }
 
 function envSummary(host: Report['hosts'][number]): string {

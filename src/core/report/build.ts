@@ -10,6 +10,7 @@ import {
   Report,
   type Accuracy,
   type Adaptation,
+  type Cluster,
   type Evidence,
   type HostSnapshot,
   type Performance,
@@ -33,6 +34,10 @@ export interface RunData {
   servedName: string;
   target?: Report['target'];
   host: HostSnapshot | null;
+  /** Every host of a multi-node run, in node order (default: `host` alone). */
+  hosts?: HostSnapshot[];
+  /** The nodes of a multi-node run and what ran on each. */
+  cluster?: Cluster;
   model: { facts: ModelFacts | null; extras: ConfigExtras; error: string | null; evidence: string | null };
   analysis: { findings: Adaptation['operatorFindings']; analysedFiles: number | null; workspaceFiles: Array<{ file: string; quantType: string | null }> };
   /** The quantize step's adaptation item (citing its job) and quantization row, when it ran. */
@@ -74,9 +79,10 @@ export function sectionStatus(steps: Step[], id: StepName, hasData: boolean): { 
 }
 
 export function buildReport(d: RunData): Report {
-  const simulated = d.host?.simulated === true || Boolean(d.profile.simRoot);
-  const hosts = d.host ? [d.host] : [];
+  const hosts = d.hosts ?? (d.host ? [d.host] : []);
+  const simulated = hosts.some((h) => h.simulated) || Boolean(d.profile.simRoot);
   const notes = notesFor(d.model.facts, d.profile);
+  if (d.cluster) notes.push(en('Multi-node ({0}): HBM figures are sampled on the head node ({1}); every node\'s log is in the nodes section', d.cluster.mode, d.cluster.nodes[0]?.host ?? '—'));
   const files: Report['files'] = reportFiles(d.generatedAt, d.langs);
   for (const f of d.evidenceFiles) {
     const p = path.posix.join('evidence', f.rel);
@@ -110,6 +116,7 @@ export function buildReport(d: RunData): Report {
       hbmSamples: d.hbmSamples,
     },
     ...profilingSection(d),
+    ...(d.cluster ? { cluster: d.cluster } : {}),
     steps: d.steps,
     ...(d.interrupted ? { interrupted: d.interrupted } : {}),
     files,

@@ -77,6 +77,7 @@ export function referencedEvidenceIds(report: PartialReport): Set<string> {
   if (report.model?.evidence) ids.add(report.model.evidence);
   if (report.serving?.apiCheck) ids.add(report.serving.apiCheck.evidence);
   if (report.profiling?.evidence) ids.add(report.profiling.evidence);
+  for (const n of report.cluster?.nodes ?? []) if (n.log) ids.add(n.log);
   return ids;
 }
 

@@ -195,8 +195,8 @@ export function parseReportText(text: string, file: string): LoadedReport {
   report.schema = REPORT_SCHEMA_ID;
   for (const key of SECTION_KEYS) {
     if (!(key in obj)) {
-      // Optional sections: absent in reports that are not fixtures / were not interrupted / did not profile.
-      if (key === 'fixture' || key === 'interrupted' || key === 'profiling') continue;
+      // Optional sections: absent in reports that are not fixtures / were not interrupted / did not profile / ran on one host.
+      if (key === 'fixture' || key === 'interrupted' || key === 'profiling' || key === 'cluster') continue;
       problems.push({ path: key, severity: 'error', message: l10n.t('{0}: section "{1}" is missing', file, key) });
       continue;
     }

@@ -2,6 +2,7 @@ import { protocolText } from '../lmeval/protocol';
 import { inLanguage } from '../l10n';
 import { round } from './figures';
 import { fmtNum, fmtPct, fmtRatio, isThroughput, perfLabel, thresholdText, verdictIcon } from './format';
+import { renderServedBy } from './md-cluster';
 import { curlLine, prettyJson, shellLine, type Md } from './md-writer';
 import type { PartialReport } from './schema';
 
@@ -12,6 +13,7 @@ export function renderAccuracy(md: Md, report: PartialReport): void {
   md.p();
   const acc = report.accuracy;
   if (md.notRun(acc) || !acc) return;
+  renderServedBy(md, report);
   const th = acc.datasets.map((d) => `${thresholdText(t, d.threshold)} (${md.text(d.label)})`).join(' / ');
   md.table(
     [t.tr('Parameter'), t.tr('Value')],
@@ -57,6 +59,7 @@ export function renderPerformance(md: Md, report: PartialReport): void {
   md.p();
   const perf = report.performance;
   if (!md.notRun(perf) && perf) {
+    renderServedBy(md, report);
     md.p(t.tr('Engine: {0}; concurrency {1}; {2} prompts; input/output length {3}/{4} tokens.', perf.engine ? md.data(perf.engine) : '—', fmtNum(perf.concurrency), fmtNum(perf.numPrompts), fmtNum(perf.inputLen), fmtNum(perf.outputLen)));
     if (perf.baselineMismatch?.length) {
       const field = {
@@ -114,6 +117,7 @@ export function renderInference(md: Md, report: PartialReport): void {
   if (!md.notRun(smoke) && smoke) {
     md.p(t.tr('The outputs below were produced on the Ascend NPU through the served OpenAI-compatible API.'));
     md.p();
+    renderServedBy(md, report);
     const out = smoke.results.flatMap((r) => [
       `--- ${t.tr('Test {0}', r.index)} ---`,
       `${t.tr('Input:')} ${r.prompt}`,
@@ -122,15 +126,17 @@ export function renderInference(md: Md, report: PartialReport): void {
     ]);
     md.block('text', out.join('\n'));
   }
-  renderServing(md, report.serving);
+  renderServing(md, report);
   if (smoke && smoke.status !== 'not-run' && smoke.status !== 'skip') renderBatch(md, smoke);
 }
 
-function renderServing(md: Md, serving: PartialReport['serving']): void {
+function renderServing(md: Md, report: PartialReport): void {
   const t = md.t;
+  const serving = report.serving;
   md.p(`### ${t.tr('Serving')}`);
   md.p();
   if (md.notRun(serving) || !serving) return;
+  renderServedBy(md, report);
   md.p(`**${t.tr('Command')}**` + (serving.profile ? ` — ${t.tr('profile {0}', md.text(serving.profile))}` : '') + (serving.jobId ? ` (${t.tr('job {0}', md.text(serving.jobId))})` : ''));
   md.p();
   md.block('bash', shellLine(serving.command, serving.env));

@@ -1,5 +1,6 @@
 import { dimensionName, fmtTime, reportDate, reportFileName, STATUS_ICON, statusCell, stepName } from './format';
 import { footnoteLabel } from './mdtext';
+import { renderNodes } from './md-cluster';
 import { evidenceLine, type Md } from './md-writer';
 import type { HostSnapshot, PartialReport } from './schema';
 
@@ -13,6 +14,7 @@ export function renderEnvironment(md: Md, report: PartialReport): void {
     md.p(`${STATUS_ICON['not-run']} ${t.tr('Not run')}`);
     md.p();
   }
+  renderNodes(md, report);
   for (const h of report.hosts ?? []) renderHost(md, h);
 }
 

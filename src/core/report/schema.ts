@@ -336,6 +336,55 @@ export const Profiling = z
   })
   .describe('Where the NPU time goes (Ascend PyTorch Profiler through --profiler-config); present when the profile asked for it');
 
+/** A pre-check of a multi-node run, naming the node (null: the cluster as a whole) and the NPU it is about. */
+export const NodeCheck = Check.extend({
+  node: z.string().nullable().describe('host alias of the node the check is about; null: across the nodes'),
+  device: z.number().int().optional().describe('the NPU (logical id) the check is about'),
+});
+
+export const ClusterNode = z.object({
+  index: z.number().int().nonnegative().describe('0 is the head'),
+  host: z.string().min(1).describe('ssh alias; its environment is the hosts[] entry of the same name'),
+  role: z.enum(['head', 'worker']),
+  address: z.string().describe('the IP the other nodes reach (HCCL_IF_IP)'),
+  nic: z.string().describe('the interface of that address (GLOO_SOCKET_IFNAME, TP_SOCKET_IFNAME, HCCL_SOCKET_IFNAME)'),
+  devices: z.array(z.number().int()).describe('logical NPU ids used on this node (ASCEND_RT_VISIBLE_DEVICES)'),
+  env: z.record(z.string(), z.string()).describe('the per-node variables the launch set on this node'),
+  commands: z
+    .array(
+      z.object({
+        kind: z.enum(['ray-start', 'serve']),
+        argv: z.array(z.string()),
+        env: z.record(z.string(), z.string()).describe('environment of the command (secrets redacted)'),
+        jobId: z.string().nullable().describe('the detached job that ran it; null: planned, not started'),
+      }),
+    )
+    .describe('what ran on this node, in order'),
+  log: z.string().nullable().describe("Evidence.id of this node's log (its vllm serve; `ray start` on a Ray worker)"),
+  state: z.string().nullable().describe('the node at the end: ready, failed, lost, stopped …'),
+  failure: z.string().nullable(),
+  stop: z
+    .object({ reached: z.boolean(), leftoverPids: z.array(z.number().int()), rayStop: z.string().nullable(), idle: z.boolean() })
+    .nullable()
+    .describe('what stopping found on this node: processes left, `ray stop`, NPUs idle'),
+});
+export type ClusterNode = z.infer<typeof ClusterNode>;
+
+export const Cluster = z
+  .object({
+    mode: z.enum(['dp', 'ray', 'pp-mp']).describe('the multi-node mechanism (multiNode of the profile)'),
+    source: z.string().nullable().describe('the vllm-ascend document the commands follow'),
+    jobId: z.string().nullable().describe('the multi-node job (one per run)'),
+    headAddress: z.string().nullable(),
+    rendezvousPort: z.number().int().nullable().describe('DP rpc port, torch master port or Ray head port'),
+    apiPort: z.number().int().nullable(),
+    nodes: z.array(ClusterNode),
+    checks: z.array(NodeCheck).describe('the cluster pre-checks, each naming its node'),
+    failure: z.object({ node: z.string().nullable(), message: z.string() }).nullable(),
+  })
+  .describe('A run served by one vLLM spread over several hosts: the nodes, what ran on each, their logs');
+export type Cluster = z.infer<typeof Cluster>;
+
 export const Step = z.object({
   name: StepName,
   status: StepStatus,
@@ -377,6 +426,7 @@ export const Report = z
     accuracy: Accuracy,
     performance: Performance,
     profiling: Profiling.optional(),
+    cluster: Cluster.optional(),
     steps: z.array(Step),
     interrupted: z
       .object({ step: StepName.nullable().describe('the step that was running; null: before any step'), at: IsoTime })
@@ -424,6 +474,7 @@ export const SECTION_KEYS = [
   'accuracy',
   'performance',
   'profiling',
+  'cluster',
   'steps',
   'interrupted',
   'verdict',

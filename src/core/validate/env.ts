@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { hostFamily } from '../npu/family';
 import { runEnvCheck, toSnapshot } from '../probe';
+import type { EnvReportWithRaw } from '../probe/envcheck';
 import type { HostSnapshot } from '../report/schema';
 import { buildServeCommand } from '../serving/command';
 import { withSimEnv } from '../jobs/index';
@@ -8,7 +9,27 @@ import { redactEnv } from './redact';
 import type { StepContext, StepResult, ValidateStep } from './types';
 
 /** Environment variables that matter for serving on Ascend, kept in the report (secrets redacted). */
-const IMPORTANT_ENV = /^(ASCEND_RT_VISIBLE_DEVICES|HCCL_|PYTORCH_NPU_ALLOC_CONF|TASK_QUEUE_ENABLE|VLLM_|ASCEND_ADAPT_SIMULATED)/;
+const IMPORTANT_ENV = /^(ASCEND_RT_VISIBLE_DEVICES|HCCL_|GLOO_SOCKET_IFNAME|TP_SOCKET_IFNAME|RAY_EXPERIMENTAL_NOSET_ASCEND_RT_VISIBLE_DEVICES|PYTORCH_NPU_ALLOC_CONF|TASK_QUEUE_ENABLE|VLLM_|ASCEND_ADAPT_SIMULATED)/;
+
+/** One host's environment check as the report keeps it: devices, versions, the variables that matter, the checks. */
+export function hostSnapshotOf(rep: EnvReportWithRaw, o: { simulated: boolean; env: Record<string, string>; evidence: string }): HostSnapshot {
+  const raw = (rep.raw.ok ? rep.raw.data : {}) as unknown as { env?: Record<string, string> };
+  const devices = rep.npu.devices.map((x) => ({ npuId: x.npuId, chipId: x.chipId, name: x.name, health: x.health, hbmUsedMB: x.hbmUsedMB ?? x.memUsedMB, hbmTotalMB: x.hbmTotalMB ?? x.memTotalMB }));
+  const env = Object.fromEntries(Object.entries({ ...(raw.env ?? {}), ...o.env }).filter(([k, v]) => IMPORTANT_ENV.test(k) && typeof v === 'string'));
+  return {
+    name: rep.host,
+    // A GPU host (nvidia-smi, no NPU) runs the same validation to produce the reference / baseline report.
+    role: rep.role === 'gpu' ? 'gpu' : 'npu',
+    simulated: rep.simulated || o.simulated,
+    os: rep.hostInfo?.os ? `${rep.hostInfo.os}${rep.hostInfo.arch ? ` (${rep.hostInfo.arch})` : ''}` : null,
+    chipFamily: devices.length ? hostFamily(devices.map((x) => x.name)) : rep.npu.family || null,
+    devices,
+    versions: { ...rep.versions },
+    env: redactEnv(env),
+    checks: rep.checks.map((c) => ({ id: c.id, status: c.status, title: c.title, detail: c.detail, fix: c.fix })),
+    evidence: o.evidence,
+  };
+}
 
 /**
  * Environment check of the host: the same probe and checks as `env-check`, saved as an env-check snapshot
@@ -37,22 +58,8 @@ export const envStep: ValidateStep = {
     });
     const failing = (statuses: string[]) => rep.checks.filter((c) => statuses.includes(c.status)).map((c) => `${c.title}: ${c.detail}`).join('; ');
     if (!rep.raw.ok) return { status: 'fail', reason: failing(['fail']) || rep.raw.message, usable: false };
-    const raw = rep.raw.data as unknown as { env?: Record<string, string> };
-    const devices = rep.npu.devices.map((x) => ({ npuId: x.npuId, chipId: x.chipId, name: x.name, health: x.health, hbmUsedMB: x.hbmUsedMB ?? x.memUsedMB, hbmTotalMB: x.hbmTotalMB ?? x.memTotalMB }));
-    const env = Object.fromEntries(Object.entries({ ...(raw.env ?? {}), ...plan.env }).filter(([k, v]) => IMPORTANT_ENV.test(k) && typeof v === 'string'));
-    const host: HostSnapshot = {
-      name: rep.host,
-      // A GPU host (nvidia-smi, no NPU) runs the same validation to produce the reference / baseline report.
-      role: rep.role === 'gpu' ? 'gpu' : 'npu',
-      simulated: rep.simulated || Boolean(profile.simRoot),
-      os: rep.hostInfo?.os ? `${rep.hostInfo.os}${rep.hostInfo.arch ? ` (${rep.hostInfo.arch})` : ''}` : null,
-      chipFamily: devices.length ? hostFamily(devices.map((x) => x.name)) : rep.npu.family || null,
-      devices,
-      versions: { ...rep.versions },
-      env: redactEnv(env),
-      checks: rep.checks.map((c) => ({ id: c.id, status: c.status, title: c.title, detail: c.detail, fix: c.fix })),
-      evidence: ev,
-    };
+    const host = hostSnapshotOf(rep, { simulated: Boolean(profile.simRoot), env: plan.env, evidence: ev });
+    const devices = host.devices;
     ctx.state.host = host;
     const status = rep.checks.some((c) => c.status === 'fail') ? 'fail' : rep.checks.some((c) => c.status === 'warn') ? 'warn' : 'pass';
     return {

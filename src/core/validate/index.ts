@@ -5,6 +5,8 @@ import type { Report } from '../report/schema';
 import type { Transport } from '../transport/transport';
 import { accuracyStep, type AccuracyStepSpec } from './accuracy';
 import { analysisStep, type AnalysisConfig } from './analysis';
+import { clusterEnvStep, type NodeOpener } from './cluster-env';
+import { clusterServeStep } from './cluster-serve';
 import { envStep } from './env';
 import { EvidenceBook } from './evidence';
 import { prepareOutDir } from './outdir';
@@ -49,6 +51,26 @@ export function standardSteps(c: StandardStepsConfig = {}): ValidateStep[] {
     perfStep(c.perf ?? null, c.perfNotRun ?? en('no performance run was asked for')),
     // After perf (a profiler slows the server down); only when the profile asks for profiling.
     profileStep,
+    stopStep,
+  ];
+}
+
+/**
+ * The validation of a multi-node profile: the same steps, with the cluster pre-checks on every node as the
+ * environment step and the multi-node job as the server. Smoke, accuracy and perf go through the head's API
+ * as on one host; the stop step stops every node. Quantization and profiling run on one host only: they are
+ * recorded as not run, saying why.
+ */
+export function clusterSteps(c: StandardStepsConfig, open: NodeOpener): ValidateStep[] {
+  return [
+    clusterEnvStep(open),
+    { ...quantizeStep, skipReason: () => en('msModelSlim quantizes on one host: quantize on one node, copy the output to modelPath on every node, then validate the multi-node profile') },
+    analysisStep({ findings: c.findings, workspace: c.workspace }),
+    clusterServeStep(open, { hbmSampleMs: c.hbmSampleMs }),
+    smokeStep,
+    accuracyStep(c.accuracy ?? null, c.accuracyNotRun),
+    perfStep(c.perf ?? null, c.perfNotRun ?? en('no performance run was asked for')),
+    { ...profileStep, skipReason: () => en('the profiler is started with a one-host server; profiling a multi-node server is not supported') },
     stopStep,
   ];
 }
@@ -117,6 +139,8 @@ async function validateInEnglish(opts: ValidateOptions): Promise<ValidateResult>
 export { accuracyStep, type AccuracyStepSpec } from './accuracy';
 export { analysisStep, type AnalysisConfig } from './analysis';
 export { createDemo, demoDataDir, freePort, DEMO_MODEL_CONFIG, type DemoSetup } from './demo';
+export { clusterEnvStep, clusterSection, type NodeOpener } from './cluster-env';
+export { clusterServeStep } from './cluster-serve';
 export { envStep } from './env';
 export { EvidenceBook } from './evidence';
 export { baselineFromReport, referencesFromReport } from './inputs';

@@ -10,7 +10,7 @@ import type { ServingData } from './state';
 import type { StepContext, StepResult, ValidateStep } from './types';
 
 /** The line where vLLM says it is up: the load-time figure points at it. */
-const READY_LINE = /Application startup complete|Uvicorn running on|Available routes are|Starting vLLM API server/;
+export const READY_LINE = /Application startup complete|Uvicorn running on|Available routes are|Starting vLLM API server/;
 
 export interface ServeConfig {
   /** HBM sampling period while serving (default 1000 ms). */
@@ -121,7 +121,7 @@ async function logEvidence(ctx: StepContext, job: ServingJob, rec: ServingJobRec
 }
 
 /** One non-streamed chat completion; request and response kept as evidence. True when it answered. */
-async function apiCheck(ctx: StepContext, endpoint: string, command: ServeCommand): Promise<boolean> {
+export async function apiCheck(ctx: StepContext, endpoint: string, command: ServeCommand): Promise<boolean> {
   const body = { model: command.servedModelName, messages: [{ role: 'user', content: ctx.profile.smokePrompts[0] }], temperature: 0.7, max_tokens: 128 };
   const started = ctx.now();
   // Not streamed: no byte comes before the whole answer, so the stall limit is the request limit.

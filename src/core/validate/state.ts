@@ -1,6 +1,8 @@
 import type { ConfigExtras } from '../report/assemble';
 import { configExtras } from '../report/assemble';
-import type { Accuracy, Adaptation, AdaptationItem, HostSnapshot, Performance, QuantizationStatus, Serving, SmokeResult } from '../report/schema';
+import type { ClusterJob } from '../cluster/job';
+import type { ClusterPlan } from '../cluster/plan';
+import type { Accuracy, Adaptation, AdaptationItem, Cluster, HostSnapshot, Performance, QuantizationStatus, Serving, SmokeResult } from '../report/schema';
 import type { ServingJob } from '../serving/job';
 import type { ModelFacts } from '../serving/model';
 import type { EvidenceBook } from './evidence';
@@ -14,7 +16,8 @@ import type { StepId, StepRecord } from './types';
  * still runs is used again and earlier results stay in the report.
  */
 export interface LiveServer {
-  job: ServingJob;
+  /** The server's job: one host's, or a multi-node job whose head serves the API. */
+  job: ServingJob | ClusterJob;
   /** The server as this machine reaches it (through the forwarded port); null until it is ready. */
   endpoint: string | null;
   /** The server as the host reaches it (jobs on the host use this). */
@@ -32,6 +35,14 @@ export interface QuantizeData {
   jobId: string | null;
   item: AdaptationItem;
   row: QuantizationStatus;
+}
+
+/** A multi-node run: the plan the pre-checks made (null when it could not be made), each node's environment, the report's section. */
+export interface ClusterRunData {
+  plan: ClusterPlan | null;
+  /** One snapshot per node, in node order (the report's hosts). */
+  hosts: HostSnapshot[];
+  section: Cluster;
 }
 
 export interface RunState {
@@ -59,6 +70,8 @@ export interface RunState {
   profiler: { runDir: string; dir: string } | null;
   /** The profile step's section data. */
   profiling: ProfilingData | null;
+  /** Set when the profile is served over several nodes. */
+  cluster: ClusterRunData | null;
 }
 
 export function newRunState(outDir: string, book: EvidenceBook): RunState {
@@ -81,5 +94,6 @@ export function newRunState(outDir: string, book: EvidenceBook): RunState {
     hbmEvidence: null,
     profiler: null,
     profiling: null,
+    cluster: null,
   };
 }

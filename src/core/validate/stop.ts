@@ -1,10 +1,13 @@
+import { ClusterJob } from '../cluster/job';
 import { en } from '../l10n';
+import { stopCluster } from './cluster-serve';
 import type { StepContext, StepResult, ValidateStep } from './types';
 
 /**
  * Stops the server this validation started (or re-used): its whole process group, then npu-smi shows
  * whether the devices are idle again. Runs also after a stop request — a detached server would outlive
- * the run. The serving log is copied beside the report and its evidence gets its end time.
+ * the run. The serving log is copied beside the report and its evidence gets its end time. A multi-node
+ * server is stopped on every node (cluster-serve.ts).
  */
 export const stopStep: ValidateStep = {
   id: 'stop',
@@ -14,6 +17,8 @@ export const stopStep: ValidateStep = {
   async run(ctx: StepContext): Promise<StepResult> {
     const { state } = ctx;
     const job = state.server!.job;
+    // A multi-node server: every node is stopped and checked, each node's log copied.
+    if (job instanceof ClusterJob) return stopCluster(ctx, job);
     state.hbm?.stop();
     const rep = await job.stop();
     state.server = null;

@@ -91,6 +91,7 @@ export function writeReport(state: RunState, o: WriteOptions): WrittenReport {
     servedName: servedModelName(o.profile),
     target: o.target,
     host: state.host,
+    ...(state.cluster ? { hosts: state.cluster.hosts, cluster: state.cluster.section } : {}),
     model: state.model,
     analysis: state.analysis,
     quantize: state.quantize,
