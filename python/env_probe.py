@@ -76,14 +76,14 @@ def cpu_ms(who):
     return round((r.ru_utime + r.ru_stime) * 1000, 1)
 
 
-def run(argv, timeout, budget, env=None):
-    """Run argv (no shell) with a timeout; never raises. The whole process group is killed on timeout."""
+def start(argv, timeout, budget, env=None):
+    """Start argv (no shell) in its own process group; never raises. Returns (result, started) for finish()."""
     res = {"argv": list(argv), "found": True, "code": None, "signal": None, "timedOut": False, "ms": 0,
            "stdout": "", "stderr": "", "nonUtf8": False, "error": None}
     t = min(timeout, max(0.5, budget.left()))
     if budget.left() <= 0:
         res["error"] = "probe time budget exhausted before this step"
-        return res
+        return res, None
     t0 = time.monotonic()
     try:
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -91,12 +91,22 @@ def run(argv, timeout, budget, env=None):
     except FileNotFoundError:
         res["found"] = False
         res["error"] = "not found: %s" % argv[0]
-        return res
+        return res, None
     except OSError as e:
         res["error"] = "cannot run %s: %s" % (argv[0], e)
+        return res, None
+    return res, (p, t0, t)
+
+
+def finish(res, started):
+    """Wait for a started command until its deadline (start + timeout); then its whole process group is killed."""
+    if started is None:
         return res
+    p, t0, t = started
     try:
-        out, err = p.communicate(timeout=t)
+        # At least a moment: one collected after an earlier one's timeout may have ended long ago, and
+        # communicate() with no time left raises before reading what it printed.
+        out, err = p.communicate(timeout=max(0.1, t0 + t - time.monotonic()))
     except subprocess.TimeoutExpired:
         res["timedOut"] = True
         try:
@@ -117,6 +127,11 @@ def run(argv, timeout, budget, env=None):
     res["stderr"], bad2 = decode(err)
     res["nonUtf8"] = bad1 or bad2
     return res
+
+
+def run(argv, timeout, budget, env=None):
+    """Run argv (no shell) with a timeout; never raises. The whole process group is killed on timeout."""
+    return finish(*start(argv, timeout, budget, env))
 
 
 def read_text(path, limit=65536):
@@ -578,13 +593,13 @@ def main(argv):
             return
         info = result["commands"].get("npuSmiInfo") or {}
         n = min(len(BUS_ID.findall(info.get("stdout") or "")), args.hccn_max)
-        raw = {}
-
-        def one(i, what):
-            raw[(i, what)] = run([path, "-i", str(i), "-" + what, "-g"], args.timeout, budget)
-
-        # The loops of vllm-ascend's installation.md ("Verify Multi-Node Communication"), side by side.
-        parallel([lambda i=i, w=w: one(i, w) for i in range(n) for w in HCCN_QUERIES])
+        # The loops of vllm-ascend's installation.md ("Verify Multi-Node Communication"), all running at once:
+        # started together, then collected in turn (each within its own timeout from the common start) — the
+        # same concurrency as a thread per query, without a thread's start and lock hand-offs for each.
+        # Collected in turn, a query's "ms" is when its answer was read (it may have ended earlier).
+        started = [((i, w), start([path, "-i", str(i), "-" + w, "-g"], args.timeout, budget))
+                   for i in range(n) for w in HCCN_QUERIES]
+        raw = dict((k, finish(*v)) for k, v in started)
         links = []
         for i in range(n):
             r = raw[(i, "link")]

@@ -67,6 +67,17 @@ class RunWithTimeout(unittest.TestCase):
             alive = os.path.exists("/proc/%d" % bg) and "Z" not in open("/proc/%d/stat" % bg).read().split(")")[-1][:3]
             self.assertFalse(alive, "background child of the timed-out command survived")
 
+    def test_started_together_each_collected_within_its_own_timeout(self):
+        b = env_probe.Budget(60)
+        t0 = time.monotonic()
+        started = [env_probe.start(["sh", "-c", "sleep 30"], 0.5, b)]
+        started += [env_probe.start(["sh", "-c", "echo %d; exit %d" % (i, i)], 0.5, b) for i in range(1, 4)]
+        res = [env_probe.finish(*s) for s in started]
+        self.assertLess(time.monotonic() - t0, 10)
+        self.assertTrue(res[0]["timedOut"])
+        # Collected after the first one's timeout, the others still give what they printed and their exit codes.
+        self.assertEqual([(r["timedOut"], r["code"], r["stdout"]) for r in res[1:]], [(False, i, "%d\n" % i) for i in range(1, 4)])
+
     def test_missing_command_and_exit_codes(self):
         b = env_probe.Budget(60)
         r = env_probe.run(["/nonexistent/npu-smi", "info"], 5, b)
