@@ -43,6 +43,9 @@ export const jobRef = z.union(
   msg(() => l10n.t('expected a job id or a Jobs view row')),
 );
 
+/** A node of a multi-node job: its Jobs view row, or { clusterId, host }. */
+export const nodeRef = z.object({ clusterId: id, host: id }, msg(() => l10n.t('expected a node row of a multi-node job, or { clusterId, host }'))).transform((n) => ({ clusterId: n.clusterId, host: n.host }));
+
 /** A validation step: its id (env, serve, perf …) or a Validation view row. */
 export const stepRef = z.union(
   [z.string().regex(/^[a-z][a-z-]*$/), z.object({ step: z.object({ id: z.string().regex(/^[a-z][a-z-]*$/) }) }).transform((n) => n.step.id)],

@@ -1,6 +1,8 @@
 import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
 import { langOf, setProcessLanguage } from '../core/l10n';
+import { ClusterServing } from './cluster';
+import { registerClusterCommands } from './clusterCommands';
 import { Commands } from './commands';
 import { Config } from './config';
 import { Ctx } from './ctx';
@@ -45,6 +47,7 @@ export interface Services {
   readonly views: Views;
   readonly statusBar: vscode.StatusBarItem;
   readonly serving: Serving;
+  readonly clusters: ClusterServing;
   readonly quantize: Quantizations;
   readonly profiling: Profiling;
   readonly reports: Reports;
@@ -76,6 +79,7 @@ function createServices(ctx: Ctx, log: vscode.LogOutputChannel, notifier: Notifi
   const views = ctx.own(new Views());
   const statusBar = ctx.own(new HostStatusBar(hosts));
   const serving = ctx.own(new Serving({ hosts, envResults, config, notifier, log, state: ext.workspaceState }));
+  const clusters = ctx.own(new ClusterServing({ hosts, config, notifier, log, serving, state: ext.workspaceState }));
   const quantize = ctx.own(new Quantizations({ hosts, config, notifier, log, state: ext.workspaceState }));
   const profiling = ctx.own(new Profiling({ serving, hosts, notifier, log, state: ext.workspaceState }));
   const reports = ctx.own(new Reports(hosts, log, notifier, ext.globalStorageUri));
@@ -105,7 +109,7 @@ function createServices(ctx: Ctx, log: vscode.LogOutputChannel, notifier: Notifi
       hostTorchNpu: { current: () => newestTorchNpu(envResults), onDidChange: envResults.onDidChange },
     }),
   );
-  return { log, notifier, commands, config, hosts, envResults, views, statusBar: statusBar.item, serving, quantize, profiling, reports, validation, validationStatus, tasks, workspaceLint, lsp };
+  return { log, notifier, commands, config, hosts, envResults, views, statusBar: statusBar.item, serving, clusters, quantize, profiling, reports, validation, validationStatus, tasks, workspaceLint, lsp };
 }
 
 /** torch_npu of the most recent environment check that found one. */
@@ -141,7 +145,8 @@ function registerFeatures(ctx: Ctx, s: Services, problems: string[]): void {
       storageUri: ext.globalStorageUri,
     }),
   );
-  feature('serving', () => registerServingCommands(commands, { serving: s.serving, hosts: s.hosts, views: s.views, notifier, log }));
+  feature('serving', () => registerServingCommands(commands, { serving: s.serving, clusters: s.clusters, hosts: s.hosts, views: s.views, notifier, log }));
+  feature('multi-node serving', () => registerClusterCommands(commands, { clusters: s.clusters, views: s.views, log }));
   feature('quantization', () => registerQuantizeCommands(commands, { quantize: s.quantize, hosts: s.hosts, views: s.views, notifier }));
   feature('profiling', () => registerProfilingCommands(commands, { profiling: s.profiling, views: s.views, notifier }));
   feature('evaluation', () => registerEvaluationCommands(commands, { serving: s.serving, state: ext.workspaceState, hosts: s.hosts, config: s.config, notifier, pythonDir: ext.asAbsolutePath('python') }));

@@ -258,6 +258,17 @@ export class Hosts implements vscode.Disposable {
     throw new Error(l10n.t('Unknown host {0}', id));
   }
 
+  /**
+   * A connection of its own to a node of a multi-node job (the caller closes it): the same host keys and
+   * prompts, a 1 s keepalive (as the CLI's), so a node whose link drops is noticed within seconds.
+   */
+  async nodeTransport(id: string): Promise<Transport> {
+    if (!id.startsWith('ssh:')) return this.transport(id);
+    const t = (await this.sshManager()).dedicated(id.slice(4), { keepaliveIntervalMs: 1000, keepaliveCountMax: 3 });
+    await t.connect();
+    return t;
+  }
+
   async disconnect(id: string): Promise<void> {
     if (id.startsWith('ssh:') && this.manager) {
       await this.manager.disconnect(id.slice(4));

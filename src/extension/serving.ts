@@ -1,5 +1,4 @@
 import * as l10n from '@vscode/l10n';
-import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
 import type { AscendAdaptConfig, NamedProfile } from '../core/profiles/schema';
 import type { ServingJob, StopReport } from '../core/serving/job';
@@ -11,6 +10,7 @@ import { choosePlan, type PerfPlan } from './perfPlan';
 import type { EnvResults } from './envResults';
 import { LOCAL_ID, SIM_ID, type Hosts } from './hosts';
 import type { TrackedJob } from './jobResults';
+import { openLogTerminal } from './logTerminal';
 import type { Notifier } from './notify';
 import { duration, stateText } from './views/format';
 
@@ -214,34 +214,19 @@ export class Serving implements vscode.Disposable {
       return open;
     }
     const t = this.tracked.get(id);
-    const write = new vscode.EventEmitter<string>();
-    const close = new vscode.EventEmitter<number | void>();
-    let detach: (() => void) | undefined;
-    const pty: vscode.Pseudoterminal = {
-      onDidWrite: write.event,
-      onDidClose: close.event,
-      open: () => {
-        const dec = new StringDecoder('utf8');
-        const head = t?.record.simulated ? `\x1b[33m[${l10n.t('SIMULATED')}]\x1b[0m ` : '';
-        write.fire(`${head}${t?.record.command.display ?? id}\r\n${l10n.t('(closing this terminal does not stop the server)')}\r\n\r\n`);
-        void this.liveJob(id).then(
-          (job) => {
-            const a = job.attachLog(0, (chunk) => write.fire(dec.write(chunk).replace(/\r?\n/g, '\r\n')));
-            detach = a.detach;
-            void a.done.then(() => write.fire(`\r\n${l10n.t('[log ended: {0}]', stateText(job.state))}\r\n`));
-          },
-          (e: Error) => write.fire(`${l10n.t('cannot attach: {0}', e.message)}\r\n`),
-        );
+    let state = () => stateText(t?.record.state ?? 'exited');
+    const term = openLogTerminal({
+      name: l10n.t('vllm serve {0} ({1})', t?.record.profileName ?? id, t?.record.host ?? ''),
+      simulated: t?.record.simulated ?? false,
+      header: t?.record.command.display ?? id,
+      follow: async (onData) => {
+        const job = await this.liveJob(id);
+        state = () => stateText(job.state);
+        return job.attachLog(0, onData);
       },
-      close: () => {
-        detach?.();
-        write.dispose();
-        close.dispose();
-      },
-    };
-    const term = vscode.window.createTerminal({ name: l10n.t('vllm serve {0} ({1})', t?.record.profileName ?? id, t?.record.host ?? ''), pty, iconPath: new vscode.ThemeIcon('server-process') });
+      endState: () => state(),
+    });
     this.terminals.set(id, term);
-    term.show(true);
     return term;
   }
 

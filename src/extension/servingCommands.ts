@@ -9,6 +9,7 @@ import type { Commands } from './commands';
 import { isRunning, type TrackedJob } from './jobResults';
 import type { Notifier } from './notify';
 import type { Serving } from './serving';
+import { isClusterRunning, type ClusterServing, type TrackedCluster } from './cluster';
 import { requireTrust } from './trust';
 import type { Views } from './views';
 import { stateText } from './views/format';
@@ -18,6 +19,8 @@ import { JobNode } from './views/jobs';
 
 export interface ServingFeature {
   serving: Serving;
+  /** Multi-node jobs: a profile with "multiNode" starts there; Stop, Attach and Open Log take their rows too. */
+  clusters: ClusterServing;
   hosts: Hosts;
   views: Views;
   notifier: Notifier;
@@ -49,21 +52,27 @@ export function registerServingCommands(commands: Commands, d: ServingFeature): 
   subs.push(jobsView.onDidChangeVisibility((e) => e.visible && reattach()));
   if (jobsView.visible) reattach();
 
-  const pickJob = async (given: string | undefined, filter: (j: TrackedJob) => boolean, placeHolder: string): Promise<string | undefined> => {
+  const { clusters } = d;
+  /** A serving job, or (when `withClusters`) a multi-node job, given or picked; its id. */
+  const pickJob = async (given: string | undefined, filter: (j: TrackedJob) => boolean, placeHolder: string, withClusters?: (j: TrackedCluster) => boolean): Promise<string | undefined> => {
     if (given) {
-      if (!serving.get(given)) throw new Error(l10n.t('Unknown job {0}', given));
+      if (!serving.get(given) && !(withClusters && clusters.get(given))) throw new Error(l10n.t('Unknown job {0}', given));
       return given;
     }
-    const list = serving.all().filter(filter);
-    if (list.length === 1) return list[0].record.jobId;
-    if (list.length === 0) {
+    const items = [
+      ...serving.all().filter(filter).map((j) => ({ label: j.record.profileName, description: `${j.record.host} · ${stateText(j.record.state)}`, id: j.record.jobId })),
+      ...(withClusters ? clusters.all().filter(withClusters) : []).map((j) => ({
+        label: j.record.profileName,
+        description: `${l10n.t('{0} nodes', j.record.nodes.length)} · ${stateText(j.record.state)}${j.record.simulated ? ` · ${l10n.t('SIMULATED')}` : ''}`,
+        id: j.record.id,
+      })),
+    ];
+    if (items.length === 1) return items[0].id;
+    if (items.length === 0) {
       void notifier.info(l10n.t('No serving job to act on. Start one with "Ascend: Start Serving".'));
       return undefined;
     }
-    const p = await vscode.window.showQuickPick(
-      list.map((j) => ({ label: j.record.profileName, description: `${j.record.host} · ${stateText(j.record.state)}`, id: j.record.jobId })),
-      { placeHolder },
-    );
+    const p = await vscode.window.showQuickPick(items, { placeHolder });
     return p?.id;
   };
 
@@ -82,6 +91,13 @@ export function registerServingCommands(commands: Commands, d: ServingFeature): 
     if (!name) return undefined;
     const { getProfile } = await import('../core/profiles/load');
     const profile = getProfile(cfg.config, name, vscode.workspace.asRelativePath(cfg.file));
+    if (profile.multiNode) {
+      // Checked on every node, then launched as one job.
+      return vscode.window.withProgress(
+        { location: { viewId: 'ascend.jobs' }, title: l10n.t('Checking the {0} nodes of {1}, then launching…', profile.nodes?.length ?? 0, name) },
+        () => clusters.start(profile, false),
+      );
+    }
     const job = await vscode.window.withProgress(
       { location: { viewId: 'ascend.jobs' }, title: l10n.t('Launching {0}…', name) },
       () => serving.start(profile, false),
@@ -139,20 +155,32 @@ export function registerServingCommands(commands: Commands, d: ServingFeature): 
   });
 
   commands.register('ascend.jobs.attach', [jobRef.optional()], async (given) => {
-    const id = await pickJob(given, () => true, l10n.t('Attach to which job?'));
+    const id = await pickJob(given, () => true, l10n.t('Attach to which job?'), () => true);
     if (!id) return undefined;
+    // A multi-node job: every node's log, each in its own tab.
+    const cluster = clusters.get(id);
+    if (cluster) return cluster.record.nodes.map((n) => clusters.openTerminal(id, n.host).name);
     return serving.openTerminal(id).name;
   });
 
   commands.register('ascend.jobs.stop', [jobRef.optional()], async (given) => {
-    const id = await pickJob(given, running, l10n.t('Stop which job?'));
+    const id = await pickJob(given, running, l10n.t('Stop which job?'), isClusterRunning);
     if (!id) return undefined;
+    if (clusters.get(id)) return stopCluster(id);
     const rep = await vscode.window.withProgress({ location: { viewId: 'ascend.jobs' }, title: l10n.t('Stopping…') }, () => serving.stop(id));
     if (rep.idle) void notifier.info(l10n.t('Stopped; the NPUs are back to idle and no process is left.'));
     else if (!rep.checked) void notifier.warn(l10n.t('Stopped; npu-smi could not be read to check the NPUs.'));
     else void notifier.warn(l10n.t('Stopped, but the NPUs are not idle: {0}', [...rep.npuProcesses.map((p) => `pid ${p.pid} (${p.name}) ${p.memoryMB} MB on NPU ${p.npuId}`), ...rep.leftoverPids.map((p) => `pid ${p}`)].join('; ')));
     return rep;
   });
+
+  const stopCluster = async (id: string) => {
+    const rep = await vscode.window.withProgress({ location: { viewId: 'ascend.jobs' }, title: l10n.t('Stopping every node…') }, () => clusters.stop(id));
+    const notIdle = rep.nodes.filter((n) => !n.idle);
+    if (rep.idle) void notifier.info(l10n.t('Stopped on every node; the NPUs are back to idle and no process is left.'));
+    else void notifier.warn(l10n.t('Stopped, but not everything ended: {0}', notIdle.map((n) => `${n.host}: ${!n.reached ? l10n.t('not reachable') : [...n.leftoverPids.map((p) => `pid ${p}`), ...n.npuProcesses.map((p) => `pid ${p.pid} (${p.name}) NPU ${p.device}`)].join(', ') || l10n.t('npu-smi could not be read')}`).join('; ')));
+    return rep;
+  };
 
   commands.register('ascend.jobs.openLog', [jobRef.optional()], async (given) => {
     const id = await pickJob(given, () => true, l10n.t('Open the log of which job?'));
@@ -182,6 +210,7 @@ export function registerServingCommands(commands: Commands, d: ServingFeature): 
 
   commands.register('ascend.jobs.clearFinished', [], async () => {
     for (const j of serving.all()) if (!running(j)) serving.forget(j.record.jobId);
+    for (const j of clusters.all()) if (!isClusterRunning(j)) clusters.forget(j.record.id);
   });
 
   commands.register('ascend.serve.smoke', [jobRef.optional()], async (given) => {

@@ -104,14 +104,7 @@ export class HostManager extends EventEmitter {
   transport(alias: string): SshTransport {
     let t = this.pool.get(alias);
     if (!t) {
-      t = new SshTransport(this.resolve(alias), {
-        callbacks: this.opts.callbacks,
-        knownHosts: this.opts.knownHostsFile
-          ? { files: [this.opts.knownHostsFile], writeFile: this.opts.knownHostsFile, acceptNew: this.opts.acceptNew }
-          : { acceptNew: this.opts.acceptNew },
-        reconnect: this.opts.reconnect,
-        keepaliveIntervalMs: this.opts.keepaliveIntervalMs,
-      });
+      t = this.dedicated(alias);
       t.on('state', (state: ConnectionState, detail: StateDetail) => {
         const ev: HostStateEvent = { alias, state, ...detail };
         this.emit('state', ev);
@@ -119,6 +112,22 @@ export class HostManager extends EventEmitter {
       this.pool.set(alias, t);
     }
     return t;
+  }
+
+  /**
+   * A connection of its own to `alias` (not pooled; the caller closes it), with the pool's host keys and
+   * prompts but its own keepalive: a multi-node job notices a node's dropped link within seconds.
+   */
+  dedicated(alias: string, opts: { keepaliveIntervalMs?: number; keepaliveCountMax?: number } = {}): SshTransport {
+    return new SshTransport(this.resolve(alias), {
+      callbacks: this.opts.callbacks,
+      knownHosts: this.opts.knownHostsFile
+        ? { files: [this.opts.knownHostsFile], writeFile: this.opts.knownHostsFile, acceptNew: this.opts.acceptNew }
+        : { acceptNew: this.opts.acceptNew },
+      reconnect: this.opts.reconnect,
+      keepaliveIntervalMs: opts.keepaliveIntervalMs ?? this.opts.keepaliveIntervalMs,
+      keepaliveCountMax: opts.keepaliveCountMax,
+    });
   }
 
   async connect(alias: string): Promise<SshTransport> {

@@ -16,6 +16,7 @@ export async function run(): Promise<void> {
   await import('./hosts.test');
   await import('./lsp.test');
   await import('./serving.test');
+  await import('./cluster.test');
   await import('./quantize.test');
   await import('./profile.test');
   await import('./reports.test');

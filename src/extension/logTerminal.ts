@@ -1,0 +1,61 @@
+import * as l10n from '@vscode/l10n';
+import { StringDecoder } from 'node:string_decoder';
+import * as vscode from 'vscode';
+
+/**
+ * A terminal tab that follows a job's log from its first byte (a Pseudoterminal: nothing runs in it).
+ * Closing the tab only stops following; the job keeps running on its host. Used for a single-host serve
+ * job and for each node of a multi-node one.
+ */
+
+export interface LogFollower {
+  detach(): void;
+  done: Promise<void>;
+}
+
+export interface LogTerminalSpec {
+  name: string;
+  simulated: boolean;
+  /** First lines (the command that runs). */
+  header: string;
+  /** Start following; `onData` gets the log's bytes in order. */
+  follow(onData: (chunk: Buffer) => void): Promise<LogFollower>;
+  /** A word for how it ended, once the log ends. */
+  endState(): string;
+}
+
+export function openLogTerminal(spec: LogTerminalSpec): vscode.Terminal {
+  const write = new vscode.EventEmitter<string>();
+  const close = new vscode.EventEmitter<number | void>();
+  let detach: (() => void) | undefined;
+  let closed = false;
+  const pty: vscode.Pseudoterminal = {
+    onDidWrite: write.event,
+    onDidClose: close.event,
+    open: () => {
+      const dec = new StringDecoder('utf8');
+      const head = spec.simulated ? `\x1b[33m[${l10n.t('SIMULATED')}]\x1b[0m ` : '';
+      write.fire(`${head}${spec.header.replace(/\r?\n/g, '\r\n')}\r\n${l10n.t('(closing this terminal does not stop the server)')}\r\n\r\n`);
+      void spec.follow((chunk) => write.fire(dec.write(chunk).replace(/\r?\n/g, '\r\n'))).then(
+        (f) => {
+          // Closed while attaching: stop at once.
+          if (closed) f.detach();
+          detach = f.detach;
+          void f.done.then(() => {
+            if (!closed) write.fire(`\r\n${l10n.t('[log ended: {0}]', spec.endState())}\r\n`);
+          });
+        },
+        (e: Error) => write.fire(`${l10n.t('cannot attach: {0}', e.message)}\r\n`),
+      );
+    },
+    close: () => {
+      closed = true;
+      detach?.();
+      write.dispose();
+      close.dispose();
+    },
+  };
+  const term = vscode.window.createTerminal({ name: spec.name, pty, iconPath: new vscode.ThemeIcon('server-process') });
+  term.show(true);
+  return term;
+}

@@ -1,0 +1,200 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { updateSimConfig } from '../../../src/core/sim/config';
+import { ClusterServing, type TrackedCluster } from '../../../src/extension/cluster';
+import { flatten } from '../../../src/extension/views';
+import { clusterAvailable, startCluster, type TestCluster } from '../../harness/cluster';
+import { api, labelOf, recorder, services, until } from './util';
+
+// Multi-node serving from VS Code on two SIMULATED Atlas hosts: network namespaces on one bridge, each with
+// its own sshd and simulated host (test/harness/cluster.ts), reached by the extension host over the bridge
+// as ssh hosts of an ssh_config. The extension runs the same core as the CLI: pre-checks on every node,
+// launch head first, one Jobs entry with a row per node, a terminal tab per node; re-attach from the saved
+// record; a node whose cable is pulled fails the job naming it; Stop leaves nothing on any node.
+describe('Multi-node serving on namespace hosts', function () {
+  const skip = clusterAvailable();
+  let c: TestCluster;
+  let folder: string;
+  const PROFILE = 'dp-cluster';
+
+  const rowsOf = async (id: string) => {
+    const svc = await services();
+    const rows = await flatten(svc.views.trees['ascend.jobs'], 2);
+    const i = rows.findIndex((r) => r.depth === 0 && r.item.id === `cluster:${id}`);
+    assert.ok(i >= 0, `jobs: ${rows.map((r) => labelOf(r.item)).join(', ')}`);
+    const kids: typeof rows = [];
+    for (let k = i + 1; k < rows.length && rows[k].depth > 0; k++) kids.push(rows[k]);
+    return { job: rows[i], nodes: kids.filter((r) => String(r.item.contextValue).startsWith('ascend.job.clusterNode.')), kids, roots: rows.filter((r) => r.depth === 0) };
+  };
+
+  /** Nothing of the test users' is left on any node (waits for processes on their way out). */
+  const nothingLeft = async () => {
+    await until('no process left on any node', () => c.nodes.every((_, i) => c.leftovers(i).length === 0) || undefined, 20_000).catch(() => undefined);
+    for (const n of c.nodes) {
+      assert.deepEqual(c.leftovers(n.index), [], `processes left on ${n.alias}`);
+      assert.deepEqual(fs.readdirSync(path.join(n.simRoot, 'state', 'npu_procs')).filter((f) => f.endsWith('.json')), [], `NPU memory still held on ${n.alias}`);
+    }
+  };
+
+  before(async function () {
+    if (skip) {
+      console.log(`    skipped: ${skip}`);
+      this.skip();
+    }
+    c = await startCluster(2);
+    const cfg = vscode.workspace.getConfiguration('ascendAdapt');
+    await cfg.update('ssh.configFile', c.sshConfig, vscode.ConfigurationTarget.Global);
+    await cfg.update('ssh.knownHostsFile', c.knownHosts, vscode.ConfigurationTarget.Global);
+    const svc = await services();
+    await until('the cluster ssh settings', () => svc.config.settings['ssh.configFile'] === c.sshConfig || undefined);
+    folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const file = path.join(folder, 'ascend-adapt.json');
+    const config = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { profiles: Record<string, unknown> }) : { profiles: {} };
+    // No address or NIC: both are found on the nodes. Every node sees the same model folder (one filesystem).
+    config.profiles[PROFILE] = {
+      multiNode: 'dp',
+      modelPath: path.join(c.nodes[0].simRoot, 'models', 'qwen3-moe-tiny-bf16'),
+      tensorParallelSize: 2,
+      dataParallelSize: 2,
+      port: 18400 + Math.floor(Math.random() * 500),
+      readyTimeoutSec: 120,
+      nodes: c.nodes.map((n) => ({ host: n.alias, simRoot: n.simRoot })),
+    };
+    fs.writeFileSync(file, JSON.stringify(config, null, 2));
+  });
+
+  after(async () => {
+    if (skip) return;
+    const svc = await services();
+    // Whatever a failed test left running is stopped before the hosts go.
+    for (const j of svc.clusters.all()) if (j.record.state === 'starting' || j.record.state === 'ready') await svc.clusters.stop(j.record.id).catch(() => undefined);
+    await svc.clusters.detachAll();
+    const cfg = vscode.workspace.getConfiguration('ascendAdapt');
+    await cfg.update('ssh.configFile', undefined, vscode.ConfigurationTarget.Global);
+    await cfg.update('ssh.knownHostsFile', undefined, vscode.ConfigurationTarget.Global);
+    await c?.stop();
+  });
+
+  let jobId: string;
+
+  it('a link DOWN on a node refuses the launch, naming the node and NPU, with the profile as the default button', async () => {
+    const svc = await services();
+    const original = svc.serving.refusalUi;
+    const seen: Array<{ message: string; detail: string; actions: string[] }> = [];
+    svc.serving.refusalUi = (message, detail, actions) => (seen.push({ message, detail, actions }), Promise.resolve(undefined));
+    updateSimConfig(c.nodes[1].simRoot, (x) => ({ ...x, faults: { hccnLinkDown: [0] } }));
+    try {
+      const id = await vscode.commands.executeCommand<string | undefined>('ascend.serve.start', { profile: PROFILE });
+      assert.equal(id, undefined, 'not launched');
+      assert.equal(seen.length, 1);
+      assert.match(seen[0].message, new RegExp(`pre-launch check\\(s\\) failed on the nodes of ${PROFILE}`));
+      assert.match(seen[0].detail, new RegExp(`✗ \\[${c.nodes[1].alias}\\] .*NPU 0: link status DOWN`));
+      assert.deepEqual(seen[0].actions, ['Open Serving Profile', 'Launch Anyway'], 'the safe button first, Launch Anyway last');
+      assert.equal(svc.clusters.all().filter((j) => j.record.profileName === PROFILE).length, 0, 'no job');
+    } finally {
+      svc.serving.refusalUi = original;
+      updateSimConfig(c.nodes[1].simRoot, (x) => ({ ...x, faults: {} }));
+    }
+  });
+
+  it('serves the profile as ONE job with a row per node, a terminal per node, and reaches ready', async () => {
+    const svc = await services();
+    const id = await vscode.commands.executeCommand<string>('ascend.serve.start', { profile: PROFILE });
+    assert.ok(id && svc.clusters.get(id), 'a cluster job');
+    jobId = id;
+    await vscode.commands.executeCommand('ascend.jobs.focus');
+    for (const n of c.nodes) {
+      await until(`the terminal of node ${n.index}`, () => vscode.window.terminals.find((t) => t.name === `vllm serve ${PROFILE} · node ${n.index} (${n.alias})`));
+    }
+    const ready = await until('ready', () => (svc.clusters.get(id)?.record.state === 'ready' ? svc.clusters.get(id) : undefined), 120_000);
+    assert.ok(ready.record.simulated);
+    const { job, nodes, roots } = await rowsOf(id);
+    assert.equal(roots.filter((r) => labelOf(r.item) === PROFILE).length, 1, 'one entry for the whole job');
+    assert.equal(job.item.contextValue, 'ascend.job.cluster.ready');
+    assert.match(String(job.item.description), /^ready · data parallel · 2 nodes · up .* · load .* · SIMULATED$/);
+    assert.deepEqual(nodes.map((r) => labelOf(r.item)), c.nodes.map((n) => `node ${n.index}: ${n.alias}`));
+    for (const [i, r] of nodes.entries()) {
+      assert.equal(r.item.contextValue, 'ascend.job.clusterNode.ready');
+      assert.match(String(r.item.description), new RegExp(`^ready · ${i === 0 ? 'head' : 'worker'} · ${c.nodes[i].address.replace(/\./g, '\\.')} on eth0 · NPUs 0,1$`));
+    }
+    // The head's API answers through the forwarded port.
+    const url = await (await svc.clusters.liveJob(id)).endpointUrl();
+    const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> };
+    assert.ok(models.data.length > 0);
+    // A worker's log, read back (grammar-highlighted document): its engine reached the ready line.
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('ascend.jobs.openNodeLog', nodes[1].node);
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri?.toString());
+    assert.equal(doc?.languageId, 'ascend-log');
+    assert.match(doc!.getText(), /init engine \(profile, create kv cache, warmup model\) took/);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('re-attaches per node from the saved record after a reload, reopens a node terminal, and Stop leaves nothing on any node', async () => {
+    const svc = await services();
+    // What closing the window does: nothing watches the job, the nodes' connections are closed.
+    await svc.clusters.detachAll();
+    for (const t of vscode.window.terminals.filter((x) => x.name.startsWith(`vllm serve ${PROFILE} · `))) t.dispose();
+    assert.equal(svc.clusters.attached(jobId), false);
+    // A new window reads the record from workspace state.
+    const a = await api();
+    const fresh = new ClusterServing({ hosts: svc.hosts, config: svc.config, notifier: svc.notifier, log: svc.log, serving: svc.serving, state: a.ctx.extension.workspaceState });
+    const saved: TrackedCluster | undefined = fresh.get(jobId);
+    fresh.dispose();
+    assert.equal(saved?.record.state, 'ready');
+    assert.deepEqual(saved.record.nodes.map((n) => [n.host, n.role, n.state]), c.nodes.map((n, i) => [n.alias, i === 0 ? 'head' : 'worker', 'ready']));
+    // Shown again: the Jobs view re-attaches running jobs, node by node.
+    await vscode.commands.executeCommand('workbench.view.explorer');
+    await vscode.commands.executeCommand('ascend.jobs.focus');
+    await until('re-attached', () => svc.clusters.attached(jobId) || undefined);
+    const { nodes } = await rowsOf(jobId);
+    const name = await vscode.commands.executeCommand<string>('ascend.jobs.showNodeLog', nodes[1].node);
+    assert.equal(name, `vllm serve ${PROFILE} · node 1 (${c.nodes[1].alias})`);
+    assert.ok(vscode.window.terminals.some((t) => t.name === name));
+    const { job } = await rowsOf(jobId);
+    const rep = await vscode.commands.executeCommand<{ idle: boolean; nodes: Array<{ host: string; idle: boolean }> }>('ascend.jobs.stop', job.node);
+    assert.ok(rep?.idle, JSON.stringify(rep));
+    assert.deepEqual(rep.nodes.map((n) => n.host), c.nodes.map((n) => n.alias));
+    assert.equal(svc.clusters.get(jobId)?.record.state, 'stopped');
+    const after = await rowsOf(jobId);
+    assert.ok(after.nodes.every((r) => r.item.contextValue === 'ascend.job.clusterNode.stopped'));
+    assert.ok(after.kids.some((r) => labelOf(r.item) === 'After stop' && /NPUs idle, no process left/.test(String(r.item.description))));
+    await nothingLeft();
+  });
+
+  it('a node whose link drops fails the job: the view and a notification name it, the others are stopped', async () => {
+    const svc = await services();
+    const original = svc.notifier.ui;
+    const ui = recorder();
+    svc.notifier.ui = ui;
+    try {
+      const id = await vscode.commands.executeCommand<string>('ascend.serve.start', { profile: PROFILE });
+      assert.ok(id);
+      await until('ready', () => svc.clusters.get(id)?.record.state === 'ready' || undefined, 120_000);
+      c.cut(1);
+      const failed = await until('failed', () => (svc.clusters.get(id)?.record.state === 'failed' ? svc.clusters.get(id) : undefined), 60_000);
+      assert.equal(failed.record.failure?.node, c.nodes[1].alias);
+      const toast = await until('the failure toast', () => ui.toasts.find((t) => t.kind === 'error' && t.message.startsWith(`${PROFILE} failed:`)));
+      assert.match(toast.message, new RegExp(`node 1 \\(${c.nodes[1].alias}\\): the link dropped`));
+      assert.match(toast.message, /\[SIMULATED\]$/);
+      assert.deepEqual(toast.items, ['Show Log of Node 1', 'Show Log']);
+      // The core stopped the head once node 1 was lost.
+      const stopped = await until('the others stopped', () => svc.clusters.get(id)?.stop);
+      assert.deepEqual(stopped.nodes.map((n) => [n.host, n.idle]), [[c.nodes[0].alias, true]]);
+      const { job, nodes } = await rowsOf(id);
+      assert.equal(job.item.contextValue, 'ascend.job.cluster.failed');
+      assert.equal(nodes[1].item.contextValue, 'ascend.job.clusterNode.lost');
+      assert.match(String(nodes[1].item.description), /^lost · worker · .*the link dropped/);
+      assert.equal(nodes[0].item.contextValue, 'ascend.job.clusterNode.stopped');
+      c.restore(1);
+      // Back on the network: Stop ends what the cut node still ran.
+      const rep = await vscode.commands.executeCommand<{ idle: boolean }>('ascend.jobs.stop', id);
+      assert.ok(rep?.idle, JSON.stringify(rep));
+      await nothingLeft();
+    } finally {
+      svc.notifier.ui = original;
+      c.restore(1);
+    }
+  });
+});
