@@ -11,7 +11,7 @@ import { renderMarkdown } from '../../src/core/report/markdown';
 import type { Report } from '../../src/core/report/schema';
 import { updateSimConfig } from '../../src/core/sim/config';
 import { demoDataDir } from '../../src/core/validate/demo';
-import { runCli } from '../harness/cli';
+import { interruptCli, runCli } from '../harness/cli';
 import { clusterAvailable, startCluster, type TestCluster } from '../harness/cluster';
 import { chownR } from '../harness/files';
 
@@ -133,6 +133,21 @@ describe('validate a multi-node profile on two namespace hosts', { skip, timeout
       for (const n of cl.nodes) assert.ok(md.includes(ev.get(n.log!)!.file), `${n.host}'s log path is in the footnotes`);
     }
 
+    for (const n of c.nodes) assert.deepEqual(await running(n.alias), [], `nothing runs on ${n.alias}`);
+    for (let k = 0; k < 100 && c.nodes.some((n) => c.leftovers(n.index).length); k++) await new Promise((res) => setTimeout(res, 100));
+    for (const n of c.nodes) assert.deepEqual(c.leftovers(n.index), [], `processes left on ${n.alias}`);
+  });
+
+  it('Ctrl-C once the nodes are launched stops every node, and the report is still written', async () => {
+    const out = path.join(outRoot, 'int');
+    const r = await interruptCli(['validate', '--profile', 'dp', '--config', config, '--ssh-config', c.sshConfig, '--out', out, '--json'], /waiting for the head's API/);
+    assert.ok(r.sent, r.stderr);
+    assert.equal(r.code, 1, r.stderr);
+    const { report } = readReport(r.stdout);
+    // Where the interrupt lands depends on how fast the nodes came up: serving, or the smoke test after it.
+    assert.match(report.interrupted?.step ?? '', /^(serve|smoke)$/, r.stderr);
+    assert.equal(report.steps.find((s) => s.name === 'stop')!.status, 'pass', r.stderr);
+    for (const n of report.cluster!.nodes) assert.deepEqual(n.stop, { reached: true, leftoverPids: [], rayStop: null, idle: true }, n.host);
     for (const n of c.nodes) assert.deepEqual(await running(n.alias), [], `nothing runs on ${n.alias}`);
     for (let k = 0; k < 100 && c.nodes.some((n) => c.leftovers(n.index).length); k++) await new Promise((res) => setTimeout(res, 100));
     for (const n of c.nodes) assert.deepEqual(c.leftovers(n.index), [], `processes left on ${n.alias}`);

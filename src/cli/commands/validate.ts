@@ -9,7 +9,7 @@ import { en, translator, type Translator } from '../../core/l10n';
 import { LocalTransport } from '../../core/transport/local';
 import type { Transport } from '../../core/transport/transport';
 import { isCluster } from '../../core/cluster/plan';
-import { clusterSteps, createDemo, OutDirError, prepareOutDir, runValidation, type AccuracyStepSpec, type PerfStepSpec, type RunEvent, type ValidateOptions } from '../../core/validate';
+import { createDemo, OutDirError, prepareOutDir, runValidation, type AccuracyStepSpec, type PerfStepSpec, type RunEvent, type ValidateOptions } from '../../core/validate';
 import { PERF_DEFAULTS, perfSpec, specsFromProfile, type PerfOverrides } from '../../core/validate/profile-specs';
 import { packageVersion } from '../../core/version';
 import { defineCommand, UsageError, type CliIO, type RunContext } from '../command';
@@ -199,7 +199,7 @@ export const validateCommand = defineCommand({
     };
     const nodes = target.nodes;
     if (nodes) {
-      opts.steps = clusterSteps(opts, (h) => nodes.get(h));
+      opts.nodes = (h) => nodes.get(h);
       say(t.tr('{0} nodes ({1}): {2}; the head {3} serves the API', profile.nodes!.length, profile.multiNode ?? '', profile.nodes!.map((n) => n.host).join(', '), transport.label));
     }
     // Ctrl-C: stop what runs, stop the server (it is a detached job: it would outlive us), write the report.

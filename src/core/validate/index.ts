@@ -1,3 +1,5 @@
+import * as l10n from '@vscode/l10n';
+import { isCluster } from '../cluster/plan';
 import { jobControl } from '../jobs/index';
 import type { NamedProfile } from '../profiles/schema';
 import { en, inLanguage, type Lang } from '../l10n';
@@ -84,8 +86,10 @@ export interface ValidateOptions extends StandardStepsConfig {
   jobsRoot?: string;
   /** Languages of the Markdown written beside the JSON (default both); the HTML uses the first. */
   langs?: Lang[];
-  /** The steps to run (default: standardSteps of these options). */
+  /** The steps to run (default: clusterSteps for a multi-node profile, else standardSteps, of these options). */
   steps?: ValidateStep[];
+  /** A multi-node profile's nodes by host alias (`transport` is the head's). Required for such a profile. */
+  nodes?: NodeOpener;
   /** All steps (default), from a step onward, or only some steps. */
   selection?: StepSelection;
   /**
@@ -110,15 +114,23 @@ export interface ValidateResult extends WrittenReport {
   state: RunState;
 }
 
-/** Text a run stores is English (the canonical form; renderers translate), whatever language the caller speaks. */
-export function runValidation(opts: ValidateOptions): Promise<ValidateResult> {
-  return inLanguage('en', () => validateInEnglish(opts));
+/** The steps for the profile: over its nodes when it is a multi-node profile (never on its head alone). */
+function defaultSteps(opts: ValidateOptions): ValidateStep[] {
+  if (!isCluster(opts.profile)) return standardSteps(opts);
+  if (!opts.nodes) throw new Error(l10n.t('profile "{0}" is served over several nodes: validate it with `ascend-adapt validate --profile {0}`, which reaches every node', opts.profile.name));
+  return clusterSteps(opts, opts.nodes);
 }
 
-async function validateInEnglish(opts: ValidateOptions): Promise<ValidateResult> {
+/** Text a run stores is English (the canonical form; renderers translate), whatever language the caller speaks. */
+export async function runValidation(opts: ValidateOptions): Promise<ValidateResult> {
+  // Chosen in the caller's language: a profile that cannot be validated here is told in it.
+  const steps = opts.steps ?? defaultSteps(opts);
+  return inLanguage('en', () => validateInEnglish(opts, steps));
+}
+
+async function validateInEnglish(opts: ValidateOptions, steps: ValidateStep[]): Promise<ValidateResult> {
   const now = opts.now ?? (() => new Date());
   const t = opts.transport;
-  const steps = opts.steps ?? standardSteps(opts);
   let state = opts.previous;
   if (!state) {
     prepareOutDir(opts.outDir);
