@@ -41,13 +41,16 @@ describe('validate a multi-node profile on two namespace hosts', { skip, timeout
     config = path.join(c.dir, 'ascend-adapt.json');
     const model = path.join(head.simRoot, 'models', 'qwen3-moe-tiny-bf16');
     const nodes = c.nodes.map((n) => ({ host: n.alias, simRoot: n.simRoot }));
-    fs.writeFileSync(config, JSON.stringify({ profiles: { dp: { multiNode: 'dp', modelPath: model, tensorParallelSize: 2, dataParallelSize: 2, port: 8311, readyTimeoutSec: 120, nodes } } }, null, 2));
+    fs.writeFileSync(config, JSON.stringify({ profiles: {
+      dp: { multiNode: 'dp', modelPath: model, tensorParallelSize: 2, dataParallelSize: 2, port: 8311, readyTimeoutSec: 120, nodes },
+      ray: { multiNode: 'ray', modelPath: model, tensorParallelSize: 2, pipelineParallelSize: 2, port: 8312, readyTimeoutSec: 120, nodes },
+    } }, null, 2));
     outRoot = path.join(c.dir, 'out');
   });
   after(async () => c?.stop());
 
-  const validate = (out: string, extra: string[]) =>
-    runCli(['validate', '--profile', 'dp', '--config', config, '--ssh-config', c.sshConfig, '--out', path.join(outRoot, out), '--json', ...extra], { cwd: c.dir });
+  const validate = (out: string, extra: string[], profile = 'dp') =>
+    runCli(['validate', '--profile', profile, '--config', config, '--ssh-config', c.sshConfig, '--out', path.join(outRoot, out), '--json', ...extra], { cwd: c.dir });
   const readReport = (stdout: string): { report: Report; file: string } => {
     const file = (JSON.parse(stdout) as { report: string }).report;
     const loaded = parseReportText(fs.readFileSync(file, 'utf8'), file);
@@ -136,6 +139,30 @@ describe('validate a multi-node profile on two namespace hosts', { skip, timeout
     for (const n of c.nodes) assert.deepEqual(await running(n.alias), [], `nothing runs on ${n.alias}`);
     for (let k = 0; k < 100 && c.nodes.some((n) => c.leftovers(n.index).length); k++) await new Promise((res) => setTimeout(res, 100));
     for (const n of c.nodes) assert.deepEqual(c.leftovers(n.index), [], `processes left on ${n.alias}`);
+  });
+
+  it('Ray: ray start on both nodes, vllm serve on the head; the worker\'s log is its ray start; stop runs ray stop on both', async () => {
+    const r = await validate('ray', ['--no-perf'], 'ray');
+    const { report, file } = readReport(r.out);
+    const steps = Object.fromEntries(report.steps.map((s) => [s.name, s.status]));
+    assert.deepEqual([steps.serve, steps.smoke, steps.stop], ['pass', 'pass', 'pass'], r.err);
+    const cl = report.cluster!;
+    assert.equal(cl.mode, 'ray');
+    assert.deepEqual(cl.nodes.map((n) => n.commands.map((x) => x.kind)), [['ray-start', 'serve'], ['ray-start']]);
+    assert.ok(cl.nodes.every((n) => n.commands.every((x) => x.jobId)), 'every command has its job');
+    for (const n of cl.nodes) {
+      assert.equal(n.env.RAY_EXPERIMENTAL_NOSET_ASCEND_RT_VISIBLE_DEVICES, '1');
+      assert.ok(n.stop!.rayStop, `ray stop ran on ${n.host}`);
+      assert.ok(n.stop!.idle);
+    }
+    const ev = new Map(report.evidence.map((e) => [e.id, e]));
+    const head = ev.get(cl.nodes[0].log!)!;
+    const worker = ev.get(cl.nodes[1].log!)!;
+    assert.equal(head.jobId, cl.nodes[0].commands[1].jobId, 'the head\'s log is its vllm serve');
+    assert.equal(worker.jobId, cl.nodes[1].commands[0].jobId, 'the worker\'s log is its ray start');
+    const text = fs.readFileSync(path.join(path.dirname(file), worker.copy!));
+    assert.match(text.subarray(worker.offset!, worker.offset! + worker.length!).toString(), /Ray runtime started/);
+    for (const n of c.nodes) assert.deepEqual(await running(n.alias), [], `nothing runs on ${n.alias}`);
   });
 
   it('Ctrl-C once the nodes are launched stops every node, and the report is still written', async () => {
