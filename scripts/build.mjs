@@ -47,10 +47,12 @@ async function main() {
     esbuild.build({ ...common, entryPoints: [path.join(root, 'src/server/server.ts')], outfile: path.join(root, 'dist/server.js') }),
     esbuild.build({ ...common, entryPoints: [path.join(root, 'src/cli/main.ts')], outfile: path.join(root, 'dist/cli.js') }),
   ]);
-  // web-tree-sitter loads its runtime wasm and the grammar at run time: ship both beside the bundles.
+  // web-tree-sitter loads its runtime wasm and the grammar at run time, Oniguruma (the log grammar in log
+  // terminals) its wasm: ship them beside the bundles.
   for (const [from, to] of [
     ['node_modules/web-tree-sitter/tree-sitter.wasm', 'dist/tree-sitter.wasm'],
     ['node_modules/tree-sitter-python/tree-sitter-python.wasm', 'dist/tree-sitter-python.wasm'],
+    ['node_modules/vscode-oniguruma/release/onig.wasm', 'dist/onig.wasm'],
   ]) {
     fs.copyFileSync(path.join(root, from), path.join(root, to));
   }

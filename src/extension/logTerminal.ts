@@ -1,9 +1,11 @@
 import * as l10n from '@vscode/l10n';
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
+import { lineColorizer, logGrammar } from './logColors';
 
 /**
- * A terminal tab that follows a job's log from its first byte (a Pseudoterminal: nothing runs in it).
+ * A terminal tab that follows a job's log from its first byte (a Pseudoterminal: nothing runs in it),
+ * coloured by the log grammar (logColors.ts).
  * Closing the tab only stops following; the job keeps running on its host. Used for a single-host serve
  * job and for each node of a multi-node one.
  */
@@ -36,7 +38,9 @@ export function openLogTerminal(spec: LogTerminalSpec): vscode.Terminal {
       const dec = new StringDecoder('utf8');
       const head = spec.simulated ? `\x1b[33m[${l10n.t('SIMULATED')}]\x1b[0m ` : '';
       write.fire(`${head}${spec.header.replace(/\r?\n/g, '\r\n')}\r\n${l10n.t('(closing this terminal does not stop the server)')}\r\n\r\n`);
-      void spec.follow((chunk) => write.fire(dec.write(chunk).replace(/\r?\n/g, '\r\n'))).then(
+      // Plain text should the grammar not load: the log matters more than its colours.
+      const colors = logGrammar().then(lineColorizer, () => (text: string) => text);
+      void colors.then((color) => spec.follow((chunk) => write.fire(color(dec.write(chunk)).replace(/\r?\n/g, '\r\n')))).then(
         (f) => {
           // Closed while attaching: stop at once.
           if (closed) f.detach();

@@ -119,6 +119,9 @@ describe('Multi-node serving on namespace hosts', function () {
       assert.equal(r.item.contextValue, 'ascend.job.clusterNode.ready');
       assert.match(String(r.item.description), new RegExp(`^ready · ${i === 0 ? 'head' : 'worker'} · ${c.nodes[i].address.replace(/\./g, '\\.')} on eth0 · NPUs 0,1$`));
     }
+    // The node tabs colour the log with the log grammar, loaded in this extension host (Oniguruma's wasm).
+    const { colorLine, logGrammar } = await import('../../../src/extension/logColors');
+    assert.match(colorLine(await logGrammar(), 'ERROR 06-09 06:57:49 [core.py:1] Engine core initialization failed', null).text, /^\x1b\[1;31mERROR\x1b\[0m/);
     // The head's API answers through the forwarded port.
     const url = await (await svc.clusters.liveJob(id)).endpointUrl();
     const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> };
