@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { ClusterJob, ClusterJobRecord, ClusterStopReport } from '../core/cluster/job';
 import type { ClusterPrecheck } from '../core/cluster/precheck';
 import type { NamedProfile } from '../core/profiles/schema';
+import type { SmokeReport } from '../core/smoke/index';
 import type { Transport } from '../core/transport/transport';
 import type { Config } from './config';
 import { LOCAL_ID, type Hosts } from './hosts';
@@ -35,6 +36,8 @@ export interface TrackedCluster {
   /** What a stop (asked for, or after a failure) found on the nodes. */
   stop?: ClusterStopReport;
   readyTimeoutSec?: number;
+  /** The last smoke test through the head. */
+  smoke?: SmokeReport;
 }
 
 const KEY = 'ascend.clusterJobs.v1';
@@ -247,6 +250,16 @@ export class ClusterServing implements vscode.Disposable {
     const rep = await job.stop();
     this.update(id, { record: job.record(), stop: rep });
     return rep;
+  }
+
+  /** The profile's smoke prompts through the head's API, once every node is ready. */
+  async smoke(id: string, onText: (s: string) => void): Promise<SmokeReport> {
+    const job = await this.liveJob(id);
+    const rec = await job.waitReady();
+    if (rec.state !== 'ready') throw new Error(l10n.t('{0} is not ready ({1}).', rec.profileName, stateText(rec.state)));
+    const report = await this.d.serving.smokeAt(await job.endpointUrl(), rec.profileName, rec.servedModelName, onText);
+    this.update(id, { smoke: report });
+    return report;
   }
 
   /** Drops a finished job from the view (the jobs' folders on the nodes stay). */

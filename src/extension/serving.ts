@@ -258,17 +258,23 @@ export class Serving implements vscode.Disposable {
     const job = await this.liveJob(id);
     const rec = await job.waitReady();
     if (rec.state !== 'ready') throw new Error(l10n.t('{0} is not ready ({1}).', rec.profileName, stateText(rec.state)));
+    const report = await this.smokeAt(await job.endpointUrl(), rec.profileName, rec.command.servedModelName, onText);
+    this.update(id, { smoke: report });
+    return report;
+  }
+
+  /** The profile's smoke prompts against a server's API (one host's, or a multi-node job's head), streamed to `onText`. */
+  async smokeAt(endpoint: string, profileName: string, servedModelName: string, onText: (s: string) => void): Promise<SmokeReport> {
     const cfg = await this.loadConfig();
-    const profile = cfg?.config.profiles[rec.profileName];
+    const profile = cfg?.config.profiles[profileName];
     const prompts = profile?.smokePrompts ?? (await import('../core/profiles/schema')).DEFAULT_SMOKE_PROMPTS;
     const { runSmoke } = await import('../core/smoke/index');
-    const endpoint = await job.endpointUrl();
     let current = -1;
-    const report = await runSmoke(
+    return runSmoke(
       endpoint,
       prompts,
       {
-        model: rec.command.servedModelName, maxTokens: profile?.smokeMaxTokens, temperature: profile?.smokeTemperature,
+        model: servedModelName, maxTokens: profile?.smokeMaxTokens, temperature: profile?.smokeTemperature,
         requestTimeoutMs: profile?.requestTimeoutSec === undefined ? undefined : profile.requestTimeoutSec * 1000,
         stallTimeoutMs: profile ? profile.stallTimeoutSec * 1000 : undefined,
       },
@@ -284,8 +290,6 @@ export class Serving implements vscode.Disposable {
           ? l10n.t('failed after {0} ms: {1}', Math.round(r.elapsedMs), r.error)
           : l10n.t('TTFT {0} ms · total {1} ms · {2} prompt + {3} completion tokens · finish: {4}', ms(r.ttftMs), ms(r.totalMs), String(r.promptTokens ?? '?'), String(r.completionTokens ?? '?'), r.finishReason ?? '?')}\x1b[0m\r\n`),
     );
-    this.update(id, { smoke: report });
-    return report;
   }
 
   dispose(): void {

@@ -215,19 +215,20 @@ export function registerServingCommands(commands: Commands, d: ServingFeature): 
 
   commands.register('ascend.serve.smoke', [jobRef.optional()], async (given) => {
     requireTrust(l10n.t('Run Smoke Test'));
-    const id = await pickJob(given, running, l10n.t('Run the smoke test against which server?'));
+    const id = await pickJob(given, running, l10n.t('Run the smoke test against which server?'), (j) => j.record.state === 'ready');
     if (!id) return undefined;
     const write = new vscode.EventEmitter<string>();
     const opened = new Promise<void>((r) => {
       const term = vscode.window.createTerminal({
-        name: l10n.t('Smoke test {0}', serving.get(id)?.record.profileName ?? id),
+        name: l10n.t('Smoke test {0}', serving.get(id)?.record.profileName ?? clusters.get(id)?.record.profileName ?? id),
         iconPath: new vscode.ThemeIcon('comment-discussion'),
         pty: { onDidWrite: write.event, open: () => r(), close: () => undefined },
       });
       term.show(true);
     });
     await Promise.race([opened, new Promise((r) => setTimeout(r, 3000))]);
-    const rep = await serving.smoke(id, (s) => write.fire(s));
+    // A multi-node job answers through its head.
+    const rep = await (clusters.get(id) ? clusters.smoke(id, (s) => write.fire(s)) : serving.smoke(id, (s) => write.fire(s)));
     write.fire(`\r\n\r\n${l10n.t('{0}/{1} prompts passed', rep.passed, rep.results.length)}${rep.simulated ? ` [${l10n.t('SIMULATED')}]` : ''}\r\n`);
     const text = l10n.t('Smoke test: {0}/{1} prompts passed', rep.passed, rep.results.length) + (rep.simulated ? ` [${l10n.t('SIMULATED')}]` : '');
     if (rep.failed) void notifier.warn(text);

@@ -4,6 +4,7 @@ import type { ClusterJobRecord, ClusterNodeRecord, NodeState } from '../../core/
 import type { TrackedCluster } from '../cluster';
 import { duration, stateText, statusIcon } from './format';
 import type { Node } from './index';
+import { plainRow, smokeNode } from './jobs';
 
 /**
  * A multi-node job in the Jobs view: one row (profile, mode, state) with a row per node under it (index,
@@ -13,11 +14,11 @@ import type { Node } from './index';
 export function modeText(m: ClusterJobRecord['mode']): string {
   switch (m) {
     case 'dp':
-      return l10n.t('data parallel');
+      return l10n.t('data parallel (dp)');
     case 'ray':
-      return l10n.t('Ray');
+      return l10n.t('Ray (ray)');
     default:
-      return l10n.t('pipeline parallel (mp)');
+      return l10n.t('pipeline parallel (pp-mp)');
   }
 }
 
@@ -110,9 +111,8 @@ export class ClusterJobNode implements Node {
   children(): Node[] {
     const r = this.job.record;
     const out: Node[] = r.nodes.map((n) => new ClusterNodeNode(this.job, n));
-    const row = (label: string, description: string, icon: vscode.ThemeIcon, contextValue: string): Node => ({
-      item: () => Object.assign(new vscode.TreeItem(label), { description, iconPath: icon, contextValue }),
-    });
+    const row = plainRow;
+    if (this.job.smoke) out.push(smokeNode(this.job.smoke, row));
     if (r.failure) out.push(row(l10n.t('Failure'), r.failure.message, statusIcon('fail'), 'ascend.job.cluster.failure'));
     const st = this.job.stop;
     if (st) {

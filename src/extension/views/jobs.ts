@@ -2,6 +2,7 @@ import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
 import { accuracyOutcome, accuracyRunOutcome, LATENCY_METRICS, type AccuracyOutcome, type LatencyStats, type PerfSummary, type TrackedJob } from '../jobResults';
 import { duration, stateText, statusIcon } from './format';
+import type { SmokeReport } from '../../core/smoke/index';
 import type { Node } from './index';
 
 /** Jobs view: serving jobs with state, uptime and load time; smoke, accuracy and performance results under each. */
@@ -35,6 +36,41 @@ function perfRunNode(x: PerfRunSummary, row: RowMaker): Node {
     children: lat ? () => LATENCY_METRICS.map((k) => row(LATENCY_LABEL[k], latencyText(lat[k]), new vscode.ThemeIcon('watch'), 'ascend.job.perfLatency')) : undefined,
   };
 }
+
+/** A smoke test's results: passed/total on its row, one row per prompt under it. */
+export function smokeNode(s: SmokeReport, row: RowMaker): Node {
+  return {
+    item: () => {
+      const it = new vscode.TreeItem(l10n.t('Smoke test'), vscode.TreeItemCollapsibleState.Expanded);
+      it.description = l10n.t('{0}/{1} passed', s.passed, s.results.length) + (s.simulated ? ` · ${l10n.t('SIMULATED')}` : '');
+      it.iconPath = statusIcon(s.failed ? 'fail' : 'pass');
+      it.contextValue = 'ascend.job.smoke';
+      return it;
+    },
+    children: () =>
+      s.results.map((x) =>
+        row(
+          x.prompt,
+          x.error
+            ? l10n.t('failed after {0} ms: {1}', Math.round(x.elapsedMs), x.error)
+            : l10n.t('TTFT {0} ms · total {1} ms · {2} tokens · {3}', x.ttftMs === null ? '—' : Math.round(x.ttftMs), x.totalMs === null ? '—' : Math.round(x.totalMs), String(x.completionTokens ?? '?'), x.finishReason ?? '?'),
+          statusIcon(x.error ? 'fail' : 'pass'),
+          'ascend.job.smokeResult',
+        ),
+      ),
+  };
+}
+
+/** A plain row of the Jobs view. */
+export const plainRow: RowMaker = (label, description, icon, contextValue) => ({
+  item: () => {
+    const it = new vscode.TreeItem(label);
+    it.description = description;
+    it.iconPath = icon;
+    it.contextValue = contextValue;
+    return it;
+  },
+});
 
 export class JobNode implements Node {
   constructor(readonly job: TrackedJob) {}
@@ -72,41 +108,11 @@ export class JobNode implements Node {
   children(): Node[] {
     const r = this.job.record;
     const out: Node[] = [];
-    const row = (label: string, description: string, icon: vscode.ThemeIcon, contextValue?: string): Node => ({
-      item: () => {
-        const it = new vscode.TreeItem(label);
-        it.description = description;
-        it.iconPath = icon;
-        it.contextValue = contextValue;
-        return it;
-      },
-    });
+    const row = plainRow;
     out.push(row(l10n.t('Job'), `${r.jobId} · ${new Date(r.startedAt).toLocaleString()}`, new vscode.ThemeIcon('tag')));
     out.push(row(l10n.t('Model'), `${r.command.servedModelName} · TP ${r.command.worldSize} · NPUs ${r.command.devices.join(',')}`, new vscode.ThemeIcon('symbol-namespace')));
     if (r.failure) out.push(row(l10n.t('Failure'), r.failure.error ? `${r.failure.error.title}: ${r.failure.error.fix}` : r.failure.message, statusIcon('fail')));
-    const s = this.job.smoke;
-    if (s) {
-      out.push({
-        item: () => {
-          const it = new vscode.TreeItem(l10n.t('Smoke test'), vscode.TreeItemCollapsibleState.Expanded);
-          it.description = l10n.t('{0}/{1} passed', s.passed, s.results.length) + (s.simulated ? ` · ${l10n.t('SIMULATED')}` : '');
-          it.iconPath = statusIcon(s.failed ? 'fail' : 'pass');
-          it.contextValue = 'ascend.job.smoke';
-          return it;
-        },
-        children: () =>
-          s.results.map((x) =>
-            row(
-              x.prompt,
-              x.error
-                ? l10n.t('failed after {0} ms: {1}', Math.round(x.elapsedMs), x.error)
-                : l10n.t('TTFT {0} ms · total {1} ms · {2} tokens · {3}', x.ttftMs === null ? '—' : Math.round(x.ttftMs), x.totalMs === null ? '—' : Math.round(x.totalMs), String(x.completionTokens ?? '?'), x.finishReason ?? '?'),
-              statusIcon(x.error ? 'fail' : 'pass'),
-              'ascend.job.smokeResult',
-            ),
-          ),
-      });
-    }
+    if (this.job.smoke) out.push(smokeNode(this.job.smoke, row));
     const acc = this.job.accuracy;
     if (acc) {
       out.push({

@@ -18,6 +18,7 @@ describe('Multi-node serving on namespace hosts', function () {
   let c: TestCluster;
   let folder: string;
   const PROFILE = 'dp-cluster';
+  const RAY = 'ray-cluster';
 
   const rowsOf = async (id: string) => {
     const svc = await services();
@@ -62,6 +63,7 @@ describe('Multi-node serving on namespace hosts', function () {
       readyTimeoutSec: 120,
       nodes: c.nodes.map((n) => ({ host: n.alias, simRoot: n.simRoot })),
     };
+    config.profiles[RAY] = { ...(config.profiles[PROFILE] as object), multiNode: 'ray', dataParallelSize: 1, pipelineParallelSize: 2, port: 18950 + Math.floor(Math.random() * 40) };
     fs.writeFileSync(file, JSON.stringify(config, null, 2));
   });
 
@@ -113,7 +115,7 @@ describe('Multi-node serving on namespace hosts', function () {
     const { job, nodes, roots } = await rowsOf(id);
     assert.equal(roots.filter((r) => labelOf(r.item) === PROFILE).length, 1, 'one entry for the whole job');
     assert.equal(job.item.contextValue, 'ascend.job.cluster.ready');
-    assert.match(String(job.item.description), /^ready · data parallel · 2 nodes · up .* · load .* · SIMULATED$/);
+    assert.match(String(job.item.description), /^ready · data parallel \(dp\) · 2 nodes · up .* · load .* · SIMULATED$/);
     assert.deepEqual(nodes.map((r) => labelOf(r.item)), c.nodes.map((n) => `node ${n.index}: ${n.alias}`));
     for (const [i, r] of nodes.entries()) {
       assert.equal(r.item.contextValue, 'ascend.job.clusterNode.ready');
@@ -126,6 +128,12 @@ describe('Multi-node serving on namespace hosts', function () {
     const url = await (await svc.clusters.liveJob(id)).endpointUrl();
     const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> };
     assert.ok(models.data.length > 0);
+    // The smoke test through the head, from the job's row.
+    const smoke = await vscode.commands.executeCommand<{ passed: number; simulated: boolean; results: unknown[] }>('ascend.serve.smoke', job.node);
+    assert.ok(smoke && smoke.results.length > 0 && smoke.passed === smoke.results.length && smoke.simulated, JSON.stringify(smoke));
+    assert.ok(vscode.window.terminals.some((t) => t.name === `Smoke test ${PROFILE}`));
+    const withSmoke = await rowsOf(id);
+    assert.ok(withSmoke.kids.some((r) => r.item.contextValue === 'ascend.job.smoke' && new RegExp(`^${smoke.passed}/${smoke.passed} passed · SIMULATED$`).test(String(r.item.description))));
     // A worker's log, read back (grammar-highlighted document): its engine reached the ready line.
     const uri = await vscode.commands.executeCommand<vscode.Uri>('ascend.jobs.openNodeLog', nodes[1].node);
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri?.toString());
@@ -199,5 +207,24 @@ describe('Multi-node serving on namespace hosts', function () {
       svc.notifier.ui = original;
       c.restore(1);
     }
+  });
+
+  it('Ray: ray start on every node, vllm serve on the head; Stop runs ray stop on every node and leaves nothing', async () => {
+    const svc = await services();
+    const id = await vscode.commands.executeCommand<string>('ascend.serve.start', { profile: RAY });
+    assert.ok(id);
+    const ready = await until('ready', () => (svc.clusters.get(id)?.record.state === 'ready' ? svc.clusters.get(id) : undefined), 120_000);
+    assert.deepEqual(ready.record.nodes.map((n) => n.jobs.map((j) => j.kind)), [['ray-start', 'serve'], ['ray-start']]);
+    const { job, nodes } = await rowsOf(id);
+    assert.match(String(job.item.description), /^ready · Ray \(ray\) · 2 nodes · /);
+    assert.deepEqual(nodes.map((r) => String(r.item.description).split(' · ').slice(0, 2).join(' · ')), ['ready · head', 'ready · worker']);
+    // The worker's log is its `ray start`.
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('ascend.jobs.openNodeLog', nodes[1].node);
+    assert.match(vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri?.toString())!.getText(), /Ray runtime started/);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    const rep = await vscode.commands.executeCommand<{ idle: boolean; nodes: Array<{ host: string; rayStop: string | null }> }>('ascend.jobs.stop', job.node);
+    assert.ok(rep?.idle, JSON.stringify(rep));
+    assert.ok(rep.nodes.every((n) => n.rayStop !== null), `ray stop on every node: ${JSON.stringify(rep.nodes)}`);
+    await nothingLeft();
   });
 });
