@@ -6,10 +6,16 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { ClusterJob } from '../../src/core/cluster/job';
+import { SshConfigFile } from '../../src/core/hosts/ssh-config';
+import { getProfile, parseConfig } from '../../src/core/profiles';
 import { parseReportText } from '../../src/core/report/load';
 import { renderMarkdown } from '../../src/core/report/markdown';
 import type { Report } from '../../src/core/report/schema';
 import { updateSimConfig } from '../../src/core/sim/config';
+import { SshTransport } from '../../src/core/transport/ssh';
+import type { Transport } from '../../src/core/transport/transport';
+import { clusterSteps, runValidation, type ValidateStep } from '../../src/core/validate';
 import { demoDataDir } from '../../src/core/validate/demo';
 import { interruptCli, runCli } from '../harness/cli';
 import { clusterAvailable, startCluster, type TestCluster } from '../harness/cluster';
@@ -178,6 +184,60 @@ describe('validate a multi-node profile on two namespace hosts', { skip, timeout
     for (const n of c.nodes) assert.deepEqual(await running(n.alias), [], `nothing runs on ${n.alias}`);
     for (let k = 0; k < 100 && c.nodes.some((n) => c.leftovers(n.index).length); k++) await new Promise((res) => setTimeout(res, 100));
     for (const n of c.nodes) assert.deepEqual(c.leftovers(n.index), [], `processes left on ${n.alias}`);
+  });
+
+  it('a node cut mid-run: the job fails naming it, the stop still ends every node, the report says so', async () => {
+    const cfg = SshConfigFile.fromText(fs.readFileSync(c.sshConfig, 'utf8'));
+    const open = new Map<string, Promise<Transport>>();
+    const get = (alias: string) => {
+      let t = open.get(alias);
+      if (!t) {
+        const s = new SshTransport(cfg.resolve(alias), { knownHosts: { files: [c.knownHosts] }, keepaliveIntervalMs: 1000, keepaliveCountMax: 3, reconnect: { maxAttempts: 100, maxDelayMs: 1000 } });
+        t = s.connect().then(() => s);
+        open.set(alias, t);
+      }
+      return t;
+    };
+    // In place of the performance run: pull node 1's cable, wait until the job has noticed, put it back.
+    const cut: ValidateStep = {
+      id: 'perf',
+      needs: ['serve'],
+      async run(ctx) {
+        const job = ctx.state.server!.job as ClusterJob;
+        c.cut(1);
+        try {
+          await job.waitFor(['failed']);
+        } finally {
+          c.restore(1);
+        }
+        return { status: 'pass', reason: null };
+      },
+    };
+    const loaded = getProfile(parseConfig(fs.readFileSync(config, 'utf8')), 'dp');
+    const profile = { ...loaded, host: c.nodes[0].alias, simRoot: c.nodes[0].simRoot };
+    try {
+      const res = await runValidation({
+        transport: await get(c.nodes[0].alias), profile, outDir: path.join(outRoot, 'cut'), langs: ['en'], nodes: get,
+        steps: clusterSteps({}, get).map((s) => (s.id === 'perf' ? cut : s)),
+      });
+      const report = res.report;
+      const n1 = c.nodes[1].alias;
+      assert.equal(report.cluster!.failure!.node, n1);
+      assert.match(report.cluster!.failure!.message, /node 1 .*: the link dropped/);
+      assert.equal(report.cluster!.nodes[1].state, 'lost');
+      const stop = report.steps.find((s) => s.name === 'stop')!;
+      assert.equal(stop.status, 'warn');
+      assert.match(stop.reason!, new RegExp(`had failed before the stop: node 1 \\(${n1}\\)`));
+      assert.deepEqual(report.cluster!.nodes.map((n) => n.stop?.idle), [true, true], 'every node stopped, the cut one once it was back');
+      const serving = report.verdict.dimensions.find((d) => d.name === 'serving')!;
+      assert.equal(serving.status, 'fail');
+      assert.match(serving.summary, new RegExp(`failed during the run: node 1 \\(${n1}\\)`));
+      assert.match(fs.readFileSync(res.markdownFiles[0], 'utf8'), new RegExp(`❌ ${n1}: node 1`));
+    } finally {
+      c.restore(1);
+      for (const t of open.values()) await (await t).close();
+    }
+    for (const n of c.nodes) assert.deepEqual(await running(n.alias), [], `nothing runs on ${n.alias}`);
   });
 
   it('a link DOWN on one node stops the run before launch, naming the node; nothing is started', async () => {

@@ -471,7 +471,9 @@ export class ClusterJob extends EventEmitter<ClusterEvents> {
           watcher.feed(r.data);
           n.logOffset = r.next;
           seen = (seen + r.data.toString('utf8')).slice(-65536);
-          if (n.state !== 'ready' && readyCount(ready, seen) >= want) {
+          // Only a node still coming up becomes ready: a read that lands after the node was lost or failed
+          // (the link came back) must not make it ready again.
+          if ((n.state === 'starting' || n.state === 'pending') && readyCount(ready, seen) >= want) {
             n.readyAt = Date.now();
             this.setNode(n, 'ready');
             this.checkReady();

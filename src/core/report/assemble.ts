@@ -201,11 +201,13 @@ export function verdictOf(r: Omit<Report, 'verdict'>): Report['verdict'] {
           : en('no GPU baseline given'),
   });
   dims.push(r.cluster ? clusterEnvDimension(r) : hostEnvDimension(r));
-  dims.push({
-    name: 'serving',
-    status: r.serving.status,
-    summary: r.serving.status === 'pass' ? en('API answered; token counts reported') : (r.serving.reason ?? ''),
-  });
+  // A multi-node job that failed after it served (a node died or dropped off) fails serving, naming the node.
+  const lost = r.cluster?.failure;
+  dims.push(
+    lost && r.serving.status === 'pass'
+      ? { name: 'serving', status: 'fail', summary: en('the multi-node job failed during the run: {0}', lost.message) }
+      : { name: 'serving', status: r.serving.status, summary: r.serving.status === 'pass' ? en('API answered; token counts reported') : (r.serving.reason ?? '') },
+  );
   const okN = r.smoke.results.filter((x) => x.ok).length;
   dims.push({
     name: 'smoke',

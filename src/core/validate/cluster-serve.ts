@@ -130,6 +130,8 @@ export function clusterServeStep(open: NodeOpener, config: { hbmSampleMs?: numbe
 export async function stopCluster(ctx: StepContext, job: ClusterJob): Promise<StepResult> {
   const { state } = ctx;
   state.hbm?.stop();
+  // A job that already failed (a node died or dropped off) is still stopped everywhere; the stop says so.
+  const failedBefore = job.state === 'failed' ? job.record().failure : null;
   const rep: ClusterStopReport = await job.stop();
   state.server = null;
   const rec = job.record();
@@ -160,5 +162,6 @@ export async function stopCluster(ctx: StepContext, job: ClusterJob): Promise<St
   if (unreached.length) return { status: 'fail', reason: en('could not reach {0} to stop it', unreached.map((n) => n.host).join(', ')) };
   const busy = rep.nodes.filter((n) => !n.idle);
   if (busy.length) return { status: 'warn', reason: en('HBM not back to idle after stop on {0}', busy.map((n) => n.host).join(', ')) };
+  if (failedBefore) return { status: 'warn', reason: en('the multi-node job had failed before the stop: {0}', failedBefore.message) };
   return { status: 'pass', reason: null, figures: [{ label: 'nodes stopped', value: rep.nodes.length, unit: 'count' }] };
 }
