@@ -125,6 +125,11 @@ describe('validate a multi-node profile on two namespace hosts', { skip, timeout
       assert.equal(e.host, c.nodes[i].alias);
       assert.equal(e.jobId, n.commands[0].jobId);
       assert.ok(e.file.startsWith(c.nodes[i].sshd.home), `${e.file} is on node ${i}`);
+      // The variables and command in the report are what the node's own job record says it ran with.
+      const rec = JSON.parse(fs.readFileSync(path.join(path.dirname(e.file), 'job.json'), 'utf8')) as { env: Record<string, string>; argv: string[] };
+      assert.deepEqual(n.commands[0].env, rec.env);
+      assert.equal(rec.env.HCCL_IF_IP, c.nodes[i].address);
+      assert.ok(rec.argv.join(' ').includes(n.commands[0].argv.join(' ')), rec.argv.join(' '));
       for (const bytes of [fs.readFileSync(e.file), fs.readFileSync(path.join(path.dirname(file), e.copy!))]) {
         assert.match(bytes.subarray(e.offset!, e.offset! + e.length!).toString(), ready[i]);
       }

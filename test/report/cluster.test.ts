@@ -99,7 +99,7 @@ describe('report of a multi-node run', () => {
       const md = renderMarkdown(r, { lang });
       const zh = lang === 'zh-CN';
       assert.ok(md.includes(zh ? '### 节点 (dp, 2)' : '### Nodes (dp, 2)'));
-      assert.ok(md.includes(zh ? '| 1 | atlas-b | 从节点 | 10.0.0.12 | enp23s0f3 | 0,1,2,3 | dp --headless | stopped |' : '| 1 | atlas-b | worker | 10.0.0.12 | enp23s0f3 | 0,1,2,3 | dp --headless | stopped |'), md);
+      assert.ok(md.includes(zh ? '| 1 | atlas-b | 从节点 | 10.0.0.12 | enp23s0f3 | 0,1,2,3 | dp --headless | 已停止 |' : '| 1 | atlas-b | worker | 10.0.0.12 | enp23s0f3 | 0,1,2,3 | dp --headless | stopped |'), md);
       assert.ok(md.includes('`HCCL_IF_IP=10.0.0.12`'));
       assert.ok(md.includes('--headless \\\n  --data-parallel-start-rank 1'), 'the worker\'s exact command');
       assert.ok(md.includes(zh ? '| atlas-b NPU 2 | 每个节点上的空闲 NPU | ❌' : '| atlas-b NPU 2 | Free NPUs on every node | ❌'), md);

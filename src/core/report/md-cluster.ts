@@ -12,6 +12,16 @@ function roleWord(md: Md, role: string): string {
   return role === 'head' ? md.t.tr('head') : md.t.tr('worker');
 }
 
+/** A node's state at the end of the run, in the reader's language (unknown words as they are). */
+function stateWord(md: Md, s: string | null): string {
+  const t = md.t;
+  const words: Record<string, () => string> = {
+    pending: () => t.tr('pending'), starting: () => t.tr('starting'), ready: () => t.tr('ready'), failed: () => t.tr('failed'),
+    lost: () => t.tr('lost'), stopped: () => t.tr('stopped'), exited: () => t.tr('exited'),
+  };
+  return s && words[s] ? words[s]() : md.text(s);
+}
+
 /** "Served by …; logs: head A[^E5], worker B[^E6]": the logs behind a section's figures. */
 export function renderServedBy(md: Md, report: PartialReport): void {
   const c = report.cluster;
@@ -27,7 +37,7 @@ function nodesTable(md: Md, c: Cluster): void {
     [t.tr('Node'), t.tr('Host'), t.tr('Role'), t.tr('Address'), 'NIC', t.tr('NPUs'), t.tr('Mode'), t.tr('State'), t.tr('Log')],
     c.nodes.map((n) => [
       String(n.index), md.text(n.host), roleWord(md, n.role), md.text(n.address), md.text(n.nic), md.text(n.devices.join(',')),
-      md.text(n.role === 'head' || c.mode === 'ray' ? c.mode : `${c.mode} --headless`), md.text(n.state), n.log ? md.ref(n.log) : '—',
+      md.text(n.role === 'head' || c.mode === 'ray' ? c.mode : `${c.mode} --headless`), stateWord(md, n.state), n.log ? md.ref(n.log) : '—',
     ]),
   );
 }

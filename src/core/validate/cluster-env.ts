@@ -16,10 +16,14 @@ export type NodeOpener = (host: string) => Promise<Transport>;
 /** Variables that are the node's own, plus the one Ray needs to leave the NPU list alone. */
 const NODE_VARS: readonly string[] = [...PER_NODE_ENV, 'RAY_EXPERIMENTAL_NOSET_ASCEND_RT_VISIBLE_DEVICES'];
 
+/** The per-node variables out of a command's environment. */
+export function pickNodeVars(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(NODE_VARS.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+}
+
 /** The per-node variables of a node's command (its last one: `vllm serve`, or `ray start` on a Ray worker). */
 export function nodeVars(p: ClusterNodePlan | undefined): Record<string, string> {
-  const env = p?.commands.at(-1)?.env ?? {};
-  return Object.fromEntries(NODE_VARS.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+  return pickNodeVars(p?.commands.at(-1)?.env ?? {});
 }
 
 /** The report's cluster section as the pre-checks leave it: the nodes and what would run on each. */

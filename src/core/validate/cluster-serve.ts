@@ -10,7 +10,7 @@ import { HbmSampler } from './hbm';
 import { redactArgv, redactEnv } from './redact';
 import { apiCheck, READY_LINE, untilAborted } from './serve';
 import type { StepContext, StepResult, ValidateStep } from './types';
-import type { NodeOpener } from './cluster-env';
+import { pickNodeVars, type NodeOpener } from './cluster-env';
 
 /** The head's vllm serve as a one-host serve command (the API check and the serving section use it). */
 function headCommand(ctx: StepContext, cl: ClusterRunData): ServeCommand {
@@ -32,34 +32,43 @@ export function recordIntoSection(section: Cluster, rec: ClusterJobRecord): void
   }
 }
 
+/** Every log of a job, read from its start. */
+async function readWholeLog(jobs: ReturnType<StepContext['control']['on']>, id: string): Promise<Buffer> {
+  let log = Buffer.alloc(0);
+  for (let off = 0; ; ) {
+    const r = await jobs.readLog(id, off, 1 << 20);
+    if (r.data.length === 0) return log;
+    log = Buffer.concat([log, r.data]);
+    off = r.offset;
+  }
+}
+
 /**
- * Each node's log as evidence (host = the node, file = the log there), at the line that made the node
- * ready: the head's API line, a worker's engine line (ready.ts). Completed with a copy when the job stops.
+ * What ran on each node as the node's own job records say (the environment each command really got), and each
+ * node's log as evidence (host = the node, file = the log there) at the line that made the node ready: the
+ * head's API line, a worker's engine line (ready.ts). Completed with a copy when the job stops.
  */
-async function nodeLogEvidence(ctx: StepContext, job: ClusterJob, section: Cluster): Promise<void> {
+async function readBackNodes(ctx: StepContext, job: ClusterJob, section: Cluster): Promise<void> {
   const rec = job.record();
   for (const n of rec.nodes) {
-    if (!n.logJobId || section.nodes[n.index]?.log) continue;
+    const s = section.nodes[n.index];
+    if (!s) continue;
     try {
       const t = await job.transport(n.host);
       const jobs = ctx.control.on(t);
+      for (const c of s.commands) if (c.jobId) c.env = redactEnv((await jobs.get(c.jobId)).env);
+      if (s.commands.length) s.env = redactEnv(pickNodeVars(s.commands[s.commands.length - 1].env));
+      if (!n.logJobId || s.log) continue;
       const jr = await jobs.get(n.logJobId);
-      let log = Buffer.alloc(0);
-      for (let off = 0; ; ) {
-        const r = await jobs.readLog(n.logJobId, off, 1 << 20);
-        if (r.data.length === 0) break;
-        log = Buffer.concat([log, r.data]);
-        off = r.offset;
-      }
-      const mark = findInLog(log, n.role === 'head' ? READY_LINE : WORKER_READY[rec.mode].pattern);
-      const cmd = n.jobs.find((j) => j.jobId === n.logJobId);
-      section.nodes[n.index].log = ctx.book.add({
+      const mark = findInLog(await readWholeLog(jobs, n.logJobId), n.role === 'head' ? READY_LINE : WORKER_READY[rec.mode].pattern);
+      const kind = n.jobs.find((j) => j.jobId === n.logJobId)?.kind;
+      s.log = ctx.book.add({
         kind: 'log', jobId: n.logJobId, host: n.host, startedAt: jr.startedAt, endedAt: null,
-        command: redactArgv(section.nodes[n.index].commands.find((c) => c.kind === cmd?.kind)?.argv ?? jr.argv),
+        command: redactArgv(s.commands.find((c) => c.kind === kind)?.argv ?? jr.argv),
         file: jr.logPath, ...(mark ? { offset: mark.offset, length: mark.length, line: mark.line } : { offset: 0 }),
       });
     } catch {
-      // A node that cannot be reached now (its link dropped) keeps no log evidence; its failure says why.
+      // A node that cannot be reached now (its link dropped) keeps what was planned; its failure says why.
     }
   }
 }
@@ -100,7 +109,7 @@ export function clusterServeStep(open: NodeOpener, config: { hbmSampleMs?: numbe
       ctx.progress(en('job {0} started; waiting for the head\'s API and every worker\'s ready line', job.id));
       const rec = await untilAborted(job.waitReady(), ctx.signal);
       if (!rec) return { status: 'fail', reason: en('interrupted') };
-      await nodeLogEvidence(ctx, job, cl.section);
+      await readBackNodes(ctx, job, cl.section);
       recordIntoSection(cl.section, rec);
       const headLog = cl.section.nodes[0].log;
       state.servingLogEvidence = headLog;
