@@ -89,6 +89,17 @@ describe('env-check of several plain hosts: the cluster checks without a profile
     }
   });
 
+  it('a host that cannot be reached is named; the others are still checked against each other', async () => {
+    const gone = `gone-${path.basename(c.dir)}.invalid`;
+    const r = await runCli(['env-check', ...hostArgs(), '--host', gone, '--source', './sim-env.sh', '--ssh-config', c.sshConfig, '--json'], { cwd: c.dir });
+    assert.equal(r.code, 1, r.err);
+    const out = JSON.parse(r.out) as Out;
+    const f = out.checks.filter((x) => x.status === 'fail');
+    assert.deepEqual(f.map((x) => [x.id, x.node]), [['cluster.reach-node', gone]], JSON.stringify(f));
+    assert.ok(out.checks.some((x) => x.id === 'cluster.hccn-ping' && x.status === 'pass'));
+    assert.ok(out.checks.some((x) => x.id === 'cluster.versions' && x.status === 'pass'));
+  });
+
   it('a TLS mismatch is caught naming the node, in English and in Chinese', async () => {
     const n1 = c.nodes[1];
     updateSimConfig(n1.simRoot, (x) => ({ ...x, faults: { hccnTlsEnabled: [0, 1, 2, 3] } }));
