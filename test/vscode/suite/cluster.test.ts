@@ -30,12 +30,21 @@ describe('Multi-node serving on namespace hosts', function () {
     return { job: rows[i], nodes: kids.filter((r) => String(r.item.contextValue).startsWith('ascend.job.clusterNode.')), kids, roots: rows.filter((r) => r.depth === 0) };
   };
 
+  /** A process that still runs (the simulated npu-smi counts only their NPU memory, as the driver frees a dead one's). */
+  const alive = (pid: number) => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+
   /** Nothing of the test users' is left on any node (waits for processes on their way out). */
   const nothingLeft = async () => {
     await until('no process left on any node', () => c.nodes.every((_, i) => c.leftovers(i).length === 0) || undefined, 20_000).catch(() => undefined);
     for (const n of c.nodes) {
       assert.deepEqual(c.leftovers(n.index), [], `processes left on ${n.alias}`);
-      assert.deepEqual(fs.readdirSync(path.join(n.simRoot, 'state', 'npu_procs')).filter((f) => f.endsWith('.json')), [], `NPU memory still held on ${n.alias}`);
+      assert.deepEqual(fs.readdirSync(path.join(n.simRoot, 'state', 'npu_procs')).filter((f) => f.endsWith('.json') && alive(Number(f.slice(0, -5)))), [], `NPU memory still held on ${n.alias}`);
     }
   };
 
@@ -206,6 +215,38 @@ describe('Multi-node serving on namespace hosts', function () {
     } finally {
       svc.notifier.ui = original;
       c.restore(1);
+    }
+  });
+
+  it('a node whose process dies fails the job naming it; the others are stopped', async () => {
+    const svc = await services();
+    const original = svc.notifier.ui;
+    const ui = recorder();
+    svc.notifier.ui = ui;
+    try {
+      const id = await vscode.commands.executeCommand<string>('ascend.serve.start', { profile: PROFILE });
+      assert.ok(id);
+      await until('ready', () => svc.clusters.get(id)?.record.state === 'ready' || undefined, 120_000);
+      // The worker's vllm serve (its headless engine) is killed on node 1.
+      const worker = c.leftovers(1).filter((pid) => {
+        const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return argv.includes('serve') && argv.includes('--headless');
+      });
+      assert.equal(worker.length, 1, 'one headless vllm serve on node 1');
+      process.kill(worker[0], 'SIGKILL');
+      const failed = await until('failed', () => (svc.clusters.get(id)?.record.state === 'failed' ? svc.clusters.get(id) : undefined), 60_000);
+      assert.equal(failed.record.failure?.node, c.nodes[1].alias, JSON.stringify(failed.record.failure));
+      const toast = await until('the failure toast', () => ui.toasts.find((t) => t.kind === 'error' && t.message.startsWith(`${PROFILE} failed:`)));
+      assert.match(toast.message, new RegExp(`node 1 \\(${c.nodes[1].alias}\\): `));
+      assert.deepEqual(toast.items, ['Show Log of Node 1', 'Show Log']);
+      await until('the others stopped', () => svc.clusters.get(id)?.stop);
+      const { nodes } = await rowsOf(id);
+      assert.equal(nodes[1].item.contextValue, 'ascend.job.clusterNode.failed');
+      assert.match(String(nodes[1].item.description), /^failed · worker · /);
+      assert.notEqual(nodes[0].item.contextValue, 'ascend.job.clusterNode.ready');
+      await nothingLeft();
+    } finally {
+      svc.notifier.ui = original;
     }
   });
 
