@@ -135,6 +135,15 @@ describe('validate a multi-node profile on two namespace hosts', { skip, timeout
       }
     }
     assert.ok(cl.nodes.some((n) => n.log === report.serving.loadTime!.evidence), 'the load time points at a node\'s log');
+    // HBM is sampled on every node: each node's serving NPUs took memory while the cluster served.
+    for (const n of c.nodes) {
+      for (const d of [0, 1]) {
+        const mine = report.performance.hbmSamples.filter((x) => x.host === n.alias && x.device === d);
+        assert.ok(mine.length >= 2, `${n.alias} NPU ${d} sampled`);
+        assert.ok(Math.max(...mine.map((x) => x.usedMB)) > mine[0].usedMB, `${n.alias} NPU ${d}: HBM taken while serving`);
+      }
+    }
+    assert.ok(report.performance.memory.perDeviceMB!.value! > 0);
     assert.equal(report.serving.jobId, cl.nodes[0].commands[0].jobId);
 
     // The rendered report: a Nodes section, and the logs named where smoke, accuracy and perf figures are.

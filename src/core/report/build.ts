@@ -82,7 +82,7 @@ export function buildReport(d: RunData): Report {
   const hosts = d.hosts ?? (d.host ? [d.host] : []);
   const simulated = hosts.some((h) => h.simulated) || Boolean(d.profile.simRoot);
   const notes = notesFor(d.model.facts, d.profile);
-  if (d.cluster) notes.push(en('Multi-node ({0}): HBM figures are sampled on the head node ({1}); every node\'s log is in the nodes section', d.cluster.mode, d.cluster.nodes[0]?.host ?? '—'));
+  if (d.cluster) notes.push(en('Multi-node ({0}): HBM is sampled on every node ({1} nodes), the figures are the largest of any device; every node\'s log is in the nodes section', d.cluster.mode, d.cluster.nodes.length));
   const files: Report['files'] = reportFiles(d.generatedAt, d.langs);
   for (const f of d.evidenceFiles) {
     const p = path.posix.join('evidence', f.rel);

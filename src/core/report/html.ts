@@ -336,13 +336,15 @@ export function reportCharts(report: PartialReport, t: Translator): Record<strin
     );
   }
   if (perf && perf.hbmSamples.length) {
-    const devices = [...new Set(perf.hbmSamples.map((s) => s.device))].sort((a, b) => a - b);
+    // One series per device; on several nodes, per node and device.
+    const key = (s: { host?: string; device: number }) => `${s.host ?? ''} NPU ${s.device}`.trim();
+    const series = [...new Map(perf.hbmSamples.map((s) => [key(s), s])).values()].sort((a, b) => (a.host ?? '').localeCompare(b.host ?? '') || a.device - b.device);
     charts.hbm = lineChart(
       t.tr('HBM used over the run'),
-      devices.map((d, i) => ({
-        label: `NPU ${d}`,
+      series.map((d, i) => ({
+        label: key(d),
         cls: i < 4 ? `d${i}` : 'dn',
-        points: perf.hbmSamples.filter((s) => s.device === d).map((s) => ({ x: s.t, y: s.usedMB })),
+        points: perf.hbmSamples.filter((s) => key(s) === key(d)).map((s) => ({ x: s.t, y: s.usedMB })),
       })),
       's',
       'MB',

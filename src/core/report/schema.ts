@@ -297,6 +297,7 @@ export const Performance = z.object({
         t: z.number().describe('seconds since the run started'),
         device: z.number().int(),
         usedMB: z.number(),
+        host: z.string().optional().describe('the node the device is on (a multi-node run)'),
       }),
     )
     .describe('HBM over the run (for the chart); evidence: memory.peakMB'),

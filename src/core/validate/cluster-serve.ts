@@ -94,9 +94,10 @@ export function clusterServeStep(open: NodeOpener, config: { hbmSampleMs?: numbe
       const plan = cl.plan!;
       const command = headCommand(ctx, cl);
       state.serving = { profile: profile.name, jobId: null, command: redactArgv(command.vllmArgv), env: redactEnv(command.env), endpoint: null, loadTime: null, apiCheck: null };
-      // HBM of the head's NPUs (the node whose npu-smi the report's memory figures come from).
+      // HBM of every node's serving NPUs, each sample naming its node.
       state.hbm?.stop();
-      state.hbm = new HbmSampler(ctx.transport, profile, plan.nodes[0].devices, config.hbmSampleMs ?? 1000);
+      const targets = await Promise.all(plan.nodes.map(async (n) => ({ transport: await open(n.host), simRoot: n.simRoot, devices: n.devices, host: n.host })));
+      state.hbm = new HbmSampler(targets, config.hbmSampleMs ?? 1000);
       await state.hbm.sample();
       state.hbm.start();
       ctx.progress(en('launching on {0} nodes ({1}), head first', plan.nodes.length, plan.mode));

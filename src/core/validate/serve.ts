@@ -44,7 +44,7 @@ export function serveStep(config: ServeConfig = {}): ValidateStep {
       const command = buildServeCommand(profile);
       state.serving = plannedServing({ profile });
       state.hbm?.stop();
-      state.hbm = new HbmSampler(t, profile, command.devices, config.hbmSampleMs ?? 1000);
+      state.hbm = new HbmSampler({ transport: t, simRoot: profile.simRoot, devices: command.devices }, config.hbmSampleMs ?? 1000);
       await state.hbm.sample();
       state.hbm.start();
       let job: ServingJob;

@@ -44,7 +44,7 @@ function memoryOf(state: RunState, profile: NamedProfile): { memory: Performance
   const sum = hbm?.summary();
   if (!hbm || !sum) return { memory: null, samples: [] };
   const { book } = state;
-  const saved = book.writeJson('hbm.json', { unit: 'MB', simulated: state.host?.simulated ?? Boolean(profile.simRoot), devices: hbm.devices, ...sum, samples: hbm.samples });
+  const saved = book.writeJson('hbm.json', { unit: 'MB', simulated: state.host?.simulated ?? Boolean(profile.simRoot), ...hbm.describe(), ...sum, samples: hbm.samples });
   const entry = {
     kind: 'result' as const,
     jobId: state.serving?.jobId ?? null,
