@@ -95,6 +95,11 @@ export class ClusterServing implements vscode.Disposable {
     return t;
   };
 
+  /** How a multi-node validation reaches the nodes: the same connections as the jobs. */
+  nodeOpener(): (host: string) => Promise<Transport> {
+    return this.open;
+  }
+
   /** Pre-checks on every node, then the launch; resolves once every node's job is started (or the launch failed). */
   async start(profile: NamedProfile, force: boolean): Promise<string | undefined> {
     const [{ precheckCluster }, { launchCluster }] = await Promise.all([import('../core/cluster/precheck'), import('../core/cluster/job')]);

@@ -90,6 +90,7 @@ function createServices(ctx: Ctx, log: vscode.LogOutputChannel, notifier: Notifi
       log,
       state: ext.workspaceState,
       openReport: (uri) => reports.open([uri]),
+      clusters,
       version: String(ext.extension.packageJSON.version),
     }),
   );

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { AscendAdaptConfig, NamedProfile } from '../core/profiles/schema';
 import type { Report } from '../core/report/schema';
 import type { Transport } from '../core/transport/transport';
+import { nodeHostId, type ClusterServing } from './cluster';
 import type { KeyFigure, RunEvent, RunState, StepId, StepSelection, ValidateStep } from '../core/validate';
 import type { Notifier } from './notify';
 import type { Serving } from './serving';
@@ -75,6 +76,8 @@ export interface ValidationDeps {
   openReport(file: vscode.Uri): Promise<unknown>;
   /** Version written into reports. */
   version: string;
+  /** A multi-node profile's nodes, reached as its jobs reach them. */
+  clusters: ClusterServing;
 }
 
 const PROFILE_KEY = 'ascend.validation.profile';
@@ -176,8 +179,12 @@ export class Validation implements vscode.Disposable {
 
   private async execute(profileName: string, selection: StepSelection): Promise<RunView | undefined> {
     const { profile: named, configDir } = await this.profile(profileName);
-    const { hostId, transport, profile } = await this.d.serving.hostFor(named);
     const core = await import('../core/validate');
+    // A multi-node profile runs over its nodes (the head's transport is the run's host).
+    const nodes = named.multiNode ? this.d.clusters.nodeOpener() : undefined;
+    const { hostId, transport, profile } = nodes
+      ? { hostId: nodeHostId(named.nodes![0].host), transport: await nodes(named.nodes![0].host), profile: named }
+      : await this.d.serving.hostFor(named);
     const { specsFromProfile } = await import('../core/validate/profile-specs');
     const specs = specsFromProfile(profile, configDir);
     const previous = selection.kind !== 'all' && this.kept?.profile === profileName && this.kept.hostId === hostId ? this.kept : undefined;
@@ -185,14 +192,15 @@ export class Validation implements vscode.Disposable {
     const outDir = previous?.outDir ?? path.join(folder, '.ascend-adapt-out', stamp());
     if (!previous) core.prepareOutDir(outDir);
     const runLog = previous?.runLog ?? path.join(outDir, 'validation-run.log');
-    const steps = core.standardSteps({ workspace: specs.workspace, accuracy: specs.accuracy, accuracyNotRun: specs.accuracyNotRun, perf: specs.perf, perfNotRun: specs.perfNotRun });
+    const stepConfig = { workspace: specs.workspace, accuracy: specs.accuracy, accuracyNotRun: specs.accuracyNotRun, perf: specs.perf, perfNotRun: specs.perfNotRun };
+    const steps = nodes ? core.clusterSteps(stepConfig, nodes) : core.standardSteps(stepConfig);
     const ids = applicableSteps(steps, profile).map((s) => s.id);
     const old = previous && this.view?.profile === profileName ? this.view.steps : [];
     const view: RunView = {
       id: ++this.runs,
       profile: profileName,
       hostLabel: transport.label,
-      simulated: Boolean(profile.simRoot),
+      simulated: Boolean(profile.simRoot) || (profile.nodes ?? []).some((n) => n.simRoot !== undefined),
       outDir,
       runLog,
       startedAt: Date.now(),
@@ -208,7 +216,7 @@ export class Validation implements vscode.Disposable {
     this.view = view;
     this.abort = new AbortController();
     const writeLog = logWriter(runLog);
-    writeLog(`${new Date().toISOString()} validation of ${profileName} on ${transport.label} (${selection.kind === 'all' ? 'all steps' : selection.kind === 'from' ? `from ${selection.step}` : `only ${selection.steps.join(', ')}`})${profile.simRoot ? ' [SIMULATED]' : ''}`);
+    writeLog(`${new Date().toISOString()} validation of ${profileName} on ${transport.label} (${selection.kind === 'all' ? 'all steps' : selection.kind === 'from' ? `from ${selection.step}` : `only ${selection.steps.join(', ')}`})${view.simulated ? ' [SIMULATED]' : ''}`);
     this.d.log.info(`validation ${profileName}: started (${selection.kind}) on ${transport.label}, output ${outDir}`);
     this.fire(true);
     try {
@@ -218,6 +226,7 @@ export class Validation implements vscode.Disposable {
         outDir,
         workspace: specs.workspace,
         steps,
+        nodes,
         selection,
         previous: previous?.state,
         signal: this.abort.signal,

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { parseReportText } from '../../../src/core/report/load';
 import { updateSimConfig } from '../../../src/core/sim/config';
 import { ClusterServing, type TrackedCluster } from '../../../src/extension/cluster';
 import { flatten } from '../../../src/extension/views';
@@ -248,6 +249,32 @@ describe('Multi-node serving on namespace hosts', function () {
     } finally {
       svc.notifier.ui = original;
     }
+  });
+
+  it('validates the multi-node profile from the Validation view: the cluster steps over both nodes, a report listing them', async () => {
+    const demo = path.join(vscode.extensions.getExtension('ascend-adapt.ascend-adapt')!.extensionPath, 'python', 'data', 'demo');
+    const file = path.join(folder, 'ascend-adapt.json');
+    const config = JSON.parse(fs.readFileSync(file, 'utf8')) as { profiles: Record<string, Record<string, unknown>> };
+    config.profiles[`${PROFILE}-val`] = {
+      ...config.profiles[PROFILE],
+      port: (config.profiles[PROFILE].port as number) + 1,
+      validation: { accuracy: { tasks: ['gsm8k'], dataDir: demo, limit: 2 }, perf: { concurrency: 1, numPrompts: 4, inputLen: 32, outputLen: 8 } },
+    };
+    fs.writeFileSync(file, JSON.stringify(config, null, 2));
+    await vscode.commands.executeCommand('ascend.validation.focus');
+    const r = await vscode.commands.executeCommand<{ report: string | null; error: string | null; steps: Array<{ id: string; phase: string; reason: string | null }> }>('ascend.validate.run', { profile: `${PROFILE}-val` });
+    assert.ok(r && r.error === null, JSON.stringify(r));
+    const phase = (id: string) => r.steps.find((x) => x.id === id)?.phase;
+    for (const id of ['env', 'serve', 'smoke', 'accuracy', 'perf', 'stop']) assert.ok(['pass', 'warn', 'fail'].includes(phase(id) ?? ''), `${id} ran: ${JSON.stringify(r.steps.find((x) => x.id === id))}`);
+    assert.equal(phase('env'), 'pass', JSON.stringify(r.steps.find((x) => x.id === 'env')));
+    assert.equal(phase('serve'), 'pass');
+    assert.equal(phase('smoke'), 'pass');
+    assert.equal(phase('stop'), 'pass');
+    const report = parseReportText(fs.readFileSync(r.report!, 'utf8'), r.report!).report;
+    assert.equal(report.simulated, true);
+    assert.equal(report.cluster?.mode, 'dp');
+    assert.deepEqual(report.cluster?.nodes.map((n) => [n.host, n.stop?.idle]), c.nodes.map((n) => [n.alias, true]));
+    await nothingLeft();
   });
 
   it('Ray: ray start on every node, vllm serve on the head; Stop runs ray stop on every node and leaves nothing', async () => {
