@@ -16,11 +16,12 @@ export async function run(): Promise<void> {
   await import('./hosts.test');
   await import('./lsp.test');
   await import('./serving.test');
-  await import('./cluster.test');
   await import('./quantize.test');
   await import('./profile.test');
   await import('./reports.test');
   await import('./validation.test');
+  // After the Reports suite: its multi-node validation adds a report to the workspace.
+  await import('./cluster.test');
   await import('./tasks.test');
   await import('./found.test');
   console.log('ASCEND_SUITE_START');
