@@ -20,6 +20,8 @@ describe('Multi-node serving on namespace hosts', function () {
   let folder: string;
   const PROFILE = 'dp-cluster';
   const RAY = 'ray-cluster';
+  /** The workspace's ascend-adapt.json before these tests added their profiles (put back after). */
+  let savedConfig: string | undefined;
 
   const rowsOf = async (id: string) => {
     const svc = await services();
@@ -62,7 +64,8 @@ describe('Multi-node serving on namespace hosts', function () {
     await until('the cluster ssh settings', () => svc.config.settings['ssh.configFile'] === c.sshConfig || undefined);
     folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
     const file = path.join(folder, 'ascend-adapt.json');
-    const config = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { profiles: Record<string, unknown> }) : { profiles: {} };
+    savedConfig = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+    const config = savedConfig !== undefined ? (JSON.parse(savedConfig) as { profiles: Record<string, unknown> }) : { profiles: {} };
     // No address or NIC: both are found on the nodes. Every node sees the same model folder (one filesystem).
     config.profiles[PROFILE] = {
       multiNode: 'dp',
@@ -87,6 +90,9 @@ describe('Multi-node serving on namespace hosts', function () {
     await cfg.update('ssh.configFile', undefined, vscode.ConfigurationTarget.Global);
     await cfg.update('ssh.knownHostsFile', undefined, vscode.ConfigurationTarget.Global);
     await c?.stop();
+    const file = path.join(folder, 'ascend-adapt.json');
+    if (savedConfig !== undefined) fs.writeFileSync(file, savedConfig);
+    else fs.rmSync(file, { force: true });
   });
 
   let jobId: string;
