@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { IGrammar, StateStack } from 'vscode-textmate';
+import { visible } from '../cli/terminal';
 import { packageRoot } from '../core/paths';
 
 /**
@@ -73,7 +74,7 @@ export function colorLine(grammar: IGrammar, line: string, state: StateStack | n
 
 /**
  * A log stream's text → coloured terminal text: whole lines are coloured; the unfinished end of a chunk is
- * shown as it is at once (a progress line need not wait for its newline), and so is the rest of that line.
+ * shown at once, uncoloured (a progress line need not wait for its newline), and so is the rest of that line.
  */
 export function lineColorizer(grammar: IGrammar): (text: string) => string {
   let midLine = false;
@@ -81,13 +82,14 @@ export function lineColorizer(grammar: IGrammar): (text: string) => string {
   return (text) => {
     const parts = text.split('\n');
     const out = parts.map((p, i) => {
+      // The host's text never drives the terminal: its control bytes are shown as \uXXXX (as the CLI does);
+      // a line's CR before its newline is dropped (the terminal gets CRLF anyway).
+      const shown = visible(p.replace(/\r$/, ''));
       const last = i === parts.length - 1;
-      if ((i === 0 && midLine) || (last && p !== '')) return p;
-      if (p === '') return p;
-      const cr = p.endsWith('\r');
-      const c = colorLine(grammar, cr ? p.slice(0, -1) : p, state);
+      if ((i === 0 && midLine) || (last && p !== '') || shown === '') return shown;
+      const c = colorLine(grammar, shown, state);
       state = c.state;
-      return c.text + (cr ? '\r' : '');
+      return c.text;
     });
     midLine = parts[parts.length - 1] !== '';
     return out.join('\n');

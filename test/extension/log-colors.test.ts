@@ -56,4 +56,11 @@ describe('log terminal colours from the log grammar', () => {
     assert.equal(strip(a + b), 'ERROR 06-09 06:57:49 [worker_base.py:581] Traceback (most recent call last):\nINFO 06-09 06:57:50 [api_server.py:1] ready\n');
     assert.equal(codeOf(b, 'INFO'), '32', 'the next whole line is coloured');
   });
+
+  it("the host's control bytes never reach the terminal: an escape sequence is shown as text", () => {
+    const color = lineColorizer(grammar);
+    const out = color('INFO 06-09 06:57:50 [api_server.py:1] \x1b]0;owned\x07\x1b[2Jready\r\nnext\rover\n');
+    assert.ok(!out.includes('\x1b]') && !out.includes('\x1b[2J') && !out.includes('\x07'), JSON.stringify(out));
+    assert.equal(strip(out), 'INFO 06-09 06:57:50 [api_server.py:1] \\u001b]0;owned\\u0007\\u001b[2Jready\nnext\\u000dover\n');
+  });
 });
