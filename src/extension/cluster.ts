@@ -116,6 +116,16 @@ export class ClusterServing implements vscode.Disposable {
     return job.id;
   }
 
+  /**
+   * A job launched elsewhere (a validation's serve step) shown and watched like one started here: its row
+   * and node rows, a log tab per node, node failures said. Whoever launched it still stops it.
+   */
+  adopt(job: ClusterJob, readyTimeoutSec: number): void {
+    this.tracked.set(job.id, { record: job.record(), readyTimeoutSec });
+    this.watch(job);
+    for (const n of job.record().nodes) this.openTerminal(job.id, n.host);
+  }
+
   /** The refusal, as for one host: the failed checks naming node and NPU, a safe default button. */
   private async refused(profile: NamedProfile, pre: ClusterPrecheck): Promise<string | undefined> {
     const failed = pre.checks.filter((c) => c.status === 'fail');

@@ -86,11 +86,11 @@ function createServices(ctx: Ctx, log: vscode.LogOutputChannel, notifier: Notifi
   const validation = ctx.own(
     new Validation({
       serving,
+      clusters,
       notifier,
       log,
       state: ext.workspaceState,
       openReport: (uri) => reports.open([uri]),
-      clusters,
       version: String(ext.extension.packageJSON.version),
     }),
   );

@@ -5,15 +5,16 @@ import * as vscode from 'vscode';
 import type { AscendAdaptConfig, NamedProfile } from '../core/profiles/schema';
 import type { Report } from '../core/report/schema';
 import type { Transport } from '../core/transport/transport';
-import { nodeHostId, type ClusterServing } from './cluster';
 import type { KeyFigure, RunEvent, RunState, StepId, StepSelection, ValidateStep } from '../core/validate';
+import type { ClusterServing } from './cluster';
 import type { Notifier } from './notify';
 import type { Serving } from './serving';
 import { requireTrust } from './trust';
 
 /**
  * The validation run from VS Code: the core's runValidation (the same steps as `ascend-adapt validate`)
- * on the profile's host, its events turned into a view model the Validation view, the status bar and the
+ * on the profile's host — or, for a multi-node profile, over its nodes on the connections multi-node
+ * serving uses, its serve step's job shown in the Jobs view with a row per node — its events turned into a view model the Validation view, the status bar and the
  * end-of-run notification read. One run at a time; Stop goes through the runner's interrupt path (the
  * running step ends interrupted with its partial data, the server is stopped, the report is written and
  * marked interrupted). The last run's state is kept in memory, so a step can be run again — or the run
@@ -68,6 +69,8 @@ interface Kept {
 
 export interface ValidationDeps {
   serving: Serving;
+  /** Multi-node serving: the nodes' connections and the Jobs view's rows of a multi-node job. */
+  clusters: ClusterServing;
   notifier: Notifier;
   log: vscode.LogOutputChannel;
   /** Workspace state: the active profile and the last run's view. */
@@ -76,8 +79,6 @@ export interface ValidationDeps {
   openReport(file: vscode.Uri): Promise<unknown>;
   /** Version written into reports. */
   version: string;
-  /** A multi-node profile's nodes, reached as its jobs reach them. */
-  clusters: ClusterServing;
 }
 
 const PROFILE_KEY = 'ascend.validation.profile';
@@ -136,8 +137,27 @@ export class Validation implements vscode.Disposable {
 
   /** The step ids this profile's validation has, in order (before a run, or for a profile not yet run). */
   async plannedSteps(profile: NamedProfile): Promise<StepId[]> {
-    const { standardSteps } = await import('../core/validate');
-    return applicableSteps(standardSteps(), profile).map((s) => s.id);
+    const { standardSteps, clusterSteps } = await import('../core/validate');
+    const { isCluster } = await import('../core/cluster/plan');
+    // Only listed: no step runs, so no node is opened.
+    const steps = isCluster(profile) ? clusterSteps({}, this.d.clusters.nodeOpener()) : standardSteps();
+    return applicableSteps(steps, profile).map((s) => s.id);
+  }
+
+  /**
+   * Where a profile runs: its host, or for a multi-node profile its head (the API and the host jobs) with
+   * every node reached on multi-node serving's own connections.
+   */
+  private async target(named: NamedProfile): Promise<{ hostId: string; label: string; transport: Transport; profile: NamedProfile; simulated: boolean; cluster: boolean }> {
+    const { isCluster } = await import('../core/cluster/plan');
+    if (!isCluster(named)) {
+      const { hostId, transport, profile } = await this.d.serving.hostFor(named);
+      return { hostId, label: transport.label, transport, profile, simulated: Boolean(profile.simRoot), cluster: false };
+    }
+    const hosts = named.nodes.map((n) => n.host);
+    const transport = await this.d.clusters.nodeOpener()(hosts[0]);
+    const label = l10n.t('{0} nodes ({1}): {2}', hosts.length, named.multiNode, hosts.join(', '));
+    return { hostId: `cluster:${hosts.join(',')}`, label, transport, profile: named, simulated: Boolean(named.simRoot || named.nodes.some((n) => n.simRoot)), cluster: true };
   }
 
   async loadConfig(): Promise<{ file: vscode.Uri; config: AscendAdaptConfig } | undefined> {
@@ -179,12 +199,8 @@ export class Validation implements vscode.Disposable {
 
   private async execute(profileName: string, selection: StepSelection): Promise<RunView | undefined> {
     const { profile: named, configDir } = await this.profile(profileName);
+    const { hostId, label, transport, profile, simulated, cluster } = await this.target(named);
     const core = await import('../core/validate');
-    // A multi-node profile runs over its nodes (the head's transport is the run's host).
-    const nodes = named.multiNode ? this.d.clusters.nodeOpener() : undefined;
-    const { hostId, transport, profile } = nodes
-      ? { hostId: nodeHostId(named.nodes![0].host), transport: await nodes(named.nodes![0].host), profile: named }
-      : await this.d.serving.hostFor(named);
     const { specsFromProfile } = await import('../core/validate/profile-specs');
     const specs = specsFromProfile(profile, configDir);
     const previous = selection.kind !== 'all' && this.kept?.profile === profileName && this.kept.hostId === hostId ? this.kept : undefined;
@@ -192,15 +208,17 @@ export class Validation implements vscode.Disposable {
     const outDir = previous?.outDir ?? path.join(folder, '.ascend-adapt-out', stamp());
     if (!previous) core.prepareOutDir(outDir);
     const runLog = previous?.runLog ?? path.join(outDir, 'validation-run.log');
-    const stepConfig = { workspace: specs.workspace, accuracy: specs.accuracy, accuracyNotRun: specs.accuracyNotRun, perf: specs.perf, perfNotRun: specs.perfNotRun };
-    const steps = nodes ? core.clusterSteps(stepConfig, nodes) : core.standardSteps(stepConfig);
+    const config = { workspace: specs.workspace, accuracy: specs.accuracy, accuracyNotRun: specs.accuracyNotRun, perf: specs.perf, perfNotRun: specs.perfNotRun };
+    const steps = cluster
+      ? core.clusterSteps(config, this.d.clusters.nodeOpener(), { onJob: (job) => this.d.clusters.adopt(job, profile.readyTimeoutSec) })
+      : core.standardSteps(config);
     const ids = applicableSteps(steps, profile).map((s) => s.id);
     const old = previous && this.view?.profile === profileName ? this.view.steps : [];
     const view: RunView = {
       id: ++this.runs,
       profile: profileName,
-      hostLabel: transport.label,
-      simulated: Boolean(profile.simRoot) || (profile.nodes ?? []).some((n) => n.simRoot !== undefined),
+      hostLabel: label,
+      simulated,
       outDir,
       runLog,
       startedAt: Date.now(),
@@ -216,8 +234,8 @@ export class Validation implements vscode.Disposable {
     this.view = view;
     this.abort = new AbortController();
     const writeLog = logWriter(runLog);
-    writeLog(`${new Date().toISOString()} validation of ${profileName} on ${transport.label} (${selection.kind === 'all' ? 'all steps' : selection.kind === 'from' ? `from ${selection.step}` : `only ${selection.steps.join(', ')}`})${view.simulated ? ' [SIMULATED]' : ''}`);
-    this.d.log.info(`validation ${profileName}: started (${selection.kind}) on ${transport.label}, output ${outDir}`);
+    writeLog(`${new Date().toISOString()} validation of ${profileName} on ${label} (${selection.kind === 'all' ? 'all steps' : selection.kind === 'from' ? `from ${selection.step}` : `only ${selection.steps.join(', ')}`})${simulated ? ' [SIMULATED]' : ''}`);
+    this.d.log.info(`validation ${profileName}: started (${selection.kind}) on ${label}, output ${outDir}`);
     this.fire(true);
     try {
       const result = await core.runValidation({
@@ -226,7 +244,7 @@ export class Validation implements vscode.Disposable {
         outDir,
         workspace: specs.workspace,
         steps,
-        nodes,
+        ...(cluster ? { nodes: this.d.clusters.nodeOpener() } : {}),
         selection,
         previous: previous?.state,
         signal: this.abort.signal,

@@ -272,7 +272,9 @@ async function roots(d: ValidationFeature, text: StepText): Promise<Node[]> {
   const active = v.activeProfile && names.includes(v.activeProfile) ? v.activeProfile : names.length === 1 ? names[0] : v.last?.profile;
   const run = v.last && v.last.profile === active ? v.last : undefined;
   const p = active ? cfg?.config.profiles[active] : undefined;
-  const out: Node[] = [new ValidationProfileNode(active, run?.hostLabel ?? p?.host ?? undefined, run?.simulated ?? Boolean(p?.simRoot || p?.host === 'sim'))];
+  // A multi-node profile runs on its nodes, named in order (the head first).
+  const where = run?.hostLabel ?? (p?.nodes?.length ? p.nodes.map((n) => n.host).join(', ') : (p?.host ?? undefined));
+  const out: Node[] = [new ValidationProfileNode(active, where, run?.simulated ?? Boolean(p?.simRoot || p?.host === 'sim' || p?.nodes?.some((n) => n.simRoot)))];
   let steps: StepView[] = run?.steps ?? [];
   if (!run && active) {
     try {

@@ -73,13 +73,19 @@ async function readBackNodes(ctx: StepContext, job: ClusterJob, section: Cluster
   }
 }
 
+export interface ClusterServeConfig {
+  hbmSampleMs?: number;
+  /** Told the job as soon as it is launched (an editor shows it with its nodes while the run waits for ready). */
+  onJob?: (job: ClusterJob) => void;
+}
+
 /**
  * `vllm serve` over every node as one job (launchCluster: head first, the others once it listens; Ray
  * first for Ray), waited on until the head's API answers and every worker's log reached its ready line.
  * The load time points at the log line of the node that was ready last; the API check goes through the
  * head. Smoke, accuracy and perf then run against the head exactly as on one host.
  */
-export function clusterServeStep(open: NodeOpener, config: { hbmSampleMs?: number } = {}): ValidateStep {
+export function clusterServeStep(open: NodeOpener, config: ClusterServeConfig = {}): ValidateStep {
   return {
     id: 'serve',
     needs: ['env'],
@@ -103,6 +109,7 @@ export function clusterServeStep(open: NodeOpener, config: { hbmSampleMs?: numbe
       ctx.progress(en('launching on {0} nodes ({1}), head first', plan.nodes.length, plan.mode));
       const job = await launchCluster(profile, plan, { open, jobs: ctx.control, readyTimeoutMs: profile.readyTimeoutSec * 1000 });
       state.server = { job, endpoint: null, hostEndpoint: `http://127.0.0.1:${plan.apiPort}`, model: plan.servedModelName };
+      config.onJob?.(job);
       const started = job.record();
       recordIntoSection(cl.section, started);
       state.serving = { ...state.serving, jobId: started.nodes[0].logJobId };

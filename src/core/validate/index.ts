@@ -8,7 +8,7 @@ import type { Transport } from '../transport/transport';
 import { accuracyStep, type AccuracyStepSpec } from './accuracy';
 import { analysisStep, type AnalysisConfig } from './analysis';
 import { clusterEnvStep, type NodeOpener } from './cluster-env';
-import { clusterServeStep } from './cluster-serve';
+import { clusterServeStep, type ClusterServeConfig } from './cluster-serve';
 import { envStep } from './env';
 import { EvidenceBook } from './evidence';
 import { prepareOutDir } from './outdir';
@@ -63,12 +63,12 @@ export function standardSteps(c: StandardStepsConfig = {}): ValidateStep[] {
  * as on one host; the stop step stops every node. Quantization and profiling run on one host only: they are
  * recorded as not run, saying why.
  */
-export function clusterSteps(c: StandardStepsConfig, open: NodeOpener): ValidateStep[] {
+export function clusterSteps(c: StandardStepsConfig, open: NodeOpener, hooks: Pick<ClusterServeConfig, 'onJob'> = {}): ValidateStep[] {
   return [
     clusterEnvStep(open),
     { ...quantizeStep, skipReason: () => en('msModelSlim quantizes on one host: quantize on one node, copy the output to modelPath on every node, then validate the multi-node profile') },
     analysisStep({ findings: c.findings, workspace: c.workspace }),
-    clusterServeStep(open, { hbmSampleMs: c.hbmSampleMs }),
+    clusterServeStep(open, { hbmSampleMs: c.hbmSampleMs, onJob: hooks.onJob }),
     smokeStep,
     accuracyStep(c.accuracy ?? null, c.accuracyNotRun),
     perfStep(c.perf ?? null, c.perfNotRun ?? en('no performance run was asked for')),
@@ -152,7 +152,7 @@ export { accuracyStep, type AccuracyStepSpec } from './accuracy';
 export { analysisStep, type AnalysisConfig } from './analysis';
 export { createDemo, demoDataDir, freePort, DEMO_MODEL_CONFIG, type DemoSetup } from './demo';
 export { clusterEnvStep, clusterSection, type NodeOpener } from './cluster-env';
-export { clusterServeStep } from './cluster-serve';
+export { clusterServeStep, type ClusterServeConfig } from './cluster-serve';
 export { envStep } from './env';
 export { EvidenceBook } from './evidence';
 export { baselineFromReport, referencesFromReport } from './inputs';

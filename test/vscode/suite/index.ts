@@ -22,6 +22,7 @@ export async function run(): Promise<void> {
   await import('./validation.test');
   // After the Reports suite: its multi-node validation adds a report to the workspace.
   await import('./cluster.test');
+  await import('./cluster-validation.test');
   await import('./tasks.test');
   await import('./found.test');
   console.log('ASCEND_SUITE_START');
