@@ -30,6 +30,9 @@ describe('Validation view: a multi-node profile on namespace hosts', function ()
   let c: TestCluster;
   const PROFILE = 'val-dp';
   let activeBefore: string | undefined;
+  /** The workspace's ascend-adapt.json before this suite added its profile (put back after). */
+  let file: string;
+  let savedConfig: string | undefined;
 
   /** The Jobs view's row of a multi-node job and its node rows. */
   const rowsOf = async (id: string) => {
@@ -66,8 +69,9 @@ describe('Validation view: a multi-node profile on namespace hosts', function ()
     fs.cpSync(demo, data, { recursive: true });
     chownR(data, head.sshd.uid, fs.statSync(head.sshd.home).gid);
     updateSimConfig(head.simRoot, (x) => ({ ...x, serve: { ...(x.serve ?? {}), server: { ...((x.serve?.server as object) ?? {}), answer_key: path.join(data, 'answer_key.jsonl') } } }));
-    const file = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'ascend-adapt.json');
-    const config = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { profiles: Record<string, unknown> }) : { profiles: {} };
+    file = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'ascend-adapt.json');
+    savedConfig = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+    const config = savedConfig !== undefined ? (JSON.parse(savedConfig) as { profiles: Record<string, unknown> }) : { profiles: {} };
     // Small on purpose: two questions, a few short requests.
     config.profiles[PROFILE] = {
       multiNode: 'dp',
@@ -102,6 +106,8 @@ describe('Validation view: a multi-node profile on namespace hosts', function ()
     await cfg.update('ssh.configFile', undefined, vscode.ConfigurationTarget.Global);
     await cfg.update('ssh.knownHostsFile', undefined, vscode.ConfigurationTarget.Global);
     await c?.stop();
+    if (savedConfig !== undefined) fs.writeFileSync(file, savedConfig);
+    else fs.rmSync(file, { force: true });
   });
 
   it('runs every step over both nodes: the job with its node rows in the Jobs view, the report with its Nodes, nothing left', async () => {
