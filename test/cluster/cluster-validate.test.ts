@@ -278,3 +278,43 @@ describe('validate a multi-node profile on two namespace hosts', { skip, timeout
     }
   });
 });
+
+describe('validate a pipeline-parallel (mp backend) profile on three namespace hosts', { skip, timeout: 300_000 }, () => {
+  let c: TestCluster;
+  let config: string;
+  before(async () => {
+    c = await startCluster(3);
+    config = path.join(c.dir, 'ascend-adapt.json');
+    const nodes = c.nodes.map((n) => ({ host: n.alias, simRoot: n.simRoot }));
+    const model = path.join(c.nodes[0].simRoot, 'models', 'qwen3-moe-tiny-bf16');
+    fs.writeFileSync(config, JSON.stringify({ profiles: { pp: { multiNode: 'pp-mp', modelPath: model, tensorParallelSize: 1, pipelineParallelSize: 3, port: 8313, readyTimeoutSec: 120, nodes } } }, null, 2));
+  });
+  after(async () => c?.stop());
+
+  it('every node gets --nnodes/--node-rank/--master-addr (the others --headless); serve, smoke and stop pass; nothing left on any node', async () => {
+    const r = await runCli(['validate', '--profile', 'pp', '--config', config, '--ssh-config', c.sshConfig, '--out', path.join(c.dir, 'out'), '--json', '--no-perf'], { cwd: c.dir });
+    const file = (JSON.parse(r.out) as { report: string }).report;
+    const loaded = parseReportText(fs.readFileSync(file, 'utf8'), file);
+    assert.deepEqual(loaded.problems, []);
+    const report = loaded.report as Report;
+    const steps = Object.fromEntries(report.steps.map((s) => [s.name, s.status]));
+    assert.match(steps.env, /^(pass|warn)$/, r.err);
+    assert.deepEqual([steps.serve, steps.smoke, steps.stop], ['pass', 'pass', 'pass'], r.err);
+    const cl = report.cluster!;
+    assert.equal(cl.mode, 'pp-mp');
+    assert.deepEqual(cl.nodes.map((n) => n.host), c.nodes.map((n) => n.alias));
+    assert.deepEqual(report.hosts.map((h) => h.name), c.nodes.map((n) => n.alias));
+    for (const [i, n] of cl.nodes.entries()) {
+      const argv = n.commands[0].argv;
+      const flag = (f: string) => argv[argv.indexOf(f) + 1];
+      assert.deepEqual([flag('--nnodes'), flag('--node-rank'), flag('--master-addr')], ['3', String(i), c.nodes[0].address], argv.join(' '));
+      assert.equal(argv.includes('--headless'), i > 0);
+      assert.equal(n.env.HCCL_IF_IP, c.nodes[i].address);
+      assert.ok(n.commands[0].jobId, 'the job that ran it');
+      assert.ok(n.log, `node ${i}'s log is evidence`);
+      assert.deepEqual(n.stop, { reached: true, leftoverPids: [], rayStop: null, idle: true }, n.host);
+    }
+    for (let k = 0; k < 100 && c.nodes.some((n) => c.leftovers(n.index).length); k++) await new Promise((res) => setTimeout(res, 100));
+    for (const n of c.nodes) assert.deepEqual(c.leftovers(n.index), [], `processes left on ${n.alias}`);
+  });
+});
