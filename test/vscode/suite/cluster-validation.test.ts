@@ -122,6 +122,12 @@ describe('Validation view: a multi-node profile on namespace hosts', function ()
     assert.match(String(profileRow.item.description), /^SIMULATED · /);
     const jobsBefore = new Set(svc.clusters.all().map((j) => j.record.id));
     const panelsBefore = svc.reports.panels.size;
+    // Every node of the run's job seen ready (recorded as it happens: the run goes on to stop it).
+    let allReady = false;
+    const sub = svc.clusters.onDidChange((id) => {
+      const t = svc.clusters.get(id);
+      if (t && !jobsBefore.has(id) && t.record.nodes.every((n) => n.state === 'ready')) allReady = true;
+    });
     const running = vscode.commands.executeCommand<RunSummary>('ascend.validate.run');
     // While the run goes on, the serve step's job is one row of the Jobs view with a row per node.
     await vscode.commands.executeCommand('ascend.jobs.focus');
@@ -130,9 +136,9 @@ describe('Validation view: a multi-node profile on namespace hosts', function ()
     const shown = await until('its rows', () => rowsOf(id));
     assert.equal(labelOf(shown.job.item), PROFILE);
     assert.deepEqual(shown.nodes.map((r) => labelOf(r.item)), c.nodes.map((n) => `node ${n.index}: ${n.alias}`));
-    await until('every node ready in the view', async () => ((await rowsOf(id))?.nodes.every((r) => r.item.contextValue === 'ascend.job.clusterNode.ready') ? true : undefined), 240_000);
-    const r = await running;
+    const r = await running.then((x) => (sub.dispose(), x));
     assert.ok(r, 'a run summary');
+    assert.ok(allReady, 'every node of the job was ready');
     assert.equal(r.error, null);
     assert.deepEqual(r.steps.map((s) => s.id), ['env', 'analysis', 'serve', 'smoke', 'accuracy', 'perf', 'stop']);
     for (const s of r.steps) assert.ok(END.has(s.phase), `${s.id} ended in ${s.phase}`);
@@ -160,12 +166,21 @@ describe('Validation view: a multi-node profile on namespace hosts', function ()
   it('Stop once the nodes are launched stops every node; the report is written, marked interrupted', async () => {
     const svc = await services();
     const jobsBefore = new Set(svc.clusters.all().map((j) => j.record.id));
-    const running = vscode.commands.executeCommand<RunSummary>('ascend.validate.run');
-    const job = await until('the nodes launched', () => svc.clusters.all().find((j) => !jobsBefore.has(j.record.id) && j.record.nodes.every((n) => n.jobs.length > 0)), 240_000);
-    await vscode.commands.executeCommand('ascend.validate.stop');
-    const r = await running;
+    // Stopped as soon as the serve step's job shows up: every node is launched by then.
+    let launched: string | undefined;
+    let everyNode = false;
+    const sub = svc.clusters.onDidChange((id) => {
+      if (launched || jobsBefore.has(id)) return;
+      launched = id;
+      everyNode = svc.clusters.get(id)?.record.nodes.every((n) => n.jobs.length > 0) ?? false;
+      void vscode.commands.executeCommand('ascend.validate.stop');
+    });
+    const r = await vscode.commands.executeCommand<RunSummary>('ascend.validate.run').then((x) => (sub.dispose(), x));
+    assert.ok(launched, 'the job was shown');
+    assert.ok(everyNode, 'every node was launched when it was shown');
+    const job = svc.clusters.get(launched)!;
     assert.ok(r?.report, JSON.stringify(r));
-    assert.ok(r.interrupted, 'marked interrupted');
+    assert.deepEqual(r.interrupted, { step: 'serve' }, 'stopped while serving waited for the nodes');
     assert.equal(r.steps.find((s) => s.id === 'stop')?.phase, 'pass', JSON.stringify(r.steps.find((s) => s.id === 'stop')));
     assert.equal(svc.clusters.get(job.record.id)?.record.state, 'stopped');
     const rep = parseReportText(fs.readFileSync(r.report, 'utf8'), r.report).report;
