@@ -188,4 +188,25 @@ describe('Validation view: a multi-node profile on namespace hosts', function ()
     assert.deepEqual(rep.cluster?.nodes.map((n) => n.stop?.reached), [true, true]);
     await nothingLeft();
   });
+
+  it("Stop on the job's row in the Jobs view during the run: the run ends with its report, its stop step finds every node stopped", async () => {
+    const svc = await services();
+    const jobsBefore = new Set(svc.clusters.all().map((j) => j.record.id));
+    let shown: string | undefined;
+    let stopped: Promise<unknown> | undefined;
+    const sub = svc.clusters.onDidChange((id) => {
+      if (shown || jobsBefore.has(id)) return;
+      shown = id;
+      stopped = Promise.resolve(vscode.commands.executeCommand('ascend.jobs.stop', id));
+    });
+    const r = await vscode.commands.executeCommand<RunSummary>('ascend.validate.run').then((x) => (sub.dispose(), x));
+    assert.ok(shown && stopped, 'the job was shown and stopped from its row');
+    const rep = (await stopped) as { idle: boolean } | undefined;
+    assert.ok(rep?.idle, JSON.stringify(rep));
+    assert.ok(r?.report, JSON.stringify(r));
+    assert.equal(r.error, null);
+    assert.equal(r.steps.find((s) => s.id === 'stop')?.phase, 'pass', JSON.stringify(r.steps.find((s) => s.id === 'stop')));
+    assert.equal(svc.clusters.get(shown)?.record.state, 'stopped');
+    await nothingLeft();
+  });
 });
