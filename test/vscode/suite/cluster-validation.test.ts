@@ -163,6 +163,23 @@ describe('Validation view: a multi-node profile on namespace hosts', function ()
     await nothingLeft();
   });
 
+  it('runs one step again: the nodes are served for it and left up as one job, used again by the next re-run; Stop Server stops every node', async () => {
+    const svc = await services();
+    const again = await vscode.commands.executeCommand<RunSummary>('ascend.validate.rerunStep', 'smoke');
+    assert.equal(again?.error, null, JSON.stringify(again));
+    assert.equal(again.steps.find((s) => s.id === 'smoke')?.phase, 'pass');
+    const server = svc.validation.keptServer;
+    assert.ok(server, 'the server is left up after a re-run of one step');
+    assert.equal(svc.clusters.get(server.jobId)?.record.state, 'ready', 'the kept server is the multi-node job of the Jobs view');
+    const third = await vscode.commands.executeCommand<RunSummary>('ascend.validate.rerunStep', 'smoke');
+    assert.equal(third?.steps.find((s) => s.id === 'smoke')?.phase, 'pass', JSON.stringify(third));
+    assert.equal(svc.validation.keptServer?.jobId, server.jobId, 'the same job answered the second re-run');
+    await vscode.commands.executeCommand('ascend.validate.stopServer');
+    assert.equal(svc.validation.keptServer, undefined);
+    assert.equal(svc.clusters.get(server.jobId)?.record.state, 'stopped');
+    await nothingLeft();
+  });
+
   it('Stop once the nodes are launched stops every node; the report is written, marked interrupted', async () => {
     const svc = await services();
     const jobsBefore = new Set(svc.clusters.all().map((j) => j.record.id));
