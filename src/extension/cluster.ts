@@ -57,6 +57,7 @@ export class ClusterServing implements vscode.Disposable {
   private readonly live = new Map<string, ClusterJob>();
   private readonly attaching = new Map<string, Promise<ClusterJob>>();
   private readonly terminals = new Map<string, vscode.Terminal>();
+  private readonly follows = new Map<string, Promise<'log-ended' | 'job-ended'>>();
   private readonly emitter = new vscode.EventEmitter<string>();
   readonly onDidChange = this.emitter.event;
 
@@ -100,19 +101,24 @@ export class ClusterServing implements vscode.Disposable {
     return this.open;
   }
 
-  /** Pre-checks on every node, then the launch; resolves once every node's job is started (or the launch failed). */
+  /**
+   * Pre-checks on every node, then the launch. The job's row (a row per node, waiting) and a log tab per node
+   * show as soon as the launch begins; resolves once every node's job is started (or the launch failed or
+   * was stopped).
+   */
   async start(profile: NamedProfile, force: boolean): Promise<string | undefined> {
     const [{ precheckCluster }, { launchCluster }] = await Promise.all([import('../core/cluster/precheck'), import('../core/cluster/job')]);
     const python = this.d.config.settings.pythonPath;
     const pre = await precheckCluster(profile, { open: this.open, python });
     for (const c of pre.checks) this.d.log.info(`cluster pre-launch ${c.status}: ${c.node ? `[${c.node}] ` : ''}${c.title}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`);
     if (!pre.plan || (!pre.ok && !force)) return this.refused(profile, pre);
-    const job = await launchCluster(profile, pre.plan, { open: this.open, jobs: await this.d.serving.jobControl(), readyTimeoutMs: profile.readyTimeoutSec * 1000 });
-    this.tracked.set(job.id, { record: job.record(), readyTimeoutSec: profile.readyTimeoutSec });
-    this.watch(job);
-    // A launch that failed already (a node's start) said so before anything listened.
-    if (job.state === 'failed') void this.failed(job, job.record(), job.record().simulated ? ` [${l10n.t('SIMULATED')}]` : '');
-    for (const n of job.record().nodes) this.openTerminal(job.id, n.host);
+    const jobs = await this.d.serving.jobControl();
+    const job = await launchCluster(profile, pre.plan, { open: this.open, jobs, readyTimeoutMs: profile.readyTimeoutSec * 1000 }, (j) => {
+      this.tracked.set(j.id, { record: j.record(), readyTimeoutSec: profile.readyTimeoutSec });
+      this.watch(j);
+      // Each tab waits for its node's start, then follows its log.
+      for (const n of j.record().nodes) this.openTerminal(j.id, n.host);
+    });
     return job.id;
   }
 
@@ -236,11 +242,21 @@ export class ClusterServing implements vscode.Disposable {
       name: l10n.t('vllm serve {0} · node {1} ({2})', t.record.profileName, node.index, host),
       simulated: t.record.simulated,
       header: node.jobs.map((j) => j.display).join('\n') || host,
-      follow: async (onData) => (await this.liveJob(id)).attachLog(host, 0, onData),
+      follow: async (onData) => {
+        const f = (await this.liveJob(id)).attachLog(host, 0, onData);
+        this.follows.set(key, f.done);
+        return f;
+      },
       endState: () => stateText(this.tracked.get(id)?.record.state ?? 'exited'),
+      jobEndedLine: () => l10n.t('[the job has {0}: this tab no longer follows the log of node {1}]', stateText(this.tracked.get(id)?.record.state ?? 'stopped'), node.index),
     });
     this.terminals.set(key, term);
     return term;
+  }
+
+  /** How the node's log tab stopped following (pending while it follows; undefined without a tab). */
+  followEnd(id: string, host: string): Promise<'log-ended' | 'job-ended'> | undefined {
+    return this.follows.get(`${id}\n${host}`);
   }
 
   /** A node's whole log so far (for the log document). */

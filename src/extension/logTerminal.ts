@@ -12,7 +12,8 @@ import { lineColorizer, logGrammar } from './logColors';
 
 export interface LogFollower {
   detach(): void;
-  done: Promise<void>;
+  /** Settles when following ends; 'job-ended': the job ended first (the log may not have reached its end). */
+  done: Promise<void | 'log-ended' | 'job-ended'>;
 }
 
 export interface LogTerminalSpec {
@@ -24,6 +25,8 @@ export interface LogTerminalSpec {
   follow(onData: (chunk: Buffer) => void): Promise<LogFollower>;
   /** A word for how it ended, once the log ends. */
   endState(): string;
+  /** The last line when following stopped because the job ended (default: the log-ended line). */
+  jobEndedLine?(): string;
 }
 
 export function openLogTerminal(spec: LogTerminalSpec): vscode.Terminal {
@@ -45,8 +48,10 @@ export function openLogTerminal(spec: LogTerminalSpec): vscode.Terminal {
           // Closed while attaching: stop at once.
           if (closed) f.detach();
           detach = f.detach;
-          void f.done.then(() => {
-            if (!closed) write.fire(`\r\n${l10n.t('[log ended: {0}]', spec.endState())}\r\n`);
+          void f.done.then((how) => {
+            if (closed) return;
+            const line = how === 'job-ended' && spec.jobEndedLine ? spec.jobEndedLine() : l10n.t('[log ended: {0}]', spec.endState());
+            write.fire(`\r\n${line}\r\n`);
           });
         },
         (e: Error) => write.fire(`${l10n.t('cannot attach: {0}', e.message)}\r\n`),

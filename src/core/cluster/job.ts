@@ -151,18 +151,24 @@ function headServeCommand(profile: NamedProfile, head: ClusterNodePlan): ServeCo
 }
 
 /** Start one command of a node as a detached job; returns the job id. */
-async function startNodeCommand(opts: ClusterMonitorOptions, rec: ClusterJobRecord, node: ClusterNodeRecord, c: NodeCommand): Promise<string> {
+async function startNodeCommand(job: ClusterJob, opts: ClusterMonitorOptions, rec: ClusterJobRecord, node: ClusterNodeRecord, c: NodeCommand, isLog: boolean): Promise<string> {
+  job.checkNotStopped();
   const t = await opts.open(node.host);
+  job.checkNotStopped();
   const { id } = await opts.jobs.start(t, { argv: withSimEnv(node.simRoot, c.argv), env: c.env, name: `${c.kind === 'serve' ? 'serve' : 'ray'}-${rec.profileName}-n${node.index}` });
   node.jobs.push({ kind: c.kind, jobId: id, display: quoteCommand(c.argv, c.env) });
+  if (isLog) node.logJobId = id;
+  // Said as soon as it runs: a view shows the node starting and its log tab can follow it.
+  job.nodeStarted(node);
   return id;
 }
 
 /** A short job (`ray start`) to its end: exit code and the last lines of its log. */
-async function runToEnd(opts: ClusterMonitorOptions, host: string, id: string, timeoutMs: number): Promise<{ code: number | null; tail: string }> {
+async function runToEnd(job: ClusterJob, opts: ClusterMonitorOptions, host: string, id: string, timeoutMs: number): Promise<{ code: number | null; tail: string }> {
   const t = await opts.open(host);
   const until = Date.now() + timeoutMs;
   for (;;) {
+    job.checkNotStopped();
     const s = await opts.jobs.status(t, id);
     if (!s.running) {
       const r = await opts.jobs.readLog(t, id, 0, 1 << 20);
@@ -181,15 +187,13 @@ export class ClusterLaunchError extends Error {
 }
 
 /** Ray: `ray start` on the head, then on the others; each must print its ready line and exit 0. */
-async function startRay(opts: ClusterMonitorOptions, rec: ClusterJobRecord, plan: ClusterPlan): Promise<void> {
+async function startRay(job: ClusterJob, opts: ClusterMonitorOptions, rec: ClusterJobRecord, plan: ClusterPlan): Promise<void> {
   const one = async (i: number) => {
     const node = rec.nodes[i];
     const c = plan.nodes[i].commands.find((x) => x.kind === 'ray-start')!;
-    node.state = 'starting';
-    const id = await startNodeCommand(opts, rec, node, c);
+    const id = await startNodeCommand(job, opts, rec, node, c, node.role === 'worker');
     rec.rayStarted.push(node.host);
-    if (node.role === 'worker') node.logJobId = id;
-    const r = await runToEnd(opts, node.host, id, 60_000);
+    const r = await runToEnd(job, opts, node.host, id, 60_000);
     if (r.code !== 0) throw new ClusterLaunchError(l10n.t('{0}: ray start failed (exit {1}): {2}', nodeLabel(node), String(r.code ?? '?'), r.tail), node);
   };
   await one(0);
@@ -197,11 +201,12 @@ async function startRay(opts: ClusterMonitorOptions, rec: ClusterJobRecord, plan
 }
 
 /** DP / PP: the head's vllm serve, then wait until it listens on its address and port, then the others. */
-async function startHeadFirst(opts: ClusterMonitorOptions, rec: ClusterJobRecord, plan: ClusterPlan, headId: string): Promise<void> {
+async function startHeadFirst(job: ClusterJob, opts: ClusterMonitorOptions, rec: ClusterJobRecord, plan: ClusterPlan, headId: string): Promise<void> {
   const head = rec.nodes[0];
   const t = await opts.open(head.host);
   const until = Date.now() + (opts.readyTimeoutMs ?? 1_800_000);
   while (!(await waitListening(t, plan.headAddress, plan.rendezvousPort, 3))) {
+    job.checkNotStopped();
     const s = await opts.jobs.status(t, headId);
     if (!s.running) {
       const r = await opts.jobs.readLog(t, headId, 0, 1 << 20);
@@ -210,37 +215,46 @@ async function startHeadFirst(opts: ClusterMonitorOptions, rec: ClusterJobRecord
     }
     if (Date.now() > until) throw new ClusterLaunchError(l10n.t('{0}: not listening on {1}:{2}', nodeLabel(head), plan.headAddress, plan.rendezvousPort), head);
   }
-  await Promise.all(rec.nodes.slice(1).map(async (node, k) => {
-    node.state = 'starting';
-    node.logJobId = await startNodeCommand(opts, rec, node, plan.nodes[k + 1].commands[0]);
-  }));
+  await Promise.all(rec.nodes.slice(1).map((node, k) => startNodeCommand(job, opts, rec, node, plan.nodes[k + 1].commands[0], true)));
 }
 
 /**
  * Launch a plan (the pre-checks were run by the caller): the jobs in order, then the monitor. Resolves once
- * every node's job is started — or with the job already failed (naming the node) and the rest stopped.
+ * every node's job is started — or with the job already failed (naming the node) and the rest stopped, or
+ * stopped by `stop()` during the launch. `onJob` gets the job before anything starts, so that a caller can
+ * show it (its 'node' events say each node starting) and stop it while the nodes come up.
  */
-export async function launchCluster(profile: NamedProfile, plan: ClusterPlan, opts: ClusterMonitorOptions): Promise<ClusterJob> {
+export async function launchCluster(profile: NamedProfile, plan: ClusterPlan, opts: ClusterMonitorOptions, onJob?: (job: ClusterJob) => void): Promise<ClusterJob> {
   const rec = newClusterRecord(profile, plan);
   const job = new ClusterJob(rec, profile, opts);
-  try {
-    if (plan.mode === 'ray') await startRay(opts, rec, plan);
+  onJob?.(job);
+  const launch = (async () => {
+    if (plan.mode === 'ray') await startRay(job, opts, rec, plan);
     const head = rec.nodes[0];
-    head.state = 'starting';
     const headCmd = plan.nodes[0].commands.find((c) => c.kind === 'serve')!;
-    const headId = await startNodeCommand(opts, rec, head, headCmd);
-    head.logJobId = headId;
+    const headId = await startNodeCommand(job, opts, rec, head, headCmd, true);
     rec.head = headServingRecord(rec, profile, plan, headId);
-    if (plan.mode !== 'ray') await startHeadFirst(opts, rec, plan, headId);
-    else for (const n of rec.nodes.slice(1)) n.state = 'ready';
+    if (plan.mode !== 'ray') await startHeadFirst(job, opts, rec, plan, headId);
+    else for (const n of rec.nodes.slice(1)) job.nodeStarted(n, 'ready');
+  })();
+  job.launching = launch.catch(() => undefined);
+  try {
+    await launch;
   } catch (e) {
+    // Stopped while starting: stop() ends what was started; that is not a failure.
+    if (e instanceof LaunchStopped) return job;
     const node = e instanceof ClusterLaunchError ? e.node : null;
     await job.failWith(node, (e as Error).message);
     return job;
+  } finally {
+    job.launching = null;
   }
-  job.monitor();
+  if (job.state === 'starting') job.monitor();
   return job;
 }
+
+/** Thrown inside a launch once the job was asked to stop: nothing more is started. */
+class LaunchStopped extends Error {}
 
 function headServingRecord(rec: ClusterJobRecord, profile: NamedProfile, plan: ClusterPlan, jobId: string): ServingJobRecord {
   return {
@@ -272,12 +286,47 @@ export class ClusterJob extends EventEmitter<ClusterEvents> {
   private waiters: Array<() => void> = [];
   /** Stopping the other nodes after a failure. */
   private settling: Promise<ClusterStopReport> | null = null;
+  /** The launch in progress (stop waits for it: a node being started is then stopped too). */
+  launching: Promise<void> | null = null;
+  /** Set once the job has ended and what it ran was stopped: the log followers stop following. */
+  private finished = false;
+  private readonly finishWaiters: Array<() => void> = [];
 
   constructor(private rec: ClusterJobRecord, private readonly profile: { simRoot?: string; readyTimeoutSec?: number }, private readonly opts: ClusterMonitorOptions) {
     super();
     this.pollMs = opts.pollMs ?? 1000;
     this.linkGraceMs = opts.linkGraceMs ?? 2000;
     this.silentMs = opts.silentMs ?? 10_000;
+    // A record that had ended (read back after a reload) is only read, never followed.
+    if (rec.state === 'failed' || rec.state === 'stopped') {
+      this.ended = true;
+      this.finished = true;
+    }
+  }
+
+  /** During the launch: throws once a stop was asked for, so that nothing more is started. */
+  checkNotStopped(): void {
+    if (this.stopping || this.ended) throw new LaunchStopped('stopped while starting');
+  }
+
+  /** During the launch: a node's command runs (or, for a Ray worker once Ray is up, it is ready). */
+  nodeStarted(n: ClusterNodeRecord, s: NodeState = 'starting'): void {
+    if (n.state === 'pending' || n.state === 'starting') this.setNode(n, s);
+    else this.emit('node', { ...n });
+  }
+
+  /** Whether the job has ended and what it ran was stopped (node logs are no longer followed). */
+  get hasFinished(): boolean {
+    return this.finished;
+  }
+
+  private finish(): void {
+    this.finished = true;
+    for (const f of this.finishWaiters.splice(0)) f();
+  }
+
+  private untilFinished(): Promise<void> {
+    return this.finished ? Promise.resolve() : new Promise((r) => this.finishWaiters.push(r));
   }
 
   get id(): string {
@@ -327,19 +376,31 @@ export class ClusterJob extends EventEmitter<ClusterEvents> {
     return this.headJob.endpointUrl();
   }
 
-  /** Follow one node's log from a byte offset (its vllm serve, or its `ray start` on a Ray worker). */
-  attachLog(host: string, fromOffset: number, onData: (chunk: Buffer, offset: number) => void): { detach(): void; offset(): number; done: Promise<void> } {
+  /**
+   * Follow one node's log from a byte offset (its vllm serve, or its `ray start` on a Ray worker); a node
+   * still waiting for its start is followed once it starts. `done` says how following ended: the log ended
+   * (its process exited and all was read), or the job had ended and was stopped — then what can still be read
+   * is read and following stops, so that a node lost for good is not retried forever.
+   */
+  attachLog(host: string, fromOffset: number, onData: (chunk: Buffer, offset: number) => void): { detach(): void; offset(): number; done: Promise<'log-ended' | 'job-ended'> } {
     const node = this.node(host);
     let offset = fromOffset;
     let detached = false;
-    const done = (async () => {
-      if (!node?.logJobId) return;
-      const t = await this.opts.open(host);
+    const done = (async (): Promise<'log-ended' | 'job-ended'> => {
+      if (!node) return 'log-ended';
+      while (!node.logJobId && !this.finished && !detached) await Promise.race([this.untilFinished(), new Promise<void>((r) => this.once('node', () => r()))]);
+      if (!node.logJobId) return this.finished ? 'job-ended' : 'log-ended';
+      const t = await this.opts.open(host).catch(() => null);
       while (!detached) {
+        if (!t) return 'job-ended';
+        const finished = this.finished;
         let got = 0;
         let ended = false;
+        let failed = false;
         try {
-          const r = await withTimeout(this.opts.jobs.readLog(t, node.logJobId, offset, 1 << 20), this.silentMs, host);
+          const read = withTimeout(this.opts.jobs.readLog(t, node.logJobId, offset, 1 << 20), this.silentMs, host);
+          const r = finished ? await read : await Promise.race([read, this.untilFinished().then(() => null)]);
+          if (r === null) continue;
           if (detached) break;
           if (r.data.length) {
             onData(r.data, offset);
@@ -348,11 +409,14 @@ export class ClusterJob extends EventEmitter<ClusterEvents> {
           }
           ended = r.status !== undefined && !r.status.running;
         } catch {
-          /* the link is down: try again */
+          failed = true;
         }
-        if (got === 0 && ended) break;
-        if (got < 1 << 20) await sleep(this.pollMs);
+        if (got === 0 && ended) return 'log-ended';
+        // The job is over: read what is there (a stopped node's last lines), then stop following.
+        if (finished && (failed || got === 0)) return 'job-ended';
+        if (got < 1 << 20 && !finished) await Promise.race([sleep(this.pollMs), this.untilFinished()]);
       }
+      return 'log-ended';
     })();
     return { detach: () => { detached = true; }, offset: () => offset, done };
   }
@@ -542,6 +606,7 @@ export class ClusterJob extends EventEmitter<ClusterEvents> {
     this.setState('failed');
     this.settling = this.stopNodes(this.rec.nodes.filter((n) => n.state !== 'lost')).then(async (r) => {
       await this.release();
+      this.finish();
       return r;
     });
     await this.settling;
@@ -556,6 +621,8 @@ export class ClusterJob extends EventEmitter<ClusterEvents> {
   /** Stop every node's jobs, `ray stop` where Ray was started, then check that nothing is left. */
   async stop(): Promise<ClusterStopReport> {
     this.stopping = true;
+    // A launch in progress starts nothing more; a node it was starting is then stopped with the others.
+    await this.launching;
     const report = await this.stopNodes(this.rec.nodes);
     if (this.rec.state === 'starting' || this.rec.state === 'ready') {
       this.rec.endedAt = Date.now();
@@ -563,6 +630,7 @@ export class ClusterJob extends EventEmitter<ClusterEvents> {
     }
     this.ended = true;
     await this.release();
+    this.finish();
     return report;
   }
 

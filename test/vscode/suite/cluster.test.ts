@@ -117,6 +117,52 @@ describe('Multi-node serving on namespace hosts', function () {
     }
   });
 
+  it('shows the job row with a row per node at once (waiting, starting) and Stop while starting stops what was started; the tabs stop following', async () => {
+    const svc = await services();
+    const seen: string[][] = [];
+    let rows: Awaited<ReturnType<typeof rowsOf>> | undefined;
+    let stopping: Promise<{ idle: boolean; nodes: Array<{ host: string }> } | undefined> | undefined;
+    let id: string | undefined;
+    // Reacts to the job's events: the first says every node waiting; once the head's job runs, the rows are
+    // read and Stop is sent while the launch is still under way.
+    const sub = svc.clusters.onDidChange((changed) => {
+      const t = svc.clusters.get(changed);
+      if (!t || t.record.profileName !== PROFILE || (id && id !== changed)) return;
+      id = changed;
+      seen.push(t.record.nodes.map((n) => n.state));
+      if (!stopping && t.record.state === 'starting' && t.record.nodes[0].state === 'starting') {
+        stopping = rowsOf(changed).then((r) => {
+          rows = r;
+          return vscode.commands.executeCommand<{ idle: boolean; nodes: Array<{ host: string }> }>('ascend.jobs.stop', r.job.node);
+        });
+      }
+    });
+    try {
+      const started = await vscode.commands.executeCommand<string>('ascend.serve.start', { profile: PROFILE });
+      assert.equal(started, id);
+      const rep = await until('the stop sent while starting', () => stopping);
+      assert.ok(rep?.idle, JSON.stringify(rep));
+    } finally {
+      sub.dispose();
+    }
+    assert.deepEqual(seen[0], ['pending', 'pending'], 'the row shows before any node starts');
+    assert.ok(rows);
+    assert.equal(rows.job.item.contextValue, 'ascend.job.cluster.starting');
+    assert.match(String(rows.job.item.description), /^starting · data parallel \(dp\) · 2 nodes/);
+    assert.deepEqual(rows.nodes.map((r) => labelOf(r.item)), c.nodes.map((n) => `node ${n.index}: ${n.alias}`));
+    assert.equal(rows.nodes[0].item.contextValue, 'ascend.job.clusterNode.starting');
+    assert.match(String(rows.nodes[1].item.contextValue), /^ascend\.job\.clusterNode\.(pending|starting)$/);
+    const t = svc.clusters.get(id!)!;
+    assert.equal(t.record.state, 'stopped');
+    assert.ok(t.record.nodes.every((n) => n.state === 'stopped'), JSON.stringify(t.record.nodes.map((n) => n.state)));
+    // Every node's tab ends: a node never started, or stopped, is not followed after the job ended.
+    for (const n of c.nodes) assert.ok(['log-ended', 'job-ended'].includes(await svc.clusters.followEnd(id!, n.alias)!), `tab of node ${n.index}`);
+    if (t.record.nodes[1].jobs.length === 0) assert.equal(await svc.clusters.followEnd(id!, c.nodes[1].alias), 'job-ended');
+    await nothingLeft();
+    // The other tests look for one row of this profile.
+    svc.clusters.forget(id!);
+  });
+
   it('serves the profile as ONE job with a row per node, a terminal per node, and reaches ready', async () => {
     const svc = await services();
     const id = await vscode.commands.executeCommand<string>('ascend.serve.start', { profile: PROFILE });
@@ -214,6 +260,8 @@ describe('Multi-node serving on namespace hosts', function () {
       assert.equal(nodes[1].item.contextValue, 'ascend.job.clusterNode.lost');
       assert.match(String(nodes[1].item.description), /^lost · worker · .*the link dropped/);
       assert.equal(nodes[0].item.contextValue, 'ascend.job.clusterNode.stopped');
+      // The lost node's tab stops retrying its log once the job has ended (still cut off).
+      assert.equal(await svc.clusters.followEnd(id, c.nodes[1].alias), 'job-ended');
       c.restore(1);
       // Back on the network: Stop ends what the cut node still ran.
       const rep = await vscode.commands.executeCommand<{ idle: boolean }>('ascend.jobs.stop', id);
