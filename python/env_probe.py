@@ -13,7 +13,6 @@ Output: ONE JSON object on stdout (ASCII, one line). Exit code 0 whenever that o
   --hccn   per NPU port: hccn_tool -i N -link -g, -net_health -g, -ip -g, -tls -g (raw outputs), and /etc/hccn.conf
   --model  sha256 of DIR/config.json and its weight index, to compare a model folder across nodes
 """
-from __future__ import annotations
 
 import glob
 import json
@@ -23,7 +22,6 @@ import resource
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 # argparse, platform, shutil, socket and importlib.metadata are left out on purpose: their imports cost more
@@ -366,12 +364,11 @@ def collect_packages():
     for entry in sys.path:
         d = entry or os.getcwd()
         try:
-            names = sorted(os.listdir(d))
+            # Filtered before sorting: the stdlib folder on sys.path alone holds hundreds of names.
+            names = sorted(n for n in os.listdir(d) if n.endswith((".dist-info", ".egg-info")))
         except OSError:
             continue
         for n in names:
-            if not (n.endswith(".dist-info") or n.endswith(".egg-info")):
-                continue
             key = want.get(_norm(n.rsplit(".", 1)[0].split("-", 1)[0]))
             if key is None or out[key] is not None:
                 continue
@@ -440,16 +437,6 @@ def describe_pids(pids):
 
 
 ORDER = ("host", "python", "env", "packages", "ascend", "disk", "model", "npu-smi", "hccn_tool", "nvidia-smi")
-
-
-def parallel(fns):
-    """Run callables in threads and wait for all (each handles its own errors and timeouts)."""
-    threads = [threading.Thread(target=f) for f in fns]
-    for t in threads:
-        t.daemon = True
-        t.start()
-    for t in threads:
-        t.join()
 
 
 NPU_PROC_ROW = re.compile(r"^\s*\|\s*(\d+)\s+(\d+)\s*\|\s*(\d+)\s*\|[^|]*\|\s*(\d+)\s*\|", re.M)
@@ -538,8 +525,9 @@ def main(argv):
               "host": None, "python": None, "disk": [], "ascend": None, "packages": {}, "env": {},
               "envRedacted": [], "commands": {}, "processes": {}}
 
-    def step(name, fn):
-        t0, c0 = time.monotonic(), cpu_ms(resource.RUSAGE_CHILDREN)
+    def step(name, fn, since=None):
+        """Run one step; `since` is when its work started, for a command started before the step collects it."""
+        t0, c0 = time.monotonic() if since is None else since, cpu_ms(resource.RUSAGE_CHILDREN)
         ok, err = True, None
         try:
             fn()
@@ -571,15 +559,18 @@ def main(argv):
     def s_disk():
         result["disk"] = collect_disk(list(args.path) + [os.path.expanduser("~"), os.getcwd(), "/tmp"])
 
-    def s_npu_smi():
+    def start_npu_smi():
         path = which("npu-smi", ["/usr/local/bin/npu-smi", "/usr/local/sbin/npu-smi"] +
                      [os.path.join(r["path"], "driver", "tools", "npu-smi") for r in roots])
+        return path, (start([path, "info"], args.timeout, budget) if path else None)
+
+    def s_npu_smi(path, started):
         if not path:
             result["commands"]["npuSmiInfo"] = {"argv": ["npu-smi", "info"], "found": False, "code": None, "signal": None,
                                                 "timedOut": False, "ms": 0, "stdout": "", "stderr": "", "nonUtf8": False,
                                                 "error": "npu-smi not found on PATH or in /usr/local/bin"}
             return
-        r = run([path, "info"], args.timeout, budget)
+        r = finish(*started)
         r["path"] = path
         result["commands"]["npuSmiInfo"] = r
         pids = [int(m.group(3)) for m in NPU_PROC_ROW.finditer(r.get("stdout") or "")]
@@ -612,25 +603,30 @@ def main(argv):
         if args.model:
             result["model"] = model_fingerprint(args.model)
 
-    def s_nvidia():
+    def start_nvidia():
         path = which("nvidia-smi")
+        return path, (start([path, "--query-gpu=index,name,memory.total,memory.used,driver_version",
+                             "--format=csv,noheader,nounits"], args.timeout, budget) if path else None)
+
+    def s_nvidia(path, started):
         if not path:
             return
-        r = run([path, "--query-gpu=index,name,memory.total,memory.used,driver_version", "--format=csv,noheader,nounits"],
-                args.timeout, budget)
+        r = finish(*started)
         r["path"] = path
         result["commands"]["nvidiaSmi"] = r
 
-    # External tools run side by side with the Python-side steps: the probe takes about as long as the
-    # slowest of them (a hung npu-smi is cut off by its own timeout), not their sum.
-    def python_side():
-        for name, fn in (("host", s_host), ("python", s_python), ("env", s_env), ("packages", s_packages),
-                         ("ascend", s_ascend), ("disk", s_disk), ("model", s_model)):
-            step(name, fn)
-
-    parallel([python_side,
-              lambda: (step("npu-smi", s_npu_smi), step("hccn_tool", s_hccn)),
-              lambda: step("nvidia-smi", s_nvidia)])
+    # The external tools start first and run while the Python-side steps do their work; each is then
+    # collected within its own timeout counted from its start (a hung npu-smi is cut off by it). The probe
+    # takes about as long as the slowest of them, not their sum, and needs no threads: a thread per side
+    # cost more in start-up and GIL hand-offs than the Python-side steps themselves take.
+    t_tools = time.monotonic()
+    npu, nvidia = start_npu_smi(), start_nvidia()
+    for name, fn in (("host", s_host), ("python", s_python), ("env", s_env), ("packages", s_packages),
+                     ("ascend", s_ascend), ("disk", s_disk), ("model", s_model)):
+        step(name, fn)
+    step("npu-smi", lambda: s_npu_smi(*npu), t_tools if npu[1] else None)
+    step("hccn_tool", s_hccn)  # needs npu-smi's device list
+    step("nvidia-smi", lambda: s_nvidia(*nvidia), t_tools if nvidia[1] else None)
     result["steps"].sort(key=lambda s: ORDER.index(s["name"]) if s["name"] in ORDER else 99)
     result["durationMs"] = int((time.monotonic() - t_start) * 1000)
     # This process from its fork (the login shell and sh it replaced included) and the commands it ran.
