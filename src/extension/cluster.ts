@@ -4,6 +4,7 @@ import type { ClusterJob, ClusterJobRecord, ClusterStopReport } from '../core/cl
 import type { ClusterPrecheck } from '../core/cluster/precheck';
 import type { NamedProfile } from '../core/profiles/schema';
 import type { SmokeReport } from '../core/smoke/index';
+import type { AccuracySummary, PerfSummary } from './jobResults';
 import type { Transport } from '../core/transport/transport';
 import type { Config } from './config';
 import { LOCAL_ID, type Hosts } from './hosts';
@@ -38,6 +39,9 @@ export interface TrackedCluster {
   readyTimeoutSec?: number;
   /** The last smoke test through the head. */
   smoke?: SmokeReport;
+  /** The last accuracy and performance runs through the head. */
+  accuracy?: AccuracySummary;
+  perf?: PerfSummary;
 }
 
 const KEY = 'ascend.clusterJobs.v1';
@@ -291,6 +295,22 @@ export class ClusterServing implements vscode.Disposable {
     const report = await this.d.serving.smokeAt(await job.endpointUrl(), rec.profileName, rec.servedModelName, onText);
     this.update(id, { smoke: report });
     return report;
+  }
+
+  /**
+   * Where accuracy and performance runs against a ready job go: a job on the head, next to its API (as on
+   * one host, the run reaches the server on the head's own loopback), over the head's node connection.
+   */
+  async headTarget(id: string): Promise<{ transport: Transport; simRoot?: string; baseUrl: string; model: string }> {
+    const job = await this.liveJob(id);
+    const rec = job.record();
+    if (rec.state !== 'ready') throw new Error(l10n.t('{0} is not ready ({1}).', rec.profileName, stateText(rec.state)));
+    const head = rec.nodes[0];
+    return { transport: await job.transport(head.host), simRoot: head.simRoot, baseUrl: `http://127.0.0.1:${rec.apiPort}`, model: rec.servedModelName };
+  }
+
+  setResult(id: string, change: Pick<TrackedCluster, 'accuracy' | 'perf'>): void {
+    this.update(id, change);
   }
 
   /** Drops a finished job from the view (the jobs' folders on the nodes stay). */

@@ -150,7 +150,7 @@ function registerFeatures(ctx: Ctx, s: Services, problems: string[]): void {
   feature('multi-node serving', () => registerClusterCommands(commands, { clusters: s.clusters, views: s.views, log }));
   feature('quantization', () => registerQuantizeCommands(commands, { quantize: s.quantize, hosts: s.hosts, views: s.views, notifier }));
   feature('profiling', () => registerProfilingCommands(commands, { profiling: s.profiling, views: s.views, notifier }));
-  feature('evaluation', () => registerEvaluationCommands(commands, { serving: s.serving, state: ext.workspaceState, hosts: s.hosts, config: s.config, notifier, pythonDir: ext.asAbsolutePath('python') }));
+  feature('evaluation', () => registerEvaluationCommands(commands, { serving: s.serving, clusters: s.clusters, state: ext.workspaceState, hosts: s.hosts, config: s.config, notifier, pythonDir: ext.asAbsolutePath('python') }));
   feature('reports', () => registerReportCommands(commands, { reports: s.reports, hosts: s.hosts, views: s.views, notifier }));
   feature('tasks', () => registerTaskCommands(commands, s.tasks));
   // Not at activation: the first background lint of the workspace starts a few seconds later.

@@ -35,7 +35,7 @@ export async function rememberPlan(state: vscode.Memento, profile: string, plan:
 }
 
 /** Milliseconds one request takes on this server, from an earlier perf run or the smoke prompts; null when unknown. */
-function perRequestMs(job: TrackedJob, outputLen: number): { ms: number; from: string } | null {
+function perRequestMs(job: Pick<TrackedJob, 'perf' | 'smoke'>, outputLen: number): { ms: number; from: string } | null {
   const run = job.perf?.runs.find((r) => r.meanTtftMs !== null && r.meanTpotMs !== null);
   if (run) return { ms: run.meanTtftMs! + outputLen * run.meanTpotMs!, from: l10n.t('the last performance run') };
   const ok = job.smoke?.results.filter((r) => !r.error && r.ttftMs !== null && r.totalMs !== null && (r.completionTokens ?? 0) > 1) ?? [];
@@ -51,7 +51,7 @@ function perRequestMs(job: TrackedJob, outputLen: number): { ms: number; from: s
  * How long the plan takes, in words. Each concurrency runs `numPrompts` requests, `concurrency` at a time
  * (at most `requestRate` a second); the server is assumed not to slow down with load, so this is a floor.
  */
-export function estimate(plan: PerfPlan, job: TrackedJob): string {
+export function estimate(plan: PerfPlan, job: Pick<TrackedJob, 'perf' | 'smoke'>): string {
   const one = perRequestMs(job, plan.outputLen);
   if (!one) return l10n.t('no estimate yet: nothing was measured on this server (run the smoke test first)');
   let ms = 0;

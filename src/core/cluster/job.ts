@@ -290,7 +290,9 @@ export class ClusterJob extends EventEmitter<ClusterEvents> {
   launching: Promise<void> | null = null;
   /** Set once the job has ended and what it ran was stopped: the log followers stop following. */
   private finished = false;
-  private readonly finishWaiters: Array<() => void> = [];
+  private markFinished: () => void = () => undefined;
+  /** Settles once finished (awaited only while a node waits for its start). */
+  private readonly finishedP = new Promise<void>((r) => (this.markFinished = r));
 
   constructor(private rec: ClusterJobRecord, private readonly profile: { simRoot?: string; readyTimeoutSec?: number }, private readonly opts: ClusterMonitorOptions) {
     super();
@@ -300,7 +302,7 @@ export class ClusterJob extends EventEmitter<ClusterEvents> {
     // A record that had ended (read back after a reload) is only read, never followed.
     if (rec.state === 'failed' || rec.state === 'stopped') {
       this.ended = true;
-      this.finished = true;
+      this.finish();
     }
   }
 
@@ -322,11 +324,11 @@ export class ClusterJob extends EventEmitter<ClusterEvents> {
 
   private finish(): void {
     this.finished = true;
-    for (const f of this.finishWaiters.splice(0)) f();
+    this.markFinished();
   }
 
   private untilFinished(): Promise<void> {
-    return this.finished ? Promise.resolve() : new Promise((r) => this.finishWaiters.push(r));
+    return this.finishedP;
   }
 
   get id(): string {
@@ -390,17 +392,14 @@ export class ClusterJob extends EventEmitter<ClusterEvents> {
       if (!node) return 'log-ended';
       while (!node.logJobId && !this.finished && !detached) await Promise.race([this.untilFinished(), new Promise<void>((r) => this.once('node', () => r()))]);
       if (!node.logJobId) return this.finished ? 'job-ended' : 'log-ended';
-      const t = await this.opts.open(host).catch(() => null);
       while (!detached) {
-        if (!t) return 'job-ended';
         const finished = this.finished;
         let got = 0;
         let ended = false;
         let failed = false;
         try {
-          const read = withTimeout(this.opts.jobs.readLog(t, node.logJobId, offset, 1 << 20), this.silentMs, host);
-          const r = finished ? await read : await Promise.race([read, this.untilFinished().then(() => null)]);
-          if (r === null) continue;
+          const t = await this.opts.open(host);
+          const r = await withTimeout(this.opts.jobs.readLog(t, node.logJobId, offset, 1 << 20), this.silentMs, host);
           if (detached) break;
           if (r.data.length) {
             onData(r.data, offset);
@@ -414,7 +413,7 @@ export class ClusterJob extends EventEmitter<ClusterEvents> {
         if (got === 0 && ended) return 'log-ended';
         // The job is over: read what is there (a stopped node's last lines), then stop following.
         if (finished && (failed || got === 0)) return 'job-ended';
-        if (got < 1 << 20 && !finished) await Promise.race([sleep(this.pollMs), this.untilFinished()]);
+        if (got < 1 << 20 && !finished) await sleep(this.pollMs);
       }
       return 'log-ended';
     })();

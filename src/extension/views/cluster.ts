@@ -4,7 +4,7 @@ import type { ClusterJobRecord, ClusterNodeRecord, NodeState } from '../../core/
 import type { TrackedCluster } from '../cluster';
 import { duration, stateText, statusIcon } from './format';
 import type { Node } from './index';
-import { plainRow, smokeNode } from './jobs';
+import { accuracyNode, perfNode, plainRow, smokeNode } from './jobs';
 
 /**
  * A multi-node job in the Jobs view: one row (profile, mode, state) with a row per node under it (index,
@@ -113,6 +113,8 @@ export class ClusterJobNode implements Node {
     const out: Node[] = r.nodes.map((n) => new ClusterNodeNode(this.job, n));
     const row = plainRow;
     if (this.job.smoke) out.push(smokeNode(this.job.smoke, row));
+    if (this.job.accuracy) out.push(accuracyNode(this.job.accuracy, row));
+    if (this.job.perf) out.push(perfNode(this.job.perf, row));
     if (r.failure) out.push(row(l10n.t('Failure'), r.failure.message, statusIcon('fail'), 'ascend.job.cluster.failure'));
     const st = this.job.stop;
     if (st) {

@@ -1,6 +1,6 @@
 import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
-import { accuracyOutcome, accuracyRunOutcome, LATENCY_METRICS, type AccuracyOutcome, type LatencyStats, type PerfSummary, type TrackedJob } from '../jobResults';
+import { accuracyOutcome, accuracyRunOutcome, LATENCY_METRICS, type AccuracyOutcome, type AccuracySummary, type LatencyStats, type PerfSummary, type TrackedJob } from '../jobResults';
 import { duration, stateText, statusIcon } from './format';
 import type { SmokeReport } from '../../core/smoke/index';
 import type { Node } from './index';
@@ -113,50 +113,54 @@ export class JobNode implements Node {
     out.push(row(l10n.t('Model'), `${r.command.servedModelName} · TP ${r.command.worldSize} · NPUs ${r.command.devices.join(',')}`, new vscode.ThemeIcon('symbol-namespace')));
     if (r.failure) out.push(row(l10n.t('Failure'), r.failure.error ? `${r.failure.error.title}: ${r.failure.error.fix}` : r.failure.message, statusIcon('fail')));
     if (this.job.smoke) out.push(smokeNode(this.job.smoke, row));
-    const acc = this.job.accuracy;
-    if (acc) {
-      out.push({
-        item: () => {
-          const it = new vscode.TreeItem(l10n.t('Accuracy'), vscode.TreeItemCollapsibleState.Expanded);
-          const o = accuracyRunOutcome(acc);
-          it.description = [outcomeWord(o), acc.simulated ? l10n.t('SIMULATED') : '', acc.engine, acc.error ?? ''].filter(Boolean).join(' · ');
-          it.iconPath = outcomeIcon(o);
-          it.contextValue = 'ascend.job.accuracy';
-          it.accessibilityInformation = { label: `${l10n.t('Accuracy')}: ${it.description}`, role: 'treeitem' };
-          return it;
-        },
-        children: () =>
-          acc.datasets.map((d) => {
-            const o = accuracyOutcome(d);
-            const node = row(
-              d.name,
-              `${outcomeWord(o)} · ${d.metric ?? ''} ${d.value === null ? '—' : `${(d.value * 100).toFixed(2)} %`} · n=${d.n}${d.reference !== null ? ` · ${l10n.t('reference {0} %', (d.reference * 100).toFixed(2))}` : ''}`,
-              outcomeIcon(o),
-              'ascend.job.accuracyRow',
-            );
-            return { item: () => Object.assign(node.item(), { accessibilityInformation: { label: `${d.name}: ${node.item().description as string}`, role: 'treeitem' } }) };
-          }),
-      });
-    }
-    const perf = this.job.perf;
-    if (perf) {
-      out.push({
-        item: () => {
-          const it = new vscode.TreeItem(l10n.t('Performance'), vscode.TreeItemCollapsibleState.Expanded);
-          it.description = [perf.error ? l10n.t('warning') : perf.interrupted ? l10n.t('interrupted') : l10n.t('done'), perf.simulated ? l10n.t('SIMULATED') : '', perf.engine, perf.error ?? ''].filter(Boolean).join(' · ');
-          it.iconPath = statusIcon(perf.error || perf.interrupted ? 'warn' : 'pass');
-          it.contextValue = 'ascend.job.perf';
-          return it;
-        },
-        children: () => perf.runs.map((x) => perfRunNode(x, row)),
-      });
-    }
+    if (this.job.accuracy) out.push(accuracyNode(this.job.accuracy, row));
+    if (this.job.perf) out.push(perfNode(this.job.perf, row));
     const st = this.job.stop;
     if (st) {
       out.push(row(l10n.t('After stop'), st.idle ? l10n.t('NPUs idle, no process left') : l10n.t('NPUs not idle: {0} process(es) left', st.npuProcesses.length + st.leftoverPids.length), statusIcon(st.idle ? 'pass' : st.checked ? 'fail' : 'skip')));
     }
     return out;
   }
+}
+
+/** A run's accuracy figures (under a serving job's row, single-host or multi-node). */
+export function accuracyNode(acc: AccuracySummary, row: RowMaker): Node {
+  return {
+    item: () => {
+      const it = new vscode.TreeItem(l10n.t('Accuracy'), vscode.TreeItemCollapsibleState.Expanded);
+      const o = accuracyRunOutcome(acc);
+      it.description = [outcomeWord(o), acc.simulated ? l10n.t('SIMULATED') : '', acc.engine, acc.error ?? ''].filter(Boolean).join(' · ');
+      it.iconPath = outcomeIcon(o);
+      it.contextValue = 'ascend.job.accuracy';
+      it.accessibilityInformation = { label: `${l10n.t('Accuracy')}: ${it.description}`, role: 'treeitem' };
+      return it;
+    },
+    children: () =>
+      acc.datasets.map((d) => {
+        const o = accuracyOutcome(d);
+        const node = row(
+          d.name,
+          `${outcomeWord(o)} · ${d.metric ?? ''} ${d.value === null ? '—' : `${(d.value * 100).toFixed(2)} %`} · n=${d.n}${d.reference !== null ? ` · ${l10n.t('reference {0} %', (d.reference * 100).toFixed(2))}` : ''}`,
+          outcomeIcon(o),
+          'ascend.job.accuracyRow',
+        );
+        return { item: () => Object.assign(node.item(), { accessibilityInformation: { label: `${d.name}: ${node.item().description as string}`, role: 'treeitem' } }) };
+      }),
+  };
+}
+
+/** A run's performance figures (under a serving job's row, single-host or multi-node). */
+export function perfNode(perf: PerfSummary, row: RowMaker): Node {
+  return {
+    item: () => {
+      const it = new vscode.TreeItem(l10n.t('Performance'), vscode.TreeItemCollapsibleState.Expanded);
+      it.description = [perf.error ? l10n.t('warning') : perf.interrupted ? l10n.t('interrupted') : l10n.t('done'), perf.simulated ? l10n.t('SIMULATED') : '', perf.engine, perf.error ?? ''].filter(Boolean).join(' · ');
+      it.iconPath = statusIcon(perf.error || perf.interrupted ? 'warn' : 'pass');
+      it.contextValue = 'ascend.job.perf';
+      return it;
+    },
+    children: () => perf.runs.map((x) => perfRunNode(x, row)),
+  };
 }
 
 /** The outcome in words (the icon is never the only carrier of it). */

@@ -196,6 +196,21 @@ describe('Multi-node serving on namespace hosts', function () {
     assert.ok(vscode.window.terminals.some((t) => t.name === `Smoke test ${PROFILE}`));
     const withSmoke = await rowsOf(id);
     assert.ok(withSmoke.kids.some((r) => r.item.contextValue === 'ascend.job.smoke' && new RegExp(`^${smoke.passed}/${smoke.passed} passed · SIMULATED$`).test(String(r.item.description))));
+    // Accuracy and performance from the row, as jobs on the head reaching its API on the head's loopback
+    // (nothing serves that port on the worker, nor on this machine), results under the row.
+    const demo = path.join(vscode.extensions.getExtension('ascend-adapt.ascend-adapt')!.extensionPath, 'python', 'data', 'demo');
+    const acc = await vscode.commands.executeCommand<{ simulated: boolean; error: string | null; datasets: Array<{ name: string; value: number | null; n: number }> }>('ascend.accuracy.run', job.node, { tasks: ['gsm8k'], dataDir: demo, limit: 2 });
+    assert.ok(acc && acc.simulated && acc.error === null, JSON.stringify(acc));
+    // One figure per metric of the task (each on the 2 questions asked).
+    assert.ok(acc.datasets.length > 0 && acc.datasets.every((x) => x.name === 'gsm8k' && x.n === 2 && x.value !== null), JSON.stringify(acc.datasets));
+    const perf = await vscode.commands.executeCommand<{ simulated: boolean; error: string | null; runs: Array<{ concurrency: number | null; outputThroughput: number | null; failed: number }> }>('ascend.perf.run', job.node, { concurrency: [1], numPrompts: 3, inputLen: 16, outputLen: 4 });
+    assert.ok(perf && perf.simulated && perf.error === null, JSON.stringify(perf));
+    assert.deepEqual(perf.runs.map((x) => [x.concurrency, x.failed]), [[1, 0]]);
+    assert.ok((perf.runs[0].outputThroughput ?? 0) > 0);
+    const withEval = await rowsOf(id);
+    assert.ok(withEval.kids.some((r) => r.item.contextValue === 'ascend.job.accuracy' && /SIMULATED/.test(String(r.item.description))), 'accuracy under the row');
+    assert.ok(withEval.kids.some((r) => r.item.contextValue === 'ascend.job.perf' && /SIMULATED/.test(String(r.item.description))), 'performance under the row');
+    assert.ok(vscode.window.terminals.some((t) => t.name === `Accuracy ${PROFILE}`) && vscode.window.terminals.some((t) => t.name === `Performance ${PROFILE}`));
     // A worker's log, read back (grammar-highlighted document): its engine reached the ready line.
     const uri = await vscode.commands.executeCommand<vscode.Uri>('ascend.jobs.openNodeLog', nodes[1].node);
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri?.toString());
