@@ -75,7 +75,7 @@ async function readBackNodes(ctx: StepContext, job: ClusterJob, section: Cluster
 
 export interface ClusterServeConfig {
   hbmSampleMs?: number;
-  /** Told the job as soon as it is launched (an editor shows it with its nodes while the run waits for ready). */
+  /** Told the job before any node starts (an editor shows it with its nodes, and can stop it, while they come up). */
   onJob?: (job: ClusterJob) => void;
 }
 
@@ -107,9 +107,9 @@ export function clusterServeStep(open: NodeOpener, config: ClusterServeConfig = 
       await state.hbm.sample();
       state.hbm.start();
       ctx.progress(en('launching on {0} nodes ({1}), head first', plan.nodes.length, plan.mode));
-      const job = await launchCluster(profile, plan, { open, jobs: ctx.control, readyTimeoutMs: profile.readyTimeoutSec * 1000 });
+      // The caller gets the job before any node starts (a view shows it, its node rows and Stop at once).
+      const job = await launchCluster(profile, plan, { open, jobs: ctx.control, readyTimeoutMs: profile.readyTimeoutSec * 1000 }, config.onJob);
       state.server = { job, endpoint: null, hostEndpoint: `http://127.0.0.1:${plan.apiPort}`, model: plan.servedModelName };
-      config.onJob?.(job);
       const started = job.record();
       recordIntoSection(cl.section, started);
       state.serving = { ...state.serving, jobId: started.nodes[0].logJobId };
