@@ -156,8 +156,10 @@ describe('Multi-node serving on namespace hosts', function () {
     assert.equal(t.record.state, 'stopped');
     assert.ok(t.record.nodes.every((n) => n.state === 'stopped'), JSON.stringify(t.record.nodes.map((n) => n.state)));
     // Every node's tab ends: a node never started, or stopped, is not followed after the job ended.
-    for (const n of c.nodes) assert.ok(['log-ended', 'job-ended'].includes(await svc.clusters.followEnd(id!, n.alias)!), `tab of node ${n.index}`);
-    if (t.record.nodes[1].jobs.length === 0) assert.equal(await svc.clusters.followEnd(id!, c.nodes[1].alias), 'job-ended');
+    // (A tab follows once VS Code has opened it: waited for, then how its following ended.)
+    const ends = await Promise.all(c.nodes.map((n) => until(`the tab of node ${n.index} following`, () => svc.clusters.followEnd(id!, n.alias))));
+    for (const [i, e] of ends.entries()) assert.ok(['log-ended', 'job-ended'].includes(e), `tab of node ${i}: ${e}`);
+    if (t.record.nodes[1].jobs.length === 0) assert.equal(ends[1], 'job-ended');
     await nothingLeft();
     // The other tests look for one row of this profile.
     svc.clusters.forget(id!);
@@ -276,7 +278,7 @@ describe('Multi-node serving on namespace hosts', function () {
       assert.match(String(nodes[1].item.description), /^lost · worker · .*the link dropped/);
       assert.equal(nodes[0].item.contextValue, 'ascend.job.clusterNode.stopped');
       // The lost node's tab stops retrying its log once the job has ended (still cut off).
-      assert.equal(await svc.clusters.followEnd(id, c.nodes[1].alias), 'job-ended');
+      assert.equal(await until('the tab of node 1 following', () => svc.clusters.followEnd(id, c.nodes[1].alias)), 'job-ended');
       c.restore(1);
       // Back on the network: Stop ends what the cut node still ran.
       const rep = await vscode.commands.executeCommand<{ idle: boolean }>('ascend.jobs.stop', id);
