@@ -5,8 +5,9 @@ import * as vscode from 'vscode';
 import { parseReportText } from '../../../src/core/report/load';
 import { updateSimConfig } from '../../../src/core/sim/config';
 import { flatten } from '../../../src/extension/views';
-import { clusterAvailable, startCluster, type TestCluster } from '../../harness/cluster';
+import { clusterAvailable, type TestCluster } from '../../harness/cluster';
 import { chownR } from '../../harness/files';
+import { addProfiles, closeCluster, clusterRows, nothingLeft as nothingLeftOn, openCluster } from './clusterHosts';
 import { EXTENSION_ID, labelOf, logText, services, until } from './util';
 
 // A multi-node profile validated from the Validation view, on two SIMULATED Atlas hosts in network namespaces
@@ -30,38 +31,18 @@ describe('Validation view: a multi-node profile on namespace hosts', function ()
   let c: TestCluster;
   const PROFILE = 'val-dp';
   let activeBefore: string | undefined;
-  /** The workspace's ascend-adapt.json before this suite added its profile (put back after). */
-  let file: string;
-  let savedConfig: string | undefined;
-
-  /** The Jobs view's row of a multi-node job and its node rows. */
-  const rowsOf = async (id: string) => {
-    const svc = await services();
-    const rows = await flatten(svc.views.trees['ascend.jobs'], 2);
-    const i = rows.findIndex((r) => r.depth === 0 && r.item.id === `cluster:${id}`);
-    if (i < 0) return undefined;
-    const kids: typeof rows = [];
-    for (let k = i + 1; k < rows.length && rows[k].depth > 0; k++) kids.push(rows[k]);
-    return { job: rows[i], nodes: kids.filter((r) => String(r.item.contextValue).startsWith('ascend.job.clusterNode.')) };
-  };
-
-  /** No process of the nodes' users is left (waits for processes on their way out, then says which). */
-  const nothingLeft = async () => {
-    await until('no process left on any node', () => c.nodes.every((n) => c.leftovers(n.index).length === 0) || undefined, 20_000).catch(() => undefined);
-    for (const n of c.nodes) assert.deepEqual(c.leftovers(n.index), [], `processes left on ${n.alias}`);
-  };
+  /** Puts the workspace's ascend-adapt.json back as this suite found it. */
+  let restoreConfig: (() => void) | undefined;
+  const rowsOf = clusterRows;
+  const nothingLeft = () => nothingLeftOn(c);
 
   before(async function () {
     if (skip) {
       console.log(`    skipped: ${skip}`);
       this.skip();
     }
-    c = await startCluster(2);
-    const cfg = vscode.workspace.getConfiguration('ascendAdapt');
-    await cfg.update('ssh.configFile', c.sshConfig, vscode.ConfigurationTarget.Global);
-    await cfg.update('ssh.knownHostsFile', c.knownHosts, vscode.ConfigurationTarget.Global);
+    c = await openCluster(2);
     const svc = await services();
-    await until('the cluster ssh settings', () => svc.config.settings['ssh.configFile'] === c.sshConfig || undefined);
     // The demo data on the head, readable by its user; its simulated server answers from the key.
     const head = c.nodes[0];
     const demo = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'python', 'data', 'demo');
@@ -69,25 +50,23 @@ describe('Validation view: a multi-node profile on namespace hosts', function ()
     fs.cpSync(demo, data, { recursive: true });
     chownR(data, head.sshd.uid, fs.statSync(head.sshd.home).gid);
     updateSimConfig(head.simRoot, (x) => ({ ...x, serve: { ...(x.serve ?? {}), server: { ...((x.serve?.server as object) ?? {}), answer_key: path.join(data, 'answer_key.jsonl') } } }));
-    file = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'ascend-adapt.json');
-    savedConfig = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
-    const config = savedConfig !== undefined ? (JSON.parse(savedConfig) as { profiles: Record<string, unknown> }) : { profiles: {} };
     // Small on purpose: two questions, a few short requests.
-    config.profiles[PROFILE] = {
-      multiNode: 'dp',
-      modelPath: path.join(head.simRoot, 'models', 'qwen3-moe-tiny-bf16'),
-      tensorParallelSize: 2,
-      dataParallelSize: 2,
-      port: 19600 + Math.floor(Math.random() * 300),
-      readyTimeoutSec: 120,
-      smokeMaxTokens: 8,
-      nodes: c.nodes.map((n) => ({ host: n.alias, simRoot: n.simRoot })),
-      validation: {
-        accuracy: { tasks: ['gsm8k'], dataDir: data, limit: 2 },
-        perf: { concurrency: 2, numPrompts: 4, inputLen: 16, outputLen: 4 },
+    restoreConfig = addProfiles({
+      [PROFILE]: {
+        multiNode: 'dp',
+        modelPath: path.join(head.simRoot, 'models', 'qwen3-moe-tiny-bf16'),
+        tensorParallelSize: 2,
+        dataParallelSize: 2,
+        port: 19600 + Math.floor(Math.random() * 300),
+        readyTimeoutSec: 120,
+        smokeMaxTokens: 8,
+        nodes: c.nodes.map((n) => ({ host: n.alias, simRoot: n.simRoot })),
+        validation: {
+          accuracy: { tasks: ['gsm8k'], dataDir: data, limit: 2 },
+          perf: { concurrency: 2, numPrompts: 4, inputLen: 16, outputLen: 4 },
+        },
       },
-    };
-    fs.writeFileSync(file, JSON.stringify(config, null, 2));
+    });
     activeBefore = svc.validation.activeProfile;
   });
 
@@ -99,15 +78,9 @@ describe('Validation view: a multi-node profile on namespace hosts', function ()
     if (skip) return;
     const svc = await services();
     if (svc.validation.isRunning) await svc.validation.stop();
-    for (const j of svc.clusters.all()) if (j.record.state === 'starting' || j.record.state === 'ready') await svc.clusters.stop(j.record.id).catch(() => undefined);
-    await svc.clusters.detachAll();
     await svc.validation.setActiveProfile(activeBefore);
-    const cfg = vscode.workspace.getConfiguration('ascendAdapt');
-    await cfg.update('ssh.configFile', undefined, vscode.ConfigurationTarget.Global);
-    await cfg.update('ssh.knownHostsFile', undefined, vscode.ConfigurationTarget.Global);
-    await c?.stop();
-    if (savedConfig !== undefined) fs.writeFileSync(file, savedConfig);
-    else fs.rmSync(file, { force: true });
+    await closeCluster(c);
+    restoreConfig?.();
   });
 
   it('runs every step over both nodes: the job with its node rows in the Jobs view, the report with its Nodes, nothing left', async () => {

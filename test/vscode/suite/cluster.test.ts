@@ -2,11 +2,10 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseReportText } from '../../../src/core/report/load';
 import { updateSimConfig } from '../../../src/core/sim/config';
 import { ClusterServing, type TrackedCluster } from '../../../src/extension/cluster';
-import { flatten } from '../../../src/extension/views';
-import { clusterAvailable, startCluster, type TestCluster } from '../../harness/cluster';
+import { clusterAvailable, type TestCluster } from '../../harness/cluster';
+import { addProfiles, closeCluster, clusterRows, nothingLeft as nothingLeftOn, openCluster } from './clusterHosts';
 import { api, labelOf, recorder, services, until } from './util';
 
 // Multi-node serving from VS Code on two SIMULATED Atlas hosts: network namespaces on one bridge, each with
@@ -17,57 +16,27 @@ import { api, labelOf, recorder, services, until } from './util';
 describe('Multi-node serving on namespace hosts', function () {
   const skip = clusterAvailable();
   let c: TestCluster;
-  let folder: string;
   const PROFILE = 'dp-cluster';
   const RAY = 'ray-cluster';
-  /** The workspace's ascend-adapt.json before these tests added their profiles (put back after). */
-  let savedConfig: string | undefined;
+  /** Puts the workspace's ascend-adapt.json back as these tests found it. */
+  let restoreConfig: (() => void) | undefined;
 
+  /** The job's rows in the Jobs view (it must have them). */
   const rowsOf = async (id: string) => {
-    const svc = await services();
-    const rows = await flatten(svc.views.trees['ascend.jobs'], 2);
-    const i = rows.findIndex((r) => r.depth === 0 && r.item.id === `cluster:${id}`);
-    assert.ok(i >= 0, `jobs: ${rows.map((r) => labelOf(r.item)).join(', ')}`);
-    const kids: typeof rows = [];
-    for (let k = i + 1; k < rows.length && rows[k].depth > 0; k++) kids.push(rows[k]);
-    return { job: rows[i], nodes: kids.filter((r) => String(r.item.contextValue).startsWith('ascend.job.clusterNode.')), kids, roots: rows.filter((r) => r.depth === 0) };
+    const rows = await clusterRows(id);
+    assert.ok(rows, `no row for the multi-node job ${id}`);
+    return rows;
   };
-
-  /** A process that still runs (the simulated npu-smi counts only their NPU memory, as the driver frees a dead one's). */
-  const alive = (pid: number) => {
-    try {
-      return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      return false;
-    }
-  };
-
-  /** Nothing of the test users' is left on any node (waits for processes on their way out). */
-  const nothingLeft = async () => {
-    await until('no process left on any node', () => c.nodes.every((_, i) => c.leftovers(i).length === 0) || undefined, 20_000).catch(() => undefined);
-    for (const n of c.nodes) {
-      assert.deepEqual(c.leftovers(n.index), [], `processes left on ${n.alias}`);
-      assert.deepEqual(fs.readdirSync(path.join(n.simRoot, 'state', 'npu_procs')).filter((f) => f.endsWith('.json') && alive(Number(f.slice(0, -5)))), [], `NPU memory still held on ${n.alias}`);
-    }
-  };
+  const nothingLeft = () => nothingLeftOn(c);
 
   before(async function () {
     if (skip) {
       console.log(`    skipped: ${skip}`);
       this.skip();
     }
-    c = await startCluster(2);
-    const cfg = vscode.workspace.getConfiguration('ascendAdapt');
-    await cfg.update('ssh.configFile', c.sshConfig, vscode.ConfigurationTarget.Global);
-    await cfg.update('ssh.knownHostsFile', c.knownHosts, vscode.ConfigurationTarget.Global);
-    const svc = await services();
-    await until('the cluster ssh settings', () => svc.config.settings['ssh.configFile'] === c.sshConfig || undefined);
-    folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    const file = path.join(folder, 'ascend-adapt.json');
-    savedConfig = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
-    const config = savedConfig !== undefined ? (JSON.parse(savedConfig) as { profiles: Record<string, unknown> }) : { profiles: {} };
+    c = await openCluster(2);
     // No address or NIC: both are found on the nodes. Every node sees the same model folder (one filesystem).
-    config.profiles[PROFILE] = {
+    const dp = {
       multiNode: 'dp',
       modelPath: path.join(c.nodes[0].simRoot, 'models', 'qwen3-moe-tiny-bf16'),
       tensorParallelSize: 2,
@@ -76,23 +45,16 @@ describe('Multi-node serving on namespace hosts', function () {
       readyTimeoutSec: 120,
       nodes: c.nodes.map((n) => ({ host: n.alias, simRoot: n.simRoot })),
     };
-    config.profiles[RAY] = { ...(config.profiles[PROFILE] as object), multiNode: 'ray', dataParallelSize: 1, pipelineParallelSize: 2, port: 18950 + Math.floor(Math.random() * 40) };
-    fs.writeFileSync(file, JSON.stringify(config, null, 2));
+    restoreConfig = addProfiles({
+      [PROFILE]: dp,
+      [RAY]: { ...dp, multiNode: 'ray', dataParallelSize: 1, pipelineParallelSize: 2, port: 18950 + Math.floor(Math.random() * 40) },
+    });
   });
 
   after(async () => {
     if (skip) return;
-    const svc = await services();
-    // Whatever a failed test left running is stopped before the hosts go.
-    for (const j of svc.clusters.all()) if (j.record.state === 'starting' || j.record.state === 'ready') await svc.clusters.stop(j.record.id).catch(() => undefined);
-    await svc.clusters.detachAll();
-    const cfg = vscode.workspace.getConfiguration('ascendAdapt');
-    await cfg.update('ssh.configFile', undefined, vscode.ConfigurationTarget.Global);
-    await cfg.update('ssh.knownHostsFile', undefined, vscode.ConfigurationTarget.Global);
-    await c?.stop();
-    const file = path.join(folder, 'ascend-adapt.json');
-    if (savedConfig !== undefined) fs.writeFileSync(file, savedConfig);
-    else fs.rmSync(file, { force: true });
+    await closeCluster(c);
+    restoreConfig?.();
   });
 
   let jobId: string;
@@ -320,32 +282,6 @@ describe('Multi-node serving on namespace hosts', function () {
     } finally {
       svc.notifier.ui = original;
     }
-  });
-
-  it('validates the multi-node profile from the Validation view: the cluster steps over both nodes, a report listing them', async () => {
-    const demo = path.join(vscode.extensions.getExtension('ascend-adapt.ascend-adapt')!.extensionPath, 'python', 'data', 'demo');
-    const file = path.join(folder, 'ascend-adapt.json');
-    const config = JSON.parse(fs.readFileSync(file, 'utf8')) as { profiles: Record<string, Record<string, unknown>> };
-    config.profiles[`${PROFILE}-val`] = {
-      ...config.profiles[PROFILE],
-      port: (config.profiles[PROFILE].port as number) + 1,
-      validation: { accuracy: { tasks: ['gsm8k'], dataDir: demo, limit: 2 }, perf: { concurrency: 1, numPrompts: 4, inputLen: 32, outputLen: 8 } },
-    };
-    fs.writeFileSync(file, JSON.stringify(config, null, 2));
-    await vscode.commands.executeCommand('ascend.validation.focus');
-    const r = await vscode.commands.executeCommand<{ report: string | null; error: string | null; steps: Array<{ id: string; phase: string; reason: string | null }> }>('ascend.validate.run', { profile: `${PROFILE}-val` });
-    assert.ok(r && r.error === null, JSON.stringify(r));
-    const phase = (id: string) => r.steps.find((x) => x.id === id)?.phase;
-    for (const id of ['env', 'serve', 'smoke', 'accuracy', 'perf', 'stop']) assert.ok(['pass', 'warn', 'fail'].includes(phase(id) ?? ''), `${id} ran: ${JSON.stringify(r.steps.find((x) => x.id === id))}`);
-    assert.equal(phase('env'), 'pass', JSON.stringify(r.steps.find((x) => x.id === 'env')));
-    assert.equal(phase('serve'), 'pass');
-    assert.equal(phase('smoke'), 'pass');
-    assert.equal(phase('stop'), 'pass');
-    const report = parseReportText(fs.readFileSync(r.report!, 'utf8'), r.report!).report;
-    assert.equal(report.simulated, true);
-    assert.equal(report.cluster?.mode, 'dp');
-    assert.deepEqual(report.cluster?.nodes.map((n) => [n.host, n.stop?.idle]), c.nodes.map((n) => [n.alias, true]));
-    await nothingLeft();
   });
 
   it('Ray: ray start on every node, vllm serve on the head; Stop runs ray stop on every node and leaves nothing', async () => {
