@@ -9,14 +9,11 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { launchCluster, type ClusterJobRecord } from '../../src/core/cluster/job';
 import { precheckCluster } from '../../src/core/cluster/precheck';
-import { SshConfigFile } from '../../src/core/hosts/ssh-config';
 import { jobControl } from '../../src/core/jobs/index';
 import { getProfile, parseConfig } from '../../src/core/profiles';
 import { updateSimConfig } from '../../src/core/sim/config';
-import { SshTransport } from '../../src/core/transport/ssh';
-import type { Transport } from '../../src/core/transport/transport';
 import { runCli } from '../harness/cli';
-import { clusterAvailable, startCluster, type TestCluster } from '../harness/cluster';
+import { clusterAvailable, nodeConnections, startCluster, type TestCluster } from '../harness/cluster';
 
 const skip = clusterAvailable();
 
@@ -184,17 +181,7 @@ describe('three namespace hosts', { skip }, () => {
   });
 
   it('a node cut mid-run fails the job naming it, the others are stopped, and nothing is left once it is back', async () => {
-    const cfg = SshConfigFile.fromText(fs.readFileSync(c.sshConfig, 'utf8'));
-    const open = new Map<string, Promise<Transport>>();
-    const get = (alias: string) => {
-      let t = open.get(alias);
-      if (!t) {
-        const s = new SshTransport(cfg.resolve(alias), { knownHosts: { files: [c.knownHosts] }, keepaliveIntervalMs: 1000, keepaliveCountMax: 3, reconnect: { maxAttempts: 100, maxDelayMs: 1000 } });
-        t = s.connect().then(() => s);
-        open.set(alias, t);
-      }
-      return t;
-    };
+    const { get, close } = nodeConnections(c);
     try {
       const profile = getProfile(parseConfig(fs.readFileSync(config, 'utf8')), 'dp');
       const pre = await precheckCluster(profile, { open: get });
@@ -213,7 +200,7 @@ describe('three namespace hosts', { skip }, () => {
       await assertNothingLeft(c);
     } finally {
       c.restore(2);
-      for (const t of open.values()) await (await t).close();
+      await close();
     }
   });
 });

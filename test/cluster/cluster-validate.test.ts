@@ -7,18 +7,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterJob } from '../../src/core/cluster/job';
-import { SshConfigFile } from '../../src/core/hosts/ssh-config';
 import { getProfile, parseConfig } from '../../src/core/profiles';
 import { parseReportText } from '../../src/core/report/load';
 import { renderMarkdown } from '../../src/core/report/markdown';
 import type { Report } from '../../src/core/report/schema';
 import { updateSimConfig } from '../../src/core/sim/config';
-import { SshTransport } from '../../src/core/transport/ssh';
-import type { Transport } from '../../src/core/transport/transport';
 import { clusterSteps, runValidation, type ValidateStep } from '../../src/core/validate';
 import { demoDataDir } from '../../src/core/validate/demo';
 import { interruptCli, runCli } from '../harness/cli';
-import { clusterAvailable, startCluster, type TestCluster } from '../harness/cluster';
+import { clusterAvailable, nodeConnections, startCluster, type TestCluster } from '../harness/cluster';
 import { chownR } from '../harness/files';
 
 const skip = clusterAvailable();
@@ -201,17 +198,7 @@ describe('validate a multi-node profile on two namespace hosts', { skip, timeout
   });
 
   it('a node cut mid-run: the job fails naming it, the stop still ends every node, the report says so', async () => {
-    const cfg = SshConfigFile.fromText(fs.readFileSync(c.sshConfig, 'utf8'));
-    const open = new Map<string, Promise<Transport>>();
-    const get = (alias: string) => {
-      let t = open.get(alias);
-      if (!t) {
-        const s = new SshTransport(cfg.resolve(alias), { knownHosts: { files: [c.knownHosts] }, keepaliveIntervalMs: 1000, keepaliveCountMax: 3, reconnect: { maxAttempts: 100, maxDelayMs: 1000 } });
-        t = s.connect().then(() => s);
-        open.set(alias, t);
-      }
-      return t;
-    };
+    const { get, close } = nodeConnections(c);
     // In place of the performance run: pull node 1's cable, wait until the job has noticed, put it back.
     const cut: ValidateStep = {
       id: 'perf',
@@ -249,7 +236,7 @@ describe('validate a multi-node profile on two namespace hosts', { skip, timeout
       assert.match(fs.readFileSync(res.markdownFiles[0], 'utf8'), new RegExp(`❌ ${n1}: node 1`));
     } finally {
       c.restore(1);
-      for (const t of open.values()) await (await t).close();
+      await close();
     }
     for (const n of c.nodes) assert.deepEqual(await running(n.alias), [], `nothing runs on ${n.alias}`);
   });

@@ -15,8 +15,11 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { SshConfigFile } from '../../src/core/hosts/ssh-config';
 import { updateSimConfig } from '../../src/core/sim/config';
 import { createSim } from '../../src/core/sim/create';
+import { SshTransport } from '../../src/core/transport/ssh';
+import type { Transport } from '../../src/core/transport/transport';
 import { chownR } from './files';
 import { netnsAvailable } from './netns';
 import { sshdAvailable, startSshd, type Sshd } from './sshd';
@@ -189,4 +192,26 @@ export async function startCluster(n: number, opts: ClusterOptions = {}): Promis
     }),
     stop: cleanupAll,
   };
+}
+
+/**
+ * One connection per node alias, opened on first use, with the keepalive `serve` gives a multi-node job
+ * (1 s × 3, reconnecting) so a cut cable is noticed as it would be in use; `close()` ends them all.
+ */
+export function nodeConnections(c: TestCluster): { get: (alias: string) => Promise<Transport>; close: () => Promise<void> } {
+  const cfg = SshConfigFile.fromText(fs.readFileSync(c.sshConfig, 'utf8'));
+  const open = new Map<string, Promise<Transport>>();
+  const get = (alias: string) => {
+    let t = open.get(alias);
+    if (!t) {
+      const s = new SshTransport(cfg.resolve(alias), { knownHosts: { files: [c.knownHosts] }, keepaliveIntervalMs: 1000, keepaliveCountMax: 3, reconnect: { maxAttempts: 100, maxDelayMs: 1000 } });
+      t = s.connect().then(() => s);
+      open.set(alias, t);
+    }
+    return t;
+  };
+  const close = async () => {
+    for (const t of open.values()) await (await t).close();
+  };
+  return { get, close };
 }

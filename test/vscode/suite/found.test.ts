@@ -73,8 +73,16 @@ describe('Found by trying it in a real VS Code', function () {
     assert.match(String(row?.item.description), /^ready · up /, 'the state is the first word, never cut off');
     assert.match(row?.item.accessibilityInformation?.label ?? '', /found-sim: ready/);
     const menus = ext().packageJSON.contributes.menus as Record<string, Array<{ command: string; when?: string; group?: string }>>;
+    // The row's own context value against each menu's viewItem test (`==` or `=~ /re/`), however it is spelt.
+    const ctx = String(row?.item.contextValue);
+    assert.equal(ctx, 'ascend.job.serve.ready');
+    const onRow = (when: string | undefined) => {
+      const eq = /viewItem == (\S+)/.exec(when ?? '');
+      const re = /viewItem =~ \/(.+?)\/(?:\s|$)/.exec(when ?? '');
+      return (eq !== null && eq[1] === ctx) || (re !== null && new RegExp(re[1]).test(ctx));
+    };
     for (const c of ['ascend.accuracy.run', 'ascend.perf.run']) {
-      assert.ok(menus['view/item/context'].some((m) => m.command === c && /viewItem == ascend\.job\.serve\.ready/.test(m.when ?? '') && /^inline/.test(m.group ?? '')), `${c} inline on the job row`);
+      assert.ok(menus['view/item/context'].some((m) => m.command === c && onRow(m.when) && /^inline/.test(m.group ?? '')), `${c} inline on the job row`);
       assert.ok(menus['view/title'].some((m) => m.command === c && m.when === 'view == ascend.jobs'), `${c} in the view title`);
     }
   });
