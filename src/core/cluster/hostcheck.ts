@@ -6,9 +6,8 @@ import { runProbe } from '../probe/run';
 import type { ProbeOutcome } from '../probe/schema';
 import type { Transport } from '../transport/transport';
 import { clusterChecks, type ClusterCheck, type NodeCheckInput } from './checks';
-import { hccnFacts } from './hccn';
 import { netFromRoute, readRoute, type RouteInfo } from './netinfo';
-import { pingPeers, pingTargets, reachHead } from './precheck';
+import { pingEveryNode, pingTargets, reachHead } from './precheck';
 
 /**
  * `env-check` of several hosts without a serving profile: the hosts are the nodes of one cluster (the first
@@ -138,11 +137,7 @@ export async function checkHosts(targets: readonly EnvCheckTarget[], opts: Hosts
     const targetsOf = pingTargets(probed.map((p, i) => ({ host: targets[i].name, outcome: p.outcome, devices: null })));
     const workers = nets.slice(1).flatMap((n, i) => (n ? [{ host: targets[i + 1].name, address: n.address }] : []));
     const [pings, reach] = await Promise.all([
-      Promise.all(probed.map(async (p, i) => {
-        const hccn = p.outcome.ok ? hccnFacts(p.outcome.data).path : null;
-        const peers = [...targetsOf].filter(([h]) => h !== targets[i].name).map(([toHost, target]) => ({ toHost, target }));
-        return hccn && peers.length ? pingPeers(await get(targets[i].name), hccn, undefined, peers) : [];
-      })),
+      pingEveryNode(probed.map((p, i) => ({ host: targets[i].name, outcome: p.outcome })), targetsOf, get),
       address && nets[0] && workers.length
         ? reachHead({ head: targets[0].name, headAddress: address, port, workers }, get, opts.reachSeconds ?? 10, python).catch(() => null)
         : Promise.resolve(null),

@@ -62,6 +62,19 @@ export async function pingPeers(
   }));
 }
 
+/** Every node pings one NPU of each other node (`targets`, from pingTargets), all nodes side by side. */
+export function pingEveryNode(
+  nodes: ReadonlyArray<{ host: string; outcome: ProbeOutcome | null; simRoot?: string }>,
+  targets: ReadonlyMap<string, string>,
+  open: (host: string) => Promise<Transport>,
+): Promise<Array<Awaited<ReturnType<typeof pingPeers>>>> {
+  return Promise.all(nodes.map(async (n) => {
+    const hccn = n.outcome?.ok ? hccnFacts(n.outcome.data).path : null;
+    const peers = [...targets].filter(([h]) => h !== n.host).map(([toHost, target]) => ({ toHost, target }));
+    return hccn && peers.length ? pingPeers(await open(n.host), hccn, n.simRoot, peers) : [];
+  }));
+}
+
 /** One NPU address of each node, for the others to ping: its first used port that has one. */
 export function pingTargets(reports: ReadonlyArray<{ host: string; outcome: ProbeOutcome | null; devices: number[] | null }>): Map<string, string> {
   const out = new Map<string, string>();
@@ -145,12 +158,7 @@ export async function precheckCluster(profile: NamedProfile, opts: ClusterPreche
   const devices = nodes.map((n, i) => plan?.nodes[i].devices ?? n.devices ?? null);
   const targets = pingTargets(nodes.map((n, i) => ({ host: n.host, outcome: probed[i].outcome, devices: devices[i] })));
   const [pings, reach, model] = await Promise.all([
-    Promise.all(nodes.map(async (n, i) => {
-      const o = probed[i].outcome;
-      const hccn = o.ok ? hccnFacts(o.data).path : null;
-      const peers = [...targets].filter(([h]) => h !== n.host).map(([toHost, target]) => ({ toHost, target }));
-      return hccn && peers.length ? pingPeers(await opts.open(n.host), hccn, n.simRoot ?? profile.simRoot, peers) : [];
-    })),
+    pingEveryNode(nodes.map((n, i) => ({ host: n.host, outcome: probed[i].outcome, simRoot: n.simRoot ?? profile.simRoot })), targets, opts.open),
     plan ? reachHead({ head: plan.nodes[0].host, headAddress: plan.headAddress, port: plan.rendezvousPort, apiPort: plan.apiPort, workers: plan.nodes.slice(1) }, opts.open, opts.reachSeconds ?? 15, python).catch(() => null) : Promise.resolve(null),
     plan ? opts.open(nodes[0].host).then((t) => modelChecksOnHead(profile, plan!, t), () => modelChecksOnHead(profile, plan!, null)) : Promise.resolve(null),
   ]);
